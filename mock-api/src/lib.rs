@@ -1,1 +1,115 @@
-//! placeholder
+//! A reference implementation of the LiveAuth HTTP API (v1), strict enough to test
+//! clients against: signed PoW challenges, real BOLT11 invoices, EdDSA access tokens,
+//! rotating refresh tokens, atomic budgets, L402/x402.
+//!
+//! - [`app`] / [`router`]: the axum app; [`serve`] runs it on a listener.
+//! - [`routes`]: one module per group of endpoints.
+//! - [`state`]: keys, clock, RNG and store, passed to every handler.
+//! - [`store`]: the [`store::Store`] trait (atomic operations) and its in-memory version.
+//! - [`budget`]: the per-session spending rules.
+//! - [`payment`]: Lightning quotes and L402/x402 credentials; [`lightning`]: the node
+//!   that signs invoices; [`token`]: access tokens and the JWKS.
+//! - [`error`] and [`extract`]: every failure as problem+json, including rejections.
+//! - [`clock`], [`rng`], [`config`]: what makes runs deterministic and configurable.
+
+pub mod budget;
+pub mod clock;
+pub mod config;
+pub mod error;
+pub mod extract;
+pub mod lightning;
+pub mod payment;
+pub mod rng;
+pub mod routes;
+pub mod state;
+pub mod store;
+pub mod token;
+
+use std::future::Future;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use liveauth_protocol::problem::ErrorCode;
+use tokio::net::TcpListener;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::trace::TraceLayer;
+
+pub use config::Config;
+pub use state::AppState;
+
+use error::ApiError;
+use routes::{demo, dev, meta, meter, quote, refresh};
+
+/// Largest request body accepted (413 above).
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// The app for `config`, with a fresh in-memory store.
+pub fn app(config: Config) -> Router {
+    router(AppState::new(config))
+}
+
+/// The app over an existing state (tests keep a clone to move the clock or read stats).
+pub fn router(state: AppState) -> Router {
+    let mut routes = Router::new()
+        .route("/api/mcp/start", post(quote::start))
+        .route("/api/public/demo/start", post(quote::demo_start))
+        .route("/api/mcp/confirm", post(quote::confirm))
+        .route("/api/mcp/charge", post(meter::charge))
+        .route("/api/mcp/status/{quote_id}", get(quote::status))
+        .route("/api/mcp/lnurl/{quote_id}", get(quote::lnurl))
+        .route("/api/mcp/usage", get(meter::usage))
+        .route("/api/mcp/refresh", post(refresh::refresh))
+        .route("/api/demo/resource", get(demo::resource))
+        .route("/.well-known/jwks.json", get(meta::jwks))
+        .route("/healthz", get(meta::healthz));
+    if state.config.dev_endpoints {
+        routes = routes
+            .route("/api/dev/settle/{payment_hash}", post(dev::settle))
+            .route("/api/dev/clock/advance", post(dev::advance_clock));
+    }
+    let timeout = Duration::from_secs(state.config.request_timeout_secs);
+    routes
+        .fallback(|| async { ApiError::new(ErrorCode::NotFound, "no such endpoint") })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(
+                ErrorCode::MethodNotAllowed,
+                "this endpoint does not take that method",
+            )
+        })
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::from_fn_with_state(timeout, request_timeout))
+        .layer(CatchPanicLayer::custom(|_| {
+            ApiError::new(
+                ErrorCode::InternalError,
+                "the server failed on this request",
+            )
+            .into_response()
+        }))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Answers 408 when a request takes longer than the configured timeout.
+async fn request_timeout(State(limit): State<Duration>, request: Request, next: Next) -> Response {
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => {
+            ApiError::new(ErrorCode::RequestTimeout, "the request took too long").into_response()
+        }
+    }
+}
+
+/// Serves `router` on `listener` until `shutdown` completes, finishing open requests.
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown)
+        .await
+}

@@ -12,6 +12,8 @@
 //! `Idempotency-Key` with a different body is 422, following
 //! draft-ietf-httpapi-idempotency-key-header; an unpaid or invalid L402/x402
 //! credential is 402, because the answer carries fresh payment challenges.
+//! A metered resource refused by the budget is 429 (`budget_exceeded`, `rate_limited`);
+//! the charge endpoint itself answers a deny as 200, as the seed does.
 
 use std::fmt;
 use std::str::FromStr;
@@ -77,6 +79,10 @@ pub enum ErrorCode {
     CredentialInvalid,
     /// An `Idempotency-Key` was reused with a different request.
     IdempotencyConflict,
+    /// A metered resource was refused: the session's daily sats budget is spent.
+    BudgetExceeded,
+    /// A metered resource was refused: too many calls this minute.
+    RateLimited,
     /// The request body exceeds the size limit.
     PayloadTooLarge,
     /// The request body is not `application/json`.
@@ -115,6 +121,8 @@ impl ErrorCode {
         Self::PaymentRequired,
         Self::CredentialInvalid,
         Self::IdempotencyConflict,
+        Self::BudgetExceeded,
+        Self::RateLimited,
         Self::PayloadTooLarge,
         Self::UnsupportedMediaType,
         Self::NotFound,
@@ -147,6 +155,8 @@ impl ErrorCode {
             Self::PaymentRequired => "payment_required",
             Self::CredentialInvalid => "credential_invalid",
             Self::IdempotencyConflict => "idempotency_conflict",
+            Self::BudgetExceeded => "budget_exceeded",
+            Self::RateLimited => "rate_limited",
             Self::PayloadTooLarge => "payload_too_large",
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::NotFound => "not_found",
@@ -180,6 +190,7 @@ impl ErrorCode {
             | Self::SolutionInvalid
             | Self::WrongQuoteKind
             | Self::IdempotencyConflict => 422,
+            Self::BudgetExceeded | Self::RateLimited => 429,
             Self::InternalError => 500,
         }
     }
@@ -208,6 +219,8 @@ impl ErrorCode {
             Self::PaymentRequired => "Payment required",
             Self::CredentialInvalid => "Invalid payment credential",
             Self::IdempotencyConflict => "Idempotency key conflict",
+            Self::BudgetExceeded => "Budget exceeded",
+            Self::RateLimited => "Rate limited",
             Self::PayloadTooLarge => "Payload too large",
             Self::UnsupportedMediaType => "Unsupported media type",
             Self::NotFound => "Not found",

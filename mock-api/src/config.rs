@@ -1,0 +1,184 @@
+//! What the mock serves: projects, prices, lifetimes, budgets, network and determinism.
+
+use std::str::FromStr;
+
+use sha2::{Digest, Sha256};
+
+use crate::lightning::Network;
+
+/// The demo project's public key (clients without a key start at the demo endpoint).
+pub const DEMO_PUBLIC_KEY: &str = "la_pk_demo";
+
+/// A project that may start sessions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Project {
+    /// A UUID derived from the key, so it is stable across restarts.
+    pub id: String,
+    pub public_key: String,
+    pub price_sats: u64,
+    /// Demo payments are simulated: the invoice settles by itself after a delay.
+    pub demo: bool,
+}
+
+impl Project {
+    pub fn new(public_key: &str, price_sats: u64, demo: bool) -> Self {
+        let digest = Sha256::digest(public_key.as_bytes());
+        let h = crate::rng::hex(&digest[..16]);
+        let id = format!(
+            "{}-{}-{}-{}-{}",
+            &h[0..8],
+            &h[8..12],
+            &h[12..16],
+            &h[16..20],
+            &h[20..]
+        );
+        Self {
+            id,
+            public_key: public_key.to_owned(),
+            price_sats,
+            demo,
+        }
+    }
+}
+
+/// `KEY[:PRICE_SATS]` as given to `--project`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProjectSpec {
+    pub public_key: String,
+    pub price_sats: Option<u64>,
+}
+
+impl FromStr for ProjectSpec {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let (key, price) = match s.split_once(':') {
+            Some((key, price)) => {
+                let price = price
+                    .parse()
+                    .map_err(|_| format!("price {price:?} is not a number"))?;
+                (key, Some(price))
+            }
+            None => (s, None),
+        };
+        let valid = key.starts_with("la_pk_")
+            && key.len() > 6
+            && key
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+        if !valid {
+            return Err(format!(
+                "project key {key:?} must look like la_pk_[A-Za-z0-9_-]+"
+            ));
+        }
+        if key == DEMO_PUBLIC_KEY {
+            return Err(format!(
+                "{DEMO_PUBLIC_KEY} is the demo project; pick another key"
+            ));
+        }
+        Ok(Self {
+            public_key: key.to_owned(),
+            price_sats: price,
+        })
+    }
+}
+
+/// Everything `app` needs; `Default` matches the CLI's defaults.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub difficulty_bits: u32,
+    pub challenge_ttl_secs: u64,
+    pub jwt_ttl_secs: u64,
+    pub session_ttl_secs: u64,
+    pub invoice_ttl_secs: u64,
+    pub max_sats_per_day: u64,
+    pub max_calls_per_minute: u32,
+    /// Price of the demo project's Lightning quotes.
+    pub demo_price_sats: u64,
+    /// Price of projects given without one.
+    pub default_price_sats: u64,
+    pub projects: Vec<ProjectSpec>,
+    pub network: Network,
+    pub demo_settle_after_secs: u64,
+    /// Deterministic keys and randomness.
+    pub seed: Option<u64>,
+    /// Time moves only through `POST /api/dev/clock/advance`.
+    pub manual_clock: bool,
+    pub dev_endpoints: bool,
+    /// Seconds a request may take before it is answered 408.
+    pub request_timeout_secs: u64,
+    /// `iss` and `aud` of access tokens.
+    pub issuer: String,
+    pub audience: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            difficulty_bits: 18,
+            challenge_ttl_secs: 300,
+            jwt_ttl_secs: 600,
+            session_ttl_secs: 24 * 3600,
+            invoice_ttl_secs: 600,
+            max_sats_per_day: 10_000,
+            max_calls_per_minute: 60,
+            demo_price_sats: 3,
+            default_price_sats: 50,
+            projects: Vec::new(),
+            network: Network::Regtest,
+            demo_settle_after_secs: 2,
+            seed: None,
+            manual_clock: false,
+            dev_endpoints: true,
+            request_timeout_secs: 10,
+            issuer: "https://mock.liveauth.invalid".to_owned(),
+            audience: "liveauth-api".to_owned(),
+        }
+    }
+}
+
+impl Config {
+    /// The demo project followed by the configured ones.
+    pub fn all_projects(&self) -> Vec<Project> {
+        let demo = Project::new(DEMO_PUBLIC_KEY, self.demo_price_sats, true);
+        let others = self.projects.iter().map(|spec| {
+            Project::new(
+                &spec.public_key,
+                spec.price_sats.unwrap_or(self.default_price_sats),
+                false,
+            )
+        });
+        std::iter::once(demo).chain(others).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn project_specs() {
+        assert_eq!(
+            "la_pk_shop:21".parse::<ProjectSpec>(),
+            Ok(ProjectSpec {
+                public_key: "la_pk_shop".into(),
+                price_sats: Some(21)
+            })
+        );
+        assert_eq!(
+            "la_pk_shop".parse::<ProjectSpec>().unwrap().price_sats,
+            None
+        );
+        for bad in ["shop", "la_pk_", "la_pk_a b", "la_pk_x:abc", "la_pk_demo"] {
+            assert!(bad.parse::<ProjectSpec>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn project_ids_are_stable_uuids() {
+        let a = Project::new("la_pk_x", 1, false);
+        assert_eq!(a.id, Project::new("la_pk_x", 9, false).id);
+        assert_eq!(a.id.len(), 36);
+        assert_ne!(a.id, Project::new("la_pk_y", 1, false).id);
+    }
+}

@@ -1,0 +1,94 @@
+//! The API's one error type. Every failure a handler can meet becomes a variant, and
+//! `IntoResponse` turns each into its wire form in a single match: RFC 9457 problem+json
+//! (which also carries `error`/`error_description` for existing clients), with the
+//! `WWW-Authenticate` headers that 401 and 402 answers need.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use liveauth_protocol::problem::{self, ErrorCode, Problem};
+use liveauth_protocol::wire::LnurlError;
+
+#[derive(Debug)]
+pub enum ApiError {
+    /// A plain problem with the code's default status.
+    Problem(ErrorCode, String),
+    /// 401 on a protected endpoint: adds `WWW-Authenticate: Bearer error="invalid_token"`
+    /// (RFC 6750) so generic OAuth clients know to refresh.
+    Token(ErrorCode, String),
+    /// 402 with fresh L402 and x402 challenges (`WWW-Authenticate` values).
+    PaymentRequired {
+        code: ErrorCode,
+        detail: String,
+        challenges: Vec<String>,
+    },
+    /// LUD-06 endpoints answer `{status: "ERROR", reason}` (with a 4xx status).
+    Lnurl(ErrorCode, String),
+}
+
+impl ApiError {
+    pub fn new(code: ErrorCode, detail: impl Into<String>) -> Self {
+        Self::Problem(code, detail.into())
+    }
+
+    pub fn bad_request(detail: impl Into<String>) -> Self {
+        Self::new(ErrorCode::BadRequest, detail)
+    }
+
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            Self::Problem(code, _)
+            | Self::Token(code, _)
+            | Self::PaymentRequired { code, .. }
+            | Self::Lnurl(code, _) => *code,
+        }
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Problem(code, detail)
+            | Self::Token(code, detail)
+            | Self::PaymentRequired { code, detail, .. }
+            | Self::Lnurl(code, detail) => write!(f, "{code}: {detail}"),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let code = self.code();
+        let status = StatusCode::from_u16(code.default_status()).unwrap_or(StatusCode::BAD_REQUEST);
+        if status.is_server_error() {
+            tracing::error!(%code, "request failed: {self}");
+        } else {
+            tracing::debug!(%code, "request refused: {self}");
+        }
+        let (detail, headers) = match self {
+            Self::Problem(_, detail) => (detail, Vec::new()),
+            Self::Token(_, detail) => {
+                let value = format!("Bearer error=\"invalid_token\", error_description=\"{code}\"");
+                (detail, vec![value])
+            }
+            Self::PaymentRequired {
+                detail, challenges, ..
+            } => (detail, challenges),
+            Self::Lnurl(_, reason) => {
+                return (status, axum::Json(LnurlError::new(reason))).into_response();
+            }
+        };
+        let body = serde_json::to_vec(&Problem::new(code, detail)).unwrap_or_default();
+        let mut response = (status, body).into_response();
+        let response_headers = response.headers_mut();
+        response_headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(problem::CONTENT_TYPE),
+        );
+        for value in headers {
+            if let Ok(value) = HeaderValue::from_str(&value) {
+                response_headers.append(header::WWW_AUTHENTICATE, value);
+            }
+        }
+        response
+    }
+}

@@ -1,0 +1,176 @@
+//! Extractors whose rejections speak the API's own error format: a JSON body that names
+//! the offending field, a path segment, the project key header, and the bearer token
+//! (a handler that takes [`Authenticated`] is protected).
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Path, Request};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use liveauth_protocol::l402::Credential;
+use liveauth_protocol::problem::ErrorCode;
+use serde::de::DeserializeOwned;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::token::{AccessClaims, TokenError};
+
+/// The project key header sent by LiveAuth clients.
+pub const PROJECT_KEY_HEADER: &str = "x-lw-public";
+
+/// A JSON body. An empty body reads as `{}`; a body that is not JSON by its content type
+/// is 415; a malformed or mistyped one is 400 naming the field (`nonce` gets its own code).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        if let Some(content_type) = req.headers().get(header::CONTENT_TYPE) {
+            let essence = content_type
+                .to_str()
+                .unwrap_or("")
+                .split(';')
+                .next()
+                .unwrap_or("");
+            let essence = essence.trim().to_ascii_lowercase();
+            if !(essence == "application/json" || essence.ends_with("+json")) {
+                return Err(ApiError::new(
+                    ErrorCode::UnsupportedMediaType,
+                    "send the body as application/json",
+                ));
+            }
+        }
+        let body = Bytes::from_request(req, state).await.map_err(|rejection| {
+            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::new(
+                    ErrorCode::PayloadTooLarge,
+                    "request body is larger than 64 KiB",
+                )
+            } else {
+                ApiError::bad_request(format!("could not read the body: {rejection}"))
+            }
+        })?;
+        let body: &[u8] = if body.iter().all(u8::is_ascii_whitespace) {
+            b"{}"
+        } else {
+            &body
+        };
+        let mut json = serde_json::Deserializer::from_slice(body);
+        let value = serde_path_to_error::deserialize(&mut json).map_err(|error| {
+            let path = error.path().to_string();
+            let inner = error.into_inner();
+            if path == "nonce" {
+                ApiError::new(ErrorCode::NonceInvalid, inner.to_string())
+            } else if path == "." {
+                ApiError::bad_request(format!("invalid JSON body: {inner}"))
+            } else {
+                ApiError::bad_request(format!("field `{path}`: {inner}"))
+            }
+        })?;
+        json.end()
+            .map_err(|e| ApiError::bad_request(format!("invalid JSON body: {e}")))?;
+        Ok(Self(value))
+    }
+}
+
+/// One path parameter.
+#[derive(Debug, Clone)]
+pub struct PathParam(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for PathParam {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let Path(value) = Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(|rejection| ApiError::bad_request(rejection.body_text()))?;
+        Ok(Self(value))
+    }
+}
+
+/// The `X-LW-Public` header, if sent.
+#[derive(Debug, Clone)]
+pub struct ProjectKey(pub Option<String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ProjectKey {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        match parts.headers.get(PROJECT_KEY_HEADER) {
+            None => Ok(Self(None)),
+            Some(value) => value
+                .to_str()
+                .map(|key| Self(Some(key.trim().to_owned())))
+                .map_err(|_| ApiError::bad_request("X-LW-Public must be visible ASCII")),
+        }
+    }
+}
+
+/// The `Authorization` header parsed as a credential, if sent.
+#[derive(Debug)]
+pub struct MaybeCredential(pub Option<Credential>);
+
+impl<S: Send + Sync> FromRequestParts<S> for MaybeCredential {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let Some(value) = parts.headers.get(header::AUTHORIZATION) else {
+            return Ok(Self(None));
+        };
+        let value = value.to_str().map_err(|_| {
+            ApiError::Token(
+                ErrorCode::TokenInvalid,
+                "Authorization must be visible ASCII".into(),
+            )
+        })?;
+        Credential::parse(value)
+            .map(|c| Self(Some(c)))
+            .map_err(|error| {
+                ApiError::Token(
+                    ErrorCode::TokenInvalid,
+                    format!("Authorization header: {error}"),
+                )
+            })
+    }
+}
+
+/// A verified access token. Taking it makes a handler require `Authorization: Bearer`.
+#[derive(Debug, Clone)]
+pub struct Authenticated(pub AccessClaims);
+
+impl FromRequestParts<AppState> for Authenticated {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        match MaybeCredential::from_request_parts(parts, state).await?.0 {
+            Some(Credential::Bearer(token)) => state.verify_access_token(&token).map(Self),
+            Some(_) => Err(ApiError::Token(
+                ErrorCode::TokenInvalid,
+                "this endpoint takes `Authorization: Bearer <jwt>`".into(),
+            )),
+            None => Err(ApiError::Token(
+                ErrorCode::TokenMissing,
+                "send `Authorization: Bearer <jwt>` (from confirm or refresh)".into(),
+            )),
+        }
+    }
+}
+
+impl From<TokenError> for ApiError {
+    fn from(error: TokenError) -> Self {
+        match error {
+            TokenError::Expired => Self::Token(
+                ErrorCode::TokenExpired,
+                "access token expired: call refresh with your refresh token".into(),
+            ),
+            other => Self::Token(
+                ErrorCode::TokenInvalid,
+                format!("access token invalid: {other}"),
+            ),
+        }
+    }
+}

@@ -1,0 +1,147 @@
+//! `mock-api`: serves the reference LiveAuth API on 127.0.0.1:8402.
+
+use std::net::SocketAddr;
+
+use anyhow::Context as _;
+use clap::Parser;
+use mock_api::config::{DEMO_PUBLIC_KEY, ProjectSpec};
+use mock_api::lightning::Network;
+use mock_api::{AppState, Config};
+
+/// The LiveAuth reference API: signed PoW challenges, real regtest BOLT11 invoices, EdDSA
+/// JWTs and budgets, for offline development and conformance tests.
+#[derive(Debug, Parser)]
+#[command(version)]
+struct Args {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8402")]
+    listen: SocketAddr,
+    /// PoW difficulty of new challenges.
+    #[arg(long, default_value_t = 18, value_parser = clap::value_parser!(u32).range(0..=256))]
+    difficulty_bits: u32,
+    /// Seconds a PoW challenge stays valid.
+    #[arg(long, default_value_t = 300)]
+    challenge_ttl: u64,
+    /// Seconds an access token stays valid.
+    #[arg(long, default_value_t = 600)]
+    jwt_ttl: u64,
+    /// Seconds a session (and its refresh tokens) lasts.
+    #[arg(long, default_value_t = 86_400)]
+    session_ttl: u64,
+    /// Daily sats budget of each session (UTC day).
+    #[arg(long, default_value_t = 10_000)]
+    max_sats_per_day: u64,
+    /// Calls per sliding minute of each session.
+    #[arg(long, default_value_t = 60)]
+    max_calls_per_minute: u32,
+    /// Price of a demo-project Lightning quote, in sats.
+    #[arg(long, default_value_t = 3)]
+    price_sats: u64,
+    /// A project that may start sessions: `KEY[:PRICE_SATS]` (price default 50). Repeatable.
+    #[arg(long = "project", value_name = "KEY[:PRICE_SATS]")]
+    projects: Vec<ProjectSpec>,
+    /// Lightning network of the invoices.
+    #[arg(long, default_value = "regtest")]
+    network: Network,
+    /// Seconds after which a demo invoice counts as paid.
+    #[arg(long, default_value_t = 2)]
+    demo_settle_after: u64,
+    /// Derive every key and random value from this seed (byte-identical runs).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Start the clock at 2026-01-01T00:00:00Z; it moves only via the dev endpoint.
+    #[arg(long)]
+    manual_clock: bool,
+    /// Turn off /api/dev/settle and /api/dev/clock/advance.
+    #[arg(long)]
+    no_dev_endpoints: bool,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "mock_api=info,tower_http=info".into()),
+        )
+        .init();
+    let args = Args::parse();
+    let config = Config {
+        difficulty_bits: args.difficulty_bits,
+        challenge_ttl_secs: args.challenge_ttl,
+        jwt_ttl_secs: args.jwt_ttl,
+        session_ttl_secs: args.session_ttl,
+        max_sats_per_day: args.max_sats_per_day,
+        max_calls_per_minute: args.max_calls_per_minute,
+        demo_price_sats: args.price_sats,
+        projects: args.projects,
+        network: args.network,
+        demo_settle_after_secs: args.demo_settle_after,
+        seed: args.seed,
+        manual_clock: args.manual_clock,
+        dev_endpoints: !args.no_dev_endpoints,
+        ..Config::default()
+    };
+    let state = AppState::new(config);
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    let base = format!("http://{}", listener.local_addr()?);
+    print_banner(&state, &base);
+    mock_api::serve(listener, mock_api::router(state), shutdown_signal()).await?;
+    tracing::info!("shut down");
+    Ok(())
+}
+
+#[allow(clippy::print_stdout)] // the banner is this binary's interface; logs go to stderr
+fn print_banner(state: &AppState, base: &str) {
+    println!("LiveAuth mock API listening on {base}");
+    println!("  demo project key : {DEMO_PUBLIC_KEY} (or POST {base}/api/public/demo/start)");
+    for project in state.projects.iter().skip(1) {
+        println!(
+            "  project key      : {} ({} sats)",
+            project.public_key, project.price_sats
+        );
+    }
+    println!(
+        "  lightning node   : {} ({})",
+        state.keys.node.node_id_hex(),
+        state.config.network
+    );
+    println!("  jwks             : {base}/.well-known/jwks.json");
+    if state.config.dev_endpoints {
+        println!("  dev endpoints    : POST {base}/api/dev/settle/{{paymentHash}}");
+        println!("                     POST {base}/api/dev/clock/advance {{\"seconds\": N}}");
+    }
+    if state.config.manual_clock {
+        println!("  clock            : manual, now {}", state.now());
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::warn!("cannot listen for Ctrl-C: {error}");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::warn!("cannot listen for SIGTERM: {error}");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

@@ -1,0 +1,151 @@
+//! Lightning quotes and L402/x402 payment credentials.
+//!
+//! A Lightning quote carries a real BOLT11 invoice signed by the mock's node key; its
+//! preimage stays here until the invoice is "paid" (dev settle, demo auto-settle). A
+//! credential proves payment by the preimage: `sha256(preimage) == payment_hash`, and for
+//! L402 also a macaroon minted here whose identifier names that payment hash.
+
+use liveauth_protocol::l402::{
+    Challenge, Credential, L402Identifier, L402Scheme, preimage_matches,
+};
+use liveauth_protocol::macaroon::Macaroon;
+use liveauth_protocol::problem::ErrorCode;
+use liveauth_protocol::wire::Invoice;
+
+use crate::config::Project;
+use crate::error::ApiError;
+use crate::lightning::{InvoiceRequest, payment_hash};
+use crate::rng::hex;
+use crate::state::{AppState, secs};
+use crate::store::{LightningQuote, Quote, QuoteKind};
+
+const MACAROON_LOCATION: &[u8] = b"liveauth-mock";
+
+/// A new Lightning quote for `project`, stored and returned.
+pub fn new_lightning_quote(state: &AppState, project: &Project) -> Result<Quote, ApiError> {
+    let now = state.now();
+    let id = state.rng.uuid();
+    let preimage: [u8; 32] = state.rng.bytes();
+    let payment_hash = payment_hash(&preimage);
+    let ttl = state.config.invoice_ttl_secs;
+    let request = InvoiceRequest {
+        amount_sats: project.price_sats,
+        payment_hash,
+        payment_secret: state.rng.bytes(),
+        description: format!("LiveAuth session {id}"),
+        created_at_unix: u64::try_from(now).unwrap_or(0),
+        expiry_secs: ttl,
+    };
+    let bolt11 = state.keys.node.create_invoice(&request).map_err(|error| {
+        ApiError::new(
+            ErrorCode::InternalError,
+            format!("could not create an invoice: {error}"),
+        )
+    })?;
+    let expires_at = now.saturating_add(secs(ttl));
+    let auto_settle_at = project
+        .demo
+        .then(|| now.saturating_add(secs(state.config.demo_settle_after_secs)));
+    let quote = Quote {
+        id,
+        project_id: project.id.clone(),
+        project_public_key: project.public_key.clone(),
+        created_at: now,
+        expires_at,
+        kind: QuoteKind::Lightning(LightningQuote {
+            invoice: Invoice {
+                bolt11,
+                amount_sats: project.price_sats,
+                expires_at_unix: expires_at,
+                payment_hash: hex(&payment_hash),
+            },
+            payment_hash,
+            preimage,
+            paid_at: None,
+            auto_settle_at,
+        }),
+        confirmed_session: None,
+    };
+    state.store.insert_quote(quote.clone());
+    Ok(quote)
+}
+
+/// The `WWW-Authenticate` values that ask for payment of `quote`'s invoice.
+pub fn challenges(state: &AppState, quote: &LightningQuote) -> Vec<String> {
+    let identifier = L402Identifier::new(quote.payment_hash, state.rng.bytes());
+    let macaroon = Macaroon::new(
+        &state.keys.macaroon_root,
+        identifier.encode().to_vec(),
+        Some(MACAROON_LOCATION),
+    );
+    let invoice = quote.invoice.bolt11.clone();
+    vec![
+        Challenge::L402 {
+            scheme: L402Scheme::L402,
+            macaroon,
+            invoice: invoice.clone(),
+        }
+        .to_header_value(),
+        Challenge::X402 {
+            invoice,
+            payment_hash: quote.payment_hash,
+        }
+        .to_header_value(),
+    ]
+}
+
+/// A 402 answer with a fresh quote for `project` and its challenges.
+pub fn payment_required(
+    state: &AppState,
+    project: &Project,
+    code: ErrorCode,
+    why: &str,
+) -> ApiError {
+    let quote = match new_lightning_quote(state, project) {
+        Ok(quote) => quote,
+        Err(error) => return error,
+    };
+    let QuoteKind::Lightning(ln) = &quote.kind else {
+        return ApiError::new(
+            ErrorCode::InternalError,
+            "new Lightning quote has no invoice",
+        );
+    };
+    ApiError::PaymentRequired {
+        code,
+        detail: format!(
+            "{why}: pay the invoice in WWW-Authenticate (quote {}), then retry with \
+             `Authorization: L402 <macaroon>:<preimage>` or `Authorization: x402 <preimage>`",
+            quote.id
+        ),
+        challenges: challenges(state, ln),
+    }
+}
+
+/// Checks an L402/x402 credential and returns the paid quote it proves, marking it paid.
+/// Anything else (a bearer token, a wrong preimage, a foreign macaroon) is `None`.
+pub fn redeem(state: &AppState, credential: &Credential) -> Option<Quote> {
+    let (hash, preimage) = match credential {
+        Credential::L402 {
+            macaroon, preimage, ..
+        } => {
+            // Caveats we did not mint are not understood, so they are not satisfied.
+            macaroon.verify(&state.keys.macaroon_root, |_| false).ok()?;
+            let identifier = L402Identifier::from_macaroon(macaroon).ok()?;
+            (*identifier.payment_hash(), preimage)
+        }
+        Credential::X402 { preimage } => (payment_hash(preimage), preimage),
+        Credential::Bearer(_) => return None,
+    };
+    if !preimage_matches(preimage, &hash) {
+        return None;
+    }
+    let quote_id = state.store.quote_id_for_payment(&hash)?;
+    let now = state.now();
+    state.store.update_quote(&quote_id, &mut |quote| {
+        if let QuoteKind::Lightning(ln) = &mut quote.kind {
+            ln.paid_at.get_or_insert(now);
+        }
+    });
+    state.store.quote(&quote_id)
+}

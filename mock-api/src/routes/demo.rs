@@ -1,0 +1,70 @@
+//! `GET /api/demo/resource`: an example of what a LiveAuth-protected API does with the
+//! credentials: a bearer JWT is metered (1 sat a call), a paid L402/x402 credential is
+//! accepted, and anything else gets 402 with fresh payment challenges.
+
+use axum::Json;
+use axum::extract::State;
+use liveauth_protocol::l402::Credential;
+use liveauth_protocol::problem::ErrorCode;
+use liveauth_protocol::wire::{ChargeStatus, DenyReason};
+use serde_json::{Value, json};
+
+use crate::error::ApiError;
+use crate::extract::MaybeCredential;
+use crate::payment;
+use crate::routes::meter::charge_session;
+use crate::state::AppState;
+
+/// What one call of the demo resource costs a bearer-token session.
+pub const DEMO_RESOURCE_COST_SATS: u64 = 1;
+
+pub async fn resource(
+    State(state): State<AppState>,
+    MaybeCredential(credential): MaybeCredential,
+) -> Result<Json<Value>, ApiError> {
+    let demo = state.demo_project();
+    let Some(credential) = credential else {
+        return Err(payment::payment_required(
+            &state,
+            demo,
+            ErrorCode::PaymentRequired,
+            "this resource needs a LiveAuth bearer token or a paid L402/x402 credential",
+        ));
+    };
+    let paid_by = match &credential {
+        Credential::Bearer(token) => {
+            let claims = state.verify_access_token(token)?;
+            let charge = charge_session(&state, &claims.sub, DEMO_RESOURCE_COST_SATS, None)?;
+            if charge.status != ChargeStatus::Ok {
+                let code = match charge.reason {
+                    Some(DenyReason::RateLimited) => ErrorCode::RateLimited,
+                    _ => ErrorCode::BudgetExceeded,
+                };
+                let retry = charge.retry_after_seconds.unwrap_or(1);
+                return Err(ApiError::new(code, format!("retry in {retry} s")));
+            }
+            json!({"method": "jwt", "charge": charge})
+        }
+        Credential::L402 { .. } | Credential::X402 { .. } => {
+            let Some(quote) = payment::redeem(&state, &credential) else {
+                return Err(payment::payment_required(
+                    &state,
+                    demo,
+                    ErrorCode::CredentialInvalid,
+                    "the credential does not prove payment of a LiveAuth invoice",
+                ));
+            };
+            let method = if matches!(credential, Credential::X402 { .. }) {
+                "x402"
+            } else {
+                "l402"
+            };
+            json!({"method": method, "quoteId": quote.id})
+        }
+    };
+    Ok(Json(json!({
+        "resource": "demo",
+        "message": "Hello from the LiveAuth demo resource",
+        "paidBy": paid_by,
+    })))
+}

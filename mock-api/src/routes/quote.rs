@@ -1,0 +1,370 @@
+//! Quotes: start (PoW challenge or Lightning invoice), confirm, status, lnurl.
+
+use axum::Json;
+use axum::extract::State;
+use liveauth_protocol::challenge::SignedFields;
+use liveauth_protocol::pow::{
+    decode_hex32, encode_hex32, meets_target, solution_hash, target_from_bits,
+};
+use liveauth_protocol::problem::ErrorCode;
+use liveauth_protocol::time::rfc3339_utc;
+use liveauth_protocol::wire::{
+    ConfirmRequest, ConfirmResponse, LnurlResponse, PaymentStatus, PowChallenge, QuoteStatus,
+    StartRequest, StartResponse, StatusResponse,
+};
+
+use crate::config::Project;
+use crate::error::ApiError;
+use crate::extract::{ApiJson, MaybeCredential, PathParam, ProjectKey};
+use crate::payment;
+use crate::rng::hex;
+use crate::state::{AppState, secs};
+use crate::store::{Quote, QuoteKind};
+
+/// `POST /api/mcp/start`: needs `X-LW-Public`. A paid L402/x402 credential yields its
+/// (already paid) Lightning quote; an invalid one is answered 402 with fresh challenges.
+pub async fn start(
+    State(state): State<AppState>,
+    ProjectKey(key): ProjectKey,
+    MaybeCredential(credential): MaybeCredential,
+    ApiJson(request): ApiJson<StartRequest>,
+) -> Result<Json<StartResponse>, ApiError> {
+    let project = state.project_for_key(key.as_deref())?;
+    if let Some(credential) =
+        credential.filter(|c| !matches!(c, liveauth_protocol::l402::Credential::Bearer(_)))
+    {
+        let Some(quote) = payment::redeem(&state, &credential) else {
+            return Err(payment::payment_required(
+                &state,
+                project,
+                ErrorCode::CredentialInvalid,
+                "the L402/x402 credential does not prove payment of a LiveAuth invoice",
+            ));
+        };
+        if quote.project_id != project.id {
+            return Err(ApiError::new(
+                ErrorCode::ProjectMismatch,
+                "the credential paid for another project's quote",
+            ));
+        }
+        return Ok(Json(start_response(&quote)));
+    }
+    new_quote(&state, project, request)
+}
+
+/// `POST /api/public/demo/start`: as start, for the demo project, with no key.
+pub async fn demo_start(
+    State(state): State<AppState>,
+    ApiJson(request): ApiJson<StartRequest>,
+) -> Result<Json<StartResponse>, ApiError> {
+    new_quote(&state, state.demo_project(), request)
+}
+
+fn new_quote(
+    state: &AppState,
+    project: &Project,
+    request: StartRequest,
+) -> Result<Json<StartResponse>, ApiError> {
+    state.maybe_purge();
+    let quote = if request.force_lightning.unwrap_or(false) {
+        payment::new_lightning_quote(state, project)?
+    } else {
+        new_pow_quote(state, project)?
+    };
+    Ok(Json(start_response(&quote)))
+}
+
+fn new_pow_quote(state: &AppState, project: &Project) -> Result<Quote, ApiError> {
+    let now = state.now();
+    let bits = state.config.difficulty_bits;
+    let target = target_from_bits(bits)
+        .map_err(|error| ApiError::new(ErrorCode::InternalError, error.to_string()))?;
+    let id = state.rng.uuid();
+    let challenge_hex = hex(&state.rng.bytes::<32>());
+    let target_hex = encode_hex32(&target);
+    let expires_at = now.saturating_add(secs(state.config.challenge_ttl_secs));
+    let signature = state.keys.challenges.sign(&SignedFields {
+        project_id: &project.id,
+        project_public_key: &project.public_key,
+        quote_id: &id,
+        challenge_hex: &challenge_hex,
+        target_hex: &target_hex,
+        difficulty_bits: bits,
+        expires_at_unix: expires_at,
+    });
+    let quote = Quote {
+        id,
+        project_id: project.id.clone(),
+        project_public_key: project.public_key.clone(),
+        created_at: now,
+        expires_at,
+        kind: QuoteKind::Pow(PowChallenge {
+            project_id: project.id.clone(),
+            project_public_key: project.public_key.clone(),
+            challenge_hex,
+            target_hex,
+            difficulty_bits: bits,
+            expires_at_unix: expires_at,
+            signature,
+        }),
+        confirmed_session: None,
+    };
+    state.store.insert_quote(quote.clone());
+    Ok(quote)
+}
+
+fn start_response(quote: &Quote) -> StartResponse {
+    let (pow_challenge, invoice) = match &quote.kind {
+        QuoteKind::Pow(challenge) => (Some(challenge.clone()), None),
+        QuoteKind::Lightning(ln) => (None, Some(ln.invoice.clone())),
+    };
+    StartResponse {
+        quote_id: quote.id.clone(),
+        pow_challenge,
+        invoice,
+    }
+}
+
+/// `POST /api/mcp/confirm`: turns a solved or paid quote into a session, exactly once.
+///
+/// PoW checks, in order, each with its own code: the quote exists and belongs to the sent
+/// project key; it is not confirmed; the challenge has not expired; the signature is the
+/// one issued for this quote; the submitted fields equal the quote's; the hash the server
+/// computes equals any `hashHex` sent; that hash is below the target. (A non-canonical
+/// nonce is refused as the body is read, with `nonce_invalid`.) Failed attempts change
+/// nothing.
+pub async fn confirm(
+    State(state): State<AppState>,
+    ProjectKey(key): ProjectKey,
+    ApiJson(request): ApiJson<ConfirmRequest>,
+) -> Result<Json<ConfirmResponse>, ApiError> {
+    state.maybe_purge();
+    let quote = find_quote(&state, &request.quote_id)?;
+    if key
+        .as_deref()
+        .is_some_and(|key| key != quote.project_public_key)
+    {
+        return Err(ApiError::new(
+            ErrorCode::ProjectMismatch,
+            "X-LW-Public names another project than this quote's",
+        ));
+    }
+    if quote.confirmed_session.is_some() {
+        return Err(already_confirmed());
+    }
+    let now = state.now();
+    let payment_status = match &quote.kind {
+        QuoteKind::Pow(challenge) => {
+            check_solution(&state, &quote, challenge, &request, now)?;
+            None
+        }
+        QuoteKind::Lightning(ln) if ln.is_paid(now) => Some(PaymentStatus::Paid),
+        QuoteKind::Lightning(_) if now >= quote.expires_at => {
+            return Err(ApiError::new(
+                ErrorCode::QuoteExpired,
+                "the invoice expired unpaid: start a new quote",
+            ));
+        }
+        QuoteKind::Lightning(_) => {
+            return Ok(Json(ConfirmResponse {
+                jwt: None,
+                expires_in: None,
+                remaining_budget_sats: None,
+                refresh_token: None,
+                payment_status: Some(Some(PaymentStatus::Pending)),
+            }));
+        }
+    };
+    // The claim is the atomic step: of concurrent confirms exactly one sets the session.
+    let session_id = state.rng.uuid();
+    let mut claimed = false;
+    state.store.update_quote(&quote.id, &mut |stored| {
+        if stored.confirmed_session.is_none() {
+            stored.confirmed_session = Some(session_id.clone());
+            claimed = true;
+        }
+    });
+    if !claimed {
+        return Err(already_confirmed());
+    }
+    let project = state
+        .projects
+        .iter()
+        .find(|p| p.id == quote.project_id)
+        .ok_or_else(|| ApiError::new(ErrorCode::InternalError, "quote of an unknown project"))?;
+    let mut response = state.open_session(session_id, project)?;
+    response.payment_status = Some(payment_status);
+    Ok(Json(response))
+}
+
+fn already_confirmed() -> ApiError {
+    ApiError::new(
+        ErrorCode::AlreadyConfirmed,
+        "this quote was already confirmed; each quote gives one session (use refresh, or start \
+         a new quote)",
+    )
+}
+
+fn find_quote(state: &AppState, id: &str) -> Result<Quote, ApiError> {
+    state.store.quote(id).ok_or_else(|| {
+        ApiError::new(
+            ErrorCode::QuoteNotFound,
+            "no such quote (unknown, or purged after expiry)",
+        )
+    })
+}
+
+fn check_solution(
+    state: &AppState,
+    quote: &Quote,
+    challenge: &PowChallenge,
+    request: &ConfirmRequest,
+    now: i64,
+) -> Result<(), ApiError> {
+    fn required<T>(value: Option<T>, field: &str) -> Result<T, ApiError> {
+        value.ok_or_else(|| {
+            ApiError::bad_request(format!(
+                "field `{field}` is required to confirm a PoW quote"
+            ))
+        })
+    }
+    let challenge_hex = required(request.challenge_hex.as_deref(), "challengeHex")?;
+    let nonce = required(request.nonce, "nonce")?.0;
+    let expires_at_unix = required(request.expires_at_unix, "expiresAtUnix")?;
+    let difficulty_bits = required(request.difficulty_bits, "difficultyBits")?;
+    let sig = required(request.sig.as_deref(), "sig")?;
+
+    if now >= challenge.expires_at_unix {
+        return Err(ApiError::new(
+            ErrorCode::ChallengeExpired,
+            format!(
+                "the challenge expired at {}: start a new quote",
+                rfc3339_utc(challenge.expires_at_unix)
+            ),
+        ));
+    }
+    let signed = SignedFields {
+        project_id: &challenge.project_id,
+        project_public_key: &challenge.project_public_key,
+        quote_id: &quote.id,
+        challenge_hex: &challenge.challenge_hex,
+        target_hex: &challenge.target_hex,
+        difficulty_bits: challenge.difficulty_bits,
+        expires_at_unix: challenge.expires_at_unix,
+    };
+    state
+        .keys
+        .challenges
+        .verify(&signed, sig)
+        .map_err(|error| ApiError::new(ErrorCode::SignatureInvalid, format!("`sig`: {error}")))?;
+    let mismatched = [
+        ("challengeHex", challenge_hex != challenge.challenge_hex),
+        (
+            "difficultyBits",
+            difficulty_bits != challenge.difficulty_bits,
+        ),
+        (
+            "expiresAtUnix",
+            expires_at_unix != challenge.expires_at_unix,
+        ),
+    ];
+    if let Some((field, _)) = mismatched.iter().find(|(_, differs)| *differs) {
+        return Err(ApiError::new(
+            ErrorCode::ChallengeMismatch,
+            format!("`{field}` differs from the challenge issued for this quote"),
+        ));
+    }
+    // Only the signed difficulty counts: the target is derived from it, never read.
+    let target = target_from_bits(challenge.difficulty_bits)
+        .map_err(|error| ApiError::new(ErrorCode::InternalError, error.to_string()))?;
+    let hash = solution_hash(
+        &challenge.project_public_key,
+        &challenge.challenge_hex,
+        nonce,
+    );
+    if let Some(sent) = request.hash_hex.as_deref() {
+        let sent = decode_hex32(sent).map_err(|error| {
+            ApiError::new(ErrorCode::HashMismatch, format!("`hashHex`: {error}"))
+        })?;
+        if sent != hash {
+            return Err(ApiError::new(
+                ErrorCode::HashMismatch,
+                format!(
+                    "`hashHex` is not SHA-256(projectPublicKey:challengeHex:nonce) = {}",
+                    encode_hex32(&hash)
+                ),
+            ));
+        }
+    }
+    if !meets_target(&hash, &target) {
+        return Err(ApiError::new(
+            ErrorCode::SolutionInvalid,
+            format!(
+                "hash {} is not below the target {}: keep searching",
+                encode_hex32(&hash),
+                challenge.target_hex
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// `GET /api/mcp/status/{quoteId}`: pending → paid → confirmed, or expired.
+pub async fn status(
+    State(state): State<AppState>,
+    PathParam(id): PathParam,
+) -> Result<Json<StatusResponse>, ApiError> {
+    let quote = find_quote(&state, &id)?;
+    let now = state.now();
+    let paid = match &quote.kind {
+        QuoteKind::Pow(_) => None,
+        QuoteKind::Lightning(ln) => Some(ln.is_paid(now)),
+    };
+    let expired = now >= quote.expires_at;
+    let status = match (quote.confirmed_session.is_some(), paid, expired) {
+        (true, _, _) => QuoteStatus::Confirmed,
+        (false, Some(true), _) => QuoteStatus::Paid,
+        (false, _, true) => QuoteStatus::Expired,
+        (false, _, false) => QuoteStatus::Pending,
+    };
+    let payment_status = paid.map(|paid| match (paid, expired) {
+        (true, _) => PaymentStatus::Paid,
+        (false, true) => PaymentStatus::Expired,
+        (false, false) => PaymentStatus::Pending,
+    });
+    Ok(Json(StatusResponse {
+        quote_id: quote.id,
+        status,
+        payment_status,
+        expires_at: rfc3339_utc(quote.expires_at),
+    }))
+}
+
+/// `GET /api/mcp/lnurl/{quoteId}`: LUD-06 `{pr, routes: []}`; errors in LUD-06 form.
+pub async fn lnurl(
+    State(state): State<AppState>,
+    PathParam(id): PathParam,
+) -> Result<Json<LnurlResponse>, ApiError> {
+    let quote = state
+        .store
+        .quote(&id)
+        .ok_or_else(|| ApiError::Lnurl(ErrorCode::QuoteNotFound, "no such quote".into()))?;
+    match quote.kind {
+        QuoteKind::Lightning(ln) => {
+            if state.now() >= quote.expires_at && !ln.is_paid(state.now()) {
+                return Err(ApiError::Lnurl(
+                    ErrorCode::QuoteExpired,
+                    "the invoice expired: start a new quote".into(),
+                ));
+            }
+            Ok(Json(LnurlResponse {
+                pr: ln.invoice.bolt11,
+                routes: Vec::new(),
+            }))
+        }
+        QuoteKind::Pow(_) => Err(ApiError::Lnurl(
+            ErrorCode::WrongQuoteKind,
+            "this quote is a PoW challenge and has no invoice".into(),
+        )),
+    }
+}

@@ -1,0 +1,46 @@
+//! Refresh: trade the current refresh token for a new access token and a new refresh
+//! token. Rotation on every use; a superseded token revokes its family.
+
+use axum::Json;
+use axum::extract::State;
+use liveauth_protocol::problem::ErrorCode;
+use liveauth_protocol::wire::{RefreshRequest, RefreshResponse};
+
+use crate::error::ApiError;
+use crate::extract::ApiJson;
+use crate::state::{AppState, refresh_hash};
+
+/// `POST /api/mcp/refresh`: every refusal is 400 `invalid_grant` (RFC 6749 §5.2).
+pub async fn refresh(
+    State(state): State<AppState>,
+    ApiJson(request): ApiJson<RefreshRequest>,
+) -> Result<Json<RefreshResponse>, ApiError> {
+    let now = state.now();
+    let replacement = state.new_refresh_token();
+    let session_id = state
+        .store
+        .rotate_refresh(
+            &refresh_hash(&request.refresh_token),
+            refresh_hash(&replacement),
+            now,
+        )
+        .map_err(|error| ApiError::new(ErrorCode::InvalidGrant, error.to_string()))?;
+    let mut info = None;
+    state.store.update_session(&session_id, &mut |session| {
+        session.budget.roll(now);
+        info = Some(session.info());
+    });
+    let info = info.ok_or_else(|| {
+        ApiError::new(
+            ErrorCode::InvalidGrant,
+            "the session of this refresh token has ended",
+        )
+    })?;
+    let (jwt, expires_in) = state.access_token(&info, now)?;
+    Ok(Json(RefreshResponse {
+        jwt,
+        expires_in,
+        remaining_budget_sats: info.remaining_sats,
+        refresh_token: Some(replacement),
+    }))
+}

@@ -1,0 +1,205 @@
+//! The app state: one `Clone` struct of `Arc`s handed to every handler. Keys, clock and
+//! randomness live here (never in globals), so a seeded app with a manual clock answers
+//! byte-identically.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use liveauth_protocol::challenge::ChallengeSigner;
+use liveauth_protocol::problem::ErrorCode;
+use liveauth_protocol::wire::ConfirmResponse;
+use sha2::{Digest, Sha256};
+
+use crate::budget::Budget;
+use crate::clock::{Clock, MANUAL_CLOCK_START};
+use crate::config::{Config, Project};
+use crate::error::ApiError;
+use crate::lightning::LightningNode;
+use crate::rng::Rng;
+use crate::store::{MemoryStore, Session, SessionInfo, Store, TokenHash};
+use crate::token::{AccessClaims, TokenIssuer};
+
+/// How often (in app time) expired state is swept.
+const PURGE_EVERY_SECS: i64 = 60;
+
+#[derive(Clone, Debug)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub projects: Arc<[Project]>,
+    pub clock: Clock,
+    pub rng: Rng,
+    pub keys: Arc<Keys>,
+    pub store: Arc<dyn Store>,
+    last_purge: Arc<AtomicI64>,
+}
+
+/// The mock's secrets, all drawn from the app's RNG at start.
+#[derive(Debug)]
+pub struct Keys {
+    pub challenges: ChallengeSigner,
+    pub tokens: TokenIssuer,
+    pub node: LightningNode,
+    /// Root key of the L402 macaroons the mock mints.
+    pub macaroon_root: [u8; 32],
+}
+
+impl AppState {
+    pub fn new(config: Config) -> Self {
+        Self::with_store(config, Arc::new(MemoryStore::new()))
+    }
+
+    pub fn with_store(config: Config, store: Arc<dyn Store>) -> Self {
+        let rng = config.seed.map_or_else(Rng::from_entropy, Rng::from_seed);
+        let clock = if config.manual_clock {
+            Clock::manual(MANUAL_CLOCK_START)
+        } else {
+            Clock::system()
+        };
+        let keys = Keys {
+            challenges: ChallengeSigner::new(&rng.bytes()),
+            tokens: TokenIssuer::new(rng.bytes(), config.issuer.clone(), config.audience.clone()),
+            node: LightningNode::from_seed(rng.bytes(), config.network),
+            macaroon_root: rng.bytes(),
+        };
+        Self {
+            projects: config.all_projects().into(),
+            config: Arc::new(config),
+            clock,
+            rng,
+            keys: Arc::new(keys),
+            store,
+            last_purge: Arc::new(AtomicI64::new(i64::MIN)),
+        }
+    }
+
+    pub fn now(&self) -> i64 {
+        self.clock.now()
+    }
+
+    pub fn demo_project(&self) -> &Project {
+        // `Config::all_projects` always puts the demo project first.
+        &self.projects[0]
+    }
+
+    /// The project an `X-LW-Public` key names: 401 if missing or unknown.
+    pub fn project_for_key(&self, key: Option<&str>) -> Result<&Project, ApiError> {
+        let key = key.filter(|k| !k.is_empty()).ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::MissingProjectKey,
+                "send your project key as `X-LW-Public: la_pk_…` (without one, use \
+                 POST /api/public/demo/start)",
+            )
+        })?;
+        self.projects
+            .iter()
+            .find(|p| p.public_key == key)
+            .ok_or_else(|| {
+                ApiError::new(
+                    ErrorCode::UnknownProject,
+                    "X-LW-Public names no known project",
+                )
+            })
+    }
+
+    /// Checks a token's signature and claims, and that its session still exists.
+    pub fn verify_access_token(&self, token: &str) -> Result<AccessClaims, ApiError> {
+        let claims = self.keys.tokens.verify(token, self.now())?;
+        if !self.store.update_session(&claims.sub, &mut |_| {}) {
+            return Err(ApiError::Token(
+                ErrorCode::TokenInvalid,
+                "the session of this token has ended: authenticate again".into(),
+            ));
+        }
+        Ok(claims)
+    }
+
+    /// Opens a session for `project`: a fresh budget, an access token and the first
+    /// refresh token of a new family.
+    pub fn open_session(
+        &self,
+        session_id: String,
+        project: &Project,
+    ) -> Result<ConfirmResponse, ApiError> {
+        let now = self.now();
+        let config = &self.config;
+        let session = Session {
+            id: session_id,
+            project_id: project.id.clone(),
+            created_at: now,
+            expires_at: now.saturating_add(secs(config.session_ttl_secs)),
+            budget: Budget::new(config.max_sats_per_day, config.max_calls_per_minute, now),
+            idempotency: Default::default(),
+        };
+        let (jwt, expires_in) = self.access_token(&session.info(), now)?;
+        let refresh_token = self.new_refresh_token();
+        self.store.insert_refresh(
+            refresh_hash(&refresh_token),
+            &session.id,
+            session.expires_at,
+        );
+        let remaining = session.budget.remaining_sats();
+        self.store.insert_session(session);
+        Ok(ConfirmResponse {
+            jwt: Some(jwt),
+            expires_in: Some(expires_in),
+            remaining_budget_sats: Some(remaining),
+            refresh_token: Some(refresh_token),
+            payment_status: None,
+        })
+    }
+
+    /// An access token for the session; never outlives it.
+    pub fn access_token(&self, session: &SessionInfo, now: i64) -> Result<(String, u64), ApiError> {
+        let exp = now
+            .saturating_add(secs(self.config.jwt_ttl_secs))
+            .min(session.expires_at);
+        let claims = AccessClaims {
+            iss: self.config.issuer.clone(),
+            aud: self.config.audience.clone(),
+            sub: session.id.clone(),
+            iat: now,
+            nbf: now,
+            exp,
+            jti: self.rng.uuid(),
+            max_sats_per_day: session.max_sats_per_day,
+            max_calls_per_minute: session.max_calls_per_minute,
+            project_id: session.project_id.clone(),
+        };
+        let jwt = self.keys.tokens.issue(&claims).map_err(|error| {
+            ApiError::new(
+                ErrorCode::InternalError,
+                format!("could not sign a token: {error}"),
+            )
+        })?;
+        Ok((jwt, u64::try_from(exp - now).unwrap_or(0)))
+    }
+
+    /// 256 random bits, base64url, with a prefix that says what it is.
+    pub fn new_refresh_token(&self) -> String {
+        format!("la_rt_{}", URL_SAFE_NO_PAD.encode(self.rng.bytes::<32>()))
+    }
+
+    /// Sweeps expired state at most once per [`PURGE_EVERY_SECS`] of app time.
+    pub fn maybe_purge(&self) {
+        let now = self.now();
+        let last = self.last_purge.load(Ordering::Relaxed);
+        if now.saturating_sub(last) >= PURGE_EVERY_SECS
+            && self
+                .last_purge
+                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+        {
+            self.store.purge(now);
+        }
+    }
+}
+
+pub fn refresh_hash(token: &str) -> TokenHash {
+    Sha256::digest(token.as_bytes()).into()
+}
+
+pub fn secs(value: u64) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
+}
