@@ -167,10 +167,7 @@ impl From<TokenError> for ApiError {
                 ErrorCode::TokenExpired,
                 "access token expired: call refresh with your refresh token".into(),
             ),
-            other => Self::Token(
-                ErrorCode::TokenInvalid,
-                format!("access token invalid: {other}"),
-            ),
+            other => Self::Token(ErrorCode::TokenInvalid, other.to_string()),
         }
     }
 }

@@ -1,0 +1,402 @@
+//! The mock API through its real router: every endpoint's success shape and every
+//! problem code, asserted on the wire (status, headers, raw JSON).
+
+#![allow(clippy::unwrap_used)] // test helpers outside #[test] fns: a panic is a failed test
+
+mod common;
+
+use axum::http::{Method, StatusCode};
+use common::{PROJECT_KEY, TestApp, confirm_body, failing_nonce, keys, solve_nonce, solved};
+use liveauth_protocol::pow::{encode_hex32, solution_hash};
+use serde_json::{Value, json};
+
+/// A confirm body, the expected status and code, and extra headers.
+type Case<'a> = (Value, u16, &'a str, Vec<(&'a str, &'a str)>);
+
+/// Demo start needs no key and gives the seed's PoW shape for the demo project.
+#[tokio::test]
+async fn demo_start_gives_a_signed_pow_challenge() {
+    let app = TestApp::new();
+    let answer = app.post("/api/public/demo/start", &[], json!({})).await;
+    assert_eq!(answer.status, StatusCode::OK);
+    let body = &answer.body;
+    assert_eq!(keys(body), ["invoice", "powChallenge", "quoteId"]);
+    assert_eq!(body["invoice"], Value::Null);
+    let challenge = &body["powChallenge"];
+    assert_eq!(
+        keys(challenge),
+        [
+            "challengeHex",
+            "difficultyBits",
+            "expiresAtUnix",
+            "projectId",
+            "projectPublicKey",
+            "signature",
+            "targetHex"
+        ]
+    );
+    assert_eq!(challenge["projectPublicKey"], "la_pk_demo");
+    assert_eq!(challenge["difficultyBits"], 8);
+    assert_eq!(challenge["targetHex"], format!("00{}", "f".repeat(62)));
+    assert_eq!(challenge["expiresAtUnix"], app.state.now() + 300);
+    assert_eq!(challenge["challengeHex"].as_str().unwrap().len(), 64);
+}
+
+/// An empty body (no content type) is the same as `{}`.
+#[tokio::test]
+async fn start_accepts_an_empty_body() {
+    let app = TestApp::new();
+    let answer = app
+        .call(
+            Method::POST,
+            "/api/mcp/start",
+            &[("x-lw-public", PROJECT_KEY)],
+            None,
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "{answer:?}");
+    assert_eq!(answer.body["powChallenge"]["projectPublicKey"], PROJECT_KEY);
+}
+
+#[tokio::test]
+async fn start_needs_a_known_project_key() {
+    let app = TestApp::new();
+    let missing = app.post("/api/mcp/start", &[], json!({})).await;
+    assert_eq!(
+        (missing.status, missing.code()),
+        (StatusCode::UNAUTHORIZED, "missing_project_key")
+    );
+    let unknown = app
+        .post(
+            "/api/mcp/start",
+            &[("x-lw-public", "la_pk_nope")],
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        (unknown.status, unknown.code()),
+        (StatusCode::UNAUTHORIZED, "unknown_project")
+    );
+}
+
+/// The full PoW flow, with the seed's confirm shape and `paymentStatus: null`.
+#[tokio::test]
+async fn pow_confirm_issues_tokens() {
+    let app = TestApp::new();
+    let start = app.start_pow().await;
+    let answer = app
+        .post(
+            "/api/mcp/confirm",
+            &[("x-lw-public", PROJECT_KEY)],
+            solved(&start),
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "{answer:?}");
+    let body = &answer.body;
+    assert_eq!(
+        keys(body),
+        [
+            "expiresIn",
+            "jwt",
+            "paymentStatus",
+            "refreshToken",
+            "remainingBudgetSats"
+        ]
+    );
+    assert_eq!(body["expiresIn"], 600);
+    assert_eq!(body["remainingBudgetSats"], 10_000);
+    assert_eq!(body["paymentStatus"], Value::Null);
+    assert!(body["jwt"].as_str().unwrap().starts_with("eyJ"));
+    assert!(body["refreshToken"].as_str().unwrap().starts_with("la_rt_"));
+}
+
+/// Existing clients may send the signature as `signature` instead of `sig`.
+#[tokio::test]
+async fn confirm_accepts_signature_alias() {
+    let app = TestApp::new();
+    let start = app.start_pow().await;
+    let mut body = solved(&start);
+    let sig = body.as_object_mut().unwrap().remove("sig").unwrap();
+    body["signature"] = sig;
+    let answer = app.post("/api/mcp/confirm", &[], body).await;
+    assert_eq!(answer.status, StatusCode::OK, "{answer:?}");
+}
+
+/// Each confirm failure has its own code, and none of them uses up the quote.
+#[tokio::test]
+async fn confirm_failures_have_distinct_codes_and_consume_nothing() {
+    let app = TestApp::new();
+    let start = app.start_pow().await;
+    let good = solved(&start);
+    let (nonce, hash) = solve_nonce(&start);
+    let with = |field: &str, value: Value| {
+        let mut body = good.clone();
+        body[field] = value;
+        body
+    };
+    let bad_nonce = failing_nonce(&start);
+    let pk = start["powChallenge"]["projectPublicKey"].as_str().unwrap();
+    let hex = start["powChallenge"]["challengeHex"].as_str().unwrap();
+    let bad_hash = encode_hex32(&solution_hash(pk, hex, bad_nonce));
+    let forged = format!("A{}", &good["sig"].as_str().unwrap()[1..]);
+    let cases: Vec<Case<'_>> = vec![
+        (
+            with("quoteId", json!("nope")),
+            404,
+            "quote_not_found",
+            vec![],
+        ),
+        (
+            good.clone(),
+            401,
+            "project_mismatch",
+            vec![("x-lw-public", "la_pk_demo")],
+        ),
+        (with("sig", json!(forged)), 422, "signature_invalid", vec![]),
+        (
+            with("sig", json!("not base64!")),
+            422,
+            "signature_invalid",
+            vec![],
+        ),
+        (
+            with("challengeHex", json!("00".repeat(32))),
+            422,
+            "challenge_mismatch",
+            vec![],
+        ),
+        (
+            with("difficultyBits", json!(1)),
+            422,
+            "challenge_mismatch",
+            vec![],
+        ),
+        (
+            with("expiresAtUnix", json!(9_999_999_999i64)),
+            422,
+            "challenge_mismatch",
+            vec![],
+        ),
+        (with("nonce", json!("05")), 400, "nonce_invalid", vec![]),
+        (with("nonce", json!(-1)), 400, "nonce_invalid", vec![]),
+        (with("nonce", json!(1.5)), 400, "nonce_invalid", vec![]),
+        (
+            with("nonce", json!(9_007_199_254_740_992u64)),
+            400,
+            "nonce_invalid",
+            vec![],
+        ),
+        (
+            with("hashHex", json!("00".repeat(32))),
+            422,
+            "hash_mismatch",
+            vec![],
+        ),
+        (with("hashHex", json!("XYZ")), 422, "hash_mismatch", vec![]),
+        (
+            confirm_body(&start, bad_nonce, &bad_hash),
+            422,
+            "solution_invalid",
+            vec![],
+        ),
+        (with("nonce", Value::Null), 400, "bad_request", vec![]),
+        (json!({"nonce": nonce}), 400, "bad_request", vec![]),
+    ];
+    for (body, status, code, headers) in cases {
+        let answer = app.post("/api/mcp/confirm", &headers, body.clone()).await;
+        assert_eq!(
+            (answer.status.as_u16(), answer.code()),
+            (status, code),
+            "{body}"
+        );
+    }
+    // A solution without hashHex is checked on the server's own hash.
+    let mut without_hash = good.clone();
+    without_hash.as_object_mut().unwrap().remove("hashHex");
+    assert_eq!(
+        app.post("/api/mcp/confirm", &[], without_hash).await.status,
+        StatusCode::OK
+    );
+    let _ = hash;
+}
+
+/// Replaying a solution, or sending a second valid one, gets `already_confirmed`.
+#[tokio::test]
+async fn a_quote_is_confirmed_once() {
+    let app = TestApp::new();
+    let start = app.start_pow().await;
+    let body = solved(&start);
+    assert_eq!(
+        app.post("/api/mcp/confirm", &[], body.clone()).await.status,
+        StatusCode::OK
+    );
+    let replay = app.post("/api/mcp/confirm", &[], body).await;
+    assert_eq!(
+        (replay.status.as_u16(), replay.code()),
+        (409, "already_confirmed")
+    );
+    // Another nonce that also solves it.
+    let (first, _) = solve_nonce(&start);
+    let challenge = &start["powChallenge"];
+    let target =
+        liveauth_protocol::pow::decode_hex32(challenge["targetHex"].as_str().unwrap()).unwrap();
+    let pk = challenge["projectPublicKey"].as_str().unwrap();
+    let hex = challenge["challengeHex"].as_str().unwrap();
+    let second = (first + 1..)
+        .find(|&n| liveauth_protocol::pow::verify_solution(pk, hex, n, &target))
+        .unwrap();
+    let hash = encode_hex32(&solution_hash(pk, hex, second));
+    let again = app
+        .post("/api/mcp/confirm", &[], confirm_body(&start, second, &hash))
+        .await;
+    assert_eq!(again.code(), "already_confirmed");
+}
+
+/// Time comes from the app clock: one second past `expiresAtUnix` the challenge is gone.
+#[tokio::test]
+async fn expired_challenges_are_refused() {
+    let app = TestApp::new();
+    let start = app.start_pow().await;
+    let body = solved(&start);
+    app.advance(299).await;
+    app.advance(1).await;
+    let answer = app.post("/api/mcp/confirm", &[], body).await;
+    assert_eq!(
+        (answer.status.as_u16(), answer.code()),
+        (410, "challenge_expired")
+    );
+    let status = app
+        .get(
+            &format!("/api/mcp/status/{}", start["quoteId"].as_str().unwrap()),
+            &[],
+        )
+        .await;
+    assert_eq!(status.body["status"], "expired");
+    assert_eq!(status.body["paymentStatus"], Value::Null);
+}
+
+/// Status of a PoW quote: pending, then confirmed; `expiresAt` in RFC 3339.
+#[tokio::test]
+async fn status_shapes() {
+    let app = TestApp::new();
+    let start = app.start_pow().await;
+    let path = format!("/api/mcp/status/{}", start["quoteId"].as_str().unwrap());
+    let pending = app.get(&path, &[]).await;
+    assert_eq!(
+        pending.body,
+        json!({
+            "quoteId": start["quoteId"],
+            "status": "pending",
+            "paymentStatus": null,
+            "expiresAt": "2026-01-01T00:05:00Z",
+        })
+    );
+    app.post("/api/mcp/confirm", &[], solved(&start)).await;
+    assert_eq!(app.get(&path, &[]).await.body["status"], "confirmed");
+    let missing = app.get("/api/mcp/status/nope", &[]).await;
+    assert_eq!(
+        (missing.status.as_u16(), missing.code()),
+        (404, "quote_not_found")
+    );
+}
+
+/// The router's own rejections are problem+json too.
+#[tokio::test]
+async fn hygiene_errors_are_problems() {
+    let app = TestApp::new();
+    let unknown = app.get("/nope", &[]).await;
+    assert_eq!(
+        (unknown.status.as_u16(), unknown.code()),
+        (404, "not_found")
+    );
+    let wrong_method = app.get("/api/mcp/confirm", &[]).await;
+    assert_eq!(
+        (wrong_method.status.as_u16(), wrong_method.code()),
+        (405, "method_not_allowed")
+    );
+    let big = json!({"quoteId": "x".repeat(70 * 1024)});
+    let too_large = app.post("/api/mcp/confirm", &[], big).await;
+    assert_eq!(
+        (too_large.status.as_u16(), too_large.code()),
+        (413, "payload_too_large")
+    );
+    let text = app
+        .send(
+            axum::http::Request::post("/api/mcp/confirm")
+                .header("content-type", "text/plain")
+                .body(axum::body::Body::from("{}"))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(
+        (text.status.as_u16(), text.code()),
+        (415, "unsupported_media_type")
+    );
+    let malformed = app
+        .send(
+            axum::http::Request::post("/api/mcp/confirm")
+                .header("content-type", "application/json")
+                .body(axum::body::Body::from("{\"quoteId\": "))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(
+        (malformed.status.as_u16(), malformed.code()),
+        (400, "bad_request")
+    );
+    let missing = app.post("/api/mcp/refresh", &[], json!({})).await;
+    assert_eq!(missing.code(), "bad_request");
+    assert!(
+        missing.body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("refreshToken"),
+        "{missing:?}"
+    );
+    let wrong_type = app
+        .post("/api/mcp/confirm", &[], json!({"quoteId": 5}))
+        .await;
+    assert!(
+        wrong_type.body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("quoteId")
+    );
+}
+
+#[tokio::test]
+async fn health_and_jwks() {
+    let app = TestApp::new();
+    assert_eq!(app.get("/healthz", &[]).await.body, json!({"status": "ok"}));
+    let jwks = app.get("/.well-known/jwks.json", &[]).await.body;
+    let key = &jwks["keys"][0];
+    assert_eq!(
+        (
+            key["kty"].as_str(),
+            key["crv"].as_str(),
+            key["alg"].as_str()
+        ),
+        (Some("OKP"), Some("Ed25519"), Some("EdDSA"))
+    );
+}
+
+/// Without `--no-dev-endpoints` they exist; with it they are 404 like any unknown path.
+#[tokio::test]
+async fn dev_endpoints_can_be_turned_off() {
+    let app = TestApp::with(mock_api::Config {
+        dev_endpoints: false,
+        ..common::config()
+    });
+    let answer = app
+        .post("/api/dev/clock/advance", &[], json!({"seconds": 1}))
+        .await;
+    assert_eq!(answer.code(), "not_found");
+    let settle = app
+        .post(
+            &format!("/api/dev/settle/{}", "00".repeat(32)),
+            &[],
+            json!({}),
+        )
+        .await;
+    assert_eq!(settle.code(), "not_found");
+}

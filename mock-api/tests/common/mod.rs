@@ -1,0 +1,247 @@
+//! A harness that drives the real router with `oneshot` and reads answers as raw JSON.
+
+#![allow(dead_code, unreachable_pub)] // each test binary uses a different part
+#![allow(clippy::unwrap_used, clippy::cast_possible_truncation)] // test harness: a panic is a failed test
+
+use axum::body::Body;
+use axum::http::{HeaderMap, Method, Request, StatusCode};
+use http_body_util::BodyExt as _;
+use liveauth_protocol::pow::solver::{SolveControl, SolveOptions, solve};
+use liveauth_protocol::pow::{decode_hex32, encode_hex32, target_from_bits};
+use mock_api::{AppState, Config};
+use serde_json::{Value, json};
+use tower::ServiceExt as _;
+
+pub const PROJECT_KEY: &str = "la_pk_test";
+
+pub struct TestApp {
+    pub state: AppState,
+    router: axum::Router,
+}
+
+#[derive(Debug)]
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Value,
+    pub raw: Vec<u8>,
+}
+
+impl Answer {
+    /// The problem `code` of an error answer, after checking the problem+json contract.
+    pub fn code(&self) -> &str {
+        assert_eq!(
+            self.headers
+                .get("content-type")
+                .and_then(|v| v.to_str().ok()),
+            Some("application/problem+json"),
+            "{self:?}"
+        );
+        let body = &self.body;
+        assert_eq!(body["status"], self.status.as_u16(), "{body}");
+        assert_eq!(body["error"], body["code"], "{body}");
+        assert_eq!(body["error_description"], body["detail"], "{body}");
+        assert!(
+            body["title"].is_string() && body["type"].is_string(),
+            "{body}"
+        );
+        body["code"].as_str().unwrap_or_default()
+    }
+
+    pub fn header(&self, name: &str) -> Vec<String> {
+        self.headers
+            .get_all(name)
+            .iter()
+            .map(|v| v.to_str().unwrap().to_owned())
+            .collect()
+    }
+}
+
+/// The object's keys, sorted.
+pub fn keys(value: &Value) -> Vec<&str> {
+    let mut keys: Vec<&str> = value
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    keys.sort_unstable();
+    keys
+}
+
+/// Defaults for tests: seeded, manual clock, low difficulty, one extra project.
+pub fn config() -> Config {
+    Config {
+        seed: Some(42),
+        manual_clock: true,
+        difficulty_bits: 8,
+        projects: vec![PROJECT_KEY.parse().unwrap()],
+        ..Config::default()
+    }
+}
+
+impl TestApp {
+    pub fn new() -> Self {
+        Self::with(config())
+    }
+
+    pub fn with(config: Config) -> Self {
+        let state = AppState::new(config);
+        Self {
+            router: mock_api::router(state.clone()),
+            state,
+        }
+    }
+
+    pub async fn send(&self, request: Request<Body>) -> Answer {
+        let response = self.router.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let raw = response
+            .into_body()
+            .collect()
+            .await
+            .unwrap()
+            .to_bytes()
+            .to_vec();
+        let body = serde_json::from_slice(&raw).unwrap_or(Value::Null);
+        Answer {
+            status,
+            headers,
+            body,
+            raw,
+        }
+    }
+
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<Value>,
+    ) -> Answer {
+        let mut request = Request::builder().method(method).uri(path);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let body = match body {
+            Some(body) => {
+                request = request.header("content-type", "application/json");
+                Body::from(body.to_string())
+            }
+            None => Body::empty(),
+        };
+        self.send(request.body(body).unwrap()).await
+    }
+
+    pub async fn post(&self, path: &str, headers: &[(&str, &str)], body: Value) -> Answer {
+        self.call(Method::POST, path, headers, Some(body)).await
+    }
+
+    pub async fn get(&self, path: &str, headers: &[(&str, &str)]) -> Answer {
+        self.call(Method::GET, path, headers, None).await
+    }
+
+    pub async fn start_pow(&self) -> Value {
+        let answer = self
+            .post("/api/mcp/start", &[("x-lw-public", PROJECT_KEY)], json!({}))
+            .await;
+        assert_eq!(answer.status, StatusCode::OK, "{answer:?}");
+        answer.body
+    }
+
+    pub async fn start_lightning(&self, key: Option<&str>) -> Value {
+        let answer = match key {
+            Some(key) => {
+                self.post(
+                    "/api/mcp/start",
+                    &[("x-lw-public", key)],
+                    json!({"forceLightning": true}),
+                )
+                .await
+            }
+            None => {
+                self.post(
+                    "/api/public/demo/start",
+                    &[],
+                    json!({"forceLightning": true}),
+                )
+                .await
+            }
+        };
+        assert_eq!(answer.status, StatusCode::OK, "{answer:?}");
+        answer.body
+    }
+
+    pub async fn advance(&self, seconds: u64) -> i64 {
+        let answer = self
+            .post("/api/dev/clock/advance", &[], json!({"seconds": seconds}))
+            .await;
+        assert_eq!(answer.status, StatusCode::OK, "{answer:?}");
+        answer.body["nowUnix"].as_i64().unwrap()
+    }
+
+    /// A PoW session: start, solve, confirm. Returns the confirm body.
+    pub async fn session(&self) -> Value {
+        let start = self.start_pow().await;
+        let answer = self.post("/api/mcp/confirm", &[], solved(&start)).await;
+        assert_eq!(answer.status, StatusCode::OK, "{answer:?}");
+        answer.body
+    }
+
+    pub async fn charge(&self, jwt: &str, cost: u64, key: Option<&str>) -> Answer {
+        let bearer = format!("Bearer {jwt}");
+        let mut headers = vec![("authorization", bearer.as_str())];
+        if let Some(key) = key {
+            headers.push(("idempotency-key", key));
+        }
+        self.post("/api/mcp/charge", &headers, json!({"callCostSats": cost}))
+            .await
+    }
+}
+
+/// The first nonce that solves `start`'s challenge.
+pub fn solve_nonce(start: &Value) -> (u64, String) {
+    let challenge = &start["powChallenge"];
+    let target = decode_hex32(challenge["targetHex"].as_str().unwrap()).unwrap();
+    let found = solve(
+        challenge["projectPublicKey"].as_str().unwrap(),
+        challenge["challengeHex"].as_str().unwrap(),
+        &target,
+        &SolveOptions::default(),
+        &SolveControl::new(),
+    )
+    .unwrap();
+    (found.nonce, encode_hex32(&found.hash))
+}
+
+/// A confirm body (as the npm client sends it, with `sig`) for a solved challenge.
+pub fn solved(start: &Value) -> Value {
+    let (nonce, hash) = solve_nonce(start);
+    confirm_body(start, nonce, &hash)
+}
+
+pub fn confirm_body(start: &Value, nonce: u64, hash: &str) -> Value {
+    let challenge = &start["powChallenge"];
+    json!({
+        "quoteId": start["quoteId"],
+        "challengeHex": challenge["challengeHex"],
+        "nonce": nonce,
+        "hashHex": hash,
+        "expiresAtUnix": challenge["expiresAtUnix"],
+        "difficultyBits": challenge["difficultyBits"],
+        "sig": challenge["signature"],
+    })
+}
+
+/// A nonce whose hash does NOT meet the target (there are plenty at 8 bits).
+pub fn failing_nonce(start: &Value) -> u64 {
+    let challenge = &start["powChallenge"];
+    let key = challenge["projectPublicKey"].as_str().unwrap();
+    let hex = challenge["challengeHex"].as_str().unwrap();
+    let bits = challenge["difficultyBits"].as_u64().unwrap() as u32;
+    let target = target_from_bits(bits).unwrap();
+    (0..)
+        .find(|&n| !liveauth_protocol::pow::verify_solution(key, hex, n, &target))
+        .unwrap()
+}
