@@ -1,0 +1,916 @@
+//! The HTTP client for the LiveAuth API (v1): one method per endpoint, typed with the
+//! wire types of [`liveauth_protocol::wire`], and one error type, [`ApiError`], that
+//! says what went wrong and what an agent should do next.
+//!
+//! Safety rules this module keeps:
+//! - Caller-supplied path parts (quote ids come from an AI agent) are percent-encoded
+//!   as exactly one path segment, so no input can reach another endpoint.
+//! - Redirects are not followed: tokens and keys go only to the configured base.
+//! - Secrets never appear in `Debug`, `Display` or error messages: the API key is
+//!   masked, and bodies of successful answers (which carry tokens) are never echoed.
+//! - Response bodies are read up to [`MAX_BODY_BYTES`]; no answer can make it panic.
+
+use std::fmt;
+use std::time::Duration;
+
+use liveauth_protocol::problem::parse_error_body;
+use liveauth_protocol::wire::{
+    ChargeRequest, ChargeResponse, ConfirmRequest, ConfirmResponse, LnurlResponse, RefreshRequest,
+    RefreshResponse, StartRequest, StartResponse, StatusResponse, UsageResponse,
+};
+use reqwest::header::{self, HeaderMap, HeaderValue};
+use reqwest::{Method, RequestBuilder, Response, StatusCode, Url};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::redact::mask_secret;
+
+/// The header that carries the project's public key.
+pub const PROJECT_KEY_HEADER: &str = "X-LW-Public";
+
+/// The request timeout when none is configured.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Most bytes read from any response body; the rest is ignored.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+const USER_AGENT: &str = concat!("liveauth-mcp/", env!("CARGO_PKG_VERSION"));
+
+/// A client for one LiveAuth API, with or without a project key.
+///
+/// Cheap to clone (the connection pool is shared). Without a key it runs in demo mode:
+/// sessions start at `/api/public/demo/start` and no key is sent anywhere.
+#[derive(Clone)]
+pub struct ApiClient {
+    http: reqwest::Client,
+    base: Url,
+    /// `base` as shown in messages: no trailing slash.
+    base_display: String,
+    api_key: Option<String>,
+    timeout: Duration,
+}
+
+impl fmt::Debug for ApiClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ApiClient")
+            .field("base", &self.base_display)
+            .field("api_key", &self.api_key.as_deref().map(mask_secret))
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why an [`ApiClient`] could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The base URL does not parse.
+    #[error("LIVEAUTH_API_BASE {base:?} is not a valid URL: {reason}")]
+    InvalidBase { base: String, reason: String },
+    /// The base URL is not `http` or `https`.
+    #[error("LIVEAUTH_API_BASE must be an http:// or https:// URL, not {scheme}://")]
+    UnsupportedScheme { scheme: String },
+    /// The base URL embeds a user name or password, which would leak into messages.
+    #[error("LIVEAUTH_API_BASE must not contain a user name or password")]
+    CredentialsInBase,
+    /// The base URL has a query or fragment, which endpoint paths cannot follow.
+    #[error("LIVEAUTH_API_BASE must not contain a query (?…) or fragment (#…)")]
+    QueryInBase,
+    /// The API key cannot be sent as a header value.
+    #[error(
+        "LIVEAUTH_API_KEY must be visible ASCII without spaces (it looks like la_pk_…); got \
+         {masked}"
+    )]
+    InvalidKey { masked: String },
+    /// The HTTP client could not be set up (TLS roots, …).
+    #[error("cannot set up the HTTP client: {0}")]
+    Client(String),
+}
+
+/// What kind of transport failure a [`ApiError::Transport`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransportCause {
+    /// Nothing listens at the address (TCP connection refused).
+    Refused,
+    /// No complete answer within the client's timeout.
+    Timeout,
+    /// The TLS handshake failed (certificate, protocol).
+    Tls,
+    /// Anything else: DNS, reset connections, broken bodies, …
+    Other,
+}
+
+/// A failed API call.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The API answered with a non-2xx status.
+    #[error("{}", api_display(*.status, .code.as_deref(), .detail.as_deref()))]
+    Api {
+        /// The HTTP status.
+        status: u16,
+        /// The stable error code (`code` or `error` in the body), if any.
+        code: Option<String>,
+        /// What went wrong, from the body (≤ 200 chars), if readable.
+        detail: Option<String>,
+        /// Every `WWW-Authenticate` header (Bearer, L402, x402 challenges).
+        www_authenticate: Vec<String>,
+    },
+    /// No answer: connection refused, timeout, TLS, DNS, broken connection.
+    #[error("cannot reach the LiveAuth API at {base}: {message}")]
+    Transport {
+        /// The configured base URL.
+        base: String,
+        /// The kind of failure.
+        cause: TransportCause,
+        /// What failed, e.g. `connection refused` or `timed out after 10 s`.
+        message: String,
+    },
+    /// A 2xx answer whose body is not the expected JSON.
+    #[error("unexpected answer from the LiveAuth API ({status}): {message}")]
+    Decode {
+        /// The HTTP status.
+        status: u16,
+        /// Which field failed and why; never the body itself (it may hold tokens).
+        message: String,
+    },
+    /// An argument cannot be sent (e.g. an empty quote id or a token with line breaks);
+    /// nothing was sent.
+    #[error("invalid argument: {message}")]
+    InvalidInput {
+        /// Which argument and why.
+        message: String,
+    },
+}
+
+fn api_display(status: u16, code: Option<&str>, detail: Option<&str>) -> String {
+    let mut out = format!("LiveAuth API error {status}");
+    match code {
+        Some(code) => {
+            out.push(' ');
+            out.push_str(code);
+        }
+        None => {
+            if let Some(reason) = StatusCode::from_u16(status)
+                .ok()
+                .and_then(|s| s.canonical_reason())
+            {
+                out.push_str(" (");
+                out.push_str(reason);
+                out.push(')');
+            }
+        }
+    }
+    if let Some(detail) = detail {
+        out.push_str(": ");
+        out.push_str(detail);
+    }
+    out
+}
+
+impl ApiError {
+    /// The API's stable error code, if it sent one.
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            Self::Api { code, .. } => code.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// `true` if no answer arrived (the API may be down or unreachable).
+    pub fn is_transport(&self) -> bool {
+        matches!(self, Self::Transport { .. })
+    }
+
+    /// The HTTP status of the answer, if one arrived.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Self::Api { status, .. } | Self::Decode { status, .. } => Some(*status),
+            Self::Transport { .. } | Self::InvalidInput { .. } => None,
+        }
+    }
+
+    /// What an AI agent should do about this error, as one sentence naming the tool.
+    pub fn next_step(&self) -> &'static str {
+        match self {
+            Self::Transport { .. } => {
+                "check that the LiveAuth API at LIVEAUTH_API_BASE is reachable (and that \
+                 LIVEAUTH_API_BASE is right), then retry"
+            }
+            Self::Decode { .. } => {
+                "the API answered in an unexpected format: check that LIVEAUTH_API_BASE points \
+                 at a LiveAuth API"
+            }
+            Self::InvalidInput { .. } => "fix the argument and call the tool again",
+            Self::Api { status, code, .. } => next_step_for(*status, code.as_deref()),
+        }
+    }
+}
+
+fn next_step_for(status: u16, code: Option<&str>) -> &'static str {
+    match code {
+        Some("token_expired") => {
+            "the access token expired: call liveauth_mcp_refresh (the server also refreshes \
+             by itself)"
+        }
+        Some("token_invalid" | "token_missing" | "invalid_grant") => {
+            "call liveauth_mcp_authenticate to start a new session"
+        }
+        Some("challenge_expired" | "quote_expired") => "start a new quote with liveauth_mcp_start",
+        Some("quote_not_found") => {
+            "check the quoteId; if it is right, the quote is gone: start a new quote with \
+             liveauth_mcp_start"
+        }
+        Some("already_confirmed") => {
+            "the quote is used; you are already authenticated or must start a new quote"
+        }
+        Some("solution_invalid" | "hash_mismatch" | "nonce_invalid") => {
+            "solve the challenge with liveauth_mcp_solve"
+        }
+        Some("signature_invalid" | "challenge_mismatch") => {
+            "pass the challenge fields exactly as liveauth_mcp_start returned them, or solve \
+             with liveauth_mcp_solve"
+        }
+        Some("wrong_quote_kind") => {
+            "this quote is a PoW challenge: solve it with liveauth_mcp_solve, or start a \
+             Lightning quote with liveauth_mcp_start and forceLightning: true"
+        }
+        Some("missing_project_key" | "unknown_project" | "project_mismatch") => {
+            "check LIVEAUTH_API_KEY"
+        }
+        Some("idempotency_conflict") => "use a new idempotency key for a different charge",
+        Some("budget_exceeded" | "rate_limited") => {
+            "stop: the session's budget or rate limit is reached; wait before calling again"
+        }
+        Some("payment_required" | "credential_invalid") => payment_step(),
+        Some("bad_request" | "payload_too_large" | "unsupported_media_type") => {
+            "check the arguments against the tool's input schema and call it again"
+        }
+        Some("not_found" | "method_not_allowed") => {
+            "the API does not offer this endpoint: check LIVEAUTH_API_BASE"
+        }
+        _ => next_step_for_status(status),
+    }
+}
+
+fn payment_step() -> &'static str {
+    "pay the invoice, poll liveauth_mcp_status until paymentStatus is \"paid\", then call \
+     liveauth_mcp_confirm"
+}
+
+fn next_step_for_status(status: u16) -> &'static str {
+    match status {
+        300..=399 => "the API redirects elsewhere: set LIVEAUTH_API_BASE to the final URL",
+        401 | 403 => {
+            "check LIVEAUTH_API_KEY, or start a new session with liveauth_mcp_authenticate"
+        }
+        402 => payment_step(),
+        404 => "check the quoteId and LIVEAUTH_API_BASE",
+        408 | 429 => "wait a moment and retry",
+        410 => "start a new quote with liveauth_mcp_start",
+        500..=599 => "the API failed; retry later",
+        _ => "check the arguments and call the tool again",
+    }
+}
+
+impl ApiClient {
+    /// A client for the API at `base` (`http(s)://host[:port][/prefix]`, trailing slash
+    /// optional). Without `api_key` it runs in demo mode. `timeout` bounds each whole
+    /// request, body included.
+    pub fn new(
+        base: &str,
+        api_key: Option<String>,
+        timeout: Duration,
+    ) -> Result<Self, ConfigError> {
+        let mut url = Url::parse(base.trim()).map_err(|error| ConfigError::InvalidBase {
+            base: base.to_owned(),
+            reason: error.to_string(),
+        })?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(ConfigError::UnsupportedScheme {
+                scheme: url.scheme().to_owned(),
+            });
+        }
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(ConfigError::CredentialsInBase);
+        }
+        if url.query().is_some() || url.fragment().is_some() {
+            return Err(ConfigError::QueryInBase);
+        }
+        // `https://host/prefix/` and `https://host/prefix` mean the same base.
+        if let Ok(mut segments) = url.path_segments_mut() {
+            segments.pop_if_empty();
+        }
+        let base_display = url.as_str().trim_end_matches('/').to_owned();
+        if let Some(key) = &api_key
+            && (key.is_empty() || !key.bytes().all(|b| b.is_ascii_graphic()))
+        {
+            return Err(ConfigError::InvalidKey {
+                masked: mask_secret(key),
+            });
+        }
+        let http = reqwest::Client::builder()
+            .use_rustls_tls()
+            .user_agent(USER_AGENT)
+            .timeout(timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|error| ConfigError::Client(error.to_string()))?;
+        Ok(Self {
+            http,
+            base: url,
+            base_display,
+            api_key,
+            timeout,
+        })
+    }
+
+    /// `true` without a project key: sessions start at the demo endpoint.
+    pub fn is_demo(&self) -> bool {
+        self.api_key.is_none()
+    }
+
+    /// The base URL, without a trailing slash.
+    pub fn base(&self) -> &str {
+        &self.base_display
+    }
+
+    /// The per-request timeout.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    /// Starts a quote: a PoW challenge, or an invoice with `force_lightning`.
+    ///
+    /// With a key: `POST /api/mcp/start` with `X-LW-Public`; in demo mode:
+    /// `POST /api/public/demo/start` without a key.
+    pub async fn start(&self, force_lightning: bool) -> Result<StartResponse, ApiError> {
+        let body = StartRequest {
+            force_lightning: force_lightning.then_some(true),
+        };
+        let (path, key) = match &self.api_key {
+            Some(key) => (&["api", "mcp", "start"][..], Some(key.as_str())),
+            None => (&["api", "public", "demo", "start"][..], None),
+        };
+        let request = self.request(Method::POST, path, None)?.json(&body);
+        self.send(with_project_key(request, key)?).await
+    }
+
+    /// Exchanges a solved or paid quote for a session: `POST /api/mcp/confirm`.
+    ///
+    /// An unpaid Lightning quote answers `{jwt: null, paymentStatus: "pending"}`.
+    pub async fn confirm(&self, request: &ConfirmRequest) -> Result<ConfirmResponse, ApiError> {
+        let builder = self.post_json(&["api", "mcp", "confirm"], request)?;
+        self.send(with_project_key(builder, self.api_key.as_deref())?)
+            .await
+    }
+
+    /// Books `call_cost_sats` against the session: `POST /api/mcp/charge`. A charge
+    /// repeated with the same `idempotency_key` is counted once. A budget deny is a
+    /// successful answer with `status: "deny"`.
+    pub async fn charge(
+        &self,
+        jwt: &str,
+        call_cost_sats: u64,
+        idempotency_key: &str,
+    ) -> Result<ChargeResponse, ApiError> {
+        let body = ChargeRequest { call_cost_sats };
+        let builder = self
+            .post_json(&["api", "mcp", "charge"], &body)?
+            .header(header::AUTHORIZATION, bearer(jwt)?)
+            .header(
+                "Idempotency-Key",
+                header_value("idempotency key", idempotency_key)?,
+            );
+        self.send(builder).await
+    }
+
+    /// The quote's lifecycle and payment state: `GET /api/mcp/status/{quoteId}`.
+    pub async fn status(&self, quote_id: &str) -> Result<StatusResponse, ApiError> {
+        let builder = self.request(Method::GET, &["api", "mcp", "status"], Some(quote_id))?;
+        self.send(builder).await
+    }
+
+    /// The quote's BOLT11 invoice in LUD-06 form: `GET /api/mcp/lnurl/{quoteId}`.
+    pub async fn lnurl(&self, quote_id: &str) -> Result<LnurlResponse, ApiError> {
+        let builder = self.request(Method::GET, &["api", "mcp", "lnurl"], Some(quote_id))?;
+        self.send(builder).await
+    }
+
+    /// The session's usage and budget, without charging: `GET /api/mcp/usage`.
+    pub async fn usage(&self, jwt: &str) -> Result<UsageResponse, ApiError> {
+        let builder = self
+            .request(Method::GET, &["api", "mcp", "usage"], None)?
+            .header(header::AUTHORIZATION, bearer(jwt)?);
+        self.send(builder).await
+    }
+
+    /// A new access token and a rotated refresh token: `POST /api/mcp/refresh`. The old
+    /// refresh token is spent; presenting it again revokes the session's tokens.
+    pub async fn refresh(&self, refresh_token: &str) -> Result<RefreshResponse, ApiError> {
+        let body = RefreshRequest {
+            refresh_token: refresh_token.to_owned(),
+        };
+        let builder = self.post_json(&["api", "mcp", "refresh"], &body)?;
+        self.send(builder).await
+    }
+
+    fn post_json<B: Serialize>(&self, path: &[&str], body: &B) -> Result<RequestBuilder, ApiError> {
+        Ok(self.request(Method::POST, path, None)?.json(body))
+    }
+
+    /// A request to `base` + `path`, plus `param` as one percent-encoded segment.
+    fn request(
+        &self,
+        method: Method,
+        path: &[&str],
+        param: Option<&str>,
+    ) -> Result<RequestBuilder, ApiError> {
+        let url = self.endpoint(path, param)?;
+        Ok(self
+            .http
+            .request(method, url)
+            .header(header::ACCEPT, "application/json"))
+    }
+
+    fn endpoint(&self, path: &[&str], param: Option<&str>) -> Result<Url, ApiError> {
+        let param = param.map(check_segment).transpose()?;
+        let mut url = self.base.clone();
+        {
+            let mut segments = url
+                .path_segments_mut()
+                .map_err(|()| ApiError::InvalidInput {
+                    message: "the base URL cannot take a path".to_owned(),
+                })?;
+            segments.pop_if_empty().extend(path);
+            if let Some(param) = param {
+                segments.push(param);
+            }
+        }
+        Ok(url)
+    }
+
+    async fn send<T: DeserializeOwned>(&self, request: RequestBuilder) -> Result<T, ApiError> {
+        let response = request
+            .send()
+            .await
+            .map_err(|error| self.transport_error(&error))?;
+        let status = response.status();
+        if !status.is_success() {
+            return Err(error_from_response(response).await);
+        }
+        let content_type = response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let (body, truncated) = read_capped(response)
+            .await
+            .map_err(|error| self.transport_error(&error))?;
+        if truncated {
+            return Err(ApiError::Decode {
+                status: status.as_u16(),
+                message: format!("the body is larger than {} KiB", MAX_BODY_BYTES / 1024),
+            });
+        }
+        decode(&body).map_err(|message| {
+            let message = match content_type.filter(|t| !is_json_media_type(t)) {
+                Some(content_type) => format!("{message} (content type {content_type})"),
+                None => message,
+            };
+            ApiError::Decode {
+                status: status.as_u16(),
+                message,
+            }
+        })
+    }
+
+    fn transport_error(&self, error: &reqwest::Error) -> ApiError {
+        let https = self.base.scheme() == "https";
+        let (cause, message) = classify_transport(error, self.timeout, https);
+        ApiError::Transport {
+            base: self.base_display.clone(),
+            cause,
+            message,
+        }
+    }
+}
+
+fn with_project_key(
+    builder: RequestBuilder,
+    key: Option<&str>,
+) -> Result<RequestBuilder, ApiError> {
+    Ok(match key {
+        Some(key) => builder.header(PROJECT_KEY_HEADER, header_value("API key", key)?),
+        None => builder,
+    })
+}
+
+fn bearer(token: &str) -> Result<HeaderValue, ApiError> {
+    if token.is_empty() {
+        return Err(ApiError::InvalidInput {
+            message: "the access token is empty".to_owned(),
+        });
+    }
+    header_value("access token", &format!("Bearer {token}"))
+}
+
+/// A header value marked sensitive (hidden from `Debug`). Never echoes `value`.
+fn header_value(what: &str, value: &str) -> Result<HeaderValue, ApiError> {
+    let mut header = HeaderValue::from_str(value)
+        .ok()
+        .filter(|_| !value.is_empty())
+        .ok_or_else(|| ApiError::InvalidInput {
+            message: format!("the {what} must be non-empty visible ASCII"),
+        })?;
+    header.set_sensitive(true);
+    Ok(header)
+}
+
+/// Checks a caller-supplied path segment. `Url::path_segments_mut().push` then
+/// percent-encodes it as one segment (`/`, `?`, `#`, `%`, spaces, non-ASCII), but it
+/// silently drops `.` and `..` and strips tabs and line breaks, so those are refused here.
+fn check_segment(value: &str) -> Result<&str, ApiError> {
+    let refused =
+        value.is_empty() || value == "." || value == ".." || value.contains(['\t', '\n', '\r']);
+    if refused {
+        return Err(ApiError::InvalidInput {
+            message: format!(
+                "quoteId {:?} is not a quote id (use the quoteId liveauth_mcp_start returned)",
+                value.chars().take(80).collect::<String>()
+            ),
+        });
+    }
+    Ok(value)
+}
+
+/// Reads at most [`MAX_BODY_BYTES`]; `true` if more was there.
+async fn read_capped(mut response: Response) -> Result<(Vec<u8>, bool), reqwest::Error> {
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await? {
+        let room = MAX_BODY_BYTES - body.len();
+        if chunk.len() > room {
+            body.extend_from_slice(&chunk[..room]);
+            return Ok((body, true));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok((body, false))
+}
+
+async fn error_from_response(response: Response) -> ApiError {
+    let status = response.status();
+    let headers = response.headers().clone();
+    // A broken error body still leaves the status to report.
+    let body = read_capped(response)
+        .await
+        .map(|(body, _)| body)
+        .unwrap_or_default();
+    let parsed = parse_error_body(&body);
+    let detail = parsed.detail.or_else(|| redirect_detail(status, &headers));
+    ApiError::Api {
+        status: status.as_u16(),
+        code: parsed.code,
+        detail,
+        www_authenticate: headers
+            .get_all(header::WWW_AUTHENTICATE)
+            .iter()
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+            .collect(),
+    }
+}
+
+fn redirect_detail(status: StatusCode, headers: &HeaderMap) -> Option<String> {
+    if !status.is_redirection() {
+        return None;
+    }
+    let location = headers.get(header::LOCATION)?.to_str().ok()?;
+    let location: String = location.chars().take(200).collect();
+    Some(format!("the API redirects to {location}"))
+}
+
+fn is_json_media_type(content_type: &str) -> bool {
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json" || essence.ends_with("+json")
+}
+
+/// Decodes a 2xx body; the error names the failing field but never quotes the body,
+/// which may hold tokens.
+fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T, String> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err("the body is empty, expected JSON".to_owned());
+    }
+    let mut json = serde_json::Deserializer::from_slice(body);
+    let value = serde_path_to_error::deserialize(&mut json).map_err(|error| {
+        let path = error.path().to_string();
+        let inner = scrub_quoted(&error.into_inner().to_string());
+        if path == "." {
+            format!("the body is not the expected JSON: {inner}")
+        } else {
+            format!("field `{path}`: {inner}")
+        }
+    })?;
+    json.end()
+        .map_err(|error| format!("the body is not the expected JSON: {error}"))?;
+    Ok(value)
+}
+
+/// Replaces long quoted spans (`"…"` or `` `…` ``) in a serde message by their masked
+/// form: serde quotes the offending value, and in a token response that may be a token.
+fn scrub_quoted(message: &str) -> String {
+    const MAX_QUOTED_CHARS: usize = 24;
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some(open) = rest.find(['"', '`']) {
+        let quote = &rest[open..=open];
+        out.push_str(&rest[..=open]);
+        let after = &rest[open + 1..];
+        // An unclosed quote runs to the end of the message.
+        let close = after.find(quote);
+        let quoted = close.map_or(after, |close| &after[..close]);
+        if quoted.chars().count() > MAX_QUOTED_CHARS {
+            out.push_str(&mask_secret(quoted));
+        } else {
+            out.push_str(quoted);
+        }
+        match close {
+            Some(close) => {
+                out.push_str(quote);
+                rest = &after[close + 1..];
+            }
+            None => rest = "",
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+fn classify_transport(
+    error: &reqwest::Error,
+    timeout: Duration,
+    https: bool,
+) -> (TransportCause, String) {
+    let chain = source_chain(error);
+    let io_kinds = io_error_kinds(error);
+    if error.is_timeout() || io_kinds.contains(&std::io::ErrorKind::TimedOut) {
+        return (
+            TransportCause::Timeout,
+            format!("timed out after {}", format_duration(timeout)),
+        );
+    }
+    if io_kinds.contains(&std::io::ErrorKind::ConnectionRefused) {
+        return (TransportCause::Refused, "connection refused".to_owned());
+    }
+    let lower = chain.to_ascii_lowercase();
+    // rustls errors reach us wrapped in an `InvalidData` I/O error; their text varies.
+    let tls = (https && io_kinds.contains(&std::io::ErrorKind::InvalidData))
+        || ["certificate", "tls", "ssl", "handshake"]
+            .iter()
+            .any(|word| lower.contains(word));
+    if tls {
+        return (
+            TransportCause::Tls,
+            format!("TLS handshake failed: {chain}"),
+        );
+    }
+    let message = if chain.is_empty() {
+        if error.is_connect() {
+            "cannot connect".to_owned()
+        } else {
+            "the connection failed".to_owned()
+        }
+    } else {
+        chain
+    };
+    (TransportCause::Other, message)
+}
+
+/// The messages of the error's causes, joined by `: `, without reqwest's own line (it
+/// repeats the URL) and hyper's generic wrappers.
+fn source_chain(error: &reqwest::Error) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        let generic = text.starts_with("client error (") || text.is_empty();
+        if !generic && parts.last() != Some(&text) {
+            parts.push(text);
+        }
+        source = cause.source();
+    }
+    parts.join(": ")
+}
+
+/// The kinds of every I/O error in the chain, including those wrapped inside another
+/// I/O error (`io::Error::source` skips the wrapped error itself).
+fn io_error_kinds(error: &reqwest::Error) -> Vec<std::io::ErrorKind> {
+    let mut kinds = Vec::new();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        let mut inner: Option<&(dyn std::error::Error + 'static)> = Some(cause);
+        while let Some(io) = inner.and_then(|e| e.downcast_ref::<std::io::Error>()) {
+            kinds.push(io.kind());
+            inner = io
+                .get_ref()
+                .map(|e| e as &(dyn std::error::Error + 'static));
+        }
+        source = cause.source();
+    }
+    kinds
+}
+
+/// `10 s`, `300 ms`, `1.5 s`.
+fn format_duration(duration: Duration) -> String {
+    if duration.subsec_nanos() == 0 {
+        format!("{} s", duration.as_secs())
+    } else if duration < Duration::from_secs(1) {
+        format!("{} ms", duration.as_millis())
+    } else {
+        format!("{:.1} s", duration.as_secs_f64())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn client(base: &str) -> ApiClient {
+        ApiClient::new(base, None, DEFAULT_TIMEOUT).unwrap()
+    }
+
+    #[test]
+    fn base_urls() {
+        for base in ["http://h:1", "http://h:1/", " http://h:1/ "] {
+            assert_eq!(client(base).base(), "http://h:1");
+        }
+        let prefixed = client("https://h/liveauth/");
+        assert_eq!(prefixed.base(), "https://h/liveauth");
+        assert_eq!(
+            prefixed
+                .endpoint(&["api", "mcp", "usage"], None)
+                .unwrap()
+                .as_str(),
+            "https://h/liveauth/api/mcp/usage"
+        );
+        assert!(matches!(
+            ApiClient::new("ftp://h", None, DEFAULT_TIMEOUT),
+            Err(ConfigError::UnsupportedScheme { .. })
+        ));
+        assert!(matches!(
+            ApiClient::new("localhost:8402", None, DEFAULT_TIMEOUT),
+            Err(ConfigError::UnsupportedScheme { .. } | ConfigError::InvalidBase { .. })
+        ));
+        assert!(matches!(
+            ApiClient::new("not a url", None, DEFAULT_TIMEOUT),
+            Err(ConfigError::InvalidBase { .. })
+        ));
+        assert!(matches!(
+            ApiClient::new("https://u:secret@h", None, DEFAULT_TIMEOUT),
+            Err(ConfigError::CredentialsInBase)
+        ));
+        assert!(matches!(
+            ApiClient::new("https://h/?x=1", None, DEFAULT_TIMEOUT),
+            Err(ConfigError::QueryInBase)
+        ));
+    }
+
+    #[test]
+    fn bad_keys_are_refused_without_echo() {
+        let error = ApiClient::new(
+            "http://h",
+            Some("la_pk_abcdefghijklmno\npqrstuvwxyz".into()),
+            DEFAULT_TIMEOUT,
+        )
+        .unwrap_err();
+        let text = error.to_string();
+        assert!(!text.contains("efghij"), "{text}");
+    }
+
+    #[test]
+    fn debug_hides_the_key() {
+        let client = ApiClient::new(
+            "http://h",
+            Some("la_pk_abcdefghijklmnopqrstuvwxyz".into()),
+            DEFAULT_TIMEOUT,
+        )
+        .unwrap();
+        let debug = format!("{client:?}");
+        assert!(debug.contains("la_pk_ab…yz"), "{debug}");
+        assert!(!debug.contains("klmnop"), "{debug}");
+        assert!(!client.is_demo());
+    }
+
+    #[test]
+    fn segments_stay_one_segment() {
+        let client = client("http://h/");
+        let url = |id: &str| {
+            client
+                .endpoint(&["api", "mcp", "status"], Some(id))
+                .unwrap()
+                .to_string()
+        };
+        assert_eq!(url("abc-1"), "http://h/api/mcp/status/abc-1");
+        assert_eq!(
+            url("../dev/settle/x"),
+            "http://h/api/mcp/status/..%2Fdev%2Fsettle%2Fx"
+        );
+        assert_eq!(url("a?b#c"), "http://h/api/mcp/status/a%3Fb%23c");
+        assert_eq!(url("%2e%2e"), "http://h/api/mcp/status/%252e%252e");
+        assert_eq!(url("a\\b c"), "http://h/api/mcp/status/a%5Cb%20c");
+        assert_eq!(url("é"), "http://h/api/mcp/status/%C3%A9");
+        assert_eq!(url("..."), "http://h/api/mcp/status/...");
+        for bad in ["", ".", "..", "a\tb", "a\nb", "a\r"] {
+            assert!(matches!(
+                client.endpoint(&["api", "mcp", "status"], Some(bad)),
+                Err(ApiError::InvalidInput { .. })
+            ));
+        }
+    }
+
+    #[test]
+    fn decode_names_the_field_and_hides_values() {
+        let secret = "la_rt_SECRETSECRETSECRETSECRETSECRET";
+        let body = format!(r#"{{"jwt":"x","expiresIn":"{secret}","remainingBudgetSats":1}}"#);
+        let message = decode::<RefreshResponse>(body.as_bytes()).unwrap_err();
+        assert!(
+            message.starts_with("field `expiresIn`: invalid type"),
+            "{message}"
+        );
+        assert!(!message.contains("SECRETSECRET"), "{message}");
+        let message = decode::<RefreshResponse>(b"<html>").unwrap_err();
+        assert!(
+            message.starts_with("the body is not the expected JSON"),
+            "{message}"
+        );
+        assert_eq!(
+            decode::<RefreshResponse>(b"  ").unwrap_err(),
+            "the body is empty, expected JSON"
+        );
+        assert!(decode::<LnurlResponse>(br#"{"pr":"lnbc1","routes":[]} x"#).is_err());
+    }
+
+    #[test]
+    fn scrub_quoted_masks_long_spans_only() {
+        assert_eq!(
+            scrub_quoted("unknown variant `nope`, expected `ok` or `deny`"),
+            "unknown variant `nope`, expected `ok` or `deny`"
+        );
+        assert_eq!(
+            scrub_quoted(
+                r#"invalid type: string "eyJhbGciOiJFZERTQSJ9.eyJzdWIi.c2ln", expected u64"#
+            ),
+            r#"invalid type: string "eyJhb…ln", expected u64"#
+        );
+        assert_eq!(
+            scrub_quoted(r#"bad "0123456789012345678901234567890"#),
+            r#"bad "01…90"#
+        );
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(format_duration(Duration::from_secs(10)), "10 s");
+        assert_eq!(format_duration(Duration::from_millis(300)), "300 ms");
+        assert_eq!(format_duration(Duration::from_millis(1500)), "1.5 s");
+    }
+
+    #[test]
+    fn display_and_next_step() {
+        let error = ApiError::Api {
+            status: 410,
+            code: Some("challenge_expired".into()),
+            detail: Some("the challenge expired at 2026-01-01T00:00:00Z".into()),
+            www_authenticate: Vec::new(),
+        };
+        assert_eq!(
+            error.to_string(),
+            "LiveAuth API error 410 challenge_expired: the challenge expired at \
+             2026-01-01T00:00:00Z"
+        );
+        assert_eq!(
+            error.next_step(),
+            "start a new quote with liveauth_mcp_start"
+        );
+        let bare = ApiError::Api {
+            status: 503,
+            code: None,
+            detail: None,
+            www_authenticate: Vec::new(),
+        };
+        assert_eq!(
+            bare.to_string(),
+            "LiveAuth API error 503 (Service Unavailable)"
+        );
+        assert_eq!(bare.next_step(), "the API failed; retry later");
+        let payment = ApiError::Api {
+            status: 402,
+            code: None,
+            detail: None,
+            www_authenticate: Vec::new(),
+        };
+        assert!(payment.next_step().starts_with("pay the invoice"));
+    }
+}

@@ -1,0 +1,753 @@
+//! The API client against the real mock API on a socket, and against wiremock for the
+//! failures the mock never produces (proxies, broken JSON, dead hosts).
+
+use std::time::Duration;
+
+use liveauth_mcp::api::{ApiClient, ApiError, DEFAULT_TIMEOUT, MAX_BODY_BYTES, TransportCause};
+use liveauth_protocol::pow::solver::{SolveControl, SolveOptions, solve};
+use liveauth_protocol::pow::{decode_hex32, encode_hex32};
+use liveauth_protocol::wire::{
+    ChargeStatus, ConfirmRequest, DenyReason, Nonce, PaymentStatus, QuoteStatus, StartResponse,
+    UsageStatus,
+};
+use serde_json::{Value, json};
+use wiremock::matchers::{body_json, header, method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+type BoxError = Box<dyn std::error::Error>;
+type TestResult = Result<(), BoxError>;
+
+const KEY: &str = "la_pk_test";
+
+/// Serves a fresh deterministic mock (8-bit PoW, manual clock) and returns its base URL.
+async fn mock() -> Result<String, BoxError> {
+    let config = mock_api::Config {
+        seed: Some(1),
+        manual_clock: true,
+        difficulty_bits: 8,
+        projects: vec![KEY.parse()?],
+        ..Default::default()
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let base = format!("http://{}", listener.local_addr()?);
+    tokio::spawn(mock_api::serve(
+        listener,
+        mock_api::app(config),
+        std::future::pending(),
+    ));
+    Ok(base)
+}
+
+fn keyed(base: &str) -> Result<ApiClient, BoxError> {
+    Ok(ApiClient::new(base, Some(KEY.to_owned()), DEFAULT_TIMEOUT)?)
+}
+
+fn demo(base: &str) -> Result<ApiClient, BoxError> {
+    Ok(ApiClient::new(base, None, DEFAULT_TIMEOUT)?)
+}
+
+/// Solves the start response's challenge and builds the confirm body.
+fn solved(start: &StartResponse) -> Result<ConfirmRequest, BoxError> {
+    let challenge = start.pow_challenge.as_ref().ok_or("not a PoW quote")?;
+    let target = decode_hex32(&challenge.target_hex)?;
+    let options = SolveOptions {
+        threads: Some(std::num::NonZeroUsize::MIN),
+        ..Default::default()
+    };
+    let solution = solve(
+        &challenge.project_public_key,
+        &challenge.challenge_hex,
+        &target,
+        &options,
+        &SolveControl::new(),
+    )?;
+    Ok(ConfirmRequest {
+        quote_id: start.quote_id.clone(),
+        challenge_hex: Some(challenge.challenge_hex.clone()),
+        nonce: Some(Nonce(solution.nonce)),
+        hash_hex: Some(encode_hex32(&solution.hash)),
+        expires_at_unix: Some(challenge.expires_at_unix),
+        difficulty_bits: Some(challenge.difficulty_bits),
+        sig: Some(challenge.signature.clone()),
+    })
+}
+
+/// Calls a mock-only dev endpoint (settle an invoice, move the clock).
+async fn dev_post(base: &str, dev_path: &str, body: Value) -> Result<Value, BoxError> {
+    let response = reqwest::Client::new()
+        .post(format!("{base}{dev_path}"))
+        .json(&body)
+        .send()
+        .await?;
+    assert!(
+        response.status().is_success(),
+        "{dev_path}: {}",
+        response.status()
+    );
+    Ok(response.json().await?)
+}
+
+fn api_parts(error: &ApiError) -> (u16, Option<&str>, Option<&str>) {
+    match error {
+        ApiError::Api {
+            status,
+            code,
+            detail,
+            ..
+        } => (*status, code.as_deref(), detail.as_deref()),
+        other => panic!("expected an API error, got {other:?}"),
+    }
+}
+
+/// Demo mode starts at the demo endpoint: a PoW challenge of the demo project, or a
+/// 3-sat regtest invoice.
+#[tokio::test]
+async fn demo_start_pow_and_lightning() -> TestResult {
+    let base = mock().await?;
+    let client = demo(&base)?;
+    assert!(client.is_demo());
+
+    let pow = client.start(false).await?;
+    let challenge = pow.pow_challenge.as_ref().expect("PoW challenge");
+    assert!(pow.invoice.is_none());
+    assert_eq!(challenge.project_public_key, "la_pk_demo");
+    assert_eq!(challenge.difficulty_bits, 8);
+    assert_eq!(challenge.target_hex, format!("00{}", "f".repeat(62)));
+
+    let ln = client.start(true).await?;
+    assert!(ln.pow_challenge.is_none());
+    let invoice = ln.invoice.expect("invoice");
+    assert_eq!(invoice.amount_sats, 3);
+    assert!(invoice.bolt11.starts_with("lnbcrt"), "{}", invoice.bolt11);
+    assert_eq!(invoice.payment_hash.len(), 64);
+    Ok(())
+}
+
+/// A keyed client starts at /api/mcp/start and gets its own project's challenge.
+#[tokio::test]
+async fn keyed_start_uses_the_project() -> TestResult {
+    let base = mock().await?;
+    let start = keyed(&base)?.start(false).await?;
+    let challenge = start.pow_challenge.expect("PoW challenge");
+    assert_eq!(challenge.project_public_key, KEY);
+    assert_eq!(challenge.project_id.len(), 36);
+
+    let ln = keyed(&base)?.start(true).await?;
+    assert_eq!(ln.invoice.expect("invoice").amount_sats, 50);
+    Ok(())
+}
+
+/// A key the API does not know is a 401 `unknown_project` that points at LIVEAUTH_API_KEY.
+#[tokio::test]
+async fn unknown_key_is_refused() -> TestResult {
+    let base = mock().await?;
+    let client = ApiClient::new(&base, Some("la_pk_nobody".into()), DEFAULT_TIMEOUT)?;
+    let error = client.start(false).await.unwrap_err();
+    assert_eq!(api_parts(&error).0, 401);
+    assert_eq!(error.code(), Some("unknown_project"));
+    assert_eq!(error.status(), Some(401));
+    assert!(!error.is_transport());
+    assert!(
+        error
+            .to_string()
+            .starts_with("LiveAuth API error 401 unknown_project: "),
+        "{error}"
+    );
+    assert_eq!(error.next_step(), "check LIVEAUTH_API_KEY");
+    Ok(())
+}
+
+/// The whole PoW session: solve, confirm, charge (idempotent), usage, refresh rotation,
+/// and reuse of a spent refresh token.
+#[tokio::test]
+async fn pow_session_end_to_end() -> TestResult {
+    let base = mock().await?;
+    let client = keyed(&base)?;
+    let start = client.start(false).await?;
+
+    let status = client.status(&start.quote_id).await?;
+    assert_eq!(status.quote_id, start.quote_id);
+    assert_eq!(status.status, QuoteStatus::Pending);
+    assert_eq!(status.payment_status, None);
+
+    let confirmed = client.confirm(&solved(&start)?).await?;
+    let jwt = confirmed.jwt.expect("jwt");
+    assert!(jwt.starts_with("eyJ"), "{jwt}");
+    assert_eq!(confirmed.expires_in, Some(600));
+    assert_eq!(confirmed.remaining_budget_sats, Some(10_000));
+    assert_eq!(confirmed.payment_status, Some(None));
+    let refresh_token = confirmed.refresh_token.expect("refresh token");
+    assert!(refresh_token.starts_with("la_rt_"));
+
+    assert_eq!(
+        client.status(&start.quote_id).await?.status,
+        QuoteStatus::Confirmed
+    );
+    let again = client.confirm(&solved(&start)?).await.unwrap_err();
+    assert_eq!(api_parts(&again).0, 409);
+    assert_eq!(again.code(), Some("already_confirmed"));
+    assert_eq!(
+        again.next_step(),
+        "the quote is used; you are already authenticated or must start a new quote"
+    );
+
+    let first = client.charge(&jwt, 7, "call-1").await?;
+    assert_eq!(first.status, ChargeStatus::Ok);
+    assert_eq!((first.calls_used, first.sats_used), (1, 7));
+    let repeated = client.charge(&jwt, 7, "call-1").await?;
+    assert_eq!(repeated, first);
+
+    let usage = client.usage(&jwt).await?;
+    assert_eq!(usage.status, UsageStatus::Active);
+    assert_eq!((usage.calls_used, usage.sats_used), (1, 7));
+    assert_eq!(usage.remaining_budget_sats, 9_993);
+    assert!(usage.day_window_start.ends_with("T00:00:00Z"));
+
+    let deny = client.charge(&jwt, 20_000, "call-2").await?;
+    assert_eq!(deny.status, ChargeStatus::Deny);
+    assert_eq!(deny.reason, Some(DenyReason::BudgetExceeded));
+    assert_eq!(deny.sats_used, 7);
+
+    let refreshed = client.refresh(&refresh_token).await?;
+    assert!(refreshed.jwt.starts_with("eyJ"));
+    assert_eq!(refreshed.remaining_budget_sats, 9_993);
+    let rotated = refreshed.refresh_token.expect("rotated refresh token");
+    assert_ne!(rotated, refresh_token);
+    assert_eq!(client.usage(&refreshed.jwt).await?.sats_used, 7);
+
+    let reused = client.refresh(&refresh_token).await.unwrap_err();
+    assert_eq!(api_parts(&reused).0, 400);
+    assert_eq!(reused.code(), Some("invalid_grant"));
+    assert_eq!(
+        reused.next_step(),
+        "call liveauth_mcp_authenticate to start a new session"
+    );
+    assert!(
+        !reused.to_string().contains(&refresh_token[6..]),
+        "{reused}"
+    );
+    // Reuse revoked the family: the rotated token is dead too.
+    let revoked = client.refresh(&rotated).await.unwrap_err();
+    assert_eq!(revoked.code(), Some("invalid_grant"));
+    Ok(())
+}
+
+/// Demo mode confirms without a key too.
+#[tokio::test]
+async fn demo_confirm_without_key() -> TestResult {
+    let base = mock().await?;
+    let client = demo(&base)?;
+    let start = client.start(false).await?;
+    let confirmed = client.confirm(&solved(&start)?).await?;
+    assert!(confirmed.jwt.is_some());
+    Ok(())
+}
+
+/// A Lightning quote: pending confirm (200, no token), lnurl, settle, then a token.
+#[tokio::test]
+async fn lightning_quote_pending_then_paid() -> TestResult {
+    let base = mock().await?;
+    let client = keyed(&base)?;
+    let start = client.start(true).await?;
+    let invoice = start.invoice.clone().expect("invoice");
+
+    let lnurl = client.lnurl(&start.quote_id).await?;
+    assert_eq!(lnurl.pr, invoice.bolt11);
+    assert!(lnurl.routes.is_empty());
+
+    let only_id = ConfirmRequest {
+        quote_id: start.quote_id.clone(),
+        ..Default::default()
+    };
+    let pending = client.confirm(&only_id).await?;
+    assert_eq!(pending.jwt, None);
+    assert_eq!(pending.payment_status, Some(Some(PaymentStatus::Pending)));
+
+    dev_post(
+        &base,
+        &format!("/api/dev/settle/{}", invoice.payment_hash),
+        json!({}),
+    )
+    .await?;
+    let status = client.status(&start.quote_id).await?;
+    assert_eq!(status.status, QuoteStatus::Paid);
+    assert_eq!(status.payment_status, Some(PaymentStatus::Paid));
+
+    let paid = client.confirm(&only_id).await?;
+    assert!(paid.jwt.is_some());
+    assert_eq!(paid.payment_status, Some(Some(PaymentStatus::Paid)));
+    Ok(())
+}
+
+/// lnurl of a PoW quote: the LUD-06 `{status: "ERROR", reason}` body is read as detail.
+#[tokio::test]
+async fn lnurl_of_pow_quote_reads_lud06_reason() -> TestResult {
+    let base = mock().await?;
+    let client = keyed(&base)?;
+    let start = client.start(false).await?;
+    let error = client.lnurl(&start.quote_id).await.unwrap_err();
+    let (status, code, detail) = api_parts(&error);
+    assert_eq!(status, 422);
+    assert_eq!(code, None);
+    assert_eq!(
+        detail,
+        Some("this quote is a PoW challenge and has no invoice")
+    );
+    assert_eq!(
+        error.to_string(),
+        "LiveAuth API error 422 (Unprocessable Entity): this quote is a PoW challenge and has \
+         no invoice"
+    );
+    Ok(())
+}
+
+/// Quote ids are one encoded path segment: traversal and query tricks reach no other
+/// endpoint, only an unknown quote.
+#[tokio::test]
+async fn quote_ids_cannot_escape_their_segment() -> TestResult {
+    let base = mock().await?;
+    let client = keyed(&base)?;
+    // A real invoice, so a settle reached by traversal would succeed.
+    let ln = client.start(true).await?;
+    let hash = ln.invoice.expect("invoice").payment_hash;
+    for id in [
+        format!("../../dev/settle/{hash}"),
+        format!("../../dev/settle/{hash}?x=1"),
+        "a?b#c".to_owned(),
+        "%2e%2e".to_owned(),
+        "..%2F..%2Fusage".to_owned(),
+    ] {
+        let error = client.status(&id).await.unwrap_err();
+        assert_eq!(api_parts(&error).0, 404, "{id}");
+        assert_eq!(error.code(), Some("quote_not_found"), "{id}: {error}");
+        let error = client.lnurl(&id).await.unwrap_err();
+        assert_eq!(api_parts(&error).0, 404, "{id}");
+    }
+    for id in ["", ".", "..", "a\nb"] {
+        let error = client.status(id).await.unwrap_err();
+        assert!(matches!(error, ApiError::InvalidInput { .. }), "{error:?}");
+        assert_eq!(error.status(), None);
+    }
+    // Nothing was paid by any of the above.
+    assert_eq!(
+        client.status(&ln.quote_id).await?.payment_status,
+        Some(PaymentStatus::Pending)
+    );
+    Ok(())
+}
+
+/// The exact request line the client sends for a hostile quote id.
+#[tokio::test]
+async fn quote_id_is_percent_encoded_on_the_wire() -> TestResult {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(404))
+        .mount(&server)
+        .await;
+    let client = demo(&server.uri())?;
+    for id in ["../dev/settle/x", "a?b#c", "%2F"] {
+        let _ = client.status(id).await;
+    }
+    let paths: Vec<String> = server
+        .received_requests()
+        .await
+        .unwrap_or_default()
+        .iter()
+        .map(|r| r.url.path().to_owned())
+        .collect();
+    assert_eq!(
+        paths,
+        [
+            "/api/mcp/status/..%2Fdev%2Fsettle%2Fx",
+            "/api/mcp/status/a%3Fb%23c",
+            "/api/mcp/status/%252F",
+        ]
+    );
+    Ok(())
+}
+
+/// An expired challenge is 410 `challenge_expired`, and the message says when and what
+/// to do.
+#[tokio::test]
+async fn expired_challenge_message() -> TestResult {
+    let base = mock().await?;
+    let client = keyed(&base)?;
+    let start = client.start(false).await?;
+    dev_post(&base, "/api/dev/clock/advance", json!({"seconds": 301})).await?;
+    let error = client.confirm(&solved(&start)?).await.unwrap_err();
+    assert_eq!(error.code(), Some("challenge_expired"));
+    let text = error.to_string();
+    assert!(
+        text.starts_with("LiveAuth API error 410 challenge_expired: the challenge expired at "),
+        "{text}"
+    );
+    assert_eq!(
+        error.next_step(),
+        "start a new quote with liveauth_mcp_start"
+    );
+    Ok(())
+}
+
+/// A bad bearer token is 401 with the `WWW-Authenticate` challenge kept.
+#[tokio::test]
+async fn bad_token_keeps_www_authenticate() -> TestResult {
+    let base = mock().await?;
+    let error = keyed(&base)?.usage("eyJnot.a.token").await.unwrap_err();
+    let ApiError::Api {
+        status,
+        www_authenticate,
+        ..
+    } = &error
+    else {
+        panic!("{error:?}");
+    };
+    assert_eq!(*status, 401);
+    assert_eq!(error.code(), Some("token_invalid"));
+    assert!(
+        www_authenticate
+            .iter()
+            .any(|v| v.starts_with("Bearer error=\"invalid_token\"")),
+        "{www_authenticate:?}"
+    );
+    // A token that cannot be a header value is refused before sending.
+    let error = keyed(&base)?.usage("a\nb").await.unwrap_err();
+    assert!(matches!(error, ApiError::InvalidInput { .. }), "{error:?}");
+    Ok(())
+}
+
+/// Nothing listens: connection refused, naming the base.
+#[tokio::test]
+async fn connection_refused() -> TestResult {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    let addr = listener.local_addr()?;
+    drop(listener);
+    let base = format!("http://{addr}/");
+    let error = demo(&base)?.start(false).await.unwrap_err();
+    assert!(
+        matches!(
+            error,
+            ApiError::Transport {
+                cause: TransportCause::Refused,
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    assert!(error.is_transport());
+    assert_eq!(error.status(), None);
+    assert_eq!(
+        error.to_string(),
+        format!("cannot reach the LiveAuth API at http://{addr}: connection refused")
+    );
+    assert!(error.next_step().contains("LIVEAUTH_API_BASE"));
+    Ok(())
+}
+
+/// A server that accepts and never answers: the client timeout fires and is named.
+#[tokio::test]
+async fn timeout_names_the_limit() -> TestResult {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            held.push(socket);
+        }
+    });
+    let client = ApiClient::new(&format!("http://{addr}"), None, Duration::from_millis(300))?;
+    let started = std::time::Instant::now();
+    let error = client.status("q").await.unwrap_err();
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert!(
+        matches!(
+            error,
+            ApiError::Transport {
+                cause: TransportCause::Timeout,
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    assert_eq!(
+        error.to_string(),
+        format!("cannot reach the LiveAuth API at http://{addr}: timed out after 300 ms")
+    );
+    Ok(())
+}
+
+/// `https://` to a server that speaks plain HTTP: a TLS failure, named as such.
+#[tokio::test]
+async fn tls_failure() -> TestResult {
+    let server = MockServer::start().await;
+    let base = format!("https://{}", server.address());
+    let error = demo(&base)?.status("q").await.unwrap_err();
+    assert!(
+        matches!(
+            error,
+            ApiError::Transport {
+                cause: TransportCause::Tls,
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    assert!(
+        error.to_string().starts_with(&format!(
+            "cannot reach the LiveAuth API at {base}: TLS handshake failed"
+        )),
+        "{error}"
+    );
+    Ok(())
+}
+
+/// A proxy's HTML 502 page: status kept, text of the page as detail, no code.
+#[tokio::test]
+async fn html_502_from_a_proxy() -> TestResult {
+    let server = MockServer::start().await;
+    let page = "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center>\
+                <h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n\
+                </html>\r\n";
+    Mock::given(method("POST"))
+        .and(path("/api/public/demo/start"))
+        .respond_with(ResponseTemplate::new(502).set_body_raw(page, "text/html"))
+        .mount(&server)
+        .await;
+    let error = demo(&server.uri())?.start(false).await.unwrap_err();
+    let (status, code, detail) = api_parts(&error);
+    assert_eq!(status, 502);
+    assert_eq!(code, None);
+    assert!(
+        detail.is_some_and(|d| d.starts_with("502 Bad Gateway")),
+        "{detail:?}"
+    );
+    assert!(
+        error
+            .to_string()
+            .starts_with("LiveAuth API error 502 (Bad Gateway): 502 Bad Gateway"),
+        "{error}"
+    );
+    assert_eq!(error.next_step(), "the API failed; retry later");
+    Ok(())
+}
+
+/// The hosted API's `{error, error_description}` form is read too.
+#[tokio::test]
+async fn oauth_style_error_body() -> TestResult {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/mcp/usage"))
+        .respond_with(ResponseTemplate::new(401).set_body_json(json!({
+            "error": "token_expired",
+            "error_description": "the access token expired 3 s ago",
+        })))
+        .mount(&server)
+        .await;
+    let error = demo(&server.uri())?.usage("eyJabc").await.unwrap_err();
+    assert_eq!(
+        api_parts(&error),
+        (
+            401,
+            Some("token_expired"),
+            Some("the access token expired 3 s ago")
+        )
+    );
+    assert_eq!(
+        error.to_string(),
+        "LiveAuth API error 401 token_expired: the access token expired 3 s ago"
+    );
+    assert!(error.next_step().contains("liveauth_mcp_refresh"));
+    Ok(())
+}
+
+/// A 200 whose JSON has the wrong shape is a Decode error naming the field, and never
+/// echoes the body (it may carry tokens).
+#[tokio::test]
+async fn malformed_success_body() -> TestResult {
+    let server = MockServer::start().await;
+    let token = "la_rt_VERYSECRETREFRESHTOKENVALUE0123456789";
+    Mock::given(method("POST"))
+        .and(path("/api/mcp/refresh"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "jwt": "eyJhbGciOiJFZERTQSJ9.eyJzdWIiOiJzZWNyZXQifQ.c2lnbmF0dXJl",
+            "expiresIn": token,
+            "remainingBudgetSats": 1,
+        })))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/api/mcp/confirm"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_raw("{\"jwt\": \"eyJ", "application/json"),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/mcp/usage"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw("<html>hi</html>", "text/html"))
+        .mount(&server)
+        .await;
+    let client = demo(&server.uri())?;
+
+    let error = client.refresh("la_rt_x").await.unwrap_err();
+    assert!(
+        matches!(error, ApiError::Decode { status: 200, .. }),
+        "{error:?}"
+    );
+    let text = error.to_string();
+    assert!(
+        text.starts_with("unexpected answer from the LiveAuth API (200): field `expiresIn`:"),
+        "{text}"
+    );
+    assert!(!text.contains("VERYSECRET"), "{text}");
+    assert!(!text.contains("c2lnbmF0dXJl"), "{text}");
+
+    let error = client
+        .confirm(&ConfirmRequest {
+            quote_id: "q".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert!(matches!(error, ApiError::Decode { .. }), "{error:?}");
+
+    let error = client.usage("eyJabc").await.unwrap_err();
+    let text = error.to_string();
+    assert!(text.contains("content type text/html"), "{text}");
+    assert!(!text.contains("hi"), "{text}");
+    Ok(())
+}
+
+/// Oversized bodies are cut at 64 KiB: an error body is still read, a success body is a
+/// Decode error.
+#[tokio::test]
+async fn oversized_bodies() -> TestResult {
+    let server = MockServer::start().await;
+    let huge = "x".repeat(MAX_BODY_BYTES * 4);
+    Mock::given(method("GET"))
+        .and(path("/api/mcp/status/big-error"))
+        .respond_with(ResponseTemplate::new(500).set_body_string(huge.clone()))
+        .mount(&server)
+        .await;
+    let mut big_json = json!({"quoteId": "q", "status": "pending", "paymentStatus": null});
+    big_json["expiresAt"] = Value::String(huge);
+    Mock::given(method("GET"))
+        .and(path("/api/mcp/status/big-ok"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(big_json))
+        .mount(&server)
+        .await;
+    let client = demo(&server.uri())?;
+    let error = client.status("big-error").await.unwrap_err();
+    let (status, _, detail) = api_parts(&error);
+    assert_eq!(status, 500);
+    assert!(detail.is_some_and(|d| d.chars().count() <= 200));
+    let error = client.status("big-ok").await.unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "unexpected answer from the LiveAuth API (200): the body is larger than 64 KiB"
+    );
+    Ok(())
+}
+
+/// Redirects are not followed (tokens go only to the configured base); the error says
+/// where the API points.
+#[tokio::test]
+async fn redirects_are_not_followed() -> TestResult {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/mcp/usage"))
+        .respond_with(
+            ResponseTemplate::new(302).insert_header("Location", "https://elsewhere.invalid/x"),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let error = demo(&server.uri())?.usage("eyJabc").await.unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "LiveAuth API error 302 (Found): the API redirects to https://elsewhere.invalid/x"
+    );
+    assert!(error.next_step().contains("LIVEAUTH_API_BASE"));
+    Ok(())
+}
+
+/// What goes on the wire: paths, the project key header (never in demo mode), bodies,
+/// bearer and idempotency headers, and the user agent.
+#[tokio::test]
+async fn request_shapes_on_the_wire() -> TestResult {
+    let server = MockServer::start().await;
+    let start = json!({"quoteId": "q1", "powChallenge": null, "invoice": null});
+    Mock::given(method("POST"))
+        .and(path("/api/mcp/start"))
+        .and(header("X-LW-Public", KEY))
+        .and(body_json(json!({"forceLightning": true})))
+        .respond_with(ResponseTemplate::new(200).set_body_json(start.clone()))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/api/public/demo/start"))
+        .and(body_json(json!({})))
+        .respond_with(ResponseTemplate::new(200).set_body_json(start))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/api/mcp/charge"))
+        .and(header("Authorization", "Bearer eyJtoken"))
+        .and(header("Idempotency-Key", "k-1"))
+        .and(body_json(json!({"callCostSats": 5})))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"status": "ok", "callsUsed": 1, "satsUsed": 5})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/api/mcp/confirm"))
+        .and(header("X-LW-Public", KEY))
+        .and(body_json(json!({
+            "quoteId": "q1", "challengeHex": "ab", "nonce": 42, "hashHex": "cd",
+            "expiresAtUnix": 1, "difficultyBits": 8, "sig": "s"
+        })))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "jwt": null, "expiresIn": null, "remainingBudgetSats": null, "refreshToken": null
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+
+    let keyed = keyed(&server.uri())?;
+    keyed.start(true).await?;
+    demo(&server.uri())?.start(false).await?;
+    keyed.charge("eyJtoken", 5, "k-1").await?;
+    keyed
+        .confirm(&ConfirmRequest {
+            quote_id: "q1".into(),
+            challenge_hex: Some("ab".into()),
+            nonce: Some(Nonce(42)),
+            hash_hex: Some("cd".into()),
+            expires_at_unix: Some(1),
+            difficulty_bits: Some(8),
+            sig: Some("s".into()),
+        })
+        .await?;
+
+    let requests = server.received_requests().await.unwrap_or_default();
+    let demo_start = requests
+        .iter()
+        .find(|r| r.url.path() == "/api/public/demo/start")
+        .expect("demo start request");
+    assert!(demo_start.headers.get("x-lw-public").is_none());
+    for request in &requests {
+        let agent = request
+            .headers
+            .get("user-agent")
+            .and_then(|v| v.to_str().ok());
+        assert_eq!(
+            agent,
+            Some(concat!("liveauth-mcp/", env!("CARGO_PKG_VERSION")))
+        );
+    }
+    Ok(())
+}
