@@ -22,6 +22,7 @@ const NONCE_RULE: &str = "nonce must be a canonical decimal integer in 0..=90071
 /// Body of `POST /api/mcp/start` and `POST /api/public/demo/start`.
 ///
 /// An empty body `{}` is valid and asks for a PoW challenge.
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct StartRequest {
@@ -34,6 +35,7 @@ pub struct StartRequest {
 ///
 /// Exactly one of `powChallenge` and `invoice` is set; the other is written
 /// as `null`, as in the seed.
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StartResponse {
@@ -46,6 +48,7 @@ pub struct StartResponse {
 }
 
 /// The signed PoW challenge inside a [`StartResponse`] (`POST /api/mcp/start`).
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PowChallenge {
@@ -66,6 +69,7 @@ pub struct PowChallenge {
 }
 
 /// The Lightning invoice inside a [`StartResponse`] (`POST /api/mcp/start`).
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Invoice {
@@ -85,6 +89,7 @@ pub struct Invoice {
 /// The challenge signature is written as `sig` (what the hosted API
 /// expects) and read from `sig` or `signature`; a body with both is refused
 /// as a duplicate field.
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ConfirmRequest {
@@ -122,6 +127,23 @@ pub struct ConfirmRequest {
 /// values above 2^53-1 are refused, so every client hashes the same message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Nonce(pub u64);
+
+#[cfg(feature = "schemars")]
+impl schemars::JsonSchema for Nonce {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Nonce".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": NONCE_RULE,
+            "anyOf": [
+                {"type": "integer", "minimum": 0, "maximum": MAX_NONCE},
+                {"type": "string", "pattern": "^(0|[1-9][0-9]{0,15})$"}
+            ]
+        })
+    }
+}
 
 impl fmt::Display for Nonce {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -209,6 +231,7 @@ impl Visitor<'_> for NonceVisitor {
 /// written (`null` while a Lightning quote is unpaid). `paymentStatus` has
 /// three states, each kept exactly: absent (the seed's example), `null` (PoW
 /// quotes) or a value (Lightning quotes).
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ConfirmResponse {
@@ -226,6 +249,7 @@ pub struct ConfirmResponse {
         skip_serializing_if = "Option::is_none",
         with = "double_option"
     )]
+    #[cfg_attr(feature = "schemars", schemars(with = "Option<PaymentStatus>"))]
     pub payment_status: Option<Option<PaymentStatus>>,
 }
 
@@ -252,6 +276,7 @@ mod double_option {
 }
 
 /// Body of `POST /api/mcp/charge`.
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ChargeRequest {
@@ -260,6 +285,7 @@ pub struct ChargeRequest {
 }
 
 /// Result of `POST /api/mcp/charge`; a deny is a 200 with `status: "deny"`.
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ChargeResponse {
@@ -279,6 +305,7 @@ pub struct ChargeResponse {
 
 /// `status` of a [`ChargeResponse`]. Strict: a client must never mistake an
 /// unknown value for `ok`.
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ChargeStatus {
@@ -289,6 +316,7 @@ pub enum ChargeStatus {
 }
 
 /// `reason` of a denied [`ChargeResponse`]; unknown reasons are kept in `Other`.
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DenyReason {
@@ -302,6 +330,7 @@ pub enum DenyReason {
 }
 
 /// Result of `GET /api/mcp/status/{quoteId}`.
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StatusResponse {
@@ -316,6 +345,7 @@ pub struct StatusResponse {
 }
 
 /// Lifecycle of a quote (`GET /api/mcp/status/{quoteId}`); unknown values kept in `Other`.
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum QuoteStatus {
@@ -333,6 +363,7 @@ pub enum QuoteStatus {
 }
 
 /// State of a Lightning invoice (status and confirm); unknown values kept in `Other`.
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum PaymentStatus {
@@ -348,6 +379,7 @@ pub enum PaymentStatus {
 }
 
 /// Success body of `GET /api/mcp/lnurl/{quoteId}` (LUD-06).
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LnurlResponse {
     /// BOLT11 payment request.
@@ -358,6 +390,7 @@ pub struct LnurlResponse {
 }
 
 /// Error body of `GET /api/mcp/lnurl/{quoteId}` (LUD-06): `{status: "ERROR", reason}`.
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LnurlError {
     /// Always `"ERROR"`.
@@ -377,6 +410,7 @@ impl LnurlError {
 }
 
 /// The `status` of an [`LnurlError`]: only `"ERROR"` exists.
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum LnurlErrorStatus {
     /// `"ERROR"`.
@@ -385,6 +419,7 @@ pub enum LnurlErrorStatus {
 }
 
 /// Result of `GET /api/mcp/usage`.
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct UsageResponse {
@@ -407,6 +442,7 @@ pub struct UsageResponse {
 }
 
 /// Session state in a [`UsageResponse`]; unknown values kept in `Other`.
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum UsageStatus {
@@ -420,6 +456,7 @@ pub enum UsageStatus {
 }
 
 /// Body of `POST /api/mcp/refresh`.
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RefreshRequest {
@@ -428,6 +465,7 @@ pub struct RefreshRequest {
 }
 
 /// Result of `POST /api/mcp/refresh`.
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RefreshResponse {
@@ -443,6 +481,7 @@ pub struct RefreshResponse {
 }
 
 /// Result of `POST /api/dev/settle/{paymentHash}` (mock only).
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SettleResponse {
@@ -453,6 +492,7 @@ pub struct SettleResponse {
 }
 
 /// Body of `POST /api/dev/clock/advance` (mock only).
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ClockAdvanceRequest {
@@ -461,6 +501,7 @@ pub struct ClockAdvanceRequest {
 }
 
 /// Result of `POST /api/dev/clock/advance` (mock only).
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ClockAdvanceResponse {
@@ -469,6 +510,7 @@ pub struct ClockAdvanceResponse {
 }
 
 /// Result of `GET /healthz`: `{"status": "ok"}`.
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HealthResponse {
     /// `"ok"` when live.

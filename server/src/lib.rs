@@ -1,4 +1,22 @@
-//! placeholder until the MCP server issue
+//! The LiveAuth MCP server: lets an AI agent get a JWT from a LiveAuth API by solving a
+//! SHA-256 proof-of-work challenge or paying a Lightning invoice, then meter its usage.
+//!
+//! - [`tools`]: the MCP tools and the server handler; [`session`]: what the server keeps
+//!   for each agent; [`solve`]: the solver run for async callers.
+//! - [`api`]: the HTTP client for the LiveAuth API; [`invoice_check`]: the checks every
+//!   invoice passes before an agent sees it; [`redact`]: secrets shortened for logs.
+//! - [`config`]: settings from flags and environment; [`transport`]: stdio and Streamable
+//!   HTTP; [`embedded`]: the mock API in-process; [`demo`]: the guided walkthrough.
+
 pub mod api;
+pub mod config;
+pub mod demo;
+pub mod embedded;
 pub mod invoice_check;
 pub mod redact;
+pub mod session;
+pub mod solve;
+pub mod tools;
+pub mod transport;
+
+pub use tools::LiveAuthServer;

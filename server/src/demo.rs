@@ -1,0 +1,204 @@
+//! `liveauth-mcp demo`: walks every tool through a real MCP client against the embedded
+//! mock (or a given API), printing each call and its result.
+
+use std::time::Duration;
+
+use anyhow::{Context as _, bail};
+use rmcp::ServiceExt as _;
+use rmcp::model::CallToolRequestParams;
+use serde_json::{Value, json};
+
+use crate::api::ApiClient;
+use crate::config::{DEFAULT_TIMEOUT, Settings};
+use crate::embedded::EmbeddedMock;
+use crate::tools::LiveAuthServer;
+
+/// Strings longer than this are shortened when printed (tokens, invoices).
+const SHOWN_CHARS: usize = 48;
+
+/// Runs the walkthrough; `Err` if any step fails.
+pub async fn run(api_base: Option<String>, api_key: Option<String>) -> anyhow::Result<()> {
+    let mock = match api_base {
+        Some(_) => None,
+        None => Some(EmbeddedMock::start(mock_api::Config::default()).await?),
+    };
+    let base = api_base
+        .or_else(|| mock.as_ref().map(|m| m.base_url.clone()))
+        .unwrap_or_default();
+    let settings = Settings::new(Some(base.clone()), api_key, false);
+    let api = ApiClient::new(
+        &settings.api_base,
+        settings.api_key.clone(),
+        DEFAULT_TIMEOUT,
+    )?;
+    say(&format!(
+        "LiveAuth MCP demo against {base}{} ({} mode)",
+        if mock.is_some() {
+            " (embedded mock)"
+        } else {
+            ""
+        },
+        if settings.is_demo() { "demo" } else { "keyed" }
+    ));
+
+    let (server_io, client_io) = tokio::io::duplex(64 * 1024);
+    let server = tokio::spawn(async move {
+        let running = LiveAuthServer::new(api).serve(server_io).await?;
+        running.waiting().await?;
+        anyhow::Ok(())
+    });
+    let client = ().serve(client_io).await.context("MCP client could not connect")?;
+    let mut demo = Demo {
+        client: &client,
+        steps: 0,
+    };
+    let outcome = demo.walk().await;
+    let steps = demo.steps;
+    client.cancel().await.ok();
+    let _ = server.await;
+    if let Some(mock) = mock {
+        mock.stop().await;
+    }
+    match outcome {
+        Ok(()) => {
+            say(&format!("\nAll {steps} steps passed."));
+            Ok(())
+        }
+        Err(error) => {
+            say(&format!("\nDemo failed at step {steps}: {error:#}"));
+            Err(error)
+        }
+    }
+}
+
+struct Demo<'a> {
+    client: &'a rmcp::service::RunningService<rmcp::RoleClient, ()>,
+    steps: usize,
+}
+
+impl Demo<'_> {
+    async fn walk(&mut self) -> anyhow::Result<()> {
+        self.steps += 1;
+        let tools = self.client.list_all_tools().await?;
+        let names: Vec<&str> = tools.iter().map(|t| t.name.as_ref()).collect();
+        say(&format!(
+            "\n[{}] tools/list → {} tools: {}",
+            self.steps,
+            names.len(),
+            names.join(", ")
+        ));
+
+        say("\n— Proof of work —");
+        let start = self.call("liveauth_mcp_start", json!({})).await?;
+        let quote_id = text(&start["quoteId"])?;
+        self.call("liveauth_mcp_solve", json!({"quoteId": quote_id}))
+            .await?;
+        let confirm = self
+            .call("liveauth_mcp_confirm", json!({"quoteId": quote_id}))
+            .await?;
+        text(&confirm["jwt"]).context("confirm gave no JWT")?;
+        self.call("liveauth_mcp_charge", json!({"callCostSats": 3}))
+            .await?;
+        self.call("liveauth_mcp_usage", json!({})).await?;
+        self.call("liveauth_mcp_refresh", json!({})).await?;
+        self.call("liveauth_mcp_status", json!({"quoteId": quote_id}))
+            .await?;
+
+        say("\n— Lightning —");
+        let start = self
+            .call("liveauth_mcp_start", json!({"forceLightning": true}))
+            .await?;
+        let quote_id = text(&start["quoteId"])?;
+        self.call("liveauth_mcp_lnurl", json!({"quoteId": quote_id}))
+            .await?;
+        say("    (waiting for the simulated payment…)");
+        let mut paid = false;
+        for _ in 0..40 {
+            let status = self
+                .call_quiet("liveauth_mcp_status", json!({"quoteId": quote_id}))
+                .await?;
+            if status["paymentStatus"] == "paid" {
+                paid = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+        if !paid {
+            bail!("the Lightning quote was not paid within 10 s");
+        }
+        self.call("liveauth_mcp_status", json!({"quoteId": quote_id}))
+            .await?;
+        let confirm = self
+            .call("liveauth_mcp_confirm", json!({"quoteId": quote_id}))
+            .await?;
+        text(&confirm["jwt"]).context("confirm gave no JWT")?;
+
+        say("\n— One step —");
+        self.call("liveauth_mcp_authenticate", json!({})).await?;
+        Ok(())
+    }
+
+    async fn call(&mut self, tool: &str, arguments: Value) -> anyhow::Result<Value> {
+        self.steps += 1;
+        say(&format!("\n[{}] {tool} {}", self.steps, arguments));
+        let result = self.call_quiet(tool, arguments).await;
+        match &result {
+            Ok(value) => say(&indent(&serde_json::to_string_pretty(&shorten(value))?)),
+            Err(error) => say(&format!("    ✗ {error:#}")),
+        }
+        result
+    }
+
+    async fn call_quiet(&self, tool: &str, arguments: Value) -> anyhow::Result<Value> {
+        let Value::Object(arguments) = arguments else {
+            bail!("arguments must be an object")
+        };
+        let params = CallToolRequestParams::new(tool.to_owned()).with_arguments(arguments);
+        let result = self.client.call_tool(params).await?;
+        if result.is_error == Some(true) {
+            let message: Vec<String> = result
+                .content
+                .iter()
+                .filter_map(|c| c.as_text().map(|t| t.text.clone()))
+                .collect();
+            bail!("{tool} failed: {}", message.join(" "));
+        }
+        result
+            .structured_content
+            .context("result has no structured content")
+    }
+}
+
+fn text(value: &Value) -> anyhow::Result<String> {
+    value
+        .as_str()
+        .map(str::to_owned)
+        .context("expected a string in the result")
+}
+
+/// Long strings (tokens, invoices, signatures) shortened for reading.
+fn shorten(value: &Value) -> Value {
+    match value {
+        Value::String(s) if s.chars().count() > SHOWN_CHARS => {
+            let head: String = s.chars().take(SHOWN_CHARS - 8).collect();
+            Value::String(format!("{head}… ({} chars)", s.chars().count()))
+        }
+        Value::Array(items) => Value::Array(items.iter().map(shorten).collect()),
+        Value::Object(map) => {
+            Value::Object(map.iter().map(|(k, v)| (k.clone(), shorten(v))).collect())
+        }
+        other => other.clone(),
+    }
+}
+
+fn indent(text: &str) -> String {
+    text.lines()
+        .map(|line| format!("    {line}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[allow(clippy::print_stdout)] // the demo's output is for a person at a terminal
+fn say(line: &str) {
+    println!("{line}");
+}

@@ -1,0 +1,50 @@
+//! The mock API in this process, for offline use (`--embedded-mock`, `demo`).
+
+use mock_api::Config;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// A running in-process mock on 127.0.0.1; stops when dropped.
+#[derive(Debug)]
+pub struct EmbeddedMock {
+    pub base_url: String,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<std::io::Result<()>>>,
+}
+
+impl EmbeddedMock {
+    /// Serves `mock_api::app(config)` on a free loopback port.
+    pub async fn start(config: Config) -> std::io::Result<Self> {
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let base_url = format!("http://{}", listener.local_addr()?);
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(mock_api::serve(listener, mock_api::app(config), async {
+            let _ = stopped.await;
+        }));
+        tracing::info!("embedded mock API at {base_url}");
+        Ok(Self {
+            base_url,
+            stop: Some(stop),
+            task: Some(task),
+        })
+    }
+
+    /// Stops the mock and waits for it.
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for EmbeddedMock {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}

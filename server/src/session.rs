@@ -1,0 +1,172 @@
+//! What the server remembers for one agent (one stdio connection, or one MCP session over
+//! HTTP): the quotes it started, its access token with expiry, and its refresh token.
+//! Tools read and write it in short critical sections, never across an `.await`.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use liveauth_protocol::wire::StartResponse;
+
+use crate::solve::SolveStats;
+
+/// Refresh this long before the access token's expiry, so a call never races it.
+const EXPIRY_MARGIN: Duration = Duration::from_secs(5);
+
+/// Quotes remembered per agent; the oldest are forgotten first.
+const MAX_QUOTES: usize = 64;
+
+#[derive(Debug, Clone, Default)]
+pub struct AgentSession {
+    inner: Arc<Mutex<State>>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    quotes: HashMap<String, StartResponse>,
+    solutions: HashMap<String, SolveStats>,
+    order: Vec<String>,
+    tokens: Option<Tokens>,
+}
+
+/// The agent's credentials. `Debug` is implemented by hand to keep them out of logs.
+#[derive(Clone)]
+pub struct Tokens {
+    pub jwt: String,
+    pub expires_at: Instant,
+    pub refresh_token: Option<String>,
+}
+
+impl std::fmt::Debug for Tokens {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tokens")
+            .field("expires_at", &self.expires_at)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Tokens {
+    pub fn new(jwt: String, expires_in_secs: u64, refresh_token: Option<String>) -> Self {
+        Self {
+            jwt,
+            expires_at: Instant::now() + Duration::from_secs(expires_in_secs),
+            refresh_token,
+        }
+    }
+
+    /// Whether the access token is (about to be) expired.
+    pub fn is_stale(&self) -> bool {
+        Instant::now() + EXPIRY_MARGIN >= self.expires_at
+    }
+}
+
+impl AgentSession {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // Critical sections only move values in and out; a poisoned lock is still usable.
+        self.inner
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner())
+    }
+
+    pub fn remember_quote(&self, quote: &StartResponse) {
+        let mut state = self.lock();
+        state.order.retain(|id| id != &quote.quote_id);
+        state.order.push(quote.quote_id.clone());
+        if state.order.len() > MAX_QUOTES {
+            let oldest = state.order.remove(0);
+            state.quotes.remove(&oldest);
+            state.solutions.remove(&oldest);
+        }
+        state.quotes.insert(quote.quote_id.clone(), quote.clone());
+    }
+
+    pub fn quote(&self, quote_id: &str) -> Option<StartResponse> {
+        self.lock().quotes.get(quote_id).cloned()
+    }
+
+    /// The most recent quote, optionally only one with a PoW challenge.
+    pub fn latest_quote(&self, pow_only: bool) -> Option<StartResponse> {
+        let state = self.lock();
+        state
+            .order
+            .iter()
+            .rev()
+            .filter_map(|id| state.quotes.get(id))
+            .find(|quote| !pow_only || quote.pow_challenge.is_some())
+            .cloned()
+    }
+
+    /// Remembers a quote's solution, so confirm can fill it in.
+    pub fn remember_solution(&self, quote_id: &str, stats: &SolveStats) {
+        let mut state = self.lock();
+        if state.quotes.contains_key(quote_id) {
+            state.solutions.insert(quote_id.to_owned(), stats.clone());
+        }
+    }
+
+    pub fn solution(&self, quote_id: &str) -> Option<SolveStats> {
+        self.lock().solutions.get(quote_id).cloned()
+    }
+
+    pub fn tokens(&self) -> Option<Tokens> {
+        self.lock().tokens.clone()
+    }
+
+    pub fn set_tokens(&self, tokens: Tokens) {
+        self.lock().tokens = Some(tokens);
+    }
+
+    /// Replaces the access token; keeps the refresh token unless a new one is given.
+    pub fn update_tokens(&self, jwt: String, expires_in_secs: u64, refresh: Option<String>) {
+        let mut state = self.lock();
+        let refresh = refresh.or_else(|| state.tokens.as_ref()?.refresh_token.clone());
+        state.tokens = Some(Tokens::new(jwt, expires_in_secs, refresh));
+    }
+
+    pub fn clear_tokens(&self) {
+        self.lock().tokens = None;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn quote(id: &str) -> StartResponse {
+        StartResponse {
+            quote_id: id.into(),
+            pow_challenge: None,
+            invoice: None,
+        }
+    }
+
+    #[test]
+    fn remembers_a_bounded_number_of_quotes() {
+        let session = AgentSession::default();
+        for i in 0..100 {
+            session.remember_quote(&quote(&i.to_string()));
+        }
+        assert!(session.quote("0").is_none());
+        assert!(session.quote("99").is_some());
+        assert_eq!(
+            session.latest_quote(false).map(|q| q.quote_id),
+            Some("99".into())
+        );
+        assert!(session.latest_quote(true).is_none());
+    }
+
+    #[test]
+    fn token_updates_keep_the_refresh_token() {
+        let session = AgentSession::default();
+        session.set_tokens(Tokens::new("a".into(), 600, Some("r1".into())));
+        session.update_tokens("b".into(), 600, None);
+        let tokens = session.tokens().unwrap();
+        assert_eq!(
+            (tokens.jwt.as_str(), tokens.refresh_token.as_deref()),
+            ("b", Some("r1"))
+        );
+        assert!(!tokens.is_stale());
+        assert!(Tokens::new("c".into(), 0, None).is_stale());
+        assert!(!format!("{tokens:?}").contains("r1"));
+    }
+}

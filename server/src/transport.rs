@@ -1,0 +1,60 @@
+//! Serving the tools: over stdio (one agent), or Streamable HTTP at `/mcp`.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use rmcp::ServiceExt as _;
+use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
+use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
+use tokio_util::sync::CancellationToken;
+
+use crate::api::ApiClient;
+use crate::session::AgentSession;
+use crate::tools::LiveAuthServer;
+
+/// Serves one agent on stdin/stdout until the client closes the stream.
+pub async fn serve_stdio(api: ApiClient) -> anyhow::Result<()> {
+    let service = LiveAuthServer::new(api)
+        .serve(rmcp::transport::stdio())
+        .await?;
+    service.waiting().await?;
+    Ok(())
+}
+
+/// The `/mcp` router. Only loopback `Host`s are accepted (rmcp's default), which keeps a
+/// local server safe from DNS rebinding.
+pub fn http_router(api: ApiClient, shutdown: CancellationToken) -> axum::Router {
+    let shared = AgentSession::default();
+    let config = StreamableHttpServerConfig::default()
+        .with_legacy_session_mode(true)
+        .with_cancellation_token(shutdown);
+    let service = StreamableHttpService::new(
+        move || {
+            Ok(LiveAuthServer::with_shared_session(
+                api.clone(),
+                shared.clone(),
+            ))
+        },
+        Arc::new(LocalSessionManager::default()),
+        config,
+    );
+    axum::Router::new().nest_service("/mcp", service)
+}
+
+/// Serves Streamable HTTP on `addr` until `shutdown` is cancelled.
+pub async fn serve_http(
+    api: ApiClient,
+    addr: SocketAddr,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    tracing::info!(
+        "MCP over Streamable HTTP at http://{}/mcp",
+        listener.local_addr()?
+    );
+    let router = http_router(api, shutdown.clone());
+    axum::serve(listener, router)
+        .with_graceful_shutdown(async move { shutdown.cancelled_owned().await })
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,408 @@
+//! Every tool through a real MCP client, against the real mock API: success results
+//! (structured content that conforms to the output schema) and the main error paths.
+
+#![allow(clippy::unwrap_used)] // test helpers outside #[test] fns: a panic is a failed test
+
+mod common;
+
+use common::{Harness, PROJECT_KEY, mock_config};
+use serde_json::{Value, json};
+
+const TOOLS: [&str; 9] = [
+    "liveauth_mcp_authenticate",
+    "liveauth_mcp_charge",
+    "liveauth_mcp_confirm",
+    "liveauth_mcp_lnurl",
+    "liveauth_mcp_refresh",
+    "liveauth_mcp_solve",
+    "liveauth_mcp_start",
+    "liveauth_mcp_status",
+    "liveauth_mcp_usage",
+];
+
+/// The server names itself, explains the flows, and lists the nine tools with input and
+/// output schemas, descriptions and honest annotations.
+#[tokio::test]
+async fn server_info_and_tool_list() {
+    let h = Harness::new().await;
+    let info = h.client.peer_info().unwrap();
+    let server = info.server_info.as_ref().unwrap();
+    assert_eq!(server.name, "liveauth-mcp");
+    assert_eq!(server.version, env!("CARGO_PKG_VERSION"));
+    assert!(
+        info.instructions
+            .as_deref()
+            .unwrap()
+            .contains("liveauth_mcp_authenticate")
+    );
+
+    let tools = h.client.list_all_tools().await.unwrap();
+    let mut names: Vec<&str> = tools.iter().map(|t| t.name.as_ref()).collect();
+    names.sort_unstable();
+    assert_eq!(names, TOOLS);
+    for tool in &tools {
+        assert!(
+            tool.description.as_deref().is_some_and(|d| d.len() > 40),
+            "{}",
+            tool.name
+        );
+        assert_eq!(
+            tool.input_schema.get("type"),
+            Some(&json!("object")),
+            "{}",
+            tool.name
+        );
+        assert!(tool.output_schema.is_some(), "{}", tool.name);
+        let a = tool.annotations.clone().unwrap();
+        let read_only = matches!(
+            tool.name.as_ref(),
+            "liveauth_mcp_status"
+                | "liveauth_mcp_lnurl"
+                | "liveauth_mcp_usage"
+                | "liveauth_mcp_solve"
+        );
+        assert_eq!(a.read_only_hint, Some(read_only), "{}", tool.name);
+        if read_only {
+            assert_eq!(a.idempotent_hint, Some(true), "{}", tool.name);
+        }
+        assert_eq!(
+            a.open_world_hint,
+            Some(tool.name != "liveauth_mcp_solve"),
+            "{}",
+            tool.name
+        );
+        assert_eq!(a.destructive_hint, Some(false), "{}", tool.name);
+    }
+    let confirm = h.tool("liveauth_mcp_confirm").await;
+    let props = confirm.input_schema.get("properties").unwrap();
+    for field in [
+        "quoteId",
+        "challengeHex",
+        "nonce",
+        "hashHex",
+        "expiresAtUnix",
+        "difficultyBits",
+        "signature",
+    ] {
+        assert!(props.get(field).is_some(), "confirm input lacks {field}");
+    }
+    assert_eq!(
+        confirm.input_schema.get("required"),
+        Some(&json!(["quoteId"]))
+    );
+}
+
+/// The seed's PoW flow, step by step: start, solve, confirm, charge, usage, refresh, status.
+#[tokio::test]
+async fn pow_flow_step_by_step() {
+    let h = Harness::new().await;
+    let start = h.ok("liveauth_mcp_start", json!({})).await;
+    let quote_id = start["quoteId"].as_str().unwrap();
+    assert_eq!(start["invoice"], Value::Null);
+    assert_eq!(start["powChallenge"]["projectPublicKey"], "la_pk_demo");
+
+    let solved = h
+        .ok("liveauth_mcp_solve", json!({"quoteId": quote_id}))
+        .await;
+    assert_eq!(solved["quoteId"], quote_id);
+    let nonce = solved["nonce"].as_u64().unwrap();
+    let challenge = &start["powChallenge"];
+    let message = format!(
+        "{}:{}:{nonce}",
+        challenge["projectPublicKey"].as_str().unwrap(),
+        challenge["challengeHex"].as_str().unwrap()
+    );
+    use sha2::Digest as _;
+    let hash = liveauth_protocol::pow::encode_hex32(&sha2::Sha256::digest(message).into());
+    assert_eq!(solved["hashHex"], hash);
+    assert!(hash.starts_with("00"), "10 bits: {hash}");
+    assert!(solved["hashesTried"].as_u64().unwrap() >= 1);
+
+    // Everything but the quote id is filled in from the quote and the solve.
+    let confirm = h
+        .ok("liveauth_mcp_confirm", json!({"quoteId": quote_id}))
+        .await;
+    assert!(confirm["jwt"].as_str().unwrap().starts_with("eyJ"));
+    assert_eq!(confirm["expiresIn"], 600);
+    assert_eq!(confirm["paymentStatus"], Value::Null);
+
+    let charge = h
+        .ok("liveauth_mcp_charge", json!({"callCostSats": 5}))
+        .await;
+    assert_eq!(
+        charge,
+        json!({"status": "ok", "callsUsed": 1, "satsUsed": 5})
+    );
+    let usage = h.ok("liveauth_mcp_usage", json!({})).await;
+    assert_eq!(
+        (&usage["satsUsed"], &usage["remainingBudgetSats"]),
+        (&json!(5), &json!(9995))
+    );
+
+    let first_refresh = confirm["refreshToken"].as_str().unwrap();
+    let refreshed = h.ok("liveauth_mcp_refresh", json!({})).await;
+    let rotated = refreshed["refreshToken"].as_str().unwrap();
+    assert_ne!(rotated, first_refresh);
+    assert_eq!(refreshed["remainingBudgetSats"], 9995);
+    // The old refresh token is dead (and presenting it revokes the family).
+    let reused = h
+        .err(
+            "liveauth_mcp_refresh",
+            json!({"refreshToken": first_refresh}),
+        )
+        .await;
+    assert!(reused.contains("invalid_grant"), "{reused}");
+
+    let status = h
+        .ok("liveauth_mcp_status", json!({"quoteId": quote_id}))
+        .await;
+    assert_eq!(status["status"], "confirmed");
+}
+
+/// The explicit seed-style confirm with every field, including `nonce` as a number.
+#[tokio::test]
+async fn confirm_with_all_fields_as_the_seed_documents() {
+    let h = Harness::new().await;
+    let start = h.ok("liveauth_mcp_start", json!({})).await;
+    let solved = h.ok("liveauth_mcp_solve", json!({})).await;
+    let c = &start["powChallenge"];
+    let confirm = h
+        .ok(
+            "liveauth_mcp_confirm",
+            json!({
+                "quoteId": start["quoteId"],
+                "challengeHex": c["challengeHex"],
+                "nonce": solved["nonce"],
+                "hashHex": solved["hashHex"],
+                "expiresAtUnix": c["expiresAtUnix"],
+                "difficultyBits": c["difficultyBits"],
+                "signature": c["signature"],
+            }),
+        )
+        .await;
+    assert!(confirm["jwt"].is_string());
+    let again = h
+        .err("liveauth_mcp_confirm", json!({"quoteId": start["quoteId"]}))
+        .await;
+    assert!(again.contains("already_confirmed"), "{again}");
+}
+
+/// One call does start + solve + confirm; charge and usage then work with no token.
+#[tokio::test]
+async fn authenticate_then_charge() {
+    let h = Harness::new().await;
+    let auth = h.ok("liveauth_mcp_authenticate", json!({})).await;
+    assert_eq!(auth["method"], "pow");
+    assert!(auth["jwt"].is_string() && auth["refreshToken"].is_string());
+    assert!(auth["solve"]["hashesPerSecond"].as_u64().is_some());
+    let charge = h
+        .ok("liveauth_mcp_charge", json!({"callCostSats": 1}))
+        .await;
+    assert_eq!(charge["status"], "ok");
+}
+
+/// Lightning: the invoice is checked and decoded; after the (simulated) payment the
+/// status is paid and confirm gives the JWT.
+#[tokio::test]
+async fn lightning_flow() {
+    let h = Harness::with(mock_config(), Some(PROJECT_KEY)).await;
+    let start = h
+        .ok("liveauth_mcp_start", json!({"forceLightning": true}))
+        .await;
+    let quote_id = start["quoteId"].as_str().unwrap();
+    let invoice = &start["invoice"];
+    assert_eq!(invoice["amountSats"], 21);
+
+    let lnurl = h
+        .ok("liveauth_mcp_lnurl", json!({"quoteId": quote_id}))
+        .await;
+    assert_eq!(lnurl["pr"], invoice["bolt11"]);
+    assert_eq!(lnurl["routes"], json!([]));
+    assert_eq!(lnurl["decoded"]["amountSats"], 21);
+    assert_eq!(lnurl["decoded"]["paymentHash"], invoice["paymentHash"]);
+    assert_eq!(lnurl["decoded"]["network"], "regtest");
+
+    let pending = h
+        .ok("liveauth_mcp_confirm", json!({"quoteId": quote_id}))
+        .await;
+    assert_eq!(
+        (&pending["jwt"], &pending["paymentStatus"]),
+        (&Value::Null, &json!("pending"))
+    );
+
+    // Pay it through the mock's dev endpoint, as a wallet would.
+    let hash = invoice["paymentHash"].as_str().unwrap();
+    let settle = reqwest::Client::new()
+        .post(format!("{}/api/dev/settle/{hash}", h.base))
+        .send()
+        .await
+        .unwrap();
+    assert!(settle.status().is_success());
+    let status = h
+        .ok("liveauth_mcp_status", json!({"quoteId": quote_id}))
+        .await;
+    assert_eq!(status["paymentStatus"], "paid");
+    let confirm = h
+        .ok("liveauth_mcp_confirm", json!({"quoteId": quote_id}))
+        .await;
+    assert_eq!(confirm["paymentStatus"], "paid");
+    assert!(confirm["jwt"].is_string());
+}
+
+/// Lightning in one call: the demo invoice settles by itself, so waiting gets a JWT.
+#[tokio::test]
+async fn authenticate_with_lightning_waits_for_payment() {
+    let h = Harness::new().await;
+    let pending = h
+        .ok("liveauth_mcp_authenticate", json!({"forceLightning": true}))
+        .await;
+    assert_eq!(pending["paymentStatus"], "pending");
+    assert_eq!(pending["invoice"]["decoded"]["amountSats"], 3);
+    assert!(
+        pending["nextStep"]
+            .as_str()
+            .unwrap()
+            .contains("liveauth_mcp_confirm")
+    );
+    let paid = h
+        .ok(
+            "liveauth_mcp_authenticate",
+            json!({"forceLightning": true, "waitForPaymentSeconds": 5}),
+        )
+        .await;
+    assert_eq!(paid["paymentStatus"], "paid");
+    assert!(paid["jwt"].is_string());
+}
+
+/// Errors are `isError` results with a message an agent can act on, never JSON-RPC errors.
+#[tokio::test]
+async fn errors_are_tool_results() {
+    let h = Harness::with(mock_config(), Some(PROJECT_KEY)).await;
+    let text = h
+        .err("liveauth_mcp_charge", json!({"callCostSats": 1}))
+        .await;
+    assert!(
+        text.starts_with("not authenticated: call liveauth_mcp_authenticate"),
+        "{text}"
+    );
+    let text = h.err("liveauth_mcp_usage", json!({})).await;
+    assert!(text.starts_with("not authenticated"), "{text}");
+
+    let text = h
+        .err("liveauth_mcp_charge", json!({"callCostSats": "five"}))
+        .await;
+    assert!(text.contains("`callCostSats`"), "{text}");
+    let text = h.err("liveauth_mcp_charge", json!({})).await;
+    assert!(text.contains("callCostSats"), "{text}");
+    let text = h
+        .err(
+            "liveauth_mcp_confirm",
+            json!({"quoteId": "q", "nonce": "05"}),
+        )
+        .await;
+    assert!(text.contains("`nonce`"), "{text}");
+
+    let text = h
+        .err("liveauth_mcp_status", json!({"quoteId": "no-such-quote"}))
+        .await;
+    assert!(text.contains("404 quote_not_found"), "{text}");
+
+    // A wrong nonce is caught locally, with the reason.
+    let start = h.ok("liveauth_mcp_start", json!({})).await;
+    let quote_id = start["quoteId"].as_str().unwrap();
+    let text = h
+        .err("liveauth_mcp_confirm", json!({"quoteId": quote_id}))
+        .await;
+    assert!(text.contains("liveauth_mcp_solve"), "{text}");
+    let bad = (0u64..)
+        .find(|&n| {
+            let c = &start["powChallenge"];
+            let target = liveauth_protocol::pow::target_from_bits(10).unwrap();
+            !liveauth_protocol::pow::verify_solution(
+                c["projectPublicKey"].as_str().unwrap(),
+                c["challengeHex"].as_str().unwrap(),
+                n,
+                &target,
+            )
+        })
+        .unwrap();
+    let text = h
+        .err(
+            "liveauth_mcp_confirm",
+            json!({"quoteId": quote_id, "nonce": bad}),
+        )
+        .await;
+    assert!(text.contains("does not solve the challenge"), "{text}");
+    let text = h
+        .err("liveauth_mcp_lnurl", json!({"quoteId": quote_id}))
+        .await;
+    assert!(text.contains("proof-of-work quote"), "{text}");
+
+    let text = h
+        .err(
+            "liveauth_mcp_refresh",
+            json!({"refreshToken": "la_rt_bogus"}),
+        )
+        .await;
+    assert!(text.contains("invalid_grant"), "{text}");
+    // The server is still fine.
+    h.ok("liveauth_mcp_authenticate", json!({})).await;
+}
+
+/// A budget deny is an error that keeps the deny shape in structured content.
+#[tokio::test]
+async fn budget_deny_keeps_its_shape() {
+    let h = Harness::with(
+        mock_api::Config {
+            max_sats_per_day: 10,
+            ..mock_config()
+        },
+        None,
+    )
+    .await;
+    h.ok("liveauth_mcp_authenticate", json!({})).await;
+    h.ok("liveauth_mcp_charge", json!({"callCostSats": 8}))
+        .await;
+    let result = h
+        .call("liveauth_mcp_charge", json!({"callCostSats": 3}))
+        .await;
+    assert_eq!(result.is_error, Some(true));
+    let deny = result.structured_content.clone().unwrap();
+    assert_eq!(deny["status"], "deny");
+    assert_eq!(deny["reason"], "budget_exceeded");
+    assert_eq!(deny["satsUsed"], 8);
+    assert!(common::text(&result).contains("charge denied (budget_exceeded)"));
+}
+
+/// An API that is not there is named, with the cause.
+#[tokio::test]
+async fn unreachable_api() {
+    let free = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", free.local_addr().unwrap());
+    drop(free);
+    let h = Harness::connect(&base, None).await;
+    let text = h.err("liveauth_mcp_start", json!({})).await;
+    assert!(text.contains(&base), "{text}");
+    assert!(text.contains("LIVEAUTH_API_BASE"), "{text}");
+}
+
+/// An expired JWT is refreshed by the server before charging.
+#[tokio::test]
+async fn expired_jwt_is_refreshed_by_itself() {
+    let h = Harness::with(
+        mock_api::Config {
+            jwt_ttl_secs: 1,
+            ..mock_config()
+        },
+        None,
+    )
+    .await;
+    let auth = h.ok("liveauth_mcp_authenticate", json!({})).await;
+    assert_eq!(auth["expiresIn"], 1);
+    let charge = h
+        .ok("liveauth_mcp_charge", json!({"callCostSats": 2}))
+        .await;
+    assert_eq!(charge["satsUsed"], 2);
+    let usage = h.ok("liveauth_mcp_usage", json!({})).await;
+    assert_eq!(usage["satsUsed"], 2);
+}
