@@ -10,6 +10,7 @@
 //! - [`payment`]: Lightning quotes and L402/x402 credentials; [`lightning`]: the node
 //!   that signs invoices; [`token`]: access tokens and the JWKS.
 //! - [`error`] and [`extract`]: every failure as problem+json, including rejections.
+//! - [`openapi`]: the OpenAPI 3.1 document of every route, served at `/openapi.json`.
 //! - [`clock`], [`rng`], [`config`]: what makes runs deterministic and configurable.
 
 pub mod budget;
@@ -18,6 +19,7 @@ pub mod config;
 pub mod error;
 pub mod extract;
 pub mod lightning;
+pub mod openapi;
 pub mod payment;
 pub mod rng;
 pub mod routes;
@@ -65,7 +67,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/mcp/refresh", post(refresh::refresh))
         .route("/api/demo/resource", get(demo::resource))
         .route("/.well-known/jwks.json", get(meta::jwks))
-        .route("/healthz", get(meta::healthz));
+        .route("/healthz", get(meta::healthz))
+        .route("/openapi.json", get(openapi::openapi_json));
     if state.config.dev_endpoints {
         routes = routes
             .route("/api/dev/settle/{payment_hash}", post(dev::settle))

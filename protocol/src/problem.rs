@@ -35,6 +35,7 @@ pub const MAX_EXCERPT_CHARS: usize = 200;
 /// new codes may be added.
 #[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     /// The request body or parameters are malformed.
@@ -259,6 +260,7 @@ impl FromStr for ErrorCode {
 /// Build it with [`Problem::new`] so `type`, `title`, `error` and
 /// `error_description` stay consistent with `code` and `detail`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Problem {
     /// `https://liveauth.app/problems/<code>`.
     #[serde(rename = "type")]

@@ -24,6 +24,7 @@ const NONCE_RULE: &str = "nonce must be a canonical decimal integer in 0..=90071
 /// An empty body `{}` is valid and asks for a PoW challenge.
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", default)]
 pub struct StartRequest {
     /// `true` asks for a Lightning invoice instead of a PoW challenge.
@@ -37,19 +38,23 @@ pub struct StartRequest {
 /// as `null`, as in the seed.
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct StartResponse {
     /// Identifies the quote in confirm, status and lnurl.
     pub quote_id: String,
     /// The signed challenge of a PoW quote.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub pow_challenge: Option<PowChallenge>,
     /// The invoice of a Lightning quote.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub invoice: Option<Invoice>,
 }
 
 /// The signed PoW challenge inside a [`StartResponse`] (`POST /api/mcp/start`).
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct PowChallenge {
     /// The project the quote belongs to.
@@ -59,6 +64,7 @@ pub struct PowChallenge {
     /// Random challenge, lowercase hex.
     pub challenge_hex: String,
     /// 32-byte big-endian target, 64 lowercase hex chars; a valid hash is below it.
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[0-9a-f]{64}$"))]
     pub target_hex: String,
     /// The target is `(2^256 - 1) >> difficultyBits`.
     pub difficulty_bits: u32,
@@ -71,6 +77,7 @@ pub struct PowChallenge {
 /// The Lightning invoice inside a [`StartResponse`] (`POST /api/mcp/start`).
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Invoice {
     /// BOLT11 payment request.
@@ -80,6 +87,7 @@ pub struct Invoice {
     /// After this unix time the invoice cannot be paid.
     pub expires_at_unix: i64,
     /// SHA-256 of the preimage, lowercase hex.
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[0-9a-f]{64}$"))]
     pub payment_hash: String,
 }
 
@@ -91,6 +99,7 @@ pub struct Invoice {
 /// as a duplicate field.
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ConfirmRequest {
     /// From [`StartResponse::quote_id`].
@@ -110,7 +119,7 @@ pub struct ConfirmRequest {
     /// From [`PowChallenge::difficulty_bits`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub difficulty_bits: Option<u32>,
-    /// From [`PowChallenge::signature`].
+    /// From [`PowChallenge::signature`]; also read under the name `signature`.
     #[serde(
         default,
         rename = "sig",
@@ -233,17 +242,25 @@ impl Visitor<'_> for NonceVisitor {
 /// quotes) or a value (Lightning quotes).
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ConfirmResponse {
     /// EdDSA access token; `null` until paid.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub jwt: Option<String>,
     /// Lifetime of `jwt` in seconds.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub expires_in: Option<u64>,
     /// Sats left in today's budget.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub remaining_budget_sats: Option<u64>,
     /// Opaque token for `POST /api/mcp/refresh`.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub refresh_token: Option<String>,
-    /// `None`: key absent; `Some(None)`: `null`; `Some(Some(s))`: a status.
+    /// State of the invoice: absent (the seed's example), `null` (PoW quotes) or a
+    /// status (Lightning quotes).
+    // In Rust: `None` = key absent; `Some(None)` = `null`; `Some(Some(s))` = a status.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<PaymentStatus>))]
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -278,6 +295,7 @@ mod double_option {
 /// Body of `POST /api/mcp/charge`.
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ChargeRequest {
     /// Cost of the call just made.
@@ -287,6 +305,7 @@ pub struct ChargeRequest {
 /// Result of `POST /api/mcp/charge`; a deny is a 200 with `status: "deny"`.
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ChargeResponse {
     /// Whether the charge was booked.
@@ -307,6 +326,7 @@ pub struct ChargeResponse {
 /// unknown value for `ok`.
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum ChargeStatus {
     /// Booked.
@@ -332,6 +352,7 @@ pub enum DenyReason {
 /// Result of `GET /api/mcp/status/{quoteId}`.
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct StatusResponse {
     /// The quote asked about.
@@ -339,8 +360,10 @@ pub struct StatusResponse {
     /// Lifecycle state of the quote.
     pub status: QuoteStatus,
     /// State of the invoice; `null` for PoW quotes.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub payment_status: Option<PaymentStatus>,
     /// Quote expiry, RFC 3339 UTC (see [`crate::time::rfc3339_utc`]).
+    #[cfg_attr(feature = "openapi", schema(format = DateTime))]
     pub expires_at: String,
 }
 
@@ -381,17 +404,20 @@ pub enum PaymentStatus {
 /// Success body of `GET /api/mcp/lnurl/{quoteId}` (LUD-06).
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LnurlResponse {
     /// BOLT11 payment request.
     pub pr: String,
     /// Always empty (LUD-06 keeps the field for compatibility).
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub routes: Vec<serde_json::Value>,
 }
 
 /// Error body of `GET /api/mcp/lnurl/{quoteId}` (LUD-06): `{status: "ERROR", reason}`.
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LnurlError {
     /// Always `"ERROR"`.
     pub status: LnurlErrorStatus,
@@ -412,6 +438,7 @@ impl LnurlError {
 /// The `status` of an [`LnurlError`]: only `"ERROR"` exists.
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum LnurlErrorStatus {
     /// `"ERROR"`.
     #[serde(rename = "ERROR")]
@@ -421,6 +448,7 @@ pub enum LnurlErrorStatus {
 /// Result of `GET /api/mcp/usage`.
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct UsageResponse {
     /// Session state.
@@ -436,8 +464,10 @@ pub struct UsageResponse {
     /// Rate limit of the session.
     pub max_calls_per_minute: u64,
     /// Access token expiry, RFC 3339 UTC.
+    #[cfg_attr(feature = "openapi", schema(format = DateTime))]
     pub expires_at: String,
     /// Start of the current budget day, RFC 3339 UTC (`…T00:00:00Z`).
+    #[cfg_attr(feature = "openapi", schema(format = DateTime))]
     pub day_window_start: String,
 }
 
@@ -458,6 +488,7 @@ pub enum UsageStatus {
 /// Body of `POST /api/mcp/refresh`.
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct RefreshRequest {
     /// The latest refresh token; each is valid once.
@@ -467,6 +498,7 @@ pub struct RefreshRequest {
 /// Result of `POST /api/mcp/refresh`.
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct RefreshResponse {
     /// New access token.
@@ -483,17 +515,21 @@ pub struct RefreshResponse {
 /// Result of `POST /api/dev/settle/{paymentHash}` (mock only).
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct SettleResponse {
     /// The invoice marked paid, lowercase hex.
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[0-9a-f]{64}$"))]
     pub payment_hash: String,
     /// Its preimage, lowercase hex; usable in an L402/x402 credential.
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[0-9a-f]{64}$"))]
     pub preimage: String,
 }
 
 /// Body of `POST /api/dev/clock/advance` (mock only).
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ClockAdvanceRequest {
     /// How far to move the manual clock forward.
@@ -503,6 +539,7 @@ pub struct ClockAdvanceRequest {
 /// Result of `POST /api/dev/clock/advance` (mock only).
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ClockAdvanceResponse {
     /// The clock's time after the move.
@@ -512,6 +549,7 @@ pub struct ClockAdvanceResponse {
 /// Result of `GET /healthz`: `{"status": "ok"}`.
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HealthResponse {
     /// `"ok"` when live.
     pub status: String,
@@ -525,9 +563,139 @@ impl Default for HealthResponse {
     }
 }
 
+/// Schemas the derive cannot express: the nonce's two spellings, and the status enums
+/// that keep unknown values (an "open enum": the known strings, or any other string).
+#[cfg(feature = "openapi")]
+mod schemas {
+    use utoipa::openapi::schema::{AnyOfBuilder, ObjectBuilder, OneOfBuilder, Schema, Type};
+    use utoipa::openapi::{KnownFormat, RefOr, SchemaFormat};
+    use utoipa::{PartialSchema, ToSchema};
+
+    use super::{DenyReason, MAX_NONCE, Nonce, PaymentStatus, QuoteStatus, UsageStatus};
+
+    impl PartialSchema for Nonce {
+        fn schema() -> RefOr<Schema> {
+            let integer = ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+                .minimum(Some(0u64))
+                .maximum(Some(MAX_NONCE));
+            // The pattern forbids signs, fractions and leading zeros; the range still applies.
+            let string = ObjectBuilder::new()
+                .schema_type(Type::String)
+                .pattern(Some("^(0|[1-9][0-9]{0,15})$"));
+            OneOfBuilder::new()
+                .item(integer)
+                .item(string)
+                .description(Some(
+                    "A PoW nonce: canonical decimal in 0..=9007199254740991 (2^53-1). \
+                     Written as a JSON integer; a string holding the same canonical decimal \
+                     is also read. Floats, signs, leading zeros and larger values are refused \
+                     with `nonce_invalid`.",
+                ))
+                .examples([serde_json::json!(123_456)])
+                .into()
+        }
+    }
+
+    impl ToSchema for Nonce {}
+
+    /// `anyOf` the known values or any string: codegen keeps the known names and a client
+    /// still accepts a value added later.
+    fn open_enum(known: &[&str], description: &str) -> RefOr<Schema> {
+        AnyOfBuilder::new()
+            .item(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .enum_values(Some(known.iter().copied())),
+            )
+            .item(ObjectBuilder::new().schema_type(Type::String))
+            .description(Some(description))
+            .into()
+    }
+
+    /// Known values of each open enum, as serde spells them (a test keeps them in sync).
+    pub(super) const QUOTE_STATUS: &[&str] = &["pending", "paid", "confirmed", "expired"];
+    pub(super) const PAYMENT_STATUS: &[&str] = &["pending", "paid", "expired"];
+    pub(super) const USAGE_STATUS: &[&str] = &["active", "expired"];
+    pub(super) const DENY_REASON: &[&str] = &["budget_exceeded", "rate_limited"];
+
+    impl PartialSchema for QuoteStatus {
+        fn schema() -> RefOr<Schema> {
+            open_enum(
+                QUOTE_STATUS,
+                "Lifecycle of a quote: pending → paid (Lightning) → confirmed, or expired. \
+                 Other values may be added; treat them as not confirmed.",
+            )
+        }
+    }
+
+    impl ToSchema for QuoteStatus {}
+
+    impl PartialSchema for PaymentStatus {
+        fn schema() -> RefOr<Schema> {
+            open_enum(
+                PAYMENT_STATUS,
+                "State of a Lightning invoice. Other values may be added; treat them as \
+                 not paid.",
+            )
+        }
+    }
+
+    impl ToSchema for PaymentStatus {}
+
+    impl PartialSchema for UsageStatus {
+        fn schema() -> RefOr<Schema> {
+            open_enum(USAGE_STATUS, "Session state. Other values may be added.")
+        }
+    }
+
+    impl ToSchema for UsageStatus {}
+
+    impl PartialSchema for DenyReason {
+        fn schema() -> RefOr<Schema> {
+            open_enum(
+                DENY_REASON,
+                "Why a charge was denied (`maxSatsPerDay` or `maxCallsPerMinute` reached). \
+                 Other reasons may be added.",
+            )
+        }
+    }
+
+    impl ToSchema for DenyReason {}
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(feature = "openapi")]
+    #[test]
+    fn open_enum_schemas_list_what_serde_reads() {
+        fn known<T: serde::de::DeserializeOwned + Serialize + fmt::Debug>(
+            values: &[&str],
+            is_other: impl Fn(&T) -> bool,
+        ) {
+            for value in values {
+                let parsed: T = serde_json::from_value(serde_json::json!(value)).unwrap();
+                assert!(!is_other(&parsed), "{value} is not a known variant");
+                assert_eq!(
+                    serde_json::to_value(&parsed).unwrap(),
+                    serde_json::json!(value)
+                );
+            }
+        }
+        known(schemas::QUOTE_STATUS, |s| {
+            matches!(s, QuoteStatus::Other(_))
+        });
+        known(schemas::PAYMENT_STATUS, |s| {
+            matches!(s, PaymentStatus::Other(_))
+        });
+        known(schemas::USAGE_STATUS, |s| {
+            matches!(s, UsageStatus::Other(_))
+        });
+        known(schemas::DENY_REASON, |s| matches!(s, DenyReason::Other(_)));
+    }
 
     #[test]
     fn oversized_nonce_does_not_serialize() {

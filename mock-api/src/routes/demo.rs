@@ -18,6 +18,22 @@ use crate::state::AppState;
 /// What one call of the demo resource costs a bearer-token session.
 pub const DEMO_RESOURCE_COST_SATS: u64 = 1;
 
+/// `GET /api/demo/resource`: see the module docs.
+#[utoipa::path(
+    get,
+    path = "/api/demo/resource",
+    tag = "demo",
+    operation_id = "demoResource",
+    summary = "An example protected resource",
+    description = "What a LiveAuth-protected API does with credentials: a bearer access token is metered (1 sat a call), a paid L402/x402 credential is accepted, and no credential gets 402 with fresh payment challenges for the demo project.",
+    responses(
+        (status = 200, description = "The resource, and how it was paid for.", body = crate::openapi::DemoResource),
+        (status = 401, description = "`token_invalid`, `token_expired`: the bearer token (or the `Authorization` header) is not valid.", body = liveauth_protocol::problem::Problem, content_type = "application/problem+json", headers(("WWW-Authenticate" = String, description = "With the `token_*` codes: `Bearer error=\"invalid_token\", error_description=\"<code>\"` (RFC 6750)."))),
+        (status = 402, description = "`payment_required`: no credential; `credential_invalid`: the L402/x402 credential does not prove payment. Pay the fresh invoice and retry.", body = liveauth_protocol::problem::Problem, content_type = "application/problem+json", headers(("WWW-Authenticate" = String, description = "Two challenges for a fresh invoice, each its own header: `L402 macaroon=\"<base64>\", invoice=\"<bolt11>\"` and `x402 invoice=\"<bolt11>\", paymentHash=\"<hex>\"`."))),
+        (status = 429, description = "`budget_exceeded`, `rate_limited`: the session's daily sats or per-minute calls are used up (`detail` says when to retry).", body = liveauth_protocol::problem::Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearerAuth" = []), ("l402" = []), ("x402" = [])),
+)]
 pub async fn resource(
     State(state): State<AppState>,
     MaybeCredential(credential): MaybeCredential,

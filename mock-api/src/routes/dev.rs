@@ -18,6 +18,21 @@ const MAX_ADVANCE_SECS: u64 = 10 * 365 * 86_400;
 
 /// `POST /api/dev/settle/{paymentHash}`: marks the invoice paid and reveals its preimage,
 /// which is what paying it with a real wallet would give the payer.
+#[utoipa::path(
+    post,
+    path = "/api/dev/settle/{paymentHash}",
+    tag = "dev",
+    operation_id = "devSettle",
+    summary = "Mock only: mark an invoice paid and reveal its preimage",
+    description = "What paying the invoice with a real wallet would give the payer. Absent when the mock runs with `--no-dev-endpoints`.",
+    params(("paymentHash" = String, Path, description = "The invoice's payment hash, 64 lowercase hex chars.")),
+    responses(
+        (status = 200, description = "The invoice is paid; its preimage.", body = liveauth_protocol::wire::SettleResponse),
+        (status = 400, description = "`bad_request`: `paymentHash` is not 64 hex chars.", body = liveauth_protocol::problem::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`quote_not_found`: no invoice with this payment hash.", body = liveauth_protocol::problem::Problem, content_type = "application/problem+json"),
+    ),
+    security(()),
+)]
 pub async fn settle(
     State(state): State<AppState>,
     PathParam(payment_hash): PathParam,
@@ -50,6 +65,22 @@ pub async fn settle(
 }
 
 /// `POST /api/dev/clock/advance`: moves the clock forward and purges what expired.
+#[utoipa::path(
+    post,
+    path = "/api/dev/clock/advance",
+    tag = "dev",
+    operation_id = "devAdvanceClock",
+    summary = "Mock only: move the clock forward",
+    description = "Moves the app clock (see `mock-api --manual-clock`) and purges what expired. Absent when the mock runs with `--no-dev-endpoints`.",
+    request_body(content = liveauth_protocol::wire::ClockAdvanceRequest, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The clock after the move.", body = liveauth_protocol::wire::ClockAdvanceResponse),
+        (status = 400, description = "`bad_request`: malformed body, or `seconds` above ten years.", body = liveauth_protocol::problem::Problem, content_type = "application/problem+json"),
+        (status = 413, description = "`payload_too_large`: the body exceeds 64 KiB.", body = liveauth_protocol::problem::Problem, content_type = "application/problem+json"),
+        (status = 415, description = "`unsupported_media_type`: the body is not `application/json`.", body = liveauth_protocol::problem::Problem, content_type = "application/problem+json"),
+    ),
+    security(()),
+)]
 pub async fn advance_clock(
     State(state): State<AppState>,
     ApiJson(request): ApiJson<ClockAdvanceRequest>,

@@ -18,6 +18,25 @@ const MAX_IDEMPOTENCY_KEY_LEN: usize = 255;
 
 /// `POST /api/mcp/charge`: all-or-nothing; a deny is a 200 with `status: "deny"`. With an
 /// `Idempotency-Key`, an accepted charge is counted once however often it is repeated.
+#[utoipa::path(
+    post,
+    path = "/api/mcp/charge",
+    tag = "sessions",
+    operation_id = "charge",
+    summary = "Charge a call's cost to the session's budget, all or nothing",
+    description = "A deny (daily sats or per-minute calls exhausted) is a 200 with `status: \"deny\"` and nothing spent. With an `Idempotency-Key`, an accepted charge is counted once however often it is repeated.",
+    params(("Idempotency-Key" = Option<String>, Header, nullable = false, min_length = 1, max_length = 255, pattern = "^[!-~]+$", description = "1 to 255 visible ASCII characters; the same key with the same cost replays the first answer.")),
+    request_body(content = liveauth_protocol::wire::ChargeRequest, content_type = "application/json"),
+    responses(
+        (status = 200, description = "`ok` (booked) or `deny` (not booked).", body = liveauth_protocol::wire::ChargeResponse),
+        (status = 400, description = "`bad_request`: malformed body or `Idempotency-Key`.", body = liveauth_protocol::problem::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "`token_missing`, `token_invalid`, `token_expired`: no valid access token (on `token_expired`, refresh).", body = liveauth_protocol::problem::Problem, content_type = "application/problem+json", headers(("WWW-Authenticate" = String, description = "With the `token_*` codes: `Bearer error=\"invalid_token\", error_description=\"<code>\"` (RFC 6750)."))),
+        (status = 413, description = "`payload_too_large`: the body exceeds 64 KiB.", body = liveauth_protocol::problem::Problem, content_type = "application/problem+json"),
+        (status = 415, description = "`unsupported_media_type`: the body is not `application/json`.", body = liveauth_protocol::problem::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`idempotency_conflict`: the key was used for a charge of another cost.", body = liveauth_protocol::problem::Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearerAuth" = [])),
+)]
 pub async fn charge(
     State(state): State<AppState>,
     Authenticated(claims): Authenticated,
@@ -93,6 +112,18 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
 }
 
 /// `GET /api/mcp/usage`: the session's budget as it stands, without charging.
+#[utoipa::path(
+    get,
+    path = "/api/mcp/usage",
+    tag = "sessions",
+    operation_id = "usage",
+    summary = "The session's budget as it stands, without charging",
+    responses(
+        (status = 200, description = "Usage of the current UTC day and the limits.", body = liveauth_protocol::wire::UsageResponse),
+        (status = 401, description = "`token_missing`, `token_invalid`, `token_expired`: no valid access token (on `token_expired`, refresh).", body = liveauth_protocol::problem::Problem, content_type = "application/problem+json", headers(("WWW-Authenticate" = String, description = "With the `token_*` codes: `Bearer error=\"invalid_token\", error_description=\"<code>\"` (RFC 6750)."))),
+    ),
+    security(("bearerAuth" = [])),
+)]
 pub async fn usage(
     State(state): State<AppState>,
     Authenticated(claims): Authenticated,

@@ -23,6 +23,24 @@ use crate::store::{Quote, QuoteKind};
 
 /// `POST /api/mcp/start`: needs `X-LW-Public`. A paid L402/x402 credential yields its
 /// (already paid) Lightning quote; an invalid one is answered 402 with fresh challenges.
+#[utoipa::path(
+    post,
+    path = "/api/mcp/start",
+    tag = "quotes",
+    operation_id = "start",
+    summary = "Start a quote for the project named by `X-LW-Public`",
+    description = "An empty body or `{}` asks for a PoW challenge, `{\"forceLightning\": true}` for a Lightning invoice. With a paid L402/x402 credential in `Authorization`, the answer is the already-paid Lightning quote it proves (confirm it next); an unpaid or invalid credential is answered 402 with fresh challenges. A `Bearer` value in `Authorization` is ignored here. Without a key, use `POST /api/public/demo/start`.",
+    request_body(content = liveauth_protocol::wire::StartRequest, content_type = "application/json", description = "Optional: an empty body reads as `{}`."),
+    responses(
+        (status = 200, description = "The new quote: `powChallenge` or `invoice` is set, the other is `null`.", body = liveauth_protocol::wire::StartResponse),
+        (status = 400, description = "`bad_request`: malformed body, or `X-LW-Public` is not visible ASCII.", body = liveauth_protocol::problem::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "`missing_project_key`, `unknown_project`: `X-LW-Public` missing or unknown; `project_mismatch`: the credential paid for another project's quote; `token_invalid`: the `Authorization` header cannot be parsed.", body = liveauth_protocol::problem::Problem, content_type = "application/problem+json", headers(("WWW-Authenticate" = String, description = "With the `token_*` codes: `Bearer error=\"invalid_token\", error_description=\"<code>\"` (RFC 6750)."))),
+        (status = 402, description = "`credential_invalid`: the L402/x402 credential does not prove payment of a LiveAuth invoice; pay the fresh invoice and retry.", body = liveauth_protocol::problem::Problem, content_type = "application/problem+json", headers(("WWW-Authenticate" = String, description = "Two challenges for a fresh invoice, each its own header: `L402 macaroon=\"<base64>\", invoice=\"<bolt11>\"` and `x402 invoice=\"<bolt11>\", paymentHash=\"<hex>\"`."))),
+        (status = 413, description = "`payload_too_large`: the body exceeds 64 KiB.", body = liveauth_protocol::problem::Problem, content_type = "application/problem+json"),
+        (status = 415, description = "`unsupported_media_type`: the body is not `application/json`.", body = liveauth_protocol::problem::Problem, content_type = "application/problem+json"),
+    ),
+    security(("projectKey" = []), ("projectKey" = [], "l402" = []), ("projectKey" = [], "x402" = [])),
+)]
 pub async fn start(
     State(state): State<AppState>,
     ProjectKey(key): ProjectKey,
@@ -53,6 +71,22 @@ pub async fn start(
 }
 
 /// `POST /api/public/demo/start`: as start, for the demo project, with no key.
+#[utoipa::path(
+    post,
+    path = "/api/public/demo/start",
+    tag = "quotes",
+    operation_id = "demoStart",
+    summary = "Start a quote for the demo project (no key)",
+    description = "As `POST /api/mcp/start`, for the demo project: 3 sats, and a demo invoice counts as paid after a short delay.",
+    request_body(content = liveauth_protocol::wire::StartRequest, content_type = "application/json", description = "Optional: an empty body reads as `{}`."),
+    responses(
+        (status = 200, description = "The new quote: `powChallenge` or `invoice` is set, the other is `null`.", body = liveauth_protocol::wire::StartResponse),
+        (status = 400, description = "`bad_request`: malformed body.", body = liveauth_protocol::problem::Problem, content_type = "application/problem+json"),
+        (status = 413, description = "`payload_too_large`: the body exceeds 64 KiB.", body = liveauth_protocol::problem::Problem, content_type = "application/problem+json"),
+        (status = 415, description = "`unsupported_media_type`: the body is not `application/json`.", body = liveauth_protocol::problem::Problem, content_type = "application/problem+json"),
+    ),
+    security(()),
+)]
 pub async fn demo_start(
     State(state): State<AppState>,
     ApiJson(request): ApiJson<StartRequest>,
@@ -133,6 +167,27 @@ fn start_response(quote: &Quote) -> StartResponse {
 /// computes equals any `hashHex` sent; that hash is below the target. (A non-canonical
 /// nonce is refused as the body is read, with `nonce_invalid`.) Failed attempts change
 /// nothing.
+#[utoipa::path(
+    post,
+    path = "/api/mcp/confirm",
+    tag = "quotes",
+    operation_id = "confirm",
+    summary = "Exchange a solved or paid quote for a session, exactly once",
+    description = "A Lightning quote needs only `quoteId`; a PoW quote needs every challenge field back, the `nonce` and the `sig`. The project comes from the quote; an `X-LW-Public` that is sent must match it. An unpaid Lightning quote is a 200 with `jwt: null` and `paymentStatus: \"pending\"`. Failed attempts change nothing.",
+    request_body(content = liveauth_protocol::wire::ConfirmRequest, content_type = "application/json"),
+    responses(
+        (status = 200, description = "A session (`jwt`, `refreshToken`; `paymentStatus` `null` for PoW, `\"paid\"` for Lightning), or for an unpaid invoice every token field `null` and `paymentStatus: \"pending\"`.", body = liveauth_protocol::wire::ConfirmResponse),
+        (status = 400, description = "`bad_request`: malformed body, a PoW field missing, or `X-LW-Public` not visible ASCII; `nonce_invalid`: the nonce is not a canonical decimal in 0..=2^53-1.", body = liveauth_protocol::problem::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "`project_mismatch`: `X-LW-Public` names another project than the quote's.", body = liveauth_protocol::problem::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`quote_not_found`: unknown quote, or purged after expiry.", body = liveauth_protocol::problem::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`already_confirmed`: the quote already gave its session.", body = liveauth_protocol::problem::Problem, content_type = "application/problem+json"),
+        (status = 410, description = "`challenge_expired`: the PoW challenge expired; `quote_expired`: the invoice expired unpaid. Start a new quote.", body = liveauth_protocol::problem::Problem, content_type = "application/problem+json"),
+        (status = 413, description = "`payload_too_large`: the body exceeds 64 KiB.", body = liveauth_protocol::problem::Problem, content_type = "application/problem+json"),
+        (status = 415, description = "`unsupported_media_type`: the body is not `application/json`.", body = liveauth_protocol::problem::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`signature_invalid`: `sig` does not verify; `challenge_mismatch`: a field differs from the issued challenge; `hash_mismatch`: `hashHex` is not the hash of the nonce; `solution_invalid`: the hash is not below the target.", body = liveauth_protocol::problem::Problem, content_type = "application/problem+json"),
+    ),
+    security((), ("projectKey" = [])),
+)]
 pub async fn confirm(
     State(state): State<AppState>,
     ProjectKey(key): ProjectKey,
@@ -310,6 +365,20 @@ fn check_solution(
 }
 
 /// `GET /api/mcp/status/{quoteId}`: pending → paid → confirmed, or expired.
+#[utoipa::path(
+    get,
+    path = "/api/mcp/status/{quoteId}",
+    tag = "quotes",
+    operation_id = "status",
+    summary = "Where a quote stands: pending, paid, confirmed or expired",
+    params(("quoteId" = String, Path, description = "From the start response.")),
+    responses(
+        (status = 200, description = "The quote's state.", body = liveauth_protocol::wire::StatusResponse),
+        (status = 400, description = "`bad_request`: the path segment cannot be read.", body = liveauth_protocol::problem::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`quote_not_found`: unknown quote, or purged after expiry.", body = liveauth_protocol::problem::Problem, content_type = "application/problem+json"),
+    ),
+    security(()),
+)]
 pub async fn status(
     State(state): State<AppState>,
     PathParam(id): PathParam,
@@ -341,6 +410,23 @@ pub async fn status(
 }
 
 /// `GET /api/mcp/lnurl/{quoteId}`: LUD-06 `{pr, routes: []}`; errors in LUD-06 form.
+#[utoipa::path(
+    get,
+    path = "/api/mcp/lnurl/{quoteId}",
+    tag = "quotes",
+    operation_id = "lnurl",
+    summary = "The invoice of a Lightning quote, LUD-06 style",
+    description = "Errors other than an unreadable path are LUD-06 bodies `{\"status\": \"ERROR\", \"reason\": \"…\"}` (no `code`), with the status shown.",
+    params(("quoteId" = String, Path, description = "From the start response.")),
+    responses(
+        (status = 200, description = "`{pr, routes: []}`.", body = liveauth_protocol::wire::LnurlResponse),
+        (status = 400, description = "`bad_request`: the path segment cannot be read (problem+json).", body = liveauth_protocol::problem::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`quote_not_found`: no such quote (LUD-06 error).", body = liveauth_protocol::wire::LnurlError, content_type = "application/json"),
+        (status = 410, description = "`quote_expired`: the invoice expired unpaid (LUD-06 error).", body = liveauth_protocol::wire::LnurlError, content_type = "application/json"),
+        (status = 422, description = "`wrong_quote_kind`: a PoW quote has no invoice (LUD-06 error).", body = liveauth_protocol::wire::LnurlError, content_type = "application/json"),
+    ),
+    security(()),
+)]
 pub async fn lnurl(
     State(state): State<AppState>,
     PathParam(id): PathParam,

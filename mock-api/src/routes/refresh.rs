@@ -11,6 +11,22 @@ use crate::extract::ApiJson;
 use crate::state::{AppState, refresh_hash};
 
 /// `POST /api/mcp/refresh`: every refusal is 400 `invalid_grant` (RFC 6749 §5.2).
+#[utoipa::path(
+    post,
+    path = "/api/mcp/refresh",
+    tag = "sessions",
+    operation_id = "refresh",
+    summary = "Trade the refresh token for a new access token and a new refresh token",
+    description = "Refresh tokens rotate on every use; presenting a superseded one revokes the whole family (RFC 9700 §4.14.2).",
+    request_body(content = liveauth_protocol::wire::RefreshRequest, content_type = "application/json"),
+    responses(
+        (status = 200, description = "New tokens; keep only the new `refreshToken`.", body = liveauth_protocol::wire::RefreshResponse),
+        (status = 400, description = "`bad_request`: malformed body; `invalid_grant`: the refresh token is unknown, superseded, revoked or its session ended (RFC 6749 §5.2).", body = liveauth_protocol::problem::Problem, content_type = "application/problem+json"),
+        (status = 413, description = "`payload_too_large`: the body exceeds 64 KiB.", body = liveauth_protocol::problem::Problem, content_type = "application/problem+json"),
+        (status = 415, description = "`unsupported_media_type`: the body is not `application/json`.", body = liveauth_protocol::problem::Problem, content_type = "application/problem+json"),
+    ),
+    security(()),
+)]
 pub async fn refresh(
     State(state): State<AppState>,
     ApiJson(request): ApiJson<RefreshRequest>,
