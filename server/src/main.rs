@@ -40,6 +40,17 @@ enum Command {
     Demo,
 }
 
+/// `RUST_LOG`, except that rmcp never logs below info: at debug it logs whole messages,
+/// tokens included, and tokens must never reach a log.
+fn log_filter() -> tracing_subscriber::EnvFilter {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| "liveauth_mcp=info,warn".into());
+    match "rmcp=info".parse() {
+        Ok(cap) => filter.add_directive(cap),
+        Err(_) => filter,
+    }
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
@@ -47,10 +58,7 @@ async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "liveauth_mcp=info,warn".into()),
-        )
+        .with_env_filter(log_filter())
         .init();
 
     if let Some(Command::Demo) = cli.command {
