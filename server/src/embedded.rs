@@ -1,5 +1,7 @@
 //! The mock API in this process, for offline use (`--embedded-mock`, `demo`).
 
+use std::net::SocketAddr;
+
 use mock_api::Config;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -16,7 +18,12 @@ pub struct EmbeddedMock {
 impl EmbeddedMock {
     /// Serves `mock_api::app(config)` on a free loopback port.
     pub async fn start(config: Config) -> std::io::Result<Self> {
-        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        Self::start_at(SocketAddr::from(([127, 0, 0, 1], 0)), config).await
+    }
+
+    /// Serves it on `addr` (tests restart a mock where an old one was).
+    pub async fn start_at(addr: SocketAddr, config: Config) -> std::io::Result<Self> {
+        let listener = TcpListener::bind(addr).await?;
         let base_url = format!("http://{}", listener.local_addr()?);
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(mock_api::serve(listener, mock_api::app(config), async {
