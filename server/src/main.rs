@@ -22,7 +22,7 @@ struct Cli {
     #[arg(long, env = "LIVEAUTH_API_KEY", hide_env_values = true, global = true)]
     api_key: Option<String>,
     /// Force demo mode (the free demo endpoint, no key sent).
-    #[arg(long, env = "LIVEAUTH_DEMO", global = true)]
+    #[arg(long, env = "LIVEAUTH_DEMO", global = true, value_parser = clap::builder::BoolishValueParser::new())]
     demo: bool,
     /// Run the mock LiveAuth API in this process and use it (offline).
     #[arg(long)]
