@@ -17,7 +17,8 @@ use crate::tools::LiveAuthServer;
 pub async fn serve_stdio(api: ApiClient) -> anyhow::Result<()> {
     let service = LiveAuthServer::new(api)
         .serve(rmcp::transport::stdio())
-        .await?;
+        .await
+        .context("no MCP session on stdio (the client must send `initialize` first)")?;
     service.waiting().await?;
     Ok(())
 }
