@@ -22,16 +22,10 @@ pub struct Project {
 
 impl Project {
     pub fn new(public_key: &str, price_sats: u64, demo: bool) -> Self {
-        let digest = Sha256::digest(public_key.as_bytes());
-        let h = crate::rng::hex(&digest[..16]);
-        let id = format!(
-            "{}-{}-{}-{}-{}",
-            &h[0..8],
-            &h[8..12],
-            &h[12..16],
-            &h[16..20],
-            &h[20..]
-        );
+        let digest: [u8; 32] = Sha256::digest(public_key.as_bytes()).into();
+        let mut first = [0; 16];
+        first.copy_from_slice(&digest[..16]);
+        let id = liveauth_protocol::hex::uuid(&first);
         Self {
             id,
             public_key: public_key.to_owned(),

@@ -6,6 +6,7 @@ use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Path, Request};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
+use liveauth_protocol::hex::is_json_media_type;
 use liveauth_protocol::l402::Credential;
 use liveauth_protocol::problem::ErrorCode;
 use serde::de::DeserializeOwned;
@@ -26,20 +27,12 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        if let Some(content_type) = req.headers().get(header::CONTENT_TYPE) {
-            let essence = content_type
-                .to_str()
-                .unwrap_or("")
-                .split(';')
-                .next()
-                .unwrap_or("");
-            let essence = essence.trim().to_ascii_lowercase();
-            if !(essence == "application/json" || essence.ends_with("+json")) {
-                return Err(ApiError::new(
-                    ErrorCode::UnsupportedMediaType,
-                    "send the body as application/json",
-                ));
-            }
+        let content_type = req.headers().get(header::CONTENT_TYPE);
+        if content_type.is_some_and(|value| !is_json_media_type(value.to_str().unwrap_or(""))) {
+            return Err(ApiError::new(
+                ErrorCode::UnsupportedMediaType,
+                "send the body as application/json",
+            ));
         }
         let body = Bytes::from_request(req, state).await.map_err(|rejection| {
             if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {

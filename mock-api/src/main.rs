@@ -20,13 +20,13 @@ struct Args {
     #[arg(long, default_value_t = 18, value_parser = clap::value_parser!(u32).range(0..=256))]
     difficulty_bits: u32,
     /// Seconds a PoW challenge stays valid.
-    #[arg(long, default_value_t = 300)]
+    #[arg(long, default_value_t = 300, value_parser = seconds())]
     challenge_ttl: u64,
     /// Seconds an access token stays valid.
-    #[arg(long, default_value_t = 600)]
+    #[arg(long, default_value_t = 600, value_parser = seconds())]
     jwt_ttl: u64,
     /// Seconds a session (and its refresh tokens) lasts.
-    #[arg(long, default_value_t = 86_400)]
+    #[arg(long, default_value_t = 86_400, value_parser = seconds())]
     session_ttl: u64,
     /// Daily sats budget of each session (UTC day).
     #[arg(long, default_value_t = 10_000)]
@@ -44,7 +44,7 @@ struct Args {
     #[arg(long, default_value = "regtest")]
     network: Network,
     /// Seconds after which a demo invoice counts as paid.
-    #[arg(long, default_value_t = 2)]
+    #[arg(long, default_value_t = 2, value_parser = seconds())]
     demo_settle_after: u64,
     /// Derive every key and random value from this seed (byte-identical runs).
     #[arg(long)]
@@ -55,6 +55,11 @@ struct Args {
     /// Turn off /api/dev/settle and /api/dev/clock/advance.
     #[arg(long)]
     no_dev_endpoints: bool,
+}
+
+/// A duration flag: at most ten years, so time arithmetic can never overflow.
+fn seconds() -> clap::builder::RangedU64ValueParser<u64> {
+    clap::value_parser!(u64).range(0..=10 * 365 * 86_400)
 }
 
 #[tokio::main]

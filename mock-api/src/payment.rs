@@ -15,9 +15,9 @@ use liveauth_protocol::wire::Invoice;
 use crate::config::Project;
 use crate::error::ApiError;
 use crate::lightning::{InvoiceRequest, payment_hash};
-use crate::rng::hex;
 use crate::state::{AppState, secs};
 use crate::store::{LightningQuote, Quote, QuoteKind};
+use liveauth_protocol::hex::encode as hex;
 
 const MACAROON_LOCATION: &[u8] = b"liveauth-mock";
 

@@ -103,6 +103,23 @@ impl AppState {
             })
     }
 
+    /// Refuses a sent `X-LW-Public` that is not `project_id`'s key: endpoints that find the
+    /// project another way (quote, token, refresh token) still refuse a wrong key.
+    pub fn check_sent_key(&self, key: Option<&str>, project_id: &str) -> Result<(), ApiError> {
+        let Some(key) = key else { return Ok(()) };
+        if self
+            .projects
+            .iter()
+            .any(|p| p.id == project_id && p.public_key == key)
+        {
+            return Ok(());
+        }
+        Err(ApiError::new(
+            ErrorCode::ProjectMismatch,
+            "X-LW-Public names another project than this request's",
+        ))
+    }
+
     /// Checks a token's signature and claims, and that its session still exists.
     pub fn verify_access_token(&self, token: &str) -> Result<AccessClaims, ApiError> {
         let claims = self.keys.tokens.verify(token, self.now())?;

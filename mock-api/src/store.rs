@@ -141,6 +141,8 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 
     /// Starts a refresh-token family for a session.
     fn insert_refresh(&self, token: TokenHash, session_id: &str, expires_at: i64);
+    /// The session a refresh token (current or superseded) belongs to, without using it.
+    fn refresh_session(&self, token: &TokenHash) -> Option<String>;
     /// Replaces `presented` by `replacement` if `presented` is its family's current token;
     /// presenting a superseded token revokes the whole family (RFC 9700 §4.14.2).
     /// Returns the session id.
@@ -238,6 +240,12 @@ impl Store for MemoryStore {
         inner.refresh_index.insert(token, id);
     }
 
+    fn refresh_session(&self, token: &TokenHash) -> Option<String> {
+        let inner = self.lock();
+        let family = inner.refresh_index.get(token)?;
+        inner.families.get(family).map(|f| f.session_id.clone())
+    }
+
     fn rotate_refresh(
         &self,
         presented: &TokenHash,
@@ -285,7 +293,7 @@ impl Store for MemoryStore {
             refresh_index,
             ..
         } = &mut *inner;
-        quotes.retain(|_, quote| quote.expires_at + QUOTE_GRACE_SECS > now);
+        quotes.retain(|_, quote| quote.expires_at.saturating_add(QUOTE_GRACE_SECS) > now);
         payments.retain(|_, quote_id| quotes.contains_key(quote_id));
         sessions.retain(|_, session| session.expires_at > now);
         for session in sessions.values_mut() {

@@ -327,10 +327,10 @@ impl fmt::Display for Credential {
                     f,
                     "{scheme} {}:{}",
                     macaroon.to_base64(),
-                    encode_hex(preimage)
+                    crate::hex::encode(preimage)
                 )
             }
-            Self::X402 { preimage } => write!(f, "x402 {}", encode_hex(preimage)),
+            Self::X402 { preimage } => write!(f, "x402 {}", crate::hex::encode(preimage)),
         }
     }
 }
@@ -411,7 +411,7 @@ impl fmt::Display for Challenge {
             } => {
                 f.write_str("x402 invoice=")?;
                 write_quoted(f, invoice)?;
-                write!(f, ", paymentHash=\"{}\"", encode_hex(payment_hash))
+                write!(f, ", paymentHash=\"{}\"", crate::hex::encode(payment_hash))
             }
         }
     }
@@ -581,16 +581,6 @@ fn write_quoted(f: &mut fmt::Formatter<'_>, value: &str) -> fmt::Result {
         write!(f, "{c}")?;
     }
     f.write_str("\"")
-}
-
-fn encode_hex(bytes: &[u8; 32]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(64);
-    for b in bytes {
-        out.push(char::from(DIGITS[usize::from(b >> 4)]));
-        out.push(char::from(DIGITS[usize::from(b & 0x0f)]));
-    }
-    out
 }
 
 /// Exactly 64 hex digits, either case.

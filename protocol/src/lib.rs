@@ -7,9 +7,11 @@
 //! - [`problem`]: RFC 9457 problem documents and the stable error codes.
 //! - [`l402`] and [`macaroon`]: `Authorization` / `WWW-Authenticate` values for L402
 //!   (and legacy LSAT) and x402, and the V2 macaroons L402 carries.
+//! - [`hex`]: lowercase hex and UUID text, and the JSON media-type test.
 //! - [`time`]: RFC 3339 formatting of unix seconds, so timestamps match on both ends.
 
 pub mod challenge;
+pub mod hex;
 pub mod l402;
 pub mod macaroon;
 pub mod pow;

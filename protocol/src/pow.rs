@@ -78,13 +78,7 @@ pub fn leading_zero_bits(value: &Hash) -> u32 {
 
 /// 64 lowercase hex characters.
 pub fn encode_hex32(value: &Hash) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(64);
-    for &byte in value {
-        out.push(char::from(DIGITS[usize::from(byte >> 4)]));
-        out.push(char::from(DIGITS[usize::from(byte & 0x0f)]));
-    }
-    out
+    crate::hex::encode(value)
 }
 
 /// Exactly 64 lowercase hex characters, nothing else: the wire form is canonical, so two

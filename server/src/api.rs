@@ -587,15 +587,7 @@ fn redirect_detail(status: StatusCode, headers: &HeaderMap) -> Option<String> {
     Some(format!("the API redirects to {location}"))
 }
 
-fn is_json_media_type(content_type: &str) -> bool {
-    let essence = content_type
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    essence == "application/json" || essence.ends_with("+json")
-}
+use liveauth_protocol::hex::is_json_media_type;
 
 /// Decodes a 2xx body; the error names the failing field but never quotes the body,
 /// which may hold tokens.

@@ -223,15 +223,7 @@ fn format_unix(unix: u64) -> String {
         .unwrap_or_else(|| format!("unix time {unix}"))
 }
 
-fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for &b in bytes {
-        out.push(char::from(DIGITS[usize::from(b >> 4)]));
-        out.push(char::from(DIGITS[usize::from(b & 0x0f)]));
-    }
-    out
-}
+use liveauth_protocol::hex::encode as hex;
 
 /// Entry points for `fuzz/` and the property tests: arbitrary input must never yield an
 /// accepted invoice that differs from the quote.

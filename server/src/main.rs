@@ -24,8 +24,9 @@ struct Cli {
     /// Force demo mode (the free demo endpoint, no key sent).
     #[arg(long, env = "LIVEAUTH_DEMO", global = true, value_parser = clap::builder::BoolishValueParser::new())]
     demo: bool,
-    /// Run the mock LiveAuth API in this process and use it (offline).
-    #[arg(long)]
+    /// Run the mock LiveAuth API in this process and use it (offline); an --api-key is
+    /// registered there as a project.
+    #[arg(long, conflicts_with = "api_base")]
     embedded_mock: bool,
     /// Serve MCP over Streamable HTTP at http://ADDR/mcp instead of stdio.
     #[arg(long, value_name = "ADDR")]
@@ -67,7 +68,17 @@ async fn main() -> anyhow::Result<()> {
     }
 
     let mock = if cli.embedded_mock {
-        Some(EmbeddedMock::start(mock_api::Config::default()).await?)
+        let mut config = mock_api::Config::default();
+        if let Some(key) = cli.api_key.as_deref().filter(|_| !cli.demo) {
+            // The demo key is known to the mock already; any other must look like one.
+            if key != mock_api::config::DEMO_PUBLIC_KEY {
+                let project = key
+                    .parse()
+                    .map_err(|why| anyhow::anyhow!("--api-key: {why}"))?;
+                config.projects.push(project);
+            }
+        }
+        Some(EmbeddedMock::start(config).await?)
     } else {
         None
     };

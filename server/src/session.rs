@@ -13,12 +13,17 @@ use crate::solve::SolveStats;
 /// Refresh this long before the access token's expiry, so a call never races it.
 const EXPIRY_MARGIN: Duration = Duration::from_secs(5);
 
+/// The longest access-token lifetime believed (a day); longer claims are cut to it.
+const MAX_TOKEN_LIFETIME_SECS: u64 = 86_400;
+
 /// Quotes remembered per agent; the oldest are forgotten first.
 const MAX_QUOTES: usize = 64;
 
 #[derive(Debug, Clone, Default)]
 pub struct AgentSession {
     inner: Arc<Mutex<State>>,
+    /// Held across a refresh (an `.await`), so it is tokio's mutex, apart from `inner`.
+    refresh_gate: Arc<tokio::sync::Mutex<()>>,
 }
 
 #[derive(Debug, Default)]
@@ -46,10 +51,13 @@ impl std::fmt::Debug for Tokens {
 }
 
 impl Tokens {
+    /// `expires_in_secs` comes from the API: an absurd value must not overflow the clock.
     pub fn new(jwt: String, expires_in_secs: u64, refresh_token: Option<String>) -> Self {
+        let now = Instant::now();
+        let lifetime = Duration::from_secs(expires_in_secs.min(MAX_TOKEN_LIFETIME_SECS));
         Self {
             jwt,
-            expires_at: Instant::now() + Duration::from_secs(expires_in_secs),
+            expires_at: now.checked_add(lifetime).unwrap_or(now),
             refresh_token,
         }
     }
@@ -106,6 +114,11 @@ impl AgentSession {
 
     pub fn solution(&self, quote_id: &str) -> Option<SolveStats> {
         self.lock().solutions.get(quote_id).cloned()
+    }
+
+    /// Serializes refreshes of this agent's tokens.
+    pub fn refresh_gate(&self) -> Arc<tokio::sync::Mutex<()>> {
+        Arc::clone(&self.refresh_gate)
     }
 
     pub fn tokens(&self) -> Option<Tokens> {
@@ -167,6 +180,11 @@ mod tests {
         );
         assert!(!tokens.is_stale());
         assert!(Tokens::new("c".into(), 0, None).is_stale());
+        // An absurd lifetime from the API neither panics nor lasts forever.
+        assert!(
+            Tokens::new("d".into(), u64::MAX, None).expires_at
+                < Instant::now() + Duration::from_secs(86_401)
+        );
         assert!(!format!("{tokens:?}").contains("r1"));
     }
 }

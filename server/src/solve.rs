@@ -9,6 +9,10 @@ use liveauth_protocol::wire::PowChallenge;
 use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
+/// The hardest challenge this server will attempt: 2^40 hashes is hours on a laptop. A
+/// harder one is refused rather than burning every core until cancelled.
+pub const MAX_SOLVE_BITS: u32 = 40;
+
 /// How often a running solve reports progress.
 const PROGRESS_EVERY: Duration = Duration::from_millis(250);
 
@@ -32,6 +36,11 @@ pub struct SolveStats {
 pub enum SolveFailure {
     #[error("the challenge is malformed: {0}")]
     Malformed(String),
+    #[error(
+        "the challenge asks for {0} bits of work; this server solves at most {MAX_SOLVE_BITS} \
+         (pay with Lightning instead: forceLightning=true)"
+    )]
+    TooHard(u32),
     #[error("the challenge expired before it was solved; start a new quote")]
     Expired,
     #[error("solving was cancelled after {hashes_tried} hashes")]
@@ -58,6 +67,9 @@ pub async fn solve_challenge(
     cancel: &CancellationToken,
     mut progress: impl FnMut(u64) + Send,
 ) -> Result<SolveStats, SolveFailure> {
+    if challenge.difficulty_bits > MAX_SOLVE_BITS {
+        return Err(SolveFailure::TooHard(challenge.difficulty_bits));
+    }
     let target = effective_target(challenge)?;
     let seconds_left = challenge.expires_at_unix.saturating_sub(now_unix);
     let seconds_left = u64::try_from(seconds_left)
@@ -152,7 +164,7 @@ mod tests {
 
     #[tokio::test]
     async fn cancellation_stops_the_threads() {
-        let c = challenge(256, i64::MAX); // nothing solves it
+        let c = challenge(MAX_SOLVE_BITS, i64::MAX); // nothing solves it in this test's time
         let cancel = CancellationToken::new();
         let trigger = cancel.clone();
         let mut reports = 0;
@@ -166,6 +178,13 @@ mod tests {
         handle.await.unwrap();
         assert!(matches!(error, SolveFailure::Cancelled { hashes_tried } if hashes_tried > 0));
         assert!(reports >= 1);
+    }
+
+    #[tokio::test]
+    async fn too_hard_challenges_are_refused() {
+        let c = challenge(41, 1000);
+        let error = solve_challenge(&c, 0, &CancellationToken::new(), |_| {}).await;
+        assert_eq!(error, Err(SolveFailure::TooHard(41)));
     }
 
     #[test]

@@ -656,7 +656,7 @@ impl Agent {
         let challenge_hex = request.challenge_hex.clone().unwrap_or_default();
         let hash = solution_hash(&challenge.project_public_key, &challenge_hex, nonce);
         if let Some(sent) = &request.hash_hex
-            && decode_hex32(sent).ok() != Some(hash)
+            && decode_hex32(&sent.to_ascii_lowercase()).ok() != Some(hash)
         {
             return Err(ToolError::InvalidArgument(format!(
                 "`hashHex` is not sha256(projectPublicKey:challengeHex:nonce) = {}",
@@ -732,7 +732,15 @@ impl Agent {
         }
     }
 
+    /// Refreshes with `token` (default: the stored one) and stores the rotated tokens.
     async fn refresh(&self, token: Option<String>) -> Result<RefreshResponse, ToolError> {
+        let _gate = self.session.refresh_gate().lock_owned().await;
+        self.refresh_locked(token).await
+    }
+
+    /// Refreshes while holding the session's refresh gate: two refreshes racing with one
+    /// refresh token would present a superseded token, which revokes the whole family.
+    async fn refresh_locked(&self, token: Option<String>) -> Result<RefreshResponse, ToolError> {
         let token = token
             .or_else(|| self.session.tokens()?.refresh_token)
             .ok_or(ToolError::NotAuthenticated)?;
@@ -751,11 +759,17 @@ impl Agent {
         if !tokens.is_stale() {
             return Ok(tokens.jwt);
         }
-        self.refresh_stored().await
+        self.refresh_stored(&tokens.jwt).await
     }
 
-    async fn refresh_stored(&self) -> Result<String, ToolError> {
-        match self.refresh(None).await {
+    /// Replaces `used_jwt`, unless a concurrent call already did while we waited.
+    async fn refresh_stored(&self, used_jwt: &str) -> Result<String, ToolError> {
+        let _gate = self.session.refresh_gate().lock_owned().await;
+        let tokens = self.session.tokens().ok_or(ToolError::NotAuthenticated)?;
+        if tokens.jwt != used_jwt && !tokens.is_stale() {
+            return Ok(tokens.jwt);
+        }
+        match self.refresh_locked(None).await {
             Ok(response) => Ok(response.jwt),
             Err(ToolError::Api(error)) if error.code() == Some("invalid_grant") => {
                 // The session is over; say so rather than retrying a dead token forever.
@@ -773,10 +787,11 @@ impl Agent {
         Fut: Future<Output = Result<T, ApiError>>,
     {
         let jwt = self.fresh_jwt().await?;
-        match call(jwt).await {
+        match call(jwt.clone()).await {
             Err(error) if error.status() == Some(401) => {
-                tracing::info!("access token refused ({error}); refreshing once");
-                let jwt = self.refresh_stored().await?;
+                // Status and code only: an API's detail text is not ours to log.
+                tracing::info!(code = error.code(), "access token refused; refreshing once");
+                let jwt = self.refresh_stored(&jwt).await?;
                 Ok(call(jwt).await?)
             }
             other => Ok(other?),

@@ -386,7 +386,8 @@ async fn unreachable_api() {
     assert!(text.contains("LIVEAUTH_API_BASE"), "{text}");
 }
 
-/// An expired JWT is refreshed by the server before charging.
+/// A JWT about to expire is refreshed by the server before charging: afterwards the
+/// original refresh token has been rotated away (presenting it is `invalid_grant`).
 #[tokio::test]
 async fn expired_jwt_is_refreshed_by_itself() {
     let h = Harness::with(
@@ -405,4 +406,35 @@ async fn expired_jwt_is_refreshed_by_itself() {
     assert_eq!(charge["satsUsed"], 2);
     let usage = h.ok("liveauth_mcp_usage", json!({})).await;
     assert_eq!(usage["satsUsed"], 2);
+    let first = auth["refreshToken"].as_str().unwrap();
+    let rotated = h
+        .err("liveauth_mcp_refresh", json!({"refreshToken": first}))
+        .await;
+    assert!(rotated.contains("invalid_grant"), "{rotated}");
+}
+
+/// Parallel calls that all find the JWT stale refresh one after another, so none of them
+/// presents a superseded refresh token (which would revoke the session).
+#[tokio::test]
+async fn parallel_calls_with_a_stale_jwt_keep_the_session() {
+    let h = Harness::with(
+        mock_api::Config {
+            jwt_ttl_secs: 1,
+            ..mock_config()
+        },
+        None,
+    )
+    .await;
+    h.ok("liveauth_mcp_authenticate", json!({})).await;
+    let (a, b, c, d) = tokio::join!(
+        h.call("liveauth_mcp_charge", json!({"callCostSats": 1})),
+        h.call("liveauth_mcp_charge", json!({"callCostSats": 1})),
+        h.call("liveauth_mcp_usage", json!({})),
+        h.call("liveauth_mcp_charge", json!({"callCostSats": 1})),
+    );
+    for result in [a, b, c, d] {
+        assert_eq!(result.is_error, Some(false), "{}", common::text(&result));
+    }
+    let usage = h.ok("liveauth_mcp_usage", json!({})).await;
+    assert_eq!(usage["satsUsed"], 3);
 }

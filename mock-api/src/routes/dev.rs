@@ -9,9 +9,9 @@ use liveauth_protocol::wire::{ClockAdvanceRequest, ClockAdvanceResponse, SettleR
 
 use crate::error::ApiError;
 use crate::extract::{ApiJson, PathParam};
-use crate::rng::hex;
 use crate::state::AppState;
 use crate::store::QuoteKind;
+use liveauth_protocol::hex::encode as hex;
 
 /// Ten years: larger jumps only invite overflow and are never what a test meant.
 const MAX_ADVANCE_SECS: u64 = 10 * 365 * 86_400;

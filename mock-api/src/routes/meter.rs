@@ -10,7 +10,7 @@ use liveauth_protocol::wire::{
 };
 
 use crate::error::ApiError;
-use crate::extract::{ApiJson, Authenticated};
+use crate::extract::{ApiJson, Authenticated, ProjectKey};
 use crate::state::AppState;
 use crate::store::IdempotentCharge;
 
@@ -40,9 +40,11 @@ const MAX_IDEMPOTENCY_KEY_LEN: usize = 255;
 pub async fn charge(
     State(state): State<AppState>,
     Authenticated(claims): Authenticated,
+    ProjectKey(project_key): ProjectKey,
     headers: HeaderMap,
     ApiJson(request): ApiJson<ChargeRequest>,
 ) -> Result<Json<ChargeResponse>, ApiError> {
+    state.check_sent_key(project_key.as_deref(), &claims.project_id)?;
     let key = idempotency_key(&headers)?;
     charge_session(&state, &claims.sub, request.call_cost_sats, key.as_deref()).map(Json)
 }
@@ -127,7 +129,9 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
 pub async fn usage(
     State(state): State<AppState>,
     Authenticated(claims): Authenticated,
+    ProjectKey(project_key): ProjectKey,
 ) -> Result<Json<UsageResponse>, ApiError> {
+    state.check_sent_key(project_key.as_deref(), &claims.project_id)?;
     let now = state.now();
     let mut usage = None;
     state.store.update_session(&claims.sub, &mut |session| {

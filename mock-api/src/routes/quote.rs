@@ -17,9 +17,9 @@ use crate::config::Project;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, MaybeCredential, PathParam, ProjectKey};
 use crate::payment;
-use crate::rng::hex;
 use crate::state::{AppState, secs};
 use crate::store::{Quote, QuoteKind};
+use liveauth_protocol::hex::encode as hex;
 
 /// `POST /api/mcp/start`: needs `X-LW-Public`. A paid L402/x402 credential yields its
 /// (already paid) Lightning quote; an invalid one is answered 402 with fresh challenges.
@@ -195,15 +195,7 @@ pub async fn confirm(
 ) -> Result<Json<ConfirmResponse>, ApiError> {
     state.maybe_purge();
     let quote = find_quote(&state, &request.quote_id)?;
-    if key
-        .as_deref()
-        .is_some_and(|key| key != quote.project_public_key)
-    {
-        return Err(ApiError::new(
-            ErrorCode::ProjectMismatch,
-            "X-LW-Public names another project than this quote's",
-        ));
-    }
+    state.check_sent_key(key.as_deref(), &quote.project_id)?;
     if quote.confirmed_session.is_some() {
         return Err(already_confirmed());
     }
@@ -381,9 +373,11 @@ fn check_solution(
 )]
 pub async fn status(
     State(state): State<AppState>,
+    ProjectKey(key): ProjectKey,
     PathParam(id): PathParam,
 ) -> Result<Json<StatusResponse>, ApiError> {
     let quote = find_quote(&state, &id)?;
+    state.check_sent_key(key.as_deref(), &quote.project_id)?;
     let now = state.now();
     let paid = match &quote.kind {
         QuoteKind::Pow(_) => None,
@@ -429,12 +423,16 @@ pub async fn status(
 )]
 pub async fn lnurl(
     State(state): State<AppState>,
+    ProjectKey(key): ProjectKey,
     PathParam(id): PathParam,
 ) -> Result<Json<LnurlResponse>, ApiError> {
     let quote = state
         .store
         .quote(&id)
         .ok_or_else(|| ApiError::Lnurl(ErrorCode::QuoteNotFound, "no such quote".into()))?;
+    if let Err(mismatch) = state.check_sent_key(key.as_deref(), &quote.project_id) {
+        return Err(ApiError::Lnurl(mismatch.code(), mismatch.to_string()));
+    }
     match quote.kind {
         QuoteKind::Lightning(ln) => {
             if state.now() >= quote.expires_at && !ln.is_paid(state.now()) {

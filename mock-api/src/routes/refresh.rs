@@ -7,7 +7,7 @@ use liveauth_protocol::problem::ErrorCode;
 use liveauth_protocol::wire::{RefreshRequest, RefreshResponse};
 
 use crate::error::ApiError;
-use crate::extract::ApiJson;
+use crate::extract::{ApiJson, ProjectKey};
 use crate::state::{AppState, refresh_hash};
 
 /// `POST /api/mcp/refresh`: every refusal is 400 `invalid_grant` (RFC 6749 §5.2).
@@ -29,17 +29,27 @@ use crate::state::{AppState, refresh_hash};
 )]
 pub async fn refresh(
     State(state): State<AppState>,
+    ProjectKey(key): ProjectKey,
     ApiJson(request): ApiJson<RefreshRequest>,
 ) -> Result<Json<RefreshResponse>, ApiError> {
     let now = state.now();
+    let presented = refresh_hash(&request.refresh_token);
+    if key.is_some() {
+        // Checked before rotating: a refused request changes nothing.
+        let mut project = None;
+        if let Some(session_id) = state.store.refresh_session(&presented) {
+            state
+                .store
+                .update_session(&session_id, &mut |s| project = Some(s.project_id.clone()));
+        }
+        if let Some(project) = project {
+            state.check_sent_key(key.as_deref(), &project)?;
+        }
+    }
     let replacement = state.new_refresh_token();
     let session_id = state
         .store
-        .rotate_refresh(
-            &refresh_hash(&request.refresh_token),
-            refresh_hash(&replacement),
-            now,
-        )
+        .rotate_refresh(&presented, refresh_hash(&replacement), now)
         .map_err(|error| ApiError::new(ErrorCode::InvalidGrant, error.to_string()))?;
     let mut info = None;
     state.store.update_session(&session_id, &mut |session| {

@@ -241,11 +241,15 @@ impl Midstate {
         Self { plans }
     }
 
-    /// SHA-256 of `prefix ‖ nonce`, through the same path the search uses.
-    pub fn hash(&self, nonce: u64) -> Hash {
-        let mut out = [0; 32];
-        self.scan(nonce, nonce.saturating_add(1), |_, state| {
-            out = bytes(state);
+    /// SHA-256 of `prefix ‖ nonce`, through the same path the search uses; `None` for a
+    /// nonce above [`MAX_NONCE`], which no solver may use.
+    pub fn hash(&self, nonce: u64) -> Option<Hash> {
+        if nonce > MAX_NONCE {
+            return None;
+        }
+        let mut out = None;
+        self.scan(nonce, nonce + 1, |_, state| {
+            out = Some(bytes(state));
             true
         });
         out
@@ -432,7 +436,7 @@ mod tests {
                         false
                     });
                     assert_eq!(tried, end - start);
-                    assert_eq!(midstate.hash(end - 1), reference(&prefix, end - 1));
+                    assert_eq!(midstate.hash(end - 1), Some(reference(&prefix, end - 1)));
                 }
             }
         }
