@@ -1,0 +1,210 @@
+//! Lightning: real BOLT11 invoices, the payment flow, 402 challenges and L402/x402
+//! credentials.
+
+use std::str::FromStr as _;
+use std::time::Duration;
+
+use lightning_invoice::Bolt11Invoice;
+use liveauth_protocol::l402::{Challenge, L402Identifier};
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::client::Resp;
+use crate::{Check, CheckResult, Ctx, Level, Outcome, ensure, skip_unless};
+
+const RESOURCE: &str = "/api/demo/resource";
+
+pub(crate) fn checks() -> Vec<Check> {
+    vec![
+        Check {
+            name: "bolt11_valid",
+            level: Level::Compat,
+            description: "the quoted bolt11 parses (lightning-invoice) with a valid signature, amount = amountSats, payment hash = paymentHash, expiry = expiresAtUnix",
+            run: |ctx| Box::pin(bolt11_valid(ctx)),
+        },
+        Check {
+            name: "lightning_confirm_pending_then_paid",
+            level: Level::Compat,
+            description: "confirm of an unpaid quote is 200 {jwt: null, paymentStatus: pending}; once paid (dev settle, or the demo's simulated payment) it gives a jwt with paymentStatus paid, and status says paid then confirmed",
+            run: |ctx| Box::pin(confirm_pending_then_paid(ctx)),
+        },
+        Check {
+            name: "http402_challenge_headers",
+            level: Level::Strict,
+            description: "GET /api/demo/resource without credentials is 402 with WWW-Authenticate L402 (macaroon, invoice) and x402 (invoice, paymentHash) that parse, name one invoice, and whose macaroon identifier carries its payment hash",
+            run: |ctx| Box::pin(challenge_headers(ctx)),
+        },
+        Check {
+            name: "l402_paid_credential_accepted",
+            level: Level::Strict,
+            description: "after the challenge's invoice is paid (dev settle), Authorization: L402 <macaroon>:<preimage> and x402 <preimage> open the resource; before that, the same credentials are refused with 402",
+            run: |ctx| Box::pin(paid_credential(ctx)),
+        },
+    ]
+}
+
+/// The invoice's payment hash, lowercase hex.
+fn payment_hash_hex(invoice: &Bolt11Invoice) -> String {
+    let bytes: &[u8; 32] = invoice.payment_hash().as_ref();
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn parse_bolt11(text: &str) -> Result<Bolt11Invoice, String> {
+    let invoice = Bolt11Invoice::from_str(text).map_err(|e| format!("bolt11 does not parse: {e}"))?;
+    invoice
+        .check_signature()
+        .map_err(|e| format!("bolt11 signature: {e}"))?;
+    Ok(invoice)
+}
+
+async fn bolt11_valid(ctx: &Ctx) -> CheckResult {
+    let (_, quoted) = ctx.api.start_lightning().await?;
+    let invoice = parse_bolt11(quoted["bolt11"].as_str().unwrap_or_default())?;
+    let sats = quoted["amountSats"].as_u64().ok_or("amountSats is not an integer")?;
+    ensure!(
+        invoice.amount_milli_satoshis() == Some(sats * 1000),
+        "the invoice asks for {:?} msat, the quote says {sats} sats",
+        invoice.amount_milli_satoshis()
+    );
+    ensure!(
+        quoted["paymentHash"] == payment_hash_hex(&invoice).as_str(),
+        "the invoice's payment hash {} is not the quoted {}",
+        payment_hash_hex(&invoice),
+        quoted["paymentHash"]
+    );
+    let expires = invoice.expires_at().map(|d| d.as_secs());
+    ensure!(
+        expires.and_then(|e| i64::try_from(e).ok()) == quoted["expiresAtUnix"].as_i64(),
+        "the invoice expires at {expires:?}, the quote says {}",
+        quoted["expiresAtUnix"]
+    );
+    Ok(Outcome::Pass)
+}
+
+async fn status(ctx: &Ctx, quote_id: &str) -> Result<Value, String> {
+    let resp = ctx.api.get(&format!("/api/mcp/status/{quote_id}")).await?;
+    resp.expect(200, "status").cloned()
+}
+
+async fn confirm_pending_then_paid(ctx: &Ctx) -> CheckResult {
+    let keyed = ctx.api.key().is_some();
+    if keyed {
+        skip_unless!(ctx.need_settle());
+    }
+    let (quote_id, invoice) = ctx.api.start_lightning().await?;
+    let body = json!({"quoteId": quote_id});
+    let first = ctx.api.confirm(&body).await?;
+    let first_body = first.expect(200, "confirm of an unpaid quote")?;
+    let settled_already = first_body["jwt"].is_string();
+    if settled_already {
+        // Only the demo's simulated payment can be this quick.
+        ensure!(!keyed, "an unpaid keyed quote confirmed: {first_body}");
+        ensure!(first_body["paymentStatus"] == "paid", "paymentStatus is not paid: {first_body}");
+        return Ok(Outcome::Pass);
+    }
+    for field in ["jwt", "expiresIn", "remainingBudgetSats", "refreshToken"] {
+        ensure!(first_body.get(field) == Some(&Value::Null), "{field} is not null while unpaid: {first_body}");
+    }
+    ensure!(first_body["paymentStatus"] == "pending", "paymentStatus is not pending: {first_body}");
+    let pending = status(ctx, &quote_id).await?;
+    ensure!(
+        pending["status"] == "pending" && pending["paymentStatus"] == "pending",
+        "status of an unpaid quote: {pending}"
+    );
+    if ctx.has_settle {
+        ctx.api.settle(invoice["paymentHash"].as_str().unwrap_or_default()).await?;
+    } else {
+        // The demo project simulates the payment after a short delay: poll for it.
+        let mut paid = false;
+        for _ in 0..40 {
+            if status(ctx, &quote_id).await?["paymentStatus"] == "paid" {
+                paid = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+        ensure!(paid, "the demo payment did not settle within 10 s");
+    }
+    let paid = status(ctx, &quote_id).await?;
+    ensure!(
+        paid["status"] == "paid" && paid["paymentStatus"] == "paid",
+        "status of a paid quote: {paid}"
+    );
+    let second = ctx.api.confirm(&body).await?;
+    let second_body = second.expect(200, "confirm of a paid quote")?;
+    ensure!(second_body["jwt"].is_string(), "no jwt for a paid quote: {second_body}");
+    ensure!(second_body["paymentStatus"] == "paid", "paymentStatus is not paid: {second_body}");
+    let done = status(ctx, &quote_id).await?;
+    ensure!(done["status"] == "confirmed", "status after confirm: {done}");
+    Ok(Outcome::Pass)
+}
+
+/// The two challenges of a 402, parsed.
+fn challenges(resp: &Resp) -> Result<(Challenge, Challenge), String> {
+    ensure!(resp.status == 402, "expected 402, got {}", resp.brief());
+    let values = resp.header_all("www-authenticate");
+    let parsed: Vec<Challenge> = values
+        .iter()
+        .filter_map(|v| Challenge::parse(v).ok())
+        .collect();
+    let l402 = parsed.iter().find(|c| matches!(c, Challenge::L402 { .. }));
+    let x402 = parsed.iter().find(|c| matches!(c, Challenge::X402 { .. }));
+    match (l402, x402) {
+        (Some(l), Some(x)) => Ok((l.clone(), x.clone())),
+        _ => Err(format!("WWW-Authenticate lacks a parseable L402 and x402 challenge: {values:?}")),
+    }
+}
+
+async fn challenge_headers(ctx: &Ctx) -> CheckResult {
+    let resp = ctx.api.get(RESOURCE).await?;
+    let (l402, x402) = challenges(&resp)?;
+    let (Challenge::L402 { macaroon, invoice: l_invoice, .. }, Challenge::X402 { invoice: x_invoice, payment_hash }) = (&l402, &x402)
+    else {
+        return Err("challenge kinds swapped".into());
+    };
+    ensure!(l_invoice == x_invoice, "the L402 and x402 challenges name different invoices");
+    let invoice = parse_bolt11(l_invoice)?;
+    let hash_hex: String = payment_hash.iter().map(|b| format!("{b:02x}")).collect();
+    ensure!(payment_hash_hex(&invoice) == hash_hex, "x402 paymentHash is not the invoice's");
+    let identifier = L402Identifier::from_macaroon(macaroon)
+        .map_err(|e| format!("macaroon identifier: {e}"))?;
+    ensure!(identifier.version() == 0, "identifier version {}", identifier.version());
+    ensure!(identifier.payment_hash() == payment_hash, "the macaroon's payment hash is not the invoice's");
+    ensure!(
+        resp.content_type() == "application/problem+json" && resp.code().is_some(),
+        "the 402 body is not problem+json with a code: {}",
+        resp.brief()
+    );
+    Ok(Outcome::Pass)
+}
+
+async fn paid_credential(ctx: &Ctx) -> CheckResult {
+    skip_unless!(ctx.need_settle());
+    let (l402, x402) = challenges(&ctx.api.get(RESOURCE).await?)?;
+    let (Challenge::L402 { macaroon, .. }, Challenge::X402 { payment_hash, .. }) = (&l402, &x402)
+    else {
+        return Err("challenge kinds swapped".into());
+    };
+    let hash_hex: String = payment_hash.iter().map(|b| format!("{b:02x}")).collect();
+    let get = |authorization: String| {
+        ctx.api
+            .fetch(ctx.api.req(Method::GET, RESOURCE).header("authorization", authorization))
+    };
+    // Unpaid: a guessed preimage is refused with fresh challenges.
+    let guess = "11".repeat(32);
+    let unpaid = get(format!("L402 {}:{guess}", macaroon.to_base64())).await?;
+    challenges(&unpaid).map_err(|e| format!("an unpaid L402 credential: {e}"))?;
+    let unpaid = get(format!("x402 {guess}")).await?;
+    challenges(&unpaid).map_err(|e| format!("an unpaid x402 credential: {e}"))?;
+
+    let preimage = ctx.api.settle(&hash_hex).await?;
+    for (scheme, value) in [
+        ("L402", format!("L402 {}:{preimage}", macaroon.to_base64())),
+        ("LSAT", format!("LSAT {}:{preimage}", macaroon.to_base64())),
+        ("x402", format!("x402 {preimage}")),
+    ] {
+        let resp = get(value).await?;
+        ensure!(resp.status == 200, "a paid {scheme} credential: {}", resp.brief());
+    }
+    Ok(Outcome::Pass)
+}

@@ -1,0 +1,425 @@
+//! The PoW rule and the confirm endpoint's defences: only a solution of the signed
+//! challenge, submitted once, before expiry, yields a token.
+
+use liveauth_protocol::pow::{solution_hash, target_from_bits};
+use serde_json::{Value, json};
+
+use crate::client::{KEY_HEADER, non_solving_nonce, solve_for, solve_quote};
+use crate::{Check, CheckResult, Ctx, Level, Outcome, ensure, skip_unless};
+
+pub(crate) fn checks() -> Vec<Check> {
+    vec![
+        Check {
+            name: "pow_valid_solution_accepted",
+            level: Level::Compat,
+            description: "a nonce whose SHA-256(key:challenge:nonce) is below the target confirms to {jwt, expiresIn, remainingBudgetSats, refreshToken}",
+            run: |ctx| Box::pin(valid_solution_accepted(ctx)),
+        },
+        Check {
+            name: "pow_forged_signature",
+            level: Level::Compat,
+            description: "a valid solution with a forged sig (right length, wrong MAC) is refused",
+            run: |ctx| Box::pin(forged_signature(ctx)),
+        },
+        Check {
+            name: "pow_tampered_challenge_hex",
+            level: Level::Compat,
+            description: "a solution of another challengeHex, sent with the original sig, is refused (the signature binds challengeHex)",
+            run: |ctx| Box::pin(tampered_challenge_hex(ctx)),
+        },
+        Check {
+            name: "pow_tampered_difficulty_bits",
+            level: Level::Compat,
+            description: "lowering difficultyBits (with a nonce that only meets the lower target) is refused; so is a real solution with any other difficultyBits",
+            run: |ctx| Box::pin(tampered_difficulty_bits(ctx)),
+        },
+        Check {
+            name: "pow_tampered_expires_at",
+            level: Level::Compat,
+            description: "a real solution with expiresAtUnix moved later is refused (the signature binds the expiry)",
+            run: |ctx| Box::pin(tampered_expires_at(ctx)),
+        },
+        Check {
+            name: "pow_tampered_quote_id",
+            level: Level::Compat,
+            description: "a solved challenge and its sig presented for another quote's id is refused (the signature binds the quote)",
+            run: |ctx| Box::pin(tampered_quote_id(ctx)),
+        },
+        Check {
+            name: "pow_failed_attempts_consume_nothing",
+            level: Level::Strict,
+            description: "after refused attempts (bad sig, bad nonce, bad hash) the real solution still confirms",
+            run: |ctx| Box::pin(failed_attempts_consume_nothing(ctx)),
+        },
+        Check {
+            name: "pow_expired_challenge",
+            level: Level::Compat,
+            description: "a valid solution submitted at expiresAtUnix (dev clock moved) is refused",
+            run: |ctx| Box::pin(expired_challenge(ctx)),
+        },
+        Check {
+            name: "pow_nonce_replayed",
+            level: Level::Compat,
+            description: "the same confirm body sent twice gives one token; the replay is refused",
+            run: |ctx| Box::pin(nonce_replayed(ctx)),
+        },
+        Check {
+            name: "pow_second_nonce_after_confirm",
+            level: Level::Compat,
+            description: "a second, different valid nonce for an already confirmed quote is refused",
+            run: |ctx| Box::pin(second_nonce(ctx)),
+        },
+        Check {
+            name: "pow_parallel_confirms_one_token",
+            level: Level::Strict,
+            description: "20 parallel confirms of one quote with 20 different valid nonces: exactly one token, 19 x 409 already_confirmed",
+            run: |ctx| Box::pin(parallel_confirms(ctx)),
+        },
+        Check {
+            name: "pow_noncanonical_nonces",
+            level: Level::Compat,
+            description: "non-canonical spellings of a solving nonce (leading zero, sign, float, exponent, spaces, hex, > 2^53-1) are refused; the canonical one then confirms",
+            run: |ctx| Box::pin(noncanonical_nonces(ctx)),
+        },
+        Check {
+            name: "pow_hash_equal_to_target",
+            level: Level::Compat,
+            description: "hashHex = targetHex with a non-solving nonce is refused. A real hash equal to the target cannot be found by search; this proves the verdict rests on the server's own hash, never the client's claim (the strict < at the boundary is covered by pow_properties)",
+            run: |ctx| Box::pin(hash_equal_to_target(ctx)),
+        },
+        Check {
+            name: "pow_hash_mismatch",
+            level: Level::Compat,
+            description: "a solving nonce with a hashHex that is not its hash is refused",
+            run: |ctx| Box::pin(hash_mismatch(ctx)),
+        },
+        Check {
+            name: "pow_wrong_project_key",
+            level: Level::Compat,
+            description: "confirming a solved quote with X-LW-Public of another project is refused with 401",
+            run: |ctx| Box::pin(wrong_project_key(ctx)),
+        },
+    ]
+}
+
+async fn valid_solution_accepted(ctx: &Ctx) -> CheckResult {
+    let quote = ctx.api.start_pow().await?;
+    let (nonce, hash) = solve_quote(&quote, 0).await?;
+    let resp = ctx.api.confirm(&quote.confirm_body(nonce, &hash)).await?;
+    let body = resp.expect(200, "confirm")?;
+    let jwt = body["jwt"].as_str().unwrap_or_default();
+    ensure!(jwt.split('.').count() == 3, "jwt is not a JWS compact token: {body}");
+    ensure!(body["expiresIn"].as_u64().is_some_and(|s| s > 0), "expiresIn is not a positive integer: {body}");
+    ensure!(body["remainingBudgetSats"].is_u64(), "remainingBudgetSats is not an integer: {body}");
+    ensure!(crate::quotes::is_nonempty_str(&body["refreshToken"]), "refreshToken is not a string: {body}");
+    ensure!(
+        body.get("paymentStatus").is_none_or(Value::is_null),
+        "paymentStatus of a PoW quote is neither absent nor null: {body}"
+    );
+    Ok(Outcome::Pass)
+}
+
+async fn forged_signature(ctx: &Ctx) -> CheckResult {
+    let quote = ctx.api.start_pow().await?;
+    let (nonce, hash) = solve_quote(&quote, 0).await?;
+    let real = quote.field_str("signature");
+    // Same length and alphabet; the first character changed.
+    let mut forged: Vec<char> = real.chars().collect();
+    if let Some(first) = forged.first_mut() {
+        *first = if *first == 'A' { 'B' } else { 'A' };
+    }
+    let forged: String = forged.into_iter().collect();
+    for sig in [forged.as_str(), "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", ""] {
+        let mut body = quote.confirm_body(nonce, &hash);
+        body["sig"] = json!(sig);
+        ctx.api
+            .confirm(&body)
+            .await?
+            .expect_refusal("signature_invalid", &format!("sig {sig:?}"))?;
+    }
+    Ok(Outcome::Pass)
+}
+
+async fn tampered_challenge_hex(ctx: &Ctx) -> CheckResult {
+    let quote = ctx.api.start_pow().await?;
+    let real = quote.field_str("challengeHex");
+    // Another challenge of the same length: the last digit changed.
+    let mut other = real.clone();
+    let last = other.pop().unwrap_or('0');
+    other.push(if last == '0' { '1' } else { '0' });
+    let (nonce, hash) =
+        solve_for(quote.field_str("projectPublicKey"), other.clone(), quote.bits(), 0).await?;
+    let mut body = quote.confirm_body(nonce, &hash);
+    body["challengeHex"] = json!(other);
+    ctx.api
+        .confirm(&body)
+        .await?
+        .expect_refusal("challenge_mismatch", "a solution of a tampered challengeHex")?;
+    Ok(Outcome::Pass)
+}
+
+async fn tampered_difficulty_bits(ctx: &Ctx) -> CheckResult {
+    let quote = ctx.api.start_pow().await?;
+    let bits = quote.bits();
+    if bits < 4 {
+        return Ok(Outcome::Skip(format!(
+            "difficultyBits is {bits}: too low to lower it by 4"
+        )));
+    }
+    let lower = bits - 4;
+    let real_target = target_from_bits(bits).map_err(|e| e.to_string())?;
+    let key = quote.field_str("projectPublicKey");
+    let challenge = quote.field_str("challengeHex");
+    // A nonce that meets the lowered target but not the real one.
+    let mut from = 0;
+    let (nonce, hash) = loop {
+        let (nonce, hash) = solve_for(key.clone(), challenge.clone(), lower, from).await?;
+        if solution_hash(&key, &challenge, nonce) >= real_target {
+            break (nonce, hash);
+        }
+        from = nonce + 1;
+    };
+    let mut body = quote.confirm_body(nonce, &hash);
+    body["difficultyBits"] = json!(lower);
+    ctx.api
+        .confirm(&body)
+        .await?
+        .expect_refusal("challenge_mismatch", "difficultyBits lowered by 4")?;
+    let (nonce, hash) = solve_quote(&quote, 0).await?;
+    let mut body = quote.confirm_body(nonce, &hash);
+    body["difficultyBits"] = json!(bits + 1);
+    ctx.api
+        .confirm(&body)
+        .await?
+        .expect_refusal("challenge_mismatch", "a real solution with difficultyBits + 1")?;
+    Ok(Outcome::Pass)
+}
+
+async fn tampered_expires_at(ctx: &Ctx) -> CheckResult {
+    let quote = ctx.api.start_pow().await?;
+    let (nonce, hash) = solve_quote(&quote, 0).await?;
+    let mut body = quote.confirm_body(nonce, &hash);
+    let expires = quote.challenge["expiresAtUnix"].as_i64().unwrap_or(0);
+    body["expiresAtUnix"] = json!(expires + 3600);
+    ctx.api
+        .confirm(&body)
+        .await?
+        .expect_refusal("challenge_mismatch", "expiresAtUnix moved an hour later")?;
+    Ok(Outcome::Pass)
+}
+
+async fn tampered_quote_id(ctx: &Ctx) -> CheckResult {
+    let solved = ctx.api.start_pow().await?;
+    let other = ctx.api.start_pow().await?;
+    let (nonce, hash) = solve_quote(&solved, 0).await?;
+    let mut body = solved.confirm_body(nonce, &hash);
+    body["quoteId"] = json!(other.quote_id);
+    let resp = ctx.api.confirm(&body).await?;
+    // The other quote's stored challenge differs, so the sig cannot verify for it.
+    resp.expect_refusal("signature_invalid", "quote A's solution sent for quote B")?;
+    Ok(Outcome::Pass)
+}
+
+async fn failed_attempts_consume_nothing(ctx: &Ctx) -> CheckResult {
+    let quote = ctx.api.start_pow().await?;
+    let (nonce, hash) = solve_quote(&quote, 0).await?;
+    let mut bad_sig = quote.confirm_body(nonce, &hash);
+    bad_sig["sig"] = json!("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
+    let mut bad_hash = quote.confirm_body(nonce, &hash);
+    bad_hash["hashHex"] = json!("0".repeat(64));
+    let mut attempts = vec![(bad_sig, 422, "signature_invalid"), (bad_hash, 422, "hash_mismatch")];
+    if let Some((wrong, wrong_hash)) = non_solving_nonce(&quote, 0) {
+        attempts.push((quote.confirm_body(wrong, &wrong_hash), 422, "solution_invalid"));
+    }
+    for (body, status, code) in attempts {
+        ctx.api.confirm(&body).await?.expect_problem(status, code, "a refused attempt")?;
+    }
+    let resp = ctx.api.confirm(&quote.confirm_body(nonce, &hash)).await?;
+    ensure!(
+        resp.status == 200 && resp.json["jwt"].is_string(),
+        "the real solution after refused attempts: {}",
+        resp.brief()
+    );
+    Ok(Outcome::Pass)
+}
+
+async fn expired_challenge(ctx: &Ctx) -> CheckResult {
+    skip_unless!(ctx.need_clock());
+    let quote = ctx.api.start_pow().await?;
+    let (nonce, hash) = solve_quote(&quote, 0).await?;
+    let now = ctx.api.advance(0).await?;
+    let expires = quote.challenge["expiresAtUnix"].as_i64().unwrap_or(now);
+    let wait = u64::try_from(expires - now).unwrap_or(0);
+    ctx.api.advance(wait).await?;
+    ctx.api
+        .confirm(&quote.confirm_body(nonce, &hash))
+        .await?
+        .expect_refusal("challenge_expired", "a solution at expiresAtUnix")?;
+    Ok(Outcome::Pass)
+}
+
+async fn nonce_replayed(ctx: &Ctx) -> CheckResult {
+    let quote = ctx.api.start_pow().await?;
+    let (nonce, hash) = solve_quote(&quote, 0).await?;
+    let body = quote.confirm_body(nonce, &hash);
+    ctx.api.confirm(&body).await?.expect(200, "first confirm")?;
+    ctx.api
+        .confirm(&body)
+        .await?
+        .expect_refusal("already_confirmed", "the same body replayed")?;
+    Ok(Outcome::Pass)
+}
+
+async fn second_nonce(ctx: &Ctx) -> CheckResult {
+    let quote = ctx.api.start_pow().await?;
+    let (first, first_hash) = solve_quote(&quote, 0).await?;
+    let (second, second_hash) = solve_quote(&quote, first + 1).await?;
+    ctx.api
+        .confirm(&quote.confirm_body(first, &first_hash))
+        .await?
+        .expect(200, "first confirm")?;
+    ctx.api
+        .confirm(&quote.confirm_body(second, &second_hash))
+        .await?
+        .expect_refusal("already_confirmed", "a second valid nonce")?;
+    Ok(Outcome::Pass)
+}
+
+async fn parallel_confirms(ctx: &Ctx) -> CheckResult {
+    let quote = ctx.api.start_pow().await?;
+    let mut bodies = Vec::new();
+    let mut from = 0;
+    for _ in 0..20 {
+        let (nonce, hash) = solve_quote(&quote, from).await?;
+        bodies.push(quote.confirm_body(nonce, &hash));
+        from = nonce + 1;
+    }
+    let tasks: Vec<_> = bodies
+        .into_iter()
+        .map(|body| {
+            let api = ctx.api.clone();
+            tokio::spawn(async move { api.confirm(&body).await })
+        })
+        .collect();
+    let (mut tokens, mut conflicts, mut other) = (0, 0, Vec::new());
+    for task in tasks {
+        let resp = task.await.map_err(|e| format!("confirm task: {e}"))??;
+        match (resp.status, resp.code()) {
+            (200, _) if resp.json["jwt"].is_string() => tokens += 1,
+            (409, Some("already_confirmed")) => conflicts += 1,
+            _ => other.push(resp.brief()),
+        }
+    }
+    ensure!(
+        tokens == 1 && conflicts == 19,
+        "{tokens} tokens, {conflicts} already_confirmed, others: {other:?}"
+    );
+    Ok(Outcome::Pass)
+}
+
+async fn noncanonical_nonces(ctx: &Ctx) -> CheckResult {
+    let quote = ctx.api.start_pow().await?;
+    let (nonce, hash) = solve_quote(&quote, 0).await?;
+    let base = quote.confirm_body(nonce, &hash);
+    let text = nonce.to_string();
+    // Raw JSON for the nonce value, so floats and exponents reach the wire as written.
+    let spellings = [
+        format!("\"0{text}\""),
+        format!("\"+{text}\""),
+        format!("\"-{text}\""),
+        format!("\" {text}\""),
+        format!("\"{text} \""),
+        format!("{text}.0"),
+        format!("{text}e0"),
+        format!("-{text}"),
+        format!("\"0x{nonce:x}\""),
+        "\"\"".to_owned(),
+        "9007199254740992".to_owned(),
+        "\"9007199254740992\"".to_owned(),
+        "18446744073709551616".to_owned(),
+        "null".to_owned(),
+    ];
+    for spelling in &spellings {
+        let raw = serde_json::to_string(&base)
+            .map_err(|e| e.to_string())?
+            .replace(&format!("\"nonce\":{text}"), &format!("\"nonce\":{spelling}"));
+        ensure!(raw.contains(spelling.as_str()), "could not build the body for {spelling}");
+        let resp = ctx
+            .api
+            .fetch(
+                ctx.api
+                    .req(reqwest::Method::POST, "/api/mcp/confirm")
+                    .header("content-type", "application/json")
+                    .body(raw),
+            )
+            .await?;
+        // `null` is a missing nonce (bad_request); every other spelling is nonce_invalid.
+        let code = if spelling == "null" { "bad_request" } else { "nonce_invalid" };
+        resp.expect_refusal(code, &format!("nonce {spelling}"))?;
+    }
+    let ok = ctx.api.confirm(&base).await?;
+    ensure!(
+        ok.status == 200 && ok.json["jwt"].is_string(),
+        "the canonical nonce after the refused spellings: {}",
+        ok.brief()
+    );
+    Ok(Outcome::Pass)
+}
+
+async fn hash_equal_to_target(ctx: &Ctx) -> CheckResult {
+    let quote = ctx.api.start_pow().await?;
+    let Some((nonce, _)) = non_solving_nonce(&quote, 0) else {
+        return Ok(Outcome::Skip(format!(
+            "difficultyBits is {}: no non-solving nonce found",
+            quote.bits()
+        )));
+    };
+    let mut body = quote.confirm_body(nonce, "");
+    body["hashHex"] = json!(quote.field_str("targetHex"));
+    ctx.api
+        .confirm(&body)
+        .await?
+        .expect_refusal("hash_mismatch", "hashHex = targetHex with a non-solving nonce")?;
+    body["hashHex"] = json!("0".repeat(64));
+    ctx.api
+        .confirm(&body)
+        .await?
+        .expect_refusal("hash_mismatch", "hashHex = 0 with a non-solving nonce")?;
+    Ok(Outcome::Pass)
+}
+
+async fn hash_mismatch(ctx: &Ctx) -> CheckResult {
+    let quote = ctx.api.start_pow().await?;
+    let (nonce, hash) = solve_quote(&quote, 0).await?;
+    let (next, next_hash) = solve_quote(&quote, nonce + 1).await?;
+    // A real solving hash, but of another nonce.
+    let mut body = quote.confirm_body(nonce, &next_hash);
+    ensure!(next != nonce && next_hash != hash, "solver returned the same nonce twice");
+    ctx.api
+        .confirm(&body)
+        .await?
+        .expect_refusal("hash_mismatch", "hashHex of another solving nonce")?;
+    body["hashHex"] = json!(hash.to_uppercase());
+    ctx.api
+        .confirm(&body)
+        .await?
+        .expect_refusal("hash_mismatch", "hashHex in uppercase")?;
+    Ok(Outcome::Pass)
+}
+
+async fn wrong_project_key(ctx: &Ctx) -> CheckResult {
+    let quote = ctx.api.start_pow().await?;
+    let (nonce, hash) = solve_quote(&quote, 0).await?;
+    let resp = ctx
+        .api
+        .fetch(
+            ctx.api
+                .req(reqwest::Method::POST, "/api/mcp/confirm")
+                .header(KEY_HEADER, "la_pk_conformance_other_project")
+                .json(&quote.confirm_body(nonce, &hash)),
+        )
+        .await?;
+    ensure!(resp.status == 401, "confirm with another project's key: expected 401, got {}", resp.brief());
+    resp.expect_refusal("project_mismatch", "confirm with another project's key")?;
+    Ok(Outcome::Pass)
+}

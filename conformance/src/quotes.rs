@@ -1,0 +1,208 @@
+//! Quotes: the start shapes (PoW and Lightning), the key header, status and lnurl.
+
+use liveauth_protocol::pow::{encode_hex32, target_from_bits};
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::client::KEY_HEADER;
+use crate::{Check, CheckResult, Ctx, Level, Outcome, ensure};
+
+pub(crate) fn checks() -> Vec<Check> {
+    vec![
+        Check {
+            name: "start_pow_shape",
+            level: Level::Compat,
+            description: "start returns {quoteId, powChallenge{projectId, projectPublicKey, challengeHex, targetHex, difficultyBits, expiresAtUnix, signature}, invoice: null}",
+            run: |ctx| Box::pin(start_pow_shape(ctx)),
+        },
+        Check {
+            name: "start_lightning_shape",
+            level: Level::Compat,
+            description: "start with forceLightning returns {quoteId, powChallenge: null, invoice{bolt11, amountSats, expiresAtUnix, paymentHash}}",
+            run: |ctx| Box::pin(start_lightning_shape(ctx)),
+        },
+        Check {
+            name: "start_key_header",
+            level: Level::Compat,
+            description: "POST /api/mcp/start without X-LW-Public is 401, with an unknown key 401; the demo start needs no key",
+            run: |ctx| Box::pin(start_key_header(ctx)),
+        },
+        Check {
+            name: "challenge_target_matches_bits",
+            level: Level::Compat,
+            description: "targetHex equals (2^256-1) >> difficultyBits, 64 lowercase hex",
+            run: |ctx| Box::pin(challenge_target_matches_bits(ctx)),
+        },
+        Check {
+            name: "status_shape",
+            level: Level::Compat,
+            description: "status of a PoW quote is {quoteId, status: pending, paymentStatus: null, expiresAt: RFC 3339}, and confirmed after confirm",
+            run: |ctx| Box::pin(status_shape(ctx)),
+        },
+        Check {
+            name: "lnurl_shape",
+            level: Level::Compat,
+            description: "lnurl of a Lightning quote is LUD-06 {pr: the quoted bolt11, routes: []}",
+            run: |ctx| Box::pin(lnurl_shape(ctx)),
+        },
+        Check {
+            name: "lnurl_errors",
+            level: Level::Compat,
+            description: "lnurl of a PoW quote or an unknown quote is a 4xx LUD-06 error {status: \"ERROR\", reason}",
+            run: |ctx| Box::pin(lnurl_errors(ctx)),
+        },
+    ]
+}
+
+pub(crate) fn is_hex64(value: &Value) -> bool {
+    value.as_str().is_some_and(|s| {
+        s.len() == 64 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+    })
+}
+
+pub(crate) fn is_nonempty_str(value: &Value) -> bool {
+    value.as_str().is_some_and(|s| !s.is_empty())
+}
+
+/// `YYYY-MM-DDTHH:MM:SSZ` (what `liveauth_protocol::time` writes; the parse is the
+/// independent reference).
+pub(crate) fn is_rfc3339(value: &Value) -> bool {
+    value
+        .as_str()
+        .is_some_and(|s| liveauth_protocol::time::parse_rfc3339_utc(s).is_some())
+}
+
+async fn start_pow_shape(ctx: &Ctx) -> CheckResult {
+    let resp = ctx.api.start_raw(false).await?;
+    let body = resp.expect(200, "start")?;
+    ensure!(is_nonempty_str(&body["quoteId"]), "quoteId is not a string: {body}");
+    ensure!(body.get("invoice") == Some(&Value::Null), "invoice is not null: {body}");
+    let c = &body["powChallenge"];
+    for field in ["projectId", "projectPublicKey", "challengeHex", "signature"] {
+        ensure!(is_nonempty_str(&c[field]), "powChallenge.{field} is not a string: {c}");
+    }
+    ensure!(
+        c["projectPublicKey"].as_str().is_some_and(|k| k.starts_with("la_pk_")),
+        "projectPublicKey does not start with la_pk_: {c}"
+    );
+    if let Some(key) = ctx.api.key() {
+        ensure!(c["projectPublicKey"] == key, "projectPublicKey is not the sent key: {c}");
+    }
+    ensure!(
+        c["challengeHex"]
+            .as_str()
+            .is_some_and(|h| h.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))),
+        "challengeHex is not lowercase hex: {c}"
+    );
+    ensure!(is_hex64(&c["targetHex"]), "targetHex is not 64 lowercase hex: {c}");
+    ensure!(
+        c["difficultyBits"].as_u64().is_some_and(|b| b <= 256),
+        "difficultyBits is not an integer in 0..=256: {c}"
+    );
+    ensure!(c["expiresAtUnix"].is_i64(), "expiresAtUnix is not an integer: {c}");
+    Ok(Outcome::Pass)
+}
+
+async fn start_lightning_shape(ctx: &Ctx) -> CheckResult {
+    let resp = ctx.api.start_raw(true).await?;
+    let body = resp.expect(200, "start (forceLightning)")?;
+    ensure!(is_nonempty_str(&body["quoteId"]), "quoteId is not a string: {body}");
+    ensure!(
+        body.get("powChallenge") == Some(&Value::Null),
+        "powChallenge is not null: {body}"
+    );
+    let invoice = &body["invoice"];
+    ensure!(
+        invoice["bolt11"].as_str().is_some_and(|b| b.to_ascii_lowercase().starts_with("ln")),
+        "invoice.bolt11 is not a BOLT11 string: {invoice}"
+    );
+    ensure!(
+        invoice["amountSats"].as_u64().is_some_and(|a| a > 0),
+        "invoice.amountSats is not a positive integer: {invoice}"
+    );
+    ensure!(invoice["expiresAtUnix"].is_i64(), "invoice.expiresAtUnix is not an integer: {invoice}");
+    ensure!(is_hex64(&invoice["paymentHash"]), "invoice.paymentHash is not 64 hex: {invoice}");
+    if ctx.api.key().is_none() {
+        ensure!(invoice["amountSats"] == 3, "the demo price is 3 sats: {invoice}");
+    }
+    Ok(Outcome::Pass)
+}
+
+async fn start_key_header(ctx: &Ctx) -> CheckResult {
+    let start = |key: Option<&str>| {
+        let mut request = ctx.api.req(Method::POST, "/api/mcp/start").json(&json!({}));
+        if let Some(key) = key {
+            request = request.header(KEY_HEADER, key);
+        }
+        ctx.api.fetch(request)
+    };
+    let without = start(None).await?;
+    ensure!(without.status == 401, "start without a key: expected 401, got {}", without.brief());
+    let unknown = start(Some("la_pk_conformance_unknown_project")).await?;
+    ensure!(unknown.status == 401, "start with an unknown key: expected 401, got {}", unknown.brief());
+    let demo = ctx.api.post_json("/api/public/demo/start", &json!({})).await?;
+    ensure!(
+        demo.status == 200 && demo.json["powChallenge"].is_object(),
+        "demo start without a key: expected a PoW quote, got {}",
+        demo.brief()
+    );
+    Ok(Outcome::Pass)
+}
+
+async fn challenge_target_matches_bits(ctx: &Ctx) -> CheckResult {
+    let quote = ctx.api.start_pow().await?;
+    let bits = quote.bits();
+    let expected = target_from_bits(bits).map_err(|e| e.to_string())?;
+    ensure!(
+        quote.field_str("targetHex") == encode_hex32(&expected),
+        "targetHex {} is not the target of {bits} bits ({})",
+        quote.field_str("targetHex"),
+        encode_hex32(&expected)
+    );
+    Ok(Outcome::Pass)
+}
+
+async fn status_shape(ctx: &Ctx) -> CheckResult {
+    let quote = ctx.api.start_pow().await?;
+    let path = format!("/api/mcp/status/{}", quote.quote_id);
+    let resp = ctx.api.get(&path).await?;
+    let body = resp.expect(200, "status")?;
+    ensure!(body["quoteId"] == quote.quote_id.as_str(), "quoteId differs: {body}");
+    ensure!(body["status"] == "pending", "status of a new quote is not pending: {body}");
+    ensure!(body.get("paymentStatus") == Some(&Value::Null), "paymentStatus of a PoW quote is not null: {body}");
+    ensure!(is_rfc3339(&body["expiresAt"]), "expiresAt is not RFC 3339: {body}");
+    let (nonce, hash) = crate::client::solve_quote(&quote, 0).await?;
+    ctx.api.confirm(&quote.confirm_body(nonce, &hash)).await?.expect(200, "confirm")?;
+    let after = ctx.api.get(&path).await?;
+    let body = after.expect(200, "status after confirm")?;
+    ensure!(body["status"] == "confirmed", "status after confirm is not confirmed: {body}");
+    Ok(Outcome::Pass)
+}
+
+async fn lnurl_shape(ctx: &Ctx) -> CheckResult {
+    let (quote_id, invoice) = ctx.api.start_lightning().await?;
+    let resp = ctx.api.get(&format!("/api/mcp/lnurl/{quote_id}")).await?;
+    let body = resp.expect(200, "lnurl")?;
+    ensure!(body["pr"] == invoice["bolt11"], "pr is not the quoted bolt11: {body}");
+    ensure!(body["routes"] == json!([]), "routes is not []: {body}");
+    Ok(Outcome::Pass)
+}
+
+async fn lnurl_errors(ctx: &Ctx) -> CheckResult {
+    let pow = ctx.api.start_pow().await?;
+    let unknown = "00000000-0000-4000-8000-000000000000";
+    for (what, id) in [("a PoW quote", pow.quote_id.as_str()), ("an unknown quote", unknown)] {
+        let resp = ctx.api.get(&format!("/api/mcp/lnurl/{id}")).await?;
+        ensure!(
+            (400..500).contains(&resp.status),
+            "lnurl of {what}: expected 4xx, got {}",
+            resp.brief()
+        );
+        ensure!(
+            resp.json["status"] == "ERROR" && is_nonempty_str(&resp.json["reason"]),
+            "lnurl of {what}: not a LUD-06 error: {}",
+            resp.brief()
+        );
+    }
+    Ok(Outcome::Pass)
+}

@@ -1,0 +1,383 @@
+//! Faults of the API, seen through a real MCP client: a wiremock stands in for the API.
+//! Each fault is an `isError` result with a message an agent can act on (asserted word
+//! for word), and the next call on the same server succeeds once the API behaves.
+
+#![allow(clippy::unwrap_used)] // test: a panic is a failed test
+
+mod common;
+
+use std::time::Duration;
+
+use common::Agent;
+use serde_json::{Value, json};
+use wiremock::matchers::{body_json, header, method, path, path_regex};
+use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+
+/// Short, so the slow-answer case stays quick.
+const TIMEOUT: Duration = Duration::from_millis(300);
+const QUOTE: &str = "11111111-2222-4333-8444-555555555555";
+
+fn status_body() -> Value {
+    json!({
+        "quoteId": QUOTE,
+        "status": "pending",
+        "paymentStatus": null,
+        "expiresAt": "2030-01-01T00:00:00Z"
+    })
+}
+
+async fn status_call(agent: &Agent) -> Value {
+    agent.call_json("liveauth_mcp_status", json!({"quoteId": QUOTE})).await
+}
+
+/// After a fault: the API behaves again, and the same server answers normally.
+async fn recovers(agent: &Agent, api: &MockServer) {
+    api.reset().await;
+    Mock::given(method("GET"))
+        .and(path(format!("/api/mcp/status/{QUOTE}")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(status_body()))
+        .mount(api)
+        .await;
+    let result = status_call(agent).await;
+    assert_ne!(result["isError"], true, "{result:#}");
+    assert_eq!(result["structuredContent"], status_body());
+}
+
+async fn fault(api: &MockServer, response: ResponseTemplate) -> Agent {
+    Mock::given(path_regex("^/api/mcp/status/"))
+        .respond_with(response)
+        .mount(api)
+        .await;
+    Agent::connect(&api.uri(), None, TIMEOUT).await
+}
+
+/// 500 with a problem+json body: the code and detail reach the agent.
+#[tokio::test]
+async fn server_error_with_problem_json() {
+    let api = MockServer::start().await;
+    let problem = json!({
+        "type": "https://liveauth.app/problems/internal_error",
+        "title": "Internal error",
+        "status": 500,
+        "detail": "the ledger is unavailable",
+        "code": "internal_error",
+        "error": "internal_error",
+        "error_description": "the ledger is unavailable"
+    });
+    let agent = fault(
+        &api,
+        ResponseTemplate::new(500).set_body_raw(problem.to_string(), "application/problem+json"),
+    )
+    .await;
+    let result = status_call(&agent).await;
+    assert_eq!(result["isError"], true);
+    assert_eq!(
+        common::text(&result),
+        "LiveAuth API error 500 internal_error: the ledger is unavailable. Next: the API failed; \
+         retry later"
+    );
+    recovers(&agent, &api).await;
+}
+
+/// 502 from a proxy, with an HTML page: the status and the page's text, tags removed.
+#[tokio::test]
+async fn bad_gateway_with_html() {
+    let api = MockServer::start().await;
+    let html = "<html><head><title>502 Bad Gateway</title></head>\
+                <body><h1>Bad Gateway</h1><p>upstream closed</p></body></html>";
+    let agent = fault(&api, ResponseTemplate::new(502).set_body_raw(html, "text/html")).await;
+    let message = agent
+        .err("liveauth_mcp_status", json!({"quoteId": QUOTE}))
+        .await;
+    assert_eq!(
+        message,
+        "LiveAuth API error 502 (Bad Gateway): 502 Bad Gateway Bad Gateway upstream closed. \
+         Next: the API failed; retry later"
+    );
+    recovers(&agent, &api).await;
+}
+
+/// A 200 whose body is cut off: a decode error that never quotes the body.
+#[tokio::test]
+async fn malformed_json() {
+    let api = MockServer::start().await;
+    let agent = fault(
+        &api,
+        ResponseTemplate::new(200).set_body_raw(r#"{"quoteId": "abc", "status": "#, "application/json"),
+    )
+    .await;
+    let message = agent
+        .err("liveauth_mcp_status", json!({"quoteId": QUOTE}))
+        .await;
+    assert_eq!(
+        message,
+        "unexpected answer from the LiveAuth API (200): the body is not the expected JSON: EOF \
+         while parsing a value at line 1 column 29. Next: the API answered in an unexpected \
+         format: check that LIVEAUTH_API_BASE points at a LiveAuth API"
+    );
+    recovers(&agent, &api).await;
+}
+
+/// An answer slower than the client's timeout.
+#[tokio::test]
+async fn slower_than_the_timeout() {
+    let api = MockServer::start().await;
+    let agent = fault(
+        &api,
+        ResponseTemplate::new(200)
+            .set_body_json(status_body())
+            .set_delay(Duration::from_secs(3)),
+    )
+    .await;
+    let message = agent
+        .err("liveauth_mcp_status", json!({"quoteId": QUOTE}))
+        .await;
+    assert_eq!(
+        message,
+        format!(
+            "cannot reach the LiveAuth API at {}: timed out after 300 ms. Next: check that the \
+             LiveAuth API at LIVEAUTH_API_BASE is reachable (and that LIVEAUTH_API_BASE is \
+             right), then retry",
+            api.uri()
+        )
+    );
+    recovers(&agent, &api).await;
+}
+
+/// Nothing listens; then an API comes up on that port.
+#[tokio::test]
+async fn connection_refused_then_the_api_comes_up() {
+    let reserved = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = reserved.local_addr().unwrap();
+    drop(reserved);
+    let base = format!("http://{addr}");
+    let agent = Agent::connect(&base, None, TIMEOUT).await;
+    let message = agent
+        .err("liveauth_mcp_status", json!({"quoteId": QUOTE}))
+        .await;
+    assert_eq!(
+        message,
+        format!(
+            "cannot reach the LiveAuth API at {base}: connection refused. Next: check that the \
+             LiveAuth API at LIVEAUTH_API_BASE is reachable (and that LIVEAUTH_API_BASE is \
+             right), then retry"
+        )
+    );
+    let listener = std::net::TcpListener::bind(addr).unwrap();
+    let api = MockServer::builder().listener(listener).start().await;
+    recovers(&agent, &api).await;
+}
+
+/// A 402 with L402 and x402 challenges (an API that wants payment to start).
+#[tokio::test]
+async fn payment_required_with_challenges() {
+    let api = MockServer::start().await;
+    let problem = json!({
+        "type": "https://liveauth.app/problems/payment_required",
+        "title": "Payment required",
+        "status": 402,
+        "detail": "pay the invoice in WWW-Authenticate",
+        "code": "payment_required",
+        "error": "payment_required",
+        "error_description": "pay the invoice in WWW-Authenticate"
+    });
+    Mock::given(method("POST"))
+        .and(path("/api/public/demo/start"))
+        .respond_with(
+            ResponseTemplate::new(402)
+                .set_body_raw(problem.to_string(), "application/problem+json")
+                .append_header("WWW-Authenticate", "L402 macaroon=\"AgEEbHNhdAJCAAA=\", invoice=\"lnbcrt30n1p\"")
+                .append_header("WWW-Authenticate", "x402 invoice=\"lnbcrt30n1p\", paymentHash=\"00\""),
+        )
+        .mount(&api)
+        .await;
+    let agent = Agent::connect(&api.uri(), None, TIMEOUT).await;
+    let message = agent.err("liveauth_mcp_start", json!({})).await;
+    assert_eq!(
+        message,
+        "LiveAuth API error 402 payment_required: pay the invoice in WWW-Authenticate. Next: pay \
+         the invoice, poll liveauth_mcp_status until paymentStatus is \"paid\", then call \
+         liveauth_mcp_confirm"
+    );
+    recovers(&agent, &api).await;
+}
+
+/// A PoW start whose challenge any nonce but one solves (0 bits), far in the future.
+fn start_body() -> Value {
+    json!({
+        "quoteId": QUOTE,
+        "powChallenge": {
+            "projectId": "p",
+            "projectPublicKey": "la_pk_demo",
+            "challengeHex": "ab",
+            "targetHex": "f".repeat(64),
+            "difficultyBits": 0,
+            "expiresAtUnix": 4_102_444_800i64,
+            "signature": "sig"
+        },
+        "invoice": null
+    })
+}
+
+fn confirm_body(jwt: &str, refresh: &str) -> Value {
+    json!({
+        "jwt": jwt,
+        "expiresIn": 600,
+        "remainingBudgetSats": 10000,
+        "refreshToken": refresh,
+        "paymentStatus": null
+    })
+}
+
+/// An agent with a session: start and confirm answered by the wiremock.
+async fn authenticated(api: &MockServer) -> Agent {
+    let agent = Agent::connect(&api.uri(), None, TIMEOUT).await;
+    log_in(&agent, api).await;
+    agent
+}
+
+/// Start and confirm (the wiremock answers both) on this agent's server.
+async fn log_in(agent: &Agent, api: &MockServer) {
+    Mock::given(method("POST"))
+        .and(path("/api/public/demo/start"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(start_body()))
+        .mount(api)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/api/mcp/confirm"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(confirm_body("jwt-1", "rt-1")))
+        .mount(api)
+        .await;
+    agent.ok("liveauth_mcp_start", json!({})).await;
+    let confirmed = agent
+        .ok("liveauth_mcp_confirm", json!({"quoteId": QUOTE, "nonce": 0}))
+        .await;
+    assert_eq!(confirmed["jwt"], "jwt-1");
+}
+
+fn token_expired() -> ResponseTemplate {
+    let problem = json!({
+        "type": "https://liveauth.app/problems/token_expired",
+        "title": "Token expired",
+        "status": 401,
+        "detail": "access token expired: call refresh with your refresh token",
+        "code": "token_expired",
+        "error": "token_expired",
+        "error_description": "access token expired: call refresh with your refresh token"
+    });
+    ResponseTemplate::new(401)
+        .set_body_raw(problem.to_string(), "application/problem+json")
+        .append_header("WWW-Authenticate", "Bearer error=\"invalid_token\", error_description=\"token_expired\"")
+}
+
+fn idempotency_key(request: &Request) -> String {
+    request
+        .headers
+        .get("idempotency-key")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// 401 on charge: the server refreshes with its refresh token and retries the charge
+/// once, with the new JWT and the same Idempotency-Key.
+#[tokio::test]
+async fn unauthorized_charge_refreshes_and_retries() {
+    let api = MockServer::start().await;
+    let agent = authenticated(&api).await;
+    Mock::given(method("POST"))
+        .and(path("/api/mcp/charge"))
+        .and(header("authorization", "Bearer jwt-1"))
+        .respond_with(token_expired())
+        .mount(&api)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/api/mcp/refresh"))
+        .and(body_json(json!({"refreshToken": "rt-1"})))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "jwt": "jwt-2", "expiresIn": 600, "remainingBudgetSats": 10000, "refreshToken": "rt-2"
+        })))
+        .expect(1)
+        .mount(&api)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/api/mcp/charge"))
+        .and(header("authorization", "Bearer jwt-2"))
+        .and(body_json(json!({"callCostSats": 5})))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "status": "ok", "callsUsed": 1, "satsUsed": 5
+        })))
+        .mount(&api)
+        .await;
+    let charged = agent.ok("liveauth_mcp_charge", json!({"callCostSats": 5})).await;
+    assert_eq!(charged, json!({"status": "ok", "callsUsed": 1, "satsUsed": 5}));
+    let charges: Vec<Request> = api
+        .received_requests()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.url.path() == "/api/mcp/charge")
+        .collect();
+    assert_eq!(charges.len(), 2);
+    assert_eq!(idempotency_key(&charges[0]), idempotency_key(&charges[1]));
+    // The rotated refresh token is the one used next.
+    Mock::given(method("POST"))
+        .and(path("/api/mcp/refresh"))
+        .and(body_json(json!({"refreshToken": "rt-2"})))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "jwt": "jwt-3", "expiresIn": 600, "remainingBudgetSats": 9995, "refreshToken": "rt-3"
+        })))
+        .mount(&api)
+        .await;
+    let refreshed = agent.ok("liveauth_mcp_refresh", json!({})).await;
+    assert_eq!(refreshed["jwt"], "jwt-3");
+}
+
+/// 401 on charge and the refresh token is refused: an error that says to authenticate
+/// again; after authenticating again, charges work.
+#[tokio::test]
+async fn unauthorized_charge_with_a_dead_refresh_token() {
+    let api = MockServer::start().await;
+    let agent = authenticated(&api).await;
+    Mock::given(method("POST"))
+        .and(path("/api/mcp/charge"))
+        .respond_with(token_expired())
+        .mount(&api)
+        .await;
+    let problem = json!({
+        "type": "https://liveauth.app/problems/invalid_grant",
+        "title": "Invalid grant",
+        "status": 400,
+        "detail": "refresh token was superseded; the family is revoked",
+        "code": "invalid_grant",
+        "error": "invalid_grant",
+        "error_description": "refresh token was superseded; the family is revoked"
+    });
+    Mock::given(method("POST"))
+        .and(path("/api/mcp/refresh"))
+        .respond_with(
+            ResponseTemplate::new(400).set_body_raw(problem.to_string(), "application/problem+json"),
+        )
+        .mount(&api)
+        .await;
+    let message = agent.err("liveauth_mcp_charge", json!({"callCostSats": 5})).await;
+    assert_eq!(
+        message,
+        "LiveAuth API error 400 invalid_grant: refresh token was superseded; the family is \
+         revoked. Next: call liveauth_mcp_authenticate to start a new session"
+    );
+    // The dead session is forgotten: charging now says to authenticate first.
+    let message = agent.err("liveauth_mcp_charge", json!({"callCostSats": 5})).await;
+    assert!(message.starts_with("not authenticated:"), "{message}");
+    api.reset().await;
+    log_in(&agent, &api).await;
+    Mock::given(method("POST"))
+        .and(path("/api/mcp/charge"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "status": "ok", "callsUsed": 1, "satsUsed": 5
+        })))
+        .mount(&api)
+        .await;
+    agent.ok("liveauth_mcp_charge", json!({"callCostSats": 5})).await;
+}
