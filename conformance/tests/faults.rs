@@ -97,7 +97,7 @@ async fn bad_gateway_with_html() {
     recovers(&agent, &api).await;
 }
 
-/// A 200 whose body is cut off: a decode error that never quotes the body.
+/// A 200 whose body is cut off: a decode error naming the field, never quoting the body.
 #[tokio::test]
 async fn malformed_json() {
     let api = MockServer::start().await;
@@ -111,8 +111,8 @@ async fn malformed_json() {
         .await;
     assert_eq!(
         message,
-        "unexpected answer from the LiveAuth API (200): the body is not the expected JSON: EOF \
-         while parsing a value at line 1 column 29. Next: the API answered in an unexpected \
+        "unexpected answer from the LiveAuth API (200): field `status`: EOF while parsing a \
+         value at line 1 column 29. Next: the API answered in an unexpected \
          format: check that LIVEAUTH_API_BASE points at a LiveAuth API"
     );
     recovers(&agent, &api).await;
