@@ -63,7 +63,10 @@ impl Resp {
         if self.status == status {
             Ok(&self.json)
         } else {
-            Err(format!("{what}: expected HTTP {status}, got {}", self.brief()))
+            Err(format!(
+                "{what}: expected HTTP {status}, got {}",
+                self.brief()
+            ))
         }
     }
 
@@ -71,7 +74,10 @@ impl Resp {
     /// be `code` (an API that names codes must name the documented one).
     pub fn expect_refusal(&self, code: &str, what: &str) -> Result<(), String> {
         if !(400..500).contains(&self.status) {
-            return Err(format!("{what}: expected a 4xx refusal, got {}", self.brief()));
+            return Err(format!(
+                "{what}: expected a 4xx refusal, got {}",
+                self.brief()
+            ));
         }
         if self.json.get("jwt").is_some_and(|jwt| !jwt.is_null()) {
             return Err(format!("{what}: a refusal carries a jwt: {}", self.brief()));
@@ -238,7 +244,10 @@ impl Api {
         let body = resp.expect(200, "start (forceLightning)")?;
         match (body["quoteId"].as_str(), body["invoice"].is_object()) {
             (Some(id), true) => Ok((id.to_owned(), body["invoice"].clone())),
-            _ => Err(format!("start (forceLightning): no invoice: {}", resp.brief())),
+            _ => Err(format!(
+                "start (forceLightning): no invoice: {}",
+                resp.brief()
+            )),
         }
     }
 
@@ -346,9 +355,15 @@ pub async fn solve_for(
             nonces: from..=MAX_NONCE,
             ..SolveOptions::default()
         };
-        solve(&key, &challenge_hex, &target, &options, &SolveControl::new())
-            .map(|found| (found.nonce, encode_hex32(&found.hash)))
-            .map_err(|e| format!("solving failed: {e}"))
+        solve(
+            &key,
+            &challenge_hex,
+            &target,
+            &options,
+            &SolveControl::new(),
+        )
+        .map(|found| (found.nonce, encode_hex32(&found.hash)))
+        .map_err(|e| format!("solving failed: {e}"))
     })
     .await
     .map_err(|e| format!("solver task: {e}"))?

@@ -82,11 +82,23 @@ async fn error_samples(ctx: &Ctx) -> Result<Vec<(&'static str, u16, &'static str
     let (nonce, hash) = solve_quote(&quote, 0).await?;
     let mut forged = quote.confirm_body(nonce, &hash);
     forged["sig"] = json!("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
-    out.push(("a forged sig", 422, "signature_invalid", api.confirm(&forged).await?));
+    out.push((
+        "a forged sig",
+        422,
+        "signature_invalid",
+        api.confirm(&forged).await?,
+    ));
     let mut bad_nonce = quote.confirm_body(nonce, &hash);
     bad_nonce["nonce"] = json!(format!("0{nonce}"));
-    out.push(("a leading-zero nonce", 400, "nonce_invalid", api.confirm(&bad_nonce).await?));
-    api.confirm(&quote.confirm_body(nonce, &hash)).await?.expect(200, "confirm")?;
+    out.push((
+        "a leading-zero nonce",
+        400,
+        "nonce_invalid",
+        api.confirm(&bad_nonce).await?,
+    ));
+    api.confirm(&quote.confirm_body(nonce, &hash))
+        .await?
+        .expect(200, "confirm")?;
     out.push((
         "a second confirm",
         409,
@@ -178,11 +190,24 @@ async fn problem_json(ctx: &Ctx) -> CheckResult {
             resp.content_type()
         );
         let body = &resp.json;
-        ensure!(body["status"] == status, "{what}: status member {} != {status}", body["status"]);
-        ensure!(is_nonempty_str(&body["type"]) && is_nonempty_str(&body["title"]), "{what}: no type/title: {body}");
+        ensure!(
+            body["status"] == status,
+            "{what}: status member {} != {status}",
+            body["status"]
+        );
+        ensure!(
+            is_nonempty_str(&body["type"]) && is_nonempty_str(&body["title"]),
+            "{what}: no type/title: {body}"
+        );
         ensure!(body["detail"].is_string(), "{what}: no detail: {body}");
-        ensure!(body["error"] == body["code"], "{what}: error != code: {body}");
-        ensure!(body["error_description"] == body["detail"], "{what}: error_description != detail: {body}");
+        ensure!(
+            body["error"] == body["code"],
+            "{what}: error != code: {body}"
+        );
+        ensure!(
+            body["error_description"] == body["detail"],
+            "{what}: error_description != detail: {body}"
+        );
     }
     Ok(Outcome::Pass)
 }
@@ -196,17 +221,27 @@ async fn oversized_body(ctx: &Ctx) -> CheckResult {
 async fn unknown_route(ctx: &Ctx) -> CheckResult {
     let resp = ctx.api.get("/api/conformance/no-such-endpoint").await?;
     resp.expect_problem(404, "not_found", "an unknown path")?;
-    ensure!(resp.content_type() == "application/problem+json", "content type {:?}", resp.content_type());
+    ensure!(
+        resp.content_type() == "application/problem+json",
+        "content type {:?}",
+        resp.content_type()
+    );
     Ok(Outcome::Pass)
 }
 
 async fn healthz_and_openapi(ctx: &Ctx) -> CheckResult {
     let health = ctx.api.get("/healthz").await?;
-    ensure!(health.expect(200, "healthz")?["status"] == "ok", "healthz: {}", health.brief());
+    ensure!(
+        health.expect(200, "healthz")?["status"] == "ok",
+        "healthz: {}",
+        health.brief()
+    );
     let openapi = ctx.api.get("/openapi.json").await?;
     let doc = openapi.expect(200, "openapi.json")?;
     ensure!(
-        doc["openapi"].as_str().is_some_and(|v| v.starts_with("3.1")),
+        doc["openapi"]
+            .as_str()
+            .is_some_and(|v| v.starts_with("3.1")),
         "not OpenAPI 3.1: {}",
         doc["openapi"]
     );
@@ -222,7 +257,10 @@ async fn healthz_and_openapi(ctx: &Ctx) -> CheckResult {
         "/.well-known/jwks.json",
         "/api/demo/resource",
     ] {
-        ensure!(doc["paths"].get(path).is_some(), "openapi.json lacks {path}");
+        ensure!(
+            doc["paths"].get(path).is_some(),
+            "openapi.json lacks {path}"
+        );
     }
     Ok(Outcome::Pass)
 }

@@ -148,7 +148,10 @@ impl Ctx {
         // A settle of an unknown (all-zero) hash: 404 `quote_not_found` if the endpoint
         // exists, 404 `not_found` (no route) if not.
         let settle = api
-            .post_json(&format!("/api/dev/settle/{}", "0".repeat(64)), &serde_json::json!({}))
+            .post_json(
+                &format!("/api/dev/settle/{}", "0".repeat(64)),
+                &serde_json::json!({}),
+            )
             .await?;
         let has_settle = settle.status == 404 && settle.code() == Some("quote_not_found");
         let clock = api
@@ -276,7 +279,10 @@ pub fn catalogue() -> Vec<Check> {
 
 /// Runs the catalogue against `options.api_base`, calling `on_result` after each check
 /// (the binary prints there, so progress shows as it goes).
-pub async fn run(options: Options, mut on_result: impl FnMut(&CheckReport)) -> Result<Report, String> {
+pub async fn run(
+    options: Options,
+    mut on_result: impl FnMut(&CheckReport),
+) -> Result<Report, String> {
     let ctx = Ctx::connect(options).await?;
     let mut report = Report::default();
     for check in catalogue() {

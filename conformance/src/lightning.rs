@@ -50,7 +50,8 @@ fn payment_hash_hex(invoice: &Bolt11Invoice) -> String {
 }
 
 fn parse_bolt11(text: &str) -> Result<Bolt11Invoice, String> {
-    let invoice = Bolt11Invoice::from_str(text).map_err(|e| format!("bolt11 does not parse: {e}"))?;
+    let invoice =
+        Bolt11Invoice::from_str(text).map_err(|e| format!("bolt11 does not parse: {e}"))?;
     invoice
         .check_signature()
         .map_err(|e| format!("bolt11 signature: {e}"))?;
@@ -60,7 +61,9 @@ fn parse_bolt11(text: &str) -> Result<Bolt11Invoice, String> {
 async fn bolt11_valid(ctx: &Ctx) -> CheckResult {
     let (_, quoted) = ctx.api.start_lightning().await?;
     let invoice = parse_bolt11(quoted["bolt11"].as_str().unwrap_or_default())?;
-    let sats = quoted["amountSats"].as_u64().ok_or("amountSats is not an integer")?;
+    let sats = quoted["amountSats"]
+        .as_u64()
+        .ok_or("amountSats is not an integer")?;
     ensure!(
         invoice.amount_milli_satoshis() == Some(sats * 1000),
         "the invoice asks for {:?} msat, the quote says {sats} sats",
@@ -99,20 +102,31 @@ async fn confirm_pending_then_paid(ctx: &Ctx) -> CheckResult {
     if settled_already {
         // Only the demo's simulated payment can be this quick.
         ensure!(!keyed, "an unpaid keyed quote confirmed: {first_body}");
-        ensure!(first_body["paymentStatus"] == "paid", "paymentStatus is not paid: {first_body}");
+        ensure!(
+            first_body["paymentStatus"] == "paid",
+            "paymentStatus is not paid: {first_body}"
+        );
         return Ok(Outcome::Pass);
     }
     for field in ["jwt", "expiresIn", "remainingBudgetSats", "refreshToken"] {
-        ensure!(first_body.get(field) == Some(&Value::Null), "{field} is not null while unpaid: {first_body}");
+        ensure!(
+            first_body.get(field) == Some(&Value::Null),
+            "{field} is not null while unpaid: {first_body}"
+        );
     }
-    ensure!(first_body["paymentStatus"] == "pending", "paymentStatus is not pending: {first_body}");
+    ensure!(
+        first_body["paymentStatus"] == "pending",
+        "paymentStatus is not pending: {first_body}"
+    );
     let pending = status(ctx, &quote_id).await?;
     ensure!(
         pending["status"] == "pending" && pending["paymentStatus"] == "pending",
         "status of an unpaid quote: {pending}"
     );
     if ctx.has_settle {
-        ctx.api.settle(invoice["paymentHash"].as_str().unwrap_or_default()).await?;
+        ctx.api
+            .settle(invoice["paymentHash"].as_str().unwrap_or_default())
+            .await?;
     } else {
         // The demo project simulates the payment after a short delay: poll for it.
         let mut paid = false;
@@ -132,10 +146,19 @@ async fn confirm_pending_then_paid(ctx: &Ctx) -> CheckResult {
     );
     let second = ctx.api.confirm(&body).await?;
     let second_body = second.expect(200, "confirm of a paid quote")?;
-    ensure!(second_body["jwt"].is_string(), "no jwt for a paid quote: {second_body}");
-    ensure!(second_body["paymentStatus"] == "paid", "paymentStatus is not paid: {second_body}");
+    ensure!(
+        second_body["jwt"].is_string(),
+        "no jwt for a paid quote: {second_body}"
+    );
+    ensure!(
+        second_body["paymentStatus"] == "paid",
+        "paymentStatus is not paid: {second_body}"
+    );
     let done = status(ctx, &quote_id).await?;
-    ensure!(done["status"] == "confirmed", "status after confirm: {done}");
+    ensure!(
+        done["status"] == "confirmed",
+        "status after confirm: {done}"
+    );
     Ok(Outcome::Pass)
 }
 
@@ -151,25 +174,50 @@ fn challenges(resp: &Resp) -> Result<(Challenge, Challenge), String> {
     let x402 = parsed.iter().find(|c| matches!(c, Challenge::X402 { .. }));
     match (l402, x402) {
         (Some(l), Some(x)) => Ok((l.clone(), x.clone())),
-        _ => Err(format!("WWW-Authenticate lacks a parseable L402 and x402 challenge: {values:?}")),
+        _ => Err(format!(
+            "WWW-Authenticate lacks a parseable L402 and x402 challenge: {values:?}"
+        )),
     }
 }
 
 async fn challenge_headers(ctx: &Ctx) -> CheckResult {
     let resp = ctx.api.get(RESOURCE).await?;
     let (l402, x402) = challenges(&resp)?;
-    let (Challenge::L402 { macaroon, invoice: l_invoice, .. }, Challenge::X402 { invoice: x_invoice, payment_hash }) = (&l402, &x402)
+    let (
+        Challenge::L402 {
+            macaroon,
+            invoice: l_invoice,
+            ..
+        },
+        Challenge::X402 {
+            invoice: x_invoice,
+            payment_hash,
+        },
+    ) = (&l402, &x402)
     else {
         return Err("challenge kinds swapped".into());
     };
-    ensure!(l_invoice == x_invoice, "the L402 and x402 challenges name different invoices");
+    ensure!(
+        l_invoice == x_invoice,
+        "the L402 and x402 challenges name different invoices"
+    );
     let invoice = parse_bolt11(l_invoice)?;
     let hash_hex: String = payment_hash.iter().map(|b| format!("{b:02x}")).collect();
-    ensure!(payment_hash_hex(&invoice) == hash_hex, "x402 paymentHash is not the invoice's");
-    let identifier = L402Identifier::from_macaroon(macaroon)
-        .map_err(|e| format!("macaroon identifier: {e}"))?;
-    ensure!(identifier.version() == 0, "identifier version {}", identifier.version());
-    ensure!(identifier.payment_hash() == payment_hash, "the macaroon's payment hash is not the invoice's");
+    ensure!(
+        payment_hash_hex(&invoice) == hash_hex,
+        "x402 paymentHash is not the invoice's"
+    );
+    let identifier =
+        L402Identifier::from_macaroon(macaroon).map_err(|e| format!("macaroon identifier: {e}"))?;
+    ensure!(
+        identifier.version() == 0,
+        "identifier version {}",
+        identifier.version()
+    );
+    ensure!(
+        identifier.payment_hash() == payment_hash,
+        "the macaroon's payment hash is not the invoice's"
+    );
     ensure!(
         resp.content_type() == "application/problem+json" && resp.code().is_some(),
         "the 402 body is not problem+json with a code: {}",
@@ -187,8 +235,11 @@ async fn paid_credential(ctx: &Ctx) -> CheckResult {
     };
     let hash_hex: String = payment_hash.iter().map(|b| format!("{b:02x}")).collect();
     let get = |authorization: String| {
-        ctx.api
-            .fetch(ctx.api.req(Method::GET, RESOURCE).header("authorization", authorization))
+        ctx.api.fetch(
+            ctx.api
+                .req(Method::GET, RESOURCE)
+                .header("authorization", authorization),
+        )
     };
     // Unpaid: a guessed preimage is refused with fresh challenges.
     let guess = "11".repeat(32);
@@ -204,7 +255,11 @@ async fn paid_credential(ctx: &Ctx) -> CheckResult {
         ("x402", format!("x402 {preimage}")),
     ] {
         let resp = get(value).await?;
-        ensure!(resp.status == 200, "a paid {scheme} credential: {}", resp.brief());
+        ensure!(
+            resp.status == 200,
+            "a paid {scheme} credential: {}",
+            resp.brief()
+        );
     }
     Ok(Outcome::Pass)
 }

@@ -108,10 +108,22 @@ async fn valid_solution_accepted(ctx: &Ctx) -> CheckResult {
     let resp = ctx.api.confirm(&quote.confirm_body(nonce, &hash)).await?;
     let body = resp.expect(200, "confirm")?;
     let jwt = body["jwt"].as_str().unwrap_or_default();
-    ensure!(jwt.split('.').count() == 3, "jwt is not a JWS compact token: {body}");
-    ensure!(body["expiresIn"].as_u64().is_some_and(|s| s > 0), "expiresIn is not a positive integer: {body}");
-    ensure!(body["remainingBudgetSats"].is_u64(), "remainingBudgetSats is not an integer: {body}");
-    ensure!(crate::quotes::is_nonempty_str(&body["refreshToken"]), "refreshToken is not a string: {body}");
+    ensure!(
+        jwt.split('.').count() == 3,
+        "jwt is not a JWS compact token: {body}"
+    );
+    ensure!(
+        body["expiresIn"].as_u64().is_some_and(|s| s > 0),
+        "expiresIn is not a positive integer: {body}"
+    );
+    ensure!(
+        body["remainingBudgetSats"].is_u64(),
+        "remainingBudgetSats is not an integer: {body}"
+    );
+    ensure!(
+        crate::quotes::is_nonempty_str(&body["refreshToken"]),
+        "refreshToken is not a string: {body}"
+    );
     ensure!(
         body.get("paymentStatus").is_none_or(Value::is_null),
         "paymentStatus of a PoW quote is neither absent nor null: {body}"
@@ -129,7 +141,11 @@ async fn forged_signature(ctx: &Ctx) -> CheckResult {
         *first = if *first == 'A' { 'B' } else { 'A' };
     }
     let forged: String = forged.into_iter().collect();
-    for sig in [forged.as_str(), "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", ""] {
+    for sig in [
+        forged.as_str(),
+        "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+        "",
+    ] {
         let mut body = quote.confirm_body(nonce, &hash);
         body["sig"] = json!(sig);
         ctx.api
@@ -147,14 +163,19 @@ async fn tampered_challenge_hex(ctx: &Ctx) -> CheckResult {
     let mut other = real.clone();
     let last = other.pop().unwrap_or('0');
     other.push(if last == '0' { '1' } else { '0' });
-    let (nonce, hash) =
-        solve_for(quote.field_str("projectPublicKey"), other.clone(), quote.bits(), 0).await?;
+    let (nonce, hash) = solve_for(
+        quote.field_str("projectPublicKey"),
+        other.clone(),
+        quote.bits(),
+        0,
+    )
+    .await?;
     let mut body = quote.confirm_body(nonce, &hash);
     body["challengeHex"] = json!(other);
-    ctx.api
-        .confirm(&body)
-        .await?
-        .expect_refusal("challenge_mismatch", "a solution of a tampered challengeHex")?;
+    ctx.api.confirm(&body).await?.expect_refusal(
+        "challenge_mismatch",
+        "a solution of a tampered challengeHex",
+    )?;
     Ok(Outcome::Pass)
 }
 
@@ -188,10 +209,10 @@ async fn tampered_difficulty_bits(ctx: &Ctx) -> CheckResult {
     let (nonce, hash) = solve_quote(&quote, 0).await?;
     let mut body = quote.confirm_body(nonce, &hash);
     body["difficultyBits"] = json!(bits + 1);
-    ctx.api
-        .confirm(&body)
-        .await?
-        .expect_refusal("challenge_mismatch", "a real solution with difficultyBits + 1")?;
+    ctx.api.confirm(&body).await?.expect_refusal(
+        "challenge_mismatch",
+        "a real solution with difficultyBits + 1",
+    )?;
     Ok(Outcome::Pass)
 }
 
@@ -227,12 +248,22 @@ async fn failed_attempts_consume_nothing(ctx: &Ctx) -> CheckResult {
     bad_sig["sig"] = json!("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
     let mut bad_hash = quote.confirm_body(nonce, &hash);
     bad_hash["hashHex"] = json!("0".repeat(64));
-    let mut attempts = vec![(bad_sig, 422, "signature_invalid"), (bad_hash, 422, "hash_mismatch")];
+    let mut attempts = vec![
+        (bad_sig, 422, "signature_invalid"),
+        (bad_hash, 422, "hash_mismatch"),
+    ];
     if let Some((wrong, wrong_hash)) = non_solving_nonce(&quote, 0) {
-        attempts.push((quote.confirm_body(wrong, &wrong_hash), 422, "solution_invalid"));
+        attempts.push((
+            quote.confirm_body(wrong, &wrong_hash),
+            422,
+            "solution_invalid",
+        ));
     }
     for (body, status, code) in attempts {
-        ctx.api.confirm(&body).await?.expect_problem(status, code, "a refused attempt")?;
+        ctx.api
+            .confirm(&body)
+            .await?
+            .expect_problem(status, code, "a refused attempt")?;
     }
     let resp = ctx.api.confirm(&quote.confirm_body(nonce, &hash)).await?;
     ensure!(
@@ -342,8 +373,14 @@ async fn noncanonical_nonces(ctx: &Ctx) -> CheckResult {
     for spelling in &spellings {
         let raw = serde_json::to_string(&base)
             .map_err(|e| e.to_string())?
-            .replace(&format!("\"nonce\":{text}"), &format!("\"nonce\":{spelling}"));
-        ensure!(raw.contains(spelling.as_str()), "could not build the body for {spelling}");
+            .replace(
+                &format!("\"nonce\":{text}"),
+                &format!("\"nonce\":{spelling}"),
+            );
+        ensure!(
+            raw.contains(spelling.as_str()),
+            "could not build the body for {spelling}"
+        );
         let resp = ctx
             .api
             .fetch(
@@ -354,7 +391,11 @@ async fn noncanonical_nonces(ctx: &Ctx) -> CheckResult {
             )
             .await?;
         // `null` is a missing nonce (bad_request); every other spelling is nonce_invalid.
-        let code = if spelling == "null" { "bad_request" } else { "nonce_invalid" };
+        let code = if spelling == "null" {
+            "bad_request"
+        } else {
+            "nonce_invalid"
+        };
         resp.expect_refusal(code, &format!("nonce {spelling}"))?;
     }
     let ok = ctx.api.confirm(&base).await?;
@@ -376,10 +417,10 @@ async fn hash_equal_to_target(ctx: &Ctx) -> CheckResult {
     };
     let mut body = quote.confirm_body(nonce, "");
     body["hashHex"] = json!(quote.field_str("targetHex"));
-    ctx.api
-        .confirm(&body)
-        .await?
-        .expect_refusal("hash_mismatch", "hashHex = targetHex with a non-solving nonce")?;
+    ctx.api.confirm(&body).await?.expect_refusal(
+        "hash_mismatch",
+        "hashHex = targetHex with a non-solving nonce",
+    )?;
     body["hashHex"] = json!("0".repeat(64));
     ctx.api
         .confirm(&body)
@@ -394,7 +435,10 @@ async fn hash_mismatch(ctx: &Ctx) -> CheckResult {
     let (next, next_hash) = solve_quote(&quote, nonce + 1).await?;
     // A real solving hash, but of another nonce.
     let mut body = quote.confirm_body(nonce, &next_hash);
-    ensure!(next != nonce && next_hash != hash, "solver returned the same nonce twice");
+    ensure!(
+        next != nonce && next_hash != hash,
+        "solver returned the same nonce twice"
+    );
     ctx.api
         .confirm(&body)
         .await?
@@ -419,7 +463,11 @@ async fn wrong_project_key(ctx: &Ctx) -> CheckResult {
                 .json(&quote.confirm_body(nonce, &hash)),
         )
         .await?;
-    ensure!(resp.status == 401, "confirm with another project's key: expected 401, got {}", resp.brief());
+    ensure!(
+        resp.status == 401,
+        "confirm with another project's key: expected 401, got {}",
+        resp.brief()
+    );
     resp.expect_refusal("project_mismatch", "confirm with another project's key")?;
     Ok(Outcome::Pass)
 }

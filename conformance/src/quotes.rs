@@ -55,9 +55,9 @@ pub(crate) fn checks() -> Vec<Check> {
 }
 
 pub(crate) fn is_hex64(value: &Value) -> bool {
-    value.as_str().is_some_and(|s| {
-        s.len() == 64 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
-    })
+    value
+        .as_str()
+        .is_some_and(|s| s.len() == 64 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
 }
 
 pub(crate) fn is_nonempty_str(value: &Value) -> bool {
@@ -75,18 +75,32 @@ pub(crate) fn is_rfc3339(value: &Value) -> bool {
 async fn start_pow_shape(ctx: &Ctx) -> CheckResult {
     let resp = ctx.api.start_raw(false).await?;
     let body = resp.expect(200, "start")?;
-    ensure!(is_nonempty_str(&body["quoteId"]), "quoteId is not a string: {body}");
-    ensure!(body.get("invoice") == Some(&Value::Null), "invoice is not null: {body}");
+    ensure!(
+        is_nonempty_str(&body["quoteId"]),
+        "quoteId is not a string: {body}"
+    );
+    ensure!(
+        body.get("invoice") == Some(&Value::Null),
+        "invoice is not null: {body}"
+    );
     let c = &body["powChallenge"];
     for field in ["projectId", "projectPublicKey", "challengeHex", "signature"] {
-        ensure!(is_nonempty_str(&c[field]), "powChallenge.{field} is not a string: {c}");
+        ensure!(
+            is_nonempty_str(&c[field]),
+            "powChallenge.{field} is not a string: {c}"
+        );
     }
     ensure!(
-        c["projectPublicKey"].as_str().is_some_and(|k| k.starts_with("la_pk_")),
+        c["projectPublicKey"]
+            .as_str()
+            .is_some_and(|k| k.starts_with("la_pk_")),
         "projectPublicKey does not start with la_pk_: {c}"
     );
     if let Some(key) = ctx.api.key() {
-        ensure!(c["projectPublicKey"] == key, "projectPublicKey is not the sent key: {c}");
+        ensure!(
+            c["projectPublicKey"] == key,
+            "projectPublicKey is not the sent key: {c}"
+        );
     }
     ensure!(
         c["challengeHex"]
@@ -94,36 +108,56 @@ async fn start_pow_shape(ctx: &Ctx) -> CheckResult {
             .is_some_and(|h| h.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))),
         "challengeHex is not lowercase hex: {c}"
     );
-    ensure!(is_hex64(&c["targetHex"]), "targetHex is not 64 lowercase hex: {c}");
+    ensure!(
+        is_hex64(&c["targetHex"]),
+        "targetHex is not 64 lowercase hex: {c}"
+    );
     ensure!(
         c["difficultyBits"].as_u64().is_some_and(|b| b <= 256),
         "difficultyBits is not an integer in 0..=256: {c}"
     );
-    ensure!(c["expiresAtUnix"].is_i64(), "expiresAtUnix is not an integer: {c}");
+    ensure!(
+        c["expiresAtUnix"].is_i64(),
+        "expiresAtUnix is not an integer: {c}"
+    );
     Ok(Outcome::Pass)
 }
 
 async fn start_lightning_shape(ctx: &Ctx) -> CheckResult {
     let resp = ctx.api.start_raw(true).await?;
     let body = resp.expect(200, "start (forceLightning)")?;
-    ensure!(is_nonempty_str(&body["quoteId"]), "quoteId is not a string: {body}");
+    ensure!(
+        is_nonempty_str(&body["quoteId"]),
+        "quoteId is not a string: {body}"
+    );
     ensure!(
         body.get("powChallenge") == Some(&Value::Null),
         "powChallenge is not null: {body}"
     );
     let invoice = &body["invoice"];
     ensure!(
-        invoice["bolt11"].as_str().is_some_and(|b| b.to_ascii_lowercase().starts_with("ln")),
+        invoice["bolt11"]
+            .as_str()
+            .is_some_and(|b| b.to_ascii_lowercase().starts_with("ln")),
         "invoice.bolt11 is not a BOLT11 string: {invoice}"
     );
     ensure!(
         invoice["amountSats"].as_u64().is_some_and(|a| a > 0),
         "invoice.amountSats is not a positive integer: {invoice}"
     );
-    ensure!(invoice["expiresAtUnix"].is_i64(), "invoice.expiresAtUnix is not an integer: {invoice}");
-    ensure!(is_hex64(&invoice["paymentHash"]), "invoice.paymentHash is not 64 hex: {invoice}");
+    ensure!(
+        invoice["expiresAtUnix"].is_i64(),
+        "invoice.expiresAtUnix is not an integer: {invoice}"
+    );
+    ensure!(
+        is_hex64(&invoice["paymentHash"]),
+        "invoice.paymentHash is not 64 hex: {invoice}"
+    );
     if ctx.api.key().is_none() {
-        ensure!(invoice["amountSats"] == 3, "the demo price is 3 sats: {invoice}");
+        ensure!(
+            invoice["amountSats"] == 3,
+            "the demo price is 3 sats: {invoice}"
+        );
     }
     Ok(Outcome::Pass)
 }
@@ -137,10 +171,21 @@ async fn start_key_header(ctx: &Ctx) -> CheckResult {
         ctx.api.fetch(request)
     };
     let without = start(None).await?;
-    ensure!(without.status == 401, "start without a key: expected 401, got {}", without.brief());
+    ensure!(
+        without.status == 401,
+        "start without a key: expected 401, got {}",
+        without.brief()
+    );
     let unknown = start(Some("la_pk_conformance_unknown_project")).await?;
-    ensure!(unknown.status == 401, "start with an unknown key: expected 401, got {}", unknown.brief());
-    let demo = ctx.api.post_json("/api/public/demo/start", &json!({})).await?;
+    ensure!(
+        unknown.status == 401,
+        "start with an unknown key: expected 401, got {}",
+        unknown.brief()
+    );
+    let demo = ctx
+        .api
+        .post_json("/api/public/demo/start", &json!({}))
+        .await?;
     ensure!(
         demo.status == 200 && demo.json["powChallenge"].is_object(),
         "demo start without a key: expected a PoW quote, got {}",
@@ -167,15 +212,33 @@ async fn status_shape(ctx: &Ctx) -> CheckResult {
     let path = format!("/api/mcp/status/{}", quote.quote_id);
     let resp = ctx.api.get(&path).await?;
     let body = resp.expect(200, "status")?;
-    ensure!(body["quoteId"] == quote.quote_id.as_str(), "quoteId differs: {body}");
-    ensure!(body["status"] == "pending", "status of a new quote is not pending: {body}");
-    ensure!(body.get("paymentStatus") == Some(&Value::Null), "paymentStatus of a PoW quote is not null: {body}");
-    ensure!(is_rfc3339(&body["expiresAt"]), "expiresAt is not RFC 3339: {body}");
+    ensure!(
+        body["quoteId"] == quote.quote_id.as_str(),
+        "quoteId differs: {body}"
+    );
+    ensure!(
+        body["status"] == "pending",
+        "status of a new quote is not pending: {body}"
+    );
+    ensure!(
+        body.get("paymentStatus") == Some(&Value::Null),
+        "paymentStatus of a PoW quote is not null: {body}"
+    );
+    ensure!(
+        is_rfc3339(&body["expiresAt"]),
+        "expiresAt is not RFC 3339: {body}"
+    );
     let (nonce, hash) = crate::client::solve_quote(&quote, 0).await?;
-    ctx.api.confirm(&quote.confirm_body(nonce, &hash)).await?.expect(200, "confirm")?;
+    ctx.api
+        .confirm(&quote.confirm_body(nonce, &hash))
+        .await?
+        .expect(200, "confirm")?;
     let after = ctx.api.get(&path).await?;
     let body = after.expect(200, "status after confirm")?;
-    ensure!(body["status"] == "confirmed", "status after confirm is not confirmed: {body}");
+    ensure!(
+        body["status"] == "confirmed",
+        "status after confirm is not confirmed: {body}"
+    );
     Ok(Outcome::Pass)
 }
 
@@ -183,7 +246,10 @@ async fn lnurl_shape(ctx: &Ctx) -> CheckResult {
     let (quote_id, invoice) = ctx.api.start_lightning().await?;
     let resp = ctx.api.get(&format!("/api/mcp/lnurl/{quote_id}")).await?;
     let body = resp.expect(200, "lnurl")?;
-    ensure!(body["pr"] == invoice["bolt11"], "pr is not the quoted bolt11: {body}");
+    ensure!(
+        body["pr"] == invoice["bolt11"],
+        "pr is not the quoted bolt11: {body}"
+    );
     ensure!(body["routes"] == json!([]), "routes is not []: {body}");
     Ok(Outcome::Pass)
 }
@@ -191,7 +257,10 @@ async fn lnurl_shape(ctx: &Ctx) -> CheckResult {
 async fn lnurl_errors(ctx: &Ctx) -> CheckResult {
     let pow = ctx.api.start_pow().await?;
     let unknown = "00000000-0000-4000-8000-000000000000";
-    for (what, id) in [("a PoW quote", pow.quote_id.as_str()), ("an unknown quote", unknown)] {
+    for (what, id) in [
+        ("a PoW quote", pow.quote_id.as_str()),
+        ("an unknown quote", unknown),
+    ] {
         let resp = ctx.api.get(&format!("/api/mcp/lnurl/{id}")).await?;
         ensure!(
             (400..500).contains(&resp.status),

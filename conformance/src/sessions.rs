@@ -84,28 +84,46 @@ async fn charge_shape(ctx: &Ctx) -> CheckResult {
     let resp = ctx.api.charge(&session.jwt, 3, None).await?;
     let body = resp.expect(200, "charge")?;
     ensure!(body["status"] == "ok", "status is not ok: {body}");
-    ensure!(body["callsUsed"] == 1 && body["satsUsed"] == 3, "first charge of 3 sats not counted as 1 call, 3 sats: {body}");
+    ensure!(
+        body["callsUsed"] == 1 && body["satsUsed"] == 3,
+        "first charge of 3 sats not counted as 1 call, 3 sats: {body}"
+    );
     let second = ctx.api.charge(&session.jwt, 2, None).await?;
     let body = second.expect(200, "second charge")?;
-    ensure!(body["callsUsed"] == 2 && body["satsUsed"] == 5, "second charge: {body}");
+    ensure!(
+        body["callsUsed"] == 2 && body["satsUsed"] == 5,
+        "second charge: {body}"
+    );
     Ok(Outcome::Pass)
 }
 
 async fn usage_shape(ctx: &Ctx) -> CheckResult {
     let session = ctx.api.session().await?;
-    ctx.api.charge(&session.jwt, 7, None).await?.expect(200, "charge")?;
+    ctx.api
+        .charge(&session.jwt, 7, None)
+        .await?
+        .expect(200, "charge")?;
     let body = usage_of(ctx, &session.jwt).await?;
     ensure!(body["status"] == "active", "status is not active: {body}");
-    ensure!(body["callsUsed"] == 1 && body["satsUsed"] == 7, "usage does not count the charge: {body}");
+    ensure!(
+        body["callsUsed"] == 1 && body["satsUsed"] == 7,
+        "usage does not count the charge: {body}"
+    );
     let max = u64_field(&body, "maxSatsPerDay")?;
     ensure!(
         body["remainingBudgetSats"].as_u64() == max.checked_sub(7),
         "remainingBudgetSats is not maxSatsPerDay - satsUsed: {body}"
     );
     u64_field(&body, "maxCallsPerMinute")?;
-    ensure!(is_rfc3339(&body["expiresAt"]), "expiresAt is not RFC 3339: {body}");
     ensure!(
-        body["dayWindowStart"].as_str().is_some_and(|s| s.ends_with("T00:00:00Z")) && is_rfc3339(&body["dayWindowStart"]),
+        is_rfc3339(&body["expiresAt"]),
+        "expiresAt is not RFC 3339: {body}"
+    );
+    ensure!(
+        body["dayWindowStart"]
+            .as_str()
+            .is_some_and(|s| s.ends_with("T00:00:00Z"))
+            && is_rfc3339(&body["dayWindowStart"]),
         "dayWindowStart is not a UTC midnight: {body}"
     );
     Ok(Outcome::Pass)
@@ -118,9 +136,15 @@ async fn charge_over_budget(ctx: &Ctx) -> CheckResult {
     let resp = ctx.api.charge(&session.jwt, remaining + 1, None).await?;
     let body = resp.expect(200, "charge above the budget")?;
     ensure!(body["status"] == "deny", "status is not deny: {body}");
-    ensure!(body["satsUsed"] == 0 && body["callsUsed"] == 0, "a deny was counted: {body}");
+    ensure!(
+        body["satsUsed"] == 0 && body["callsUsed"] == 0,
+        "a deny was counted: {body}"
+    );
     if let Some(reason) = body.get("reason") {
-        ensure!(reason == "budget_exceeded", "reason is not budget_exceeded: {body}");
+        ensure!(
+            reason == "budget_exceeded",
+            "reason is not budget_exceeded: {body}"
+        );
     }
     let after = usage_of(ctx, &session.jwt).await?;
     ensure!(after["satsUsed"] == 0, "usage after a deny: {after}");
@@ -131,11 +155,18 @@ async fn charge_rate_limited(ctx: &Ctx) -> CheckResult {
     let session = ctx.api.session().await?;
     let limit = u64_field(&usage_of(ctx, &session.jwt).await?, "maxCallsPerMinute")?;
     if limit > 200 {
-        return Ok(Outcome::Skip(format!("maxCallsPerMinute is {limit}: too many calls to spend")));
+        return Ok(Outcome::Skip(format!(
+            "maxCallsPerMinute is {limit}: too many calls to spend"
+        )));
     }
     for i in 0..limit {
         let resp = ctx.api.charge(&session.jwt, 1, None).await?;
-        ensure!(resp.json["status"] == "ok", "call {} of {limit} refused: {}", i + 1, resp.brief());
+        ensure!(
+            resp.json["status"] == "ok",
+            "call {} of {limit} refused: {}",
+            i + 1,
+            resp.brief()
+        );
     }
     let resp = ctx.api.charge(&session.jwt, 1, None).await?;
     let body = resp.expect(200, "the call over the rate limit")?;
@@ -143,8 +174,16 @@ async fn charge_rate_limited(ctx: &Ctx) -> CheckResult {
         body["status"] == "deny" && body["reason"] == "rate_limited",
         "not denied as rate_limited: {body}"
     );
-    ensure!(body["retryAfterSeconds"].as_u64().is_some_and(|s| (1..=60).contains(&s)), "retryAfterSeconds is not in 1..=60: {body}");
-    ensure!(body["callsUsed"] == limit, "the denied call was counted: {body}");
+    ensure!(
+        body["retryAfterSeconds"]
+            .as_u64()
+            .is_some_and(|s| (1..=60).contains(&s)),
+        "retryAfterSeconds is not in 1..=60: {body}"
+    );
+    ensure!(
+        body["callsUsed"] == limit,
+        "the denied call was counted: {body}"
+    );
     Ok(Outcome::Pass)
 }
 
@@ -154,7 +193,10 @@ async fn parallel_charges(ctx: &Ctx) -> CheckResult {
     let usage = usage_of(ctx, &session.jwt).await?;
     let budget = u64_field(&usage, "maxSatsPerDay")?;
     let calls = u64_field(&usage, "maxCallsPerMinute")?.min(CHARGES);
-    ensure!(calls >= 3, "maxCallsPerMinute is {calls}: too low for this check");
+    ensure!(
+        calls >= 3,
+        "maxCallsPerMinute is {calls}: too low for this check"
+    );
     // Price a call so that fewer than `calls - 1` fit the budget: the budget binds.
     let cost = budget / (calls - 2) + 1;
     let fit = budget / cost;
@@ -177,7 +219,11 @@ async fn parallel_charges(ctx: &Ctx) -> CheckResult {
             _ => other.push(resp.brief()),
         }
     }
-    ensure!(other.is_empty(), "unexpected answers: {:?}", &other[..other.len().min(3)]);
+    ensure!(
+        other.is_empty(),
+        "unexpected answers: {:?}",
+        &other[..other.len().min(3)]
+    );
     let after = usage_of(ctx, &session.jwt).await?;
     let spent = u64_field(&after, "satsUsed")?;
     ensure!(spent <= budget, "overspent: {spent} sats used of {budget}");
@@ -185,7 +231,10 @@ async fn parallel_charges(ctx: &Ctx) -> CheckResult {
         spent == ok * cost && after["callsUsed"] == ok,
         "{ok} charges of {cost} accepted but usage says {after}"
     );
-    ensure!(ok == fit && denied == CHARGES - fit, "{ok} accepted, {denied} denied; expected exactly {fit} of {cost} sats in a budget of {budget}");
+    ensure!(
+        ok == fit && denied == CHARGES - fit,
+        "{ok} accepted, {denied} denied; expected exactly {fit} of {cost} sats in a budget of {budget}"
+    );
     Ok(Outcome::Pass)
 }
 
@@ -194,7 +243,10 @@ async fn idempotency(ctx: &Ctx) -> CheckResult {
     let key = "conformance-idempotency-key-1";
     let first = ctx.api.charge(&session.jwt, 11, Some(key)).await?;
     let first_body = first.expect(200, "first charge")?.clone();
-    ensure!(first_body["status"] == "ok", "first charge not ok: {first_body}");
+    ensure!(
+        first_body["status"] == "ok",
+        "first charge not ok: {first_body}"
+    );
     let tasks: Vec<_> = (0..4)
         .map(|_| {
             let (api, jwt) = (ctx.api.clone(), session.jwt.clone());
@@ -204,15 +256,25 @@ async fn idempotency(ctx: &Ctx) -> CheckResult {
     for task in tasks {
         let resp = task.await.map_err(|e| format!("charge task: {e}"))??;
         let body = resp.expect(200, "repeated charge")?;
-        ensure!(*body == first_body, "a repeat answered {body}, the first {first_body}");
+        ensure!(
+            *body == first_body,
+            "a repeat answered {body}, the first {first_body}"
+        );
     }
     let usage = usage_of(ctx, &session.jwt).await?;
     ensure!(
         usage["callsUsed"] == 1 && usage["satsUsed"] == 11,
         "five charges with one key were not counted once: {usage}"
     );
-    let other = ctx.api.charge(&session.jwt, 11, Some("conformance-idempotency-key-2")).await?;
-    ensure!(other.json["satsUsed"] == 22, "a new key was not counted: {}", other.brief());
+    let other = ctx
+        .api
+        .charge(&session.jwt, 11, Some("conformance-idempotency-key-2"))
+        .await?;
+    ensure!(
+        other.json["satsUsed"] == 22,
+        "a new key was not counted: {}",
+        other.brief()
+    );
     Ok(Outcome::Pass)
 }
 
@@ -221,9 +283,18 @@ async fn refresh_shape(ctx: &Ctx) -> CheckResult {
     let resp = ctx.api.refresh(&session.refresh_token).await?;
     let body = resp.expect(200, "refresh")?;
     let jwt = body["jwt"].as_str().unwrap_or_default();
-    ensure!(jwt.split('.').count() == 3, "jwt is not a JWS compact token: {body}");
-    ensure!(body["expiresIn"].as_u64().is_some_and(|s| s > 0), "expiresIn is not a positive integer: {body}");
-    ensure!(body["remainingBudgetSats"].is_u64(), "remainingBudgetSats is not an integer: {body}");
+    ensure!(
+        jwt.split('.').count() == 3,
+        "jwt is not a JWS compact token: {body}"
+    );
+    ensure!(
+        body["expiresIn"].as_u64().is_some_and(|s| s > 0),
+        "expiresIn is not a positive integer: {body}"
+    );
+    ensure!(
+        body["remainingBudgetSats"].is_u64(),
+        "remainingBudgetSats is not an integer: {body}"
+    );
     let usage = ctx.api.usage(jwt).await?;
     usage.expect(200, "usage with the refreshed jwt")?;
     Ok(Outcome::Pass)
@@ -237,16 +308,23 @@ async fn refresh_rotation(ctx: &Ctx) -> CheckResult {
         let resp = ctx.api.refresh(&token).await?;
         let body = resp.expect(200, &format!("refresh {round}"))?;
         let next = body["refreshToken"].as_str().unwrap_or_default().to_owned();
-        ensure!(is_nonempty_str(&body["refreshToken"]), "refresh {round} returned no refreshToken: {body}");
-        ensure!(!seen.contains(&next), "refresh {round} returned a token seen before");
+        ensure!(
+            is_nonempty_str(&body["refreshToken"]),
+            "refresh {round} returned no refreshToken: {body}"
+        );
+        ensure!(
+            !seen.contains(&next),
+            "refresh {round} returned a token seen before"
+        );
         seen.push(next.clone());
         token = next;
     }
     // The first token was used: refused.
-    ctx.api
-        .refresh(&seen[1])
-        .await?
-        .expect_problem(400, "invalid_grant", "a used refresh token")?;
+    ctx.api.refresh(&seen[1]).await?.expect_problem(
+        400,
+        "invalid_grant",
+        "a used refresh token",
+    )?;
     Ok(Outcome::Pass)
 }
 
@@ -261,10 +339,11 @@ async fn refresh_family_revocation(ctx: &Ctx) -> CheckResult {
         .refresh(&session.refresh_token)
         .await?
         .expect_problem(400, "invalid_grant", "the superseded token")?;
-    ctx.api
-        .refresh(&newest)
-        .await?
-        .expect_problem(400, "invalid_grant", "the newest token after a replay")?;
+    ctx.api.refresh(&newest).await?.expect_problem(
+        400,
+        "invalid_grant",
+        "the newest token after a replay",
+    )?;
     ctx.api
         .refresh("la_rt_conformance-never-issued")
         .await?

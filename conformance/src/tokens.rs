@@ -52,9 +52,13 @@ pub(crate) fn checks() -> Vec<Check> {
 /// A JWT's header and claims, decoded.
 fn parts(jwt: &str) -> Result<(Value, Value, String), String> {
     let mut split = jwt.split('.');
-    let (Some(h), Some(p), Some(s), None) = (split.next(), split.next(), split.next(), split.next())
+    let (Some(h), Some(p), Some(s), None) =
+        (split.next(), split.next(), split.next(), split.next())
     else {
-        return Err(format!("not a JWS compact token: {} parts", jwt.split('.').count()));
+        return Err(format!(
+            "not a JWS compact token: {} parts",
+            jwt.split('.').count()
+        ));
     };
     let decode = |part: &str, what: &str| -> Result<Value, String> {
         let bytes = URL_SAFE_NO_PAD
@@ -86,7 +90,9 @@ fn foreign_key() -> EncodingKey {
 
 async fn bearer_missing(ctx: &Ctx) -> CheckResult {
     for resp in [
-        ctx.api.fetch(ctx.api.req(reqwest::Method::GET, "/api/mcp/usage")).await?,
+        ctx.api
+            .fetch(ctx.api.req(reqwest::Method::GET, "/api/mcp/usage"))
+            .await?,
         ctx.api
             .fetch(
                 ctx.api
@@ -97,7 +103,9 @@ async fn bearer_missing(ctx: &Ctx) -> CheckResult {
     ] {
         expect_token_refused(&resp, "token_missing", "no Authorization")?;
         ensure!(
-            resp.header_all("www-authenticate").iter().any(|v| v.starts_with("Bearer")),
+            resp.header_all("www-authenticate")
+                .iter()
+                .any(|v| v.starts_with("Bearer")),
             "no WWW-Authenticate: Bearer on a 401: {:?}",
             resp.header_all("www-authenticate")
         );
@@ -109,7 +117,10 @@ async fn alg_none(ctx: &Ctx) -> CheckResult {
     let session = ctx.api.session().await?;
     let (mut header, claims, _) = parts(&session.jwt)?;
     header["alg"] = json!("none");
-    for token in [format!("{}.{}.", b64(&header), b64(&claims)), format!("{}.{}", b64(&header), b64(&claims))] {
+    for token in [
+        format!("{}.{}.", b64(&header), b64(&claims)),
+        format!("{}.{}", b64(&header), b64(&claims)),
+    ] {
         let resp = ctx.api.usage_with(&format!("Bearer {token}")).await?;
         expect_token_refused(&resp, "token_invalid", "alg none")?;
     }
@@ -120,8 +131,9 @@ async fn wrong_key(ctx: &Ctx) -> CheckResult {
     let session = ctx.api.session().await?;
     let (header, claims, _) = parts(&session.jwt)?;
     let message = format!("{}.{}", b64(&header), b64(&claims));
-    let signature = jsonwebtoken::crypto::sign(message.as_bytes(), &foreign_key(), Algorithm::EdDSA)
-        .map_err(|e| format!("signing: {e}"))?;
+    let signature =
+        jsonwebtoken::crypto::sign(message.as_bytes(), &foreign_key(), Algorithm::EdDSA)
+            .map_err(|e| format!("signing: {e}"))?;
     let resp = ctx.api.usage(&format!("{message}.{signature}")).await?;
     expect_token_refused(&resp, "token_invalid", "signed with another key")?;
     Ok(Outcome::Pass)
@@ -131,10 +143,17 @@ async fn expired(ctx: &Ctx) -> CheckResult {
     skip_unless!(ctx.need_clock());
     let session = ctx.api.session().await?;
     let (_, claims, _) = parts(&session.jwt)?;
-    ctx.api.usage(&session.jwt).await?.expect(200, "usage before exp")?;
+    ctx.api
+        .usage(&session.jwt)
+        .await?
+        .expect(200, "usage before exp")?;
     let now = ctx.api.advance(0).await?;
-    let exp = claims["exp"].as_i64().ok_or("the token has no integer exp")?;
-    ctx.api.advance(u64::try_from(exp - now).unwrap_or(0)).await?;
+    let exp = claims["exp"]
+        .as_i64()
+        .ok_or("the token has no integer exp")?;
+    ctx.api
+        .advance(u64::try_from(exp - now).unwrap_or(0))
+        .await?;
     let resp = ctx.api.usage(&session.jwt).await?;
     expect_token_refused(&resp, "token_expired", "a token at its exp")?;
     Ok(Outcome::Pass)
@@ -158,7 +177,9 @@ async fn verifies_with_jwks(ctx: &Ctx) -> CheckResult {
     let (header, claims, _) = parts(&session.jwt)?;
     ensure!(header["alg"] == "EdDSA", "alg is not EdDSA: {header}");
     ensure!(
-        header["typ"].as_str().is_some_and(|t| t.eq_ignore_ascii_case("at+jwt")),
+        header["typ"]
+            .as_str()
+            .is_some_and(|t| t.eq_ignore_ascii_case("at+jwt")),
         "typ is not at+jwt: {header}"
     );
     let kid = header["kid"].as_str().ok_or("the JWT header has no kid")?;
@@ -170,7 +191,10 @@ async fn verifies_with_jwks(ctx: &Ctx) -> CheckResult {
         .iter()
         .find(|k| k["kid"] == kid)
         .ok_or_else(|| format!("kid {kid} is not in the JWKS: {}", jwks.brief()))?;
-    ensure!(jwk["kty"] == "OKP" && jwk["crv"] == "Ed25519", "the JWK is not an Ed25519 OKP key: {jwk}");
+    ensure!(
+        jwk["kty"] == "OKP" && jwk["crv"] == "Ed25519",
+        "the JWK is not an Ed25519 OKP key: {jwk}"
+    );
     let x = jwk["x"].as_str().ok_or("the JWK has no x")?;
     let key = DecodingKey::from_ed_components(x).map_err(|e| format!("JWK x: {e}"))?;
     let mut validation = Validation::new(Algorithm::EdDSA);
@@ -184,10 +208,16 @@ async fn verifies_with_jwks(ctx: &Ctx) -> CheckResult {
     jsonwebtoken::decode::<Value>(&session.jwt, &key, &validation)
         .map_err(|e| format!("the JWT does not verify with the JWKS key: {e}"))?;
     for claim in ["sub", "jti"] {
-        ensure!(crate::quotes::is_nonempty_str(&claims[claim]), "claim {claim} missing: {claims}");
+        ensure!(
+            crate::quotes::is_nonempty_str(&claims[claim]),
+            "claim {claim} missing: {claims}"
+        );
     }
     let (iat, exp) = (claims["iat"].as_i64(), claims["exp"].as_i64());
-    ensure!(claims["nbf"].as_i64().is_some(), "nbf is not an integer: {claims}");
+    ensure!(
+        claims["nbf"].as_i64().is_some(),
+        "nbf is not an integer: {claims}"
+    );
     let lifetime = match (iat, exp) {
         (Some(iat), Some(exp)) => exp - iat,
         _ => return Err(format!("iat/exp are not integers: {claims}")),

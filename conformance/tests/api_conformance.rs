@@ -49,9 +49,16 @@ async fn run_all(key: Option<&str>) {
     assert!(
         not_passed.is_empty(),
         "every check passes against the mock (dev endpoints on, so nothing is skipped):\n{}",
-        not_passed.iter().map(|l| l.as_str()).collect::<Vec<_>>().join("\n")
+        not_passed
+            .iter()
+            .map(|l| l.as_str())
+            .collect::<Vec<_>>()
+            .join("\n")
     );
-    assert_eq!(report.summary(), format!("{} passed, 0 failed, 0 skipped", report.checks.len()));
+    assert_eq!(
+        report.summary(),
+        format!("{} passed, 0 failed, 0 skipped", report.checks.len())
+    );
 }
 
 /// Demo mode: no key, starts at /api/public/demo/start.
@@ -76,7 +83,9 @@ async fn checks_needing_dev_endpoints_skip_with_a_reason() {
         ..config()
     })
     .await;
-    let report = conformance::run(Options::new(base, None), |_| {}).await.unwrap();
+    let report = conformance::run(Options::new(base, None), |_| {})
+        .await
+        .unwrap();
     let skipped: Vec<(&str, String)> = report
         .checks
         .iter()
@@ -88,9 +97,16 @@ async fn checks_needing_dev_endpoints_skip_with_a_reason() {
     let names: Vec<&str> = skipped.iter().map(|(n, _)| *n).collect();
     assert_eq!(
         names,
-        ["pow_expired_challenge", "jwt_expired", "l402_paid_credential_accepted"],
+        [
+            "pow_expired_challenge",
+            "jwt_expired",
+            "l402_paid_credential_accepted"
+        ],
         "{skipped:?}"
     );
-    assert!(skipped.iter().all(|(_, why)| why.contains("/api/dev/")), "{skipped:?}");
+    assert!(
+        skipped.iter().all(|(_, why)| why.contains("/api/dev/")),
+        "{skipped:?}"
+    );
     assert_eq!(report.failed(), 0, "{:#?}", report.checks);
 }

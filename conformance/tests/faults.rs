@@ -27,7 +27,9 @@ fn status_body() -> Value {
 }
 
 async fn status_call(agent: &Agent) -> Value {
-    agent.call_json("liveauth_mcp_status", json!({"quoteId": QUOTE})).await
+    agent
+        .call_json("liveauth_mcp_status", json!({"quoteId": QUOTE}))
+        .await
 }
 
 /// After a fault: the API behaves again, and the same server answers normally.
@@ -85,7 +87,11 @@ async fn bad_gateway_with_html() {
     let api = MockServer::start().await;
     let html = "<html><head><title>502 Bad Gateway</title></head>\
                 <body><h1>Bad Gateway</h1><p>upstream closed</p></body></html>";
-    let agent = fault(&api, ResponseTemplate::new(502).set_body_raw(html, "text/html")).await;
+    let agent = fault(
+        &api,
+        ResponseTemplate::new(502).set_body_raw(html, "text/html"),
+    )
+    .await;
     let message = agent
         .err("liveauth_mcp_status", json!({"quoteId": QUOTE}))
         .await;
@@ -103,7 +109,8 @@ async fn malformed_json() {
     let api = MockServer::start().await;
     let agent = fault(
         &api,
-        ResponseTemplate::new(200).set_body_raw(r#"{"quoteId": "abc", "status": "#, "application/json"),
+        ResponseTemplate::new(200)
+            .set_body_raw(r#"{"quoteId": "abc", "status": "#, "application/json"),
     )
     .await;
     let message = agent
@@ -186,8 +193,14 @@ async fn payment_required_with_challenges() {
         .respond_with(
             ResponseTemplate::new(402)
                 .set_body_raw(problem.to_string(), "application/problem+json")
-                .append_header("WWW-Authenticate", "L402 macaroon=\"AgEEbHNhdAJCAAA=\", invoice=\"lnbcrt30n1p\"")
-                .append_header("WWW-Authenticate", "x402 invoice=\"lnbcrt30n1p\", paymentHash=\"00\""),
+                .append_header(
+                    "WWW-Authenticate",
+                    "L402 macaroon=\"AgEEbHNhdAJCAAA=\", invoice=\"lnbcrt30n1p\"",
+                )
+                .append_header(
+                    "WWW-Authenticate",
+                    "x402 invoice=\"lnbcrt30n1p\", paymentHash=\"00\"",
+                ),
         )
         .mount(&api)
         .await;
@@ -250,7 +263,10 @@ async fn log_in(agent: &Agent, api: &MockServer) {
         .await;
     agent.ok("liveauth_mcp_start", json!({})).await;
     let confirmed = agent
-        .ok("liveauth_mcp_confirm", json!({"quoteId": QUOTE, "nonce": 0}))
+        .ok(
+            "liveauth_mcp_confirm",
+            json!({"quoteId": QUOTE, "nonce": 0}),
+        )
         .await;
     assert_eq!(confirmed["jwt"], "jwt-1");
 }
@@ -267,7 +283,10 @@ fn token_expired() -> ResponseTemplate {
     });
     ResponseTemplate::new(401)
         .set_body_raw(problem.to_string(), "application/problem+json")
-        .append_header("WWW-Authenticate", "Bearer error=\"invalid_token\", error_description=\"token_expired\"")
+        .append_header(
+            "WWW-Authenticate",
+            "Bearer error=\"invalid_token\", error_description=\"token_expired\"",
+        )
 }
 
 fn idempotency_key(request: &Request) -> String {
@@ -310,8 +329,13 @@ async fn unauthorized_charge_refreshes_and_retries() {
         })))
         .mount(&api)
         .await;
-    let charged = agent.ok("liveauth_mcp_charge", json!({"callCostSats": 5})).await;
-    assert_eq!(charged, json!({"status": "ok", "callsUsed": 1, "satsUsed": 5}));
+    let charged = agent
+        .ok("liveauth_mcp_charge", json!({"callCostSats": 5}))
+        .await;
+    assert_eq!(
+        charged,
+        json!({"status": "ok", "callsUsed": 1, "satsUsed": 5})
+    );
     let charges: Vec<Request> = api
         .received_requests()
         .await
@@ -357,18 +381,23 @@ async fn unauthorized_charge_with_a_dead_refresh_token() {
     Mock::given(method("POST"))
         .and(path("/api/mcp/refresh"))
         .respond_with(
-            ResponseTemplate::new(400).set_body_raw(problem.to_string(), "application/problem+json"),
+            ResponseTemplate::new(400)
+                .set_body_raw(problem.to_string(), "application/problem+json"),
         )
         .mount(&api)
         .await;
-    let message = agent.err("liveauth_mcp_charge", json!({"callCostSats": 5})).await;
+    let message = agent
+        .err("liveauth_mcp_charge", json!({"callCostSats": 5}))
+        .await;
     assert_eq!(
         message,
         "LiveAuth API error 400 invalid_grant: refresh token was superseded; the family is \
          revoked. Next: call liveauth_mcp_authenticate to start a new session"
     );
     // The dead session is forgotten: charging now says to authenticate first.
-    let message = agent.err("liveauth_mcp_charge", json!({"callCostSats": 5})).await;
+    let message = agent
+        .err("liveauth_mcp_charge", json!({"callCostSats": 5}))
+        .await;
     assert!(message.starts_with("not authenticated:"), "{message}");
     api.reset().await;
     log_in(&agent, &api).await;
@@ -379,5 +408,7 @@ async fn unauthorized_charge_with_a_dead_refresh_token() {
         })))
         .mount(&api)
         .await;
-    agent.ok("liveauth_mcp_charge", json!({"callCostSats": 5})).await;
+    agent
+        .ok("liveauth_mcp_charge", json!({"callCostSats": 5}))
+        .await;
 }

@@ -51,7 +51,11 @@ fn add_one(value: &[u8; 32], up: bool) -> Option<[u8; 32]> {
 #[test]
 fn target_for_every_bits_value() {
     for bits in 0..=256 {
-        assert_eq!(target_from_bits(bits).unwrap(), reference_target(bits), "{bits}");
+        assert_eq!(
+            target_from_bits(bits).unwrap(),
+            reference_target(bits),
+            "{bits}"
+        );
     }
     assert_eq!(reference_target(16)[..3], [0, 0, 0xff]);
     assert!(target_from_bits(257).is_err());
@@ -62,7 +66,10 @@ fn target_for_every_bits_value() {
 fn boundaries_around_every_target() {
     for bits in 0..=256 {
         let target = reference_target(bits);
-        assert!(!meets_target(&target, &target), "target itself, {bits} bits");
+        assert!(
+            !meets_target(&target, &target),
+            "target itself, {bits} bits"
+        );
         if let Some(below) = add_one(&target, false) {
             assert!(meets_target(&below, &target), "target - 1, {bits} bits");
         }
@@ -75,8 +82,8 @@ fn boundaries_around_every_target() {
     assert!(meets_target(&[0; 32], &reference_target(0)));
 }
 
-fn signed_fields_strategy() -> impl Strategy<Value = (String, String, String, String, String, u32, i64)>
-{
+fn signed_fields_strategy()
+-> impl Strategy<Value = (String, String, String, String, String, u32, i64)> {
     (
         "[a-f0-9-]{0,36}",
         "la_pk_[A-Za-z0-9_]{0,20}",

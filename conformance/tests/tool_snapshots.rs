@@ -10,6 +10,9 @@
 //! uses the unmoved clock on purpose: a challenge the server sees as expired.)
 //!
 //! Redactions, each named where it is applied:
+//! - a text block that holds the same JSON as `structuredContent` (checked here) is
+//!   replaced by a marker, so each value is reviewed once and the solver's figures
+//!   below are redacted in one place;
 //! - `elapsedMs`, `hashesPerSecond`: the MCP server's own wall-clock measurements.
 //! - `hashesTried`: the solver's threads take chunks in a timing-dependent order; the
 //!   nonce and hash it returns are the lowest solution and do not vary.
@@ -63,7 +66,11 @@ impl Fixture {
     async fn unmoved(config: mock_api::Config, key: Option<&str>) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
-        tokio::spawn(mock_api::serve(listener, mock_api::app(config), std::future::pending()));
+        tokio::spawn(mock_api::serve(
+            listener,
+            mock_api::app(config),
+            std::future::pending(),
+        ));
         let agent = Agent::connect(&base, key, Duration::from_secs(10)).await;
         Self {
             agent,
@@ -94,13 +101,16 @@ impl Fixture {
     }
 
     async fn call(&self, tool: &str, arguments: Value) -> Value {
-        self.agent.call_json(tool, arguments).await
+        text_as_structured(self.agent.call_json(tool, arguments).await)
     }
 
     /// Start a PoW quote: `(quoteId, powChallenge)`.
     async fn pow_quote(&self) -> (String, Value) {
         let start = self.agent.ok("liveauth_mcp_start", json!({})).await;
-        (start["quoteId"].as_str().unwrap().to_owned(), start["powChallenge"].clone())
+        (
+            start["quoteId"].as_str().unwrap().to_owned(),
+            start["powChallenge"].clone(),
+        )
     }
 
     /// Start a Lightning quote: `(quoteId, invoice)`.
@@ -109,7 +119,10 @@ impl Fixture {
             .agent
             .ok("liveauth_mcp_start", json!({"forceLightning": true}))
             .await;
-        (start["quoteId"].as_str().unwrap().to_owned(), start["invoice"].clone())
+        (
+            start["quoteId"].as_str().unwrap().to_owned(),
+            start["invoice"].clone(),
+        )
     }
 
     /// A session through start, solve and confirm.
@@ -147,6 +160,29 @@ fn wrong_nonce(challenge: &Value) -> u64 {
     (0..)
         .find(|&n| liveauth_protocol::pow::solution_hash(key, hex, n) >= target)
         .unwrap()
+}
+
+/// Redaction: a text block equal (as JSON) to `structuredContent` becomes a marker.
+/// Success results must carry exactly that text; error texts stay as they are.
+fn text_as_structured(mut result: Value) -> Value {
+    let structured = result["structuredContent"].clone();
+    let is_error = result["isError"] == true;
+    if let Some(blocks) = result["content"].as_array_mut() {
+        for block in blocks {
+            let parsed = block["text"]
+                .as_str()
+                .and_then(|text| serde_json::from_str::<Value>(text).ok());
+            if !structured.is_null() && parsed.as_ref() == Some(&structured) {
+                block["text"] = json!("[the JSON of structuredContent]");
+            } else {
+                assert!(
+                    is_error,
+                    "a success whose text is not its structured content: {block}"
+                );
+            }
+        }
+    }
+    result
 }
 
 /// A base URL where nothing listens, and its placeholder.
@@ -195,21 +231,31 @@ async fn tools_list() {
 #[tokio::test]
 async fn start() {
     let fixture = Fixture::new(config(), None).await;
-    assert_json_snapshot!("start_pow", fixture.call("liveauth_mcp_start", json!({})).await);
+    assert_json_snapshot!(
+        "start_pow",
+        fixture.call("liveauth_mcp_start", json!({})).await
+    );
     let keyed = Fixture::new(config(), Some(KEY)).await;
     assert_json_snapshot!(
         "start_lightning",
-        keyed.call("liveauth_mcp_start", json!({"forceLightning": true})).await
+        keyed
+            .call("liveauth_mcp_start", json!({"forceLightning": true}))
+            .await
     );
     assert_json_snapshot!(
         "start_invalid_argument",
-        fixture.call("liveauth_mcp_start", json!({"forceLightning": "yes"})).await
+        fixture
+            .call("liveauth_mcp_start", json!({"forceLightning": "yes"}))
+            .await
     );
     let base = unreachable_base();
     let offline = Agent::connect(&base, None, Duration::from_secs(5)).await;
     assert_json_snapshot!(
         "start_api_unreachable",
-        without_base(offline.call_json("liveauth_mcp_start", json!({})).await, &base)
+        without_base(
+            offline.call_json("liveauth_mcp_start", json!({})).await,
+            &base
+        )
     );
 }
 
@@ -218,26 +264,36 @@ async fn start() {
 #[tokio::test]
 async fn solve_tool() {
     let fixture = Fixture::new(config(), None).await;
-    assert_json_snapshot!("solve_no_quote_yet", fixture.call("liveauth_mcp_solve", json!({})).await);
+    assert_json_snapshot!(
+        "solve_no_quote_yet",
+        fixture.call("liveauth_mcp_solve", json!({})).await
+    );
     let (quote_id, _) = fixture.pow_quote().await;
     assert_solve_snapshot!(
         "solve_ok",
-        fixture.call("liveauth_mcp_solve", json!({"quoteId": quote_id})).await
+        fixture
+            .call("liveauth_mcp_solve", json!({"quoteId": quote_id}))
+            .await
     );
     assert_json_snapshot!(
         "solve_unknown_quote",
-        fixture.call("liveauth_mcp_solve", json!({"quoteId": "not-a-quote"})).await
+        fixture
+            .call("liveauth_mcp_solve", json!({"quoteId": "not-a-quote"}))
+            .await
     );
     let (ln_quote, _) = fixture.lightning_quote().await;
     assert_json_snapshot!(
         "solve_lightning_quote",
-        fixture.call("liveauth_mcp_solve", json!({"quoteId": ln_quote})).await
+        fixture
+            .call("liveauth_mcp_solve", json!({"quoteId": ln_quote}))
+            .await
     );
     let past = Fixture::unmoved(config(), None).await;
     let (old_quote, _) = past.pow_quote().await;
     assert_json_snapshot!(
         "solve_expired_challenge",
-        past.call("liveauth_mcp_solve", json!({"quoteId": old_quote})).await
+        past.call("liveauth_mcp_solve", json!({"quoteId": old_quote}))
+            .await
     );
 }
 
@@ -248,12 +304,17 @@ async fn confirm() {
     let (quote_id, challenge) = fixture.pow_quote().await;
     assert_json_snapshot!(
         "confirm_no_solution_yet",
-        fixture.call("liveauth_mcp_confirm", json!({"quoteId": quote_id})).await
+        fixture
+            .call("liveauth_mcp_confirm", json!({"quoteId": quote_id}))
+            .await
     );
     assert_json_snapshot!(
         "confirm_wrong_nonce",
         fixture
-            .call("liveauth_mcp_confirm", json!({"quoteId": quote_id, "nonce": wrong_nonce(&challenge)}))
+            .call(
+                "liveauth_mcp_confirm",
+                json!({"quoteId": quote_id, "nonce": wrong_nonce(&challenge)})
+            )
             .await
     );
     let nonce = solve_challenge(&challenge);
@@ -269,7 +330,10 @@ async fn confirm() {
     assert_json_snapshot!(
         "confirm_noncanonical_nonce",
         fixture
-            .call("liveauth_mcp_confirm", json!({"quoteId": quote_id, "nonce": format!("0{nonce}")}))
+            .call(
+                "liveauth_mcp_confirm",
+                json!({"quoteId": quote_id, "nonce": format!("0{nonce}")})
+            )
             .await
     );
     assert_json_snapshot!(
@@ -279,19 +343,28 @@ async fn confirm() {
     assert_json_snapshot!(
         "confirm_ok_pow",
         fixture
-            .call("liveauth_mcp_confirm", json!({"quoteId": quote_id, "nonce": nonce}))
+            .call(
+                "liveauth_mcp_confirm",
+                json!({"quoteId": quote_id, "nonce": nonce})
+            )
             .await
     );
     assert_json_snapshot!(
         "confirm_already_confirmed",
         fixture
-            .call("liveauth_mcp_confirm", json!({"quoteId": quote_id, "nonce": nonce}))
+            .call(
+                "liveauth_mcp_confirm",
+                json!({"quoteId": quote_id, "nonce": nonce})
+            )
             .await
     );
     assert_json_snapshot!(
         "confirm_unknown_quote",
         fixture
-            .call("liveauth_mcp_confirm", json!({"quoteId": "00000000-0000-4000-8000-000000000000"}))
+            .call(
+                "liveauth_mcp_confirm",
+                json!({"quoteId": "00000000-0000-4000-8000-000000000000"})
+            )
             .await
     );
     // Expired by the API's clock: solved in time, confirmed after the mock moved 301 s.
@@ -301,7 +374,10 @@ async fn confirm() {
     assert_json_snapshot!(
         "confirm_expired_challenge",
         fixture
-            .call("liveauth_mcp_confirm", json!({"quoteId": late_quote, "nonce": late_nonce}))
+            .call(
+                "liveauth_mcp_confirm",
+                json!({"quoteId": late_quote, "nonce": late_nonce})
+            )
             .await
     );
     // Lightning on a keyed project: pending until settled, then a session.
@@ -309,12 +385,16 @@ async fn confirm() {
     let (ln_quote, invoice) = keyed.lightning_quote().await;
     assert_json_snapshot!(
         "confirm_lightning_payment_pending",
-        keyed.call("liveauth_mcp_confirm", json!({"quoteId": ln_quote})).await
+        keyed
+            .call("liveauth_mcp_confirm", json!({"quoteId": ln_quote}))
+            .await
     );
     keyed.settle(invoice["paymentHash"].as_str().unwrap()).await;
     assert_json_snapshot!(
         "confirm_lightning_paid",
-        keyed.call("liveauth_mcp_confirm", json!({"quoteId": ln_quote})).await
+        keyed
+            .call("liveauth_mcp_confirm", json!({"quoteId": ln_quote}))
+            .await
     );
     let base = unreachable_base();
     let offline = Agent::connect(&base, None, Duration::from_secs(5)).await;
@@ -343,26 +423,42 @@ async fn charge() {
     .await;
     assert_json_snapshot!(
         "charge_not_authenticated",
-        fixture.call("liveauth_mcp_charge", json!({"callCostSats": 1})).await
+        fixture
+            .call("liveauth_mcp_charge", json!({"callCostSats": 1}))
+            .await
     );
     fixture.log_in().await;
     assert_json_snapshot!(
         "charge_ok",
-        fixture.call("liveauth_mcp_charge", json!({"callCostSats": 40})).await
+        fixture
+            .call("liveauth_mcp_charge", json!({"callCostSats": 40}))
+            .await
     );
     assert_json_snapshot!(
         "charge_budget_exceeded",
-        fixture.call("liveauth_mcp_charge", json!({"callCostSats": 61})).await
+        fixture
+            .call("liveauth_mcp_charge", json!({"callCostSats": 61}))
+            .await
     );
-    fixture.agent.ok("liveauth_mcp_charge", json!({"callCostSats": 1})).await;
-    fixture.agent.ok("liveauth_mcp_charge", json!({"callCostSats": 1})).await;
+    fixture
+        .agent
+        .ok("liveauth_mcp_charge", json!({"callCostSats": 1}))
+        .await;
+    fixture
+        .agent
+        .ok("liveauth_mcp_charge", json!({"callCostSats": 1}))
+        .await;
     assert_json_snapshot!(
         "charge_rate_limited",
-        fixture.call("liveauth_mcp_charge", json!({"callCostSats": 1})).await
+        fixture
+            .call("liveauth_mcp_charge", json!({"callCostSats": 1}))
+            .await
     );
     assert_json_snapshot!(
         "charge_invalid_argument",
-        fixture.call("liveauth_mcp_charge", json!({"callCostSats": -1})).await
+        fixture
+            .call("liveauth_mcp_charge", json!({"callCostSats": -1}))
+            .await
     );
 }
 
@@ -373,17 +469,25 @@ async fn status() {
     let (quote_id, _) = fixture.pow_quote().await;
     assert_json_snapshot!(
         "status_pow_pending",
-        fixture.call("liveauth_mcp_status", json!({"quoteId": quote_id})).await
+        fixture
+            .call("liveauth_mcp_status", json!({"quoteId": quote_id}))
+            .await
     );
     let (ln_quote, invoice) = fixture.lightning_quote().await;
-    fixture.settle(invoice["paymentHash"].as_str().unwrap()).await;
+    fixture
+        .settle(invoice["paymentHash"].as_str().unwrap())
+        .await;
     assert_json_snapshot!(
         "status_lightning_paid",
-        fixture.call("liveauth_mcp_status", json!({"quoteId": ln_quote})).await
+        fixture
+            .call("liveauth_mcp_status", json!({"quoteId": ln_quote}))
+            .await
     );
     assert_json_snapshot!(
         "status_unknown_quote",
-        fixture.call("liveauth_mcp_status", json!({"quoteId": "no-such-quote"})).await
+        fixture
+            .call("liveauth_mcp_status", json!({"quoteId": "no-such-quote"}))
+            .await
     );
 }
 
@@ -396,16 +500,25 @@ async fn lnurl() {
     let (ln_quote, _) = fixture.lightning_quote().await;
     assert_json_snapshot!(
         "lnurl_ok",
-        fixture.call("liveauth_mcp_lnurl", json!({"quoteId": ln_quote})).await
+        fixture
+            .call("liveauth_mcp_lnurl", json!({"quoteId": ln_quote}))
+            .await
     );
     let (pow_quote, _) = fixture.pow_quote().await;
     assert_json_snapshot!(
         "lnurl_pow_quote",
-        fixture.call("liveauth_mcp_lnurl", json!({"quoteId": pow_quote})).await
+        fixture
+            .call("liveauth_mcp_lnurl", json!({"quoteId": pow_quote}))
+            .await
     );
     assert_json_snapshot!(
         "lnurl_quote_not_started_here",
-        fixture.call("liveauth_mcp_lnurl", json!({"quoteId": "someone-elses-quote"})).await
+        fixture
+            .call(
+                "liveauth_mcp_lnurl",
+                json!({"quoteId": "someone-elses-quote"})
+            )
+            .await
     );
 
     // A real BOLT11 for 50 sats, quoted as 21 sats.
@@ -447,10 +560,16 @@ async fn lnurl() {
         .mount(&api)
         .await;
     let agent = Agent::connect(&api.uri(), Some(KEY), Duration::from_secs(5)).await;
-    agent.ok("liveauth_mcp_start", json!({"forceLightning": true})).await;
+    agent
+        .ok("liveauth_mcp_start", json!({"forceLightning": true}))
+        .await;
     assert_json_snapshot!(
         "lnurl_invoice_fails_cross_check",
-        agent.call_json("liveauth_mcp_lnurl", json!({"quoteId": quote})).await
+        text_as_structured(
+            agent
+                .call_json("liveauth_mcp_lnurl", json!({"quoteId": quote}))
+                .await
+        )
     );
 }
 
@@ -458,10 +577,19 @@ async fn lnurl() {
 #[tokio::test]
 async fn usage() {
     let fixture = Fixture::new(config(), None).await;
-    assert_json_snapshot!("usage_not_authenticated", fixture.call("liveauth_mcp_usage", json!({})).await);
+    assert_json_snapshot!(
+        "usage_not_authenticated",
+        fixture.call("liveauth_mcp_usage", json!({})).await
+    );
     fixture.log_in().await;
-    fixture.agent.ok("liveauth_mcp_charge", json!({"callCostSats": 7})).await;
-    assert_json_snapshot!("usage_ok", fixture.call("liveauth_mcp_usage", json!({})).await);
+    fixture
+        .agent
+        .ok("liveauth_mcp_charge", json!({"callCostSats": 7}))
+        .await;
+    assert_json_snapshot!(
+        "usage_ok",
+        fixture.call("liveauth_mcp_usage", json!({})).await
+    );
 }
 
 /// liveauth_mcp_refresh: rotated, not authenticated, invalid token, reused token.
@@ -476,19 +604,30 @@ async fn refresh() {
     let nonce = solve_challenge(&challenge);
     let confirmed = fixture
         .agent
-        .ok("liveauth_mcp_confirm", json!({"quoteId": quote_id, "nonce": nonce}))
+        .ok(
+            "liveauth_mcp_confirm",
+            json!({"quoteId": quote_id, "nonce": nonce}),
+        )
         .await;
     let first = confirmed["refreshToken"].as_str().unwrap().to_owned();
-    assert_json_snapshot!("refresh_ok", fixture.call("liveauth_mcp_refresh", json!({})).await);
+    assert_json_snapshot!(
+        "refresh_ok",
+        fixture.call("liveauth_mcp_refresh", json!({})).await
+    );
     assert_json_snapshot!(
         "refresh_invalid_token",
         fixture
-            .call("liveauth_mcp_refresh", json!({"refreshToken": "la_rt_not-a-real-token"}))
+            .call(
+                "liveauth_mcp_refresh",
+                json!({"refreshToken": "la_rt_not-a-real-token"})
+            )
             .await
     );
     assert_json_snapshot!(
         "refresh_reused_token",
-        fixture.call("liveauth_mcp_refresh", json!({"refreshToken": first})).await
+        fixture
+            .call("liveauth_mcp_refresh", json!({"refreshToken": first}))
+            .await
     );
 }
 
@@ -512,6 +651,11 @@ async fn authenticate() {
     let offline = Agent::connect(&base, None, Duration::from_secs(5)).await;
     assert_json_snapshot!(
         "authenticate_api_unreachable",
-        without_base(offline.call_json("liveauth_mcp_authenticate", json!({})).await, &base)
+        without_base(
+            offline
+                .call_json("liveauth_mcp_authenticate", json!({}))
+                .await,
+            &base
+        )
     );
 }
