@@ -188,19 +188,26 @@ async fn payment_required_with_challenges() {
         "error": "payment_required",
         "error_description": "pay the invoice in WWW-Authenticate"
     });
+    // A real invoice in both challenges, as the mock's 402 answers carry them.
+    let node = mock_api::lightning::LightningNode::from_seed([5; 32], Default::default());
+    let payment_hash = mock_api::lightning::payment_hash(&[9; 32]);
+    let invoice = node
+        .create_invoice(&mock_api::lightning::InvoiceRequest {
+            amount_sats: 3,
+            payment_hash,
+            payment_secret: [1; 32],
+            description: "LiveAuth session q".into(),
+            created_at_unix: 4_000_000_000,
+            expiry_secs: 600,
+        })
+        .unwrap();
+    let x402 = liveauth_protocol::l402::Challenge::X402 { invoice: invoice.clone(), payment_hash };
     Mock::given(method("POST"))
         .and(path("/api/public/demo/start"))
         .respond_with(
             ResponseTemplate::new(402)
                 .set_body_raw(problem.to_string(), "application/problem+json")
-                .append_header(
-                    "WWW-Authenticate",
-                    "L402 macaroon=\"AgEEbHNhdAJCAAA=\", invoice=\"lnbcrt30n1p\"",
-                )
-                .append_header(
-                    "WWW-Authenticate",
-                    "x402 invoice=\"lnbcrt30n1p\", paymentHash=\"00\"",
-                ),
+                .append_header("WWW-Authenticate", x402.to_header_value().as_str()),
         )
         .mount(&api)
         .await;
@@ -208,9 +215,12 @@ async fn payment_required_with_challenges() {
     let message = agent.err("liveauth_mcp_start", json!({})).await;
     assert_eq!(
         message,
-        "LiveAuth API error 402 payment_required: pay the invoice in WWW-Authenticate. Next: pay \
-         the invoice, poll liveauth_mcp_status until paymentStatus is \"paid\", then call \
-         liveauth_mcp_confirm"
+        format!(
+            "LiveAuth API error 402 payment_required: pay the invoice in WWW-Authenticate. The \
+             API's payment challenge offers invoice {invoice} (3 sats). Next: the API wants an \
+             L402/x402 payment credential, which this server does not send; authenticate with \
+             liveauth_mcp_authenticate (forceLightning=true pays a checked invoice)"
+        )
     );
     recovers(&agent, &api).await;
 }

@@ -317,7 +317,8 @@ pub struct ChargeResponse {
     /// Why a deny happened; absent on `ok`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<DenyReason>,
-    /// When a rate-limited charge may be retried.
+    /// Seconds until a denied charge may succeed: the next minute window (`rate_limited`)
+    /// or the next UTC day (`budget_exceeded`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_after_seconds: Option<u64>,
 }
@@ -463,7 +464,7 @@ pub struct UsageResponse {
     pub remaining_budget_sats: u64,
     /// Rate limit of the session.
     pub max_calls_per_minute: u64,
-    /// Access token expiry, RFC 3339 UTC.
+    /// When the session (and its refresh tokens) ends, RFC 3339 UTC.
     #[cfg_attr(feature = "openapi", schema(format = DateTime))]
     pub expires_at: String,
     /// Start of the current budget day, RFC 3339 UTC (`…T00:00:00Z`).

@@ -252,8 +252,8 @@ fn next_step_for(status: u16, code: Option<&str>) -> &'static str {
 }
 
 fn payment_step() -> &'static str {
-    "pay the invoice, poll liveauth_mcp_status until paymentStatus is \"paid\", then call \
-     liveauth_mcp_confirm"
+    "the API wants an L402/x402 payment credential, which this server does not send; \
+     authenticate with liveauth_mcp_authenticate (forceLightning=true pays a checked invoice)"
 }
 
 fn next_step_for_status(status: u16) -> &'static str {

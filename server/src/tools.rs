@@ -6,6 +6,7 @@
 use std::future::Future;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use liveauth_protocol::l402::Challenge;
 use liveauth_protocol::pow::{decode_hex32, encode_hex32, meets_target, solution_hash};
 use liveauth_protocol::wire::{
     ChargeResponse, ChargeStatus, ConfirmRequest, ConfirmResponse, Invoice, Nonce, PaymentStatus,
@@ -230,7 +231,7 @@ pub enum ToolError {
     #[error("{0}")]
     Invoice(#[from] InvoiceCheckError),
     #[error(
-        "charge denied ({reason}): {sats} sats and {calls} calls used; {retry}stop making paid \
+        "charge denied ({reason}): {sats} sats used in {calls} call(s) today; {retry}stop making paid \
          calls until then",
         reason = deny_reason(.0),
         sats = .0.sats_used,
@@ -265,7 +266,13 @@ impl From<ApiError> for ToolError {
 impl ToolError {
     fn into_result(self) -> CallToolResult {
         let text = match &self {
-            Self::Api(error) => format!("{error}. Next: {}", error.next_step()),
+            Self::Api(error) => {
+                format!(
+                    "{error}.{} Next: {}",
+                    offered_invoices(error),
+                    error.next_step()
+                )
+            }
             other => other.to_string(),
         };
         match &self {
@@ -278,6 +285,47 @@ impl ToolError {
             _ => CallToolResult::error(vec![ContentBlock::text(text)]),
         }
     }
+}
+
+/// What a 402's `WWW-Authenticate` challenges ask to be paid, so the agent sees it. The
+/// invoices are not quoted to this server, so they are described, never recommended.
+fn offered_invoices(error: &ApiError) -> String {
+    let ApiError::Api {
+        status: 402,
+        www_authenticate,
+        ..
+    } = error
+    else {
+        return String::new();
+    };
+    let mut invoices: Vec<String> = www_authenticate
+        .iter()
+        .filter_map(|value| match Challenge::parse(value).ok()? {
+            Challenge::L402 { invoice, .. } | Challenge::X402 { invoice, .. } => Some(invoice),
+        })
+        .collect();
+    invoices.dedup();
+    if invoices.is_empty() {
+        return String::new();
+    }
+    let described: Vec<String> = invoices
+        .iter()
+        .map(|invoice| {
+            let amount = invoice
+                .parse::<lightning_invoice::Bolt11Invoice>()
+                .ok()
+                .and_then(|parsed| parsed.amount_milli_satoshis())
+                .map_or_else(
+                    || "amount unreadable".to_owned(),
+                    |msat| format!("{} sats", msat / 1000),
+                );
+            format!("{invoice} ({amount})")
+        })
+        .collect();
+    format!(
+        " The API's payment challenge offers invoice {}.",
+        described.join(", ")
+    )
 }
 
 /// Structured content and the same JSON as text, or the error.
