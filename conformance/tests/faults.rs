@@ -201,7 +201,10 @@ async fn payment_required_with_challenges() {
             expiry_secs: 600,
         })
         .unwrap();
-    let x402 = liveauth_protocol::l402::Challenge::X402 { invoice: invoice.clone(), payment_hash };
+    let x402 = liveauth_protocol::l402::Challenge::X402 {
+        invoice: invoice.clone(),
+        payment_hash,
+    };
     Mock::given(method("POST"))
         .and(path("/api/public/demo/start"))
         .respond_with(
