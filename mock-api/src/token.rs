@@ -27,9 +27,6 @@ use sha2::{Digest as _, Sha256};
 /// The JOSE `typ` of an access token (RFC 9068 §2.1).
 pub const ACCESS_TOKEN_TYP: &str = "at+jwt";
 
-/// Lifetime of an access token in seconds (DESIGN.md, "Sessions and money").
-pub const ACCESS_TOKEN_LIFETIME_SECS: i64 = 600;
-
 /// Longer inputs are refused before any parsing: our tokens are well under
 /// 1 KiB, and this bounds the work an attacker can make us do.
 const MAX_TOKEN_LEN: usize = 8 * 1024;
@@ -55,18 +52,6 @@ pub enum TokenError {
     /// Signing failed (a bug, not bad input).
     #[error("access token could not be signed")]
     Signing,
-}
-
-impl TokenError {
-    /// The stable API error code for this error.
-    #[must_use]
-    pub fn code(&self) -> &'static str {
-        match self {
-            Self::Expired => "token_expired",
-            Self::Invalid(_) => "token_invalid",
-            Self::Signing => "internal_error",
-        }
-    }
 }
 
 /// Claims of an access token. Registered claims keep their JWT names; the
@@ -797,15 +782,10 @@ mod tests {
         assert_eq!(iss.verify("a.b.c", NOW), invalid("malformed token"));
     }
 
-    /// Error messages and codes carry no token or key material.
+    /// Error messages carry no token or key material.
     #[test]
     fn error_messages() {
         assert_eq!(TokenError::Expired.to_string(), "access token expired");
-        assert_eq!(TokenError::Expired.code(), "token_expired");
-        assert_eq!(
-            TokenError::Invalid("signature invalid").code(),
-            "token_invalid"
-        );
         assert_eq!(
             TokenError::Invalid("signature invalid").to_string(),
             "access token invalid: signature invalid"

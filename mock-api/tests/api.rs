@@ -128,7 +128,7 @@ async fn confirm_failures_have_distinct_codes_and_consume_nothing() {
     let app = TestApp::new();
     let start = app.start_pow().await;
     let good = solved(&start);
-    let (nonce, hash) = solve_nonce(&start);
+    let (nonce, _) = solve_nonce(&start);
     let with = |field: &str, value: Value| {
         let mut body = good.clone();
         body[field] = value;
@@ -217,7 +217,6 @@ async fn confirm_failures_have_distinct_codes_and_consume_nothing() {
         app.post("/api/mcp/confirm", &[], without_hash).await.status,
         StatusCode::OK
     );
-    let _ = hash;
 }
 
 /// Replaying a solution, or sending a second valid one, gets `already_confirmed`.
@@ -399,4 +398,82 @@ async fn dev_endpoints_can_be_turned_off() {
         )
         .await;
     assert_eq!(settle.code(), "not_found");
+}
+
+/// A challenge and signature issued for quote A do not confirm quote B.
+#[tokio::test]
+async fn a_signature_is_bound_to_its_quote() {
+    let app = TestApp::new();
+    let a = app.start_pow().await;
+    let b = app.start_pow().await;
+    let mut body = solved(&a);
+    body["quoteId"] = b["quoteId"].clone();
+    let answer = app.post("/api/mcp/confirm", &[], body).await;
+    assert_eq!(
+        (answer.status.as_u16(), answer.code()),
+        (422, "signature_invalid")
+    );
+}
+
+/// A sent X-LW-Public that names another project is refused on every endpoint that finds
+/// the project another way, before anything changes.
+#[tokio::test]
+async fn a_wrong_project_key_is_refused_everywhere() {
+    let app = TestApp::new();
+    let wrong = [("x-lw-public", "la_pk_demo")];
+    let start = app.start_pow().await;
+    let quote = start["quoteId"].as_str().unwrap();
+    let status = app.get(&format!("/api/mcp/status/{quote}"), &wrong).await;
+    assert_eq!(
+        (status.status.as_u16(), status.code()),
+        (401, "project_mismatch")
+    );
+    let lnurl = app.get(&format!("/api/mcp/lnurl/{quote}"), &wrong).await;
+    assert_eq!(
+        (lnurl.status.as_u16(), &lnurl.body["status"]),
+        (401, &json!("ERROR"))
+    );
+
+    let confirm = app
+        .post(
+            "/api/mcp/confirm",
+            &[("x-lw-public", PROJECT_KEY)],
+            solved(&start),
+        )
+        .await;
+    let jwt = confirm.body["jwt"].as_str().unwrap();
+    let bearer = format!("Bearer {jwt}");
+    let charge = app
+        .post(
+            "/api/mcp/charge",
+            &[wrong[0], ("authorization", &bearer)],
+            json!({"callCostSats": 1}),
+        )
+        .await;
+    assert_eq!(charge.code(), "project_mismatch");
+    let usage = app
+        .get("/api/mcp/usage", &[wrong[0], ("authorization", &bearer)])
+        .await;
+    assert_eq!(usage.code(), "project_mismatch");
+    assert_eq!(
+        usage.body["detail"],
+        "X-LW-Public names another project than this request's"
+    );
+    let refresh = json!({"refreshToken": confirm.body["refreshToken"]});
+    assert_eq!(
+        app.post("/api/mcp/refresh", &wrong, refresh.clone())
+            .await
+            .code(),
+        "project_mismatch"
+    );
+    // Nothing changed: the charge was not counted and the refresh token still works.
+    let right = [
+        ("x-lw-public", PROJECT_KEY),
+        ("authorization", bearer.as_str()),
+    ];
+    assert_eq!(app.get("/api/mcp/usage", &right).await.body["satsUsed"], 0);
+    let rotated = app
+        .post("/api/mcp/refresh", &[("x-lw-public", PROJECT_KEY)], refresh)
+        .await;
+    assert_eq!(rotated.status, StatusCode::OK, "{rotated:?}");
 }

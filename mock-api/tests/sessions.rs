@@ -289,43 +289,6 @@ async fn seeded_runs_are_byte_identical() {
     assert_ne!(start.raw, a[0]);
 }
 
-/// Invalid confirms leave nothing behind; expired quotes and sessions are purged.
-#[tokio::test]
-async fn failed_attempts_store_nothing_and_expired_state_is_purged() {
-    let app = TestApp::new();
-    let start = app.start_pow().await;
-    let before = app.state.store.stats();
-    let mut body = solved(&start);
-    body["hashHex"] = json!("00".repeat(32));
-    for _ in 0..1000 {
-        assert_eq!(
-            app.post("/api/mcp/confirm", &[], body.clone()).await.code(),
-            "hash_mismatch"
-        );
-    }
-    assert_eq!(app.state.store.stats(), before);
-    // The quote still confirms once, and replay protection holds.
-    let good = solved(&start);
-    assert_eq!(
-        app.post("/api/mcp/confirm", &[], good.clone()).await.status,
-        StatusCode::OK
-    );
-    assert_eq!(
-        app.post("/api/mcp/confirm", &[], good).await.code(),
-        "already_confirmed"
-    );
-    let stats = app.state.store.stats();
-    assert_eq!(
-        (stats.quotes, stats.sessions, stats.refresh_families),
-        (1, 1, 1)
-    );
-    app.advance(86_400).await;
-    assert_eq!(
-        app.state.store.stats(),
-        mock_api::store::StoreStats::default()
-    );
-}
-
 /// Served on a real socket: an HTTP/1.1 request over TCP gets the JSON answer.
 #[tokio::test]
 async fn serves_over_a_real_socket() {
