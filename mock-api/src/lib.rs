@@ -18,6 +18,7 @@ pub mod clock;
 pub mod config;
 pub mod error;
 pub mod extract;
+pub mod fuzzing;
 pub mod lightning;
 pub mod openapi;
 pub mod payment;

@@ -11,6 +11,7 @@
 //! - [`time`]: RFC 3339 formatting of unix seconds, so timestamps match on both ends.
 
 pub mod challenge;
+pub mod fuzzing;
 pub mod hex;
 pub mod l402;
 pub mod macaroon;

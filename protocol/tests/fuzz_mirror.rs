@@ -1,0 +1,153 @@
+//! The protocol's fuzz targets on stable: every committed seed, then proptest-generated
+//! inputs through the same `fuzzing` functions (`pow_verify`, `nonce_parse`,
+//! `challenge_signature`, `auth_header`, `macaroon`).
+
+#![allow(clippy::unwrap_used)] // test helpers outside #[test] fns: a panic is a failed test
+
+use std::path::PathBuf;
+
+use liveauth_protocol::fuzzing::{
+    PowInput, SignatureInput, challenge_signature, nonce_parse, pow_check, pow_verify,
+    signature_check,
+};
+use liveauth_protocol::l402::fuzzing::{auth_header, macaroon};
+use liveauth_protocol::pow::MAX_NONCE;
+use proptest::prelude::*;
+
+/// The seed files of a fuzz target (`fuzz/corpus/<target>/seed-*`).
+fn seeds(target: &str) -> Vec<Vec<u8>> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../fuzz/corpus")
+        .join(target);
+    let files: Vec<Vec<u8>> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| {
+            path.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("seed-"))
+        })
+        .map(|path| std::fs::read(path).unwrap())
+        .collect();
+    assert!(!files.is_empty(), "no seeds in {}", dir.display());
+    files
+}
+
+#[test]
+fn seed_corpora() {
+    let targets: [(&str, fn(&[u8])); 5] = [
+        ("pow_verify", pow_verify),
+        ("nonce_parse", nonce_parse),
+        ("challenge_signature", challenge_signature),
+        ("auth_header", auth_header),
+        ("macaroon", macaroon),
+    ];
+    for (target, run) in targets {
+        for data in seeds(target) {
+            run(&data);
+        }
+    }
+}
+
+/// Known edge cases of the nonce rule, run as fuzz inputs.
+#[test]
+fn nonce_edges() {
+    for text in [
+        "0",
+        "00",
+        "-0",
+        " 1",
+        "1 ",
+        "\"1\"",
+        "1.0",
+        "9007199254740992",
+    ] {
+        nonce_parse(text.as_bytes());
+    }
+}
+
+fn hex_or_not() -> impl Strategy<Value = String> {
+    prop_oneof![
+        "[0-9a-f]{64}",
+        (0u32..=256).prop_map(|bits| liveauth_protocol::pow::encode_hex32(
+            &liveauth_protocol::pow::target_from_bits(bits).unwrap()
+        )),
+        "[0-9a-fA-F]{60,66}",
+        "[ -~]{0,10}",
+    ]
+}
+
+fn nonce_text() -> impl Strategy<Value = String> {
+    prop_oneof![
+        (0..=MAX_NONCE).prop_map(|n| n.to_string()),
+        (0u64..1000).prop_map(|n| n.to_string()),
+        any::<u64>().prop_map(|n| n.to_string()),
+        "[0-9]{0,20}",
+        "[-+ 0-9.e]{0,8}",
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn pow(
+        key in "[ -~]{0,20}",
+        challenge_hex in prop_oneof!["[0-9a-f]{0,64}", "[ -~]{0,10}"],
+        nonce in nonce_text(),
+        bits in prop_oneof![0u32..=12, 0u32..=300, any::<u32>()],
+        target_hex in hex_or_not(),
+    ) {
+        pow_check(&PowInput { key, challenge_hex, nonce, bits: bits.to_string(), target_hex });
+    }
+
+    #[test]
+    fn pow_bytes(data in prop::collection::vec(any::<u8>(), 0..200)) {
+        pow_verify(&data);
+    }
+
+    #[test]
+    fn nonce(text in prop_oneof![nonce_text(), any::<String>(), "[ -~]{0,20}"]) {
+        nonce_parse(text.as_bytes());
+    }
+
+    #[test]
+    fn signature(
+        strings in prop::collection::vec("[ -~]{0,12}", 5),
+        difficulty_bits in any::<u32>(),
+        expires_at_unix in any::<i64>(),
+        secret in "[ -~]{0,8}",
+        candidate in prop_oneof!["[A-Za-z0-9_-]{43}", "[ -~]{0,50}"],
+    ) {
+        signature_check(&SignatureInput {
+            project_id: strings[0].clone(),
+            project_public_key: strings[1].clone(),
+            quote_id: strings[2].clone(),
+            challenge_hex: strings[3].clone(),
+            target_hex: strings[4].clone(),
+            difficulty_bits,
+            expires_at_unix,
+            secret,
+            candidate,
+        });
+    }
+
+    #[test]
+    fn signature_bytes(data in prop::collection::vec(any::<u8>(), 0..200)) {
+        challenge_signature(&data);
+    }
+
+    #[test]
+    fn headers(text in prop_oneof![
+        "(L402|LSAT|x402|Bearer) [ -~]{0,60}",
+        "(L402|x402) (macaroon|invoice|paymentHash)=\"[A-Za-z0-9+/=]{0,40}\"(, [a-zA-Z]+=\"[ -~]{0,20}\")?",
+        any::<String>(),
+    ]) {
+        auth_header(text.as_bytes());
+    }
+
+    #[test]
+    fn macaroons(data in prop::collection::vec(any::<u8>(), 0..300)) {
+        macaroon(&data);
+    }
+}
