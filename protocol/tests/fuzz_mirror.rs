@@ -33,9 +33,13 @@ fn seeds(target: &str) -> Vec<Vec<u8>> {
     files
 }
 
+/// A fuzz target: its corpus name and its function.
+type Target = (&'static str, fn(&[u8]));
+
+/// Every seed of every protocol target passes.
 #[test]
 fn seed_corpora() {
-    let targets: [(&str, fn(&[u8])); 5] = [
+    let targets: [Target; 5] = [
         ("pow_verify", pow_verify),
         ("nonce_parse", nonce_parse),
         ("challenge_signature", challenge_signature),

@@ -12,6 +12,7 @@ pub mod api;
 pub mod config;
 pub mod demo;
 pub mod embedded;
+pub mod fuzzing;
 pub mod invoice_check;
 pub mod redact;
 pub mod session;
