@@ -10,9 +10,15 @@
 //! Threads take chunks of the nonce space from a shared counter, so ranges are disjoint,
 //! work is balanced, and a found solution, cancellation or deadline stops everyone within
 //! one chunk.
+//!
+//! The compression itself is a [`Kernel`]: the portable one is `sha2`'s `compress256`
+//! (which uses SHA-NI when present, one message at a time); on x86 CPUs with SHA-NI the
+//! fastest kernel interleaves [`SHANI_LANES`] consecutive nonces (module `x86`, the only
+//! `unsafe` code in the workspace). Nonces are still visited in increasing order, so every
+//! kernel returns the same nonce for the same chunk.
 
 use std::num::NonZeroUsize;
-use std::ops::RangeInclusive;
+use std::ops::{Range, RangeInclusive};
 use std::sync::Arc;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -21,6 +27,14 @@ use std::time::Instant;
 use sha2::block_api::compress256;
 
 use super::{Hash, MAX_NONCE, message_prefix};
+
+#[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
+mod x86;
+
+/// Nonces hashed at once by the SHA-NI kernel: `sha256rnds2` can start every other cycle
+/// on current cores but takes longer than that to finish, so two independent messages keep
+/// it busy (measured in BENCHMARKS.md: more lanes gain nothing and spill registers).
+pub const SHANI_LANES: usize = 2;
 
 /// Nonces a thread takes at a time: about a millisecond of work, so stopping is prompt.
 const CHUNK: u64 = 1 << 14;
@@ -49,6 +63,47 @@ pub struct SolveOptions {
     pub deadline: Option<Instant>,
     /// The nonces to try, in order (clamped to `0..=MAX_NONCE`).
     pub nonces: RangeInclusive<u64>,
+    /// Which compression code to use; every choice finds the same nonces.
+    pub kernel: Kernel,
+}
+
+/// The code that compresses the blocks. Results never depend on the choice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Kernel {
+    /// The fastest this CPU supports (checked at run time).
+    #[default]
+    Fastest,
+    /// One `sha2::block_api::compress256` call per nonce, on any CPU.
+    Portable,
+}
+
+/// What a [`Kernel`] choice resolved to on this CPU.
+#[derive(Debug, Clone, Copy)]
+enum Resolved {
+    Portable,
+    #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
+    ShaNi(x86::ShaNi),
+}
+
+impl Kernel {
+    fn resolve(self) -> Resolved {
+        match self {
+            Self::Portable => Resolved::Portable,
+            #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
+            Self::Fastest => x86::ShaNi::detect().map_or(Resolved::Portable, Resolved::ShaNi),
+            #[cfg(not(any(target_arch = "x86", target_arch = "x86_64")))]
+            Self::Fastest => Resolved::Portable,
+        }
+    }
+
+    /// A short description of the code this choice runs on this CPU.
+    pub fn describe(self) -> &'static str {
+        match self.resolve() {
+            Resolved::Portable => "portable (sha2 compress256, one nonce at a time)",
+            #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
+            Resolved::ShaNi(_) => "SHA-NI, 2 nonces interleaved",
+        }
+    }
 }
 
 impl Default for SolveOptions {
@@ -57,6 +112,7 @@ impl Default for SolveOptions {
             threads: None,
             deadline: None,
             nonces: 0..=MAX_NONCE,
+            kernel: Kernel::Fastest,
         }
     }
 }
@@ -122,7 +178,10 @@ pub fn solve(
     options: &SolveOptions,
     control: &SolveControl,
 ) -> Result<Solution, SolveError> {
-    let hasher = Midstate::new(message_prefix(project_public_key, challenge_hex).as_bytes());
+    let hasher = Midstate::with_kernel(
+        message_prefix(project_public_key, challenge_hex).as_bytes(),
+        options.kernel,
+    );
     let target = words(target);
     let first = *options.nonces.start();
     let last = (*options.nonces.end()).min(MAX_NONCE);
@@ -206,6 +265,39 @@ pub fn solve(
 #[derive(Debug, Clone)]
 pub struct Midstate {
     plans: Vec<LengthPlan>,
+    kernel: Resolved,
+}
+
+/// The blocks of one message after the prefix's full blocks (the second may be unused).
+type Blocks = [[u8; 64]; 2];
+
+/// Compresses `N` messages that share the state before their varying blocks.
+trait Lanes<const N: usize> {
+    /// For each lane, `state` compressed with `blocks[lane][range]`.
+    fn compress(
+        &self,
+        state: &[u32; 8],
+        blocks: &[Blocks; N],
+        range: Range<usize>,
+    ) -> [[u32; 8]; N];
+}
+
+/// `sha2`'s compression, one message at a time.
+#[derive(Debug, Clone, Copy)]
+struct Portable;
+
+impl Lanes<1> for Portable {
+    #[inline(always)]
+    fn compress(
+        &self,
+        state: &[u32; 8],
+        blocks: &[Blocks; 1],
+        range: Range<usize>,
+    ) -> [[u32; 8]; 1] {
+        let mut out = *state;
+        compress256(&mut out, &blocks[0][range]);
+        [out]
+    }
 }
 
 /// How nonces of one digit count are hashed. Byte offsets are relative to the start of the
@@ -227,8 +319,14 @@ struct LengthPlan {
 }
 
 impl Midstate {
-    /// Prepares hashing of `prefix ‖ nonce` for every nonce length from 1 to 16 digits.
+    /// Prepares hashing of `prefix ‖ nonce` for every nonce length from 1 to 16 digits,
+    /// with the fastest kernel this CPU supports.
     pub fn new(prefix: &[u8]) -> Self {
+        Self::with_kernel(prefix, Kernel::Fastest)
+    }
+
+    /// As [`Midstate::new`], with a chosen kernel.
+    pub fn with_kernel(prefix: &[u8], kernel: Kernel) -> Self {
         let full = prefix.len() / 64 * 64;
         let mut prefix_state = H0;
         for block in prefix[..full].chunks_exact(64) {
@@ -238,7 +336,10 @@ impl Midstate {
         let plans = (1..=16)
             .map(|digits| LengthPlan::new(prefix_state, tail, prefix.len(), digits))
             .collect();
-        Self { plans }
+        Self {
+            plans,
+            kernel: kernel.resolve(),
+        }
     }
 
     /// SHA-256 of `prefix ‖ nonce`, through the same path the search uses; `None` for a
@@ -257,7 +358,24 @@ impl Midstate {
 
     /// Hashes nonces `start..end` in order, handing each final state to `visit` until it
     /// returns true. Returns how many nonces were hashed.
-    fn scan(&self, start: u64, end: u64, mut visit: impl FnMut(u64, &[u32; 8]) -> bool) -> u64 {
+    fn scan(&self, start: u64, end: u64, visit: impl FnMut(u64, &[u32; 8]) -> bool) -> u64 {
+        match self.kernel {
+            Resolved::Portable => self.scan_lanes::<1, _>(&Portable, start, end, visit),
+            #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
+            Resolved::ShaNi(kernel) => kernel.scan::<SHANI_LANES>(self, start, end, visit),
+        }
+    }
+
+    /// The scan with `N` consecutive nonces per kernel call. Always inlined, so that a
+    /// kernel that needs CPU features is inlined into a loop compiled with them.
+    #[inline(always)]
+    fn scan_lanes<const N: usize, K: Lanes<N>>(
+        &self,
+        kernel: &K,
+        start: u64,
+        end: u64,
+        mut visit: impl FnMut(u64, &[u32; 8]) -> bool,
+    ) -> u64 {
         let mut nonce = start;
         while nonce < end {
             let digits = digit_count(nonce);
@@ -267,19 +385,29 @@ impl Midstate {
             let run = POW10[plan.low_digits];
             // This run shares its high digits; it also stops at the next digit count.
             let run_end = end.min((nonce / run + 1) * run).min(POW10[digits]);
-            let (base, mut blocks) = plan.high_midstate(nonce);
-            let mut state;
+            let (base, blocks) = plan.high_midstate(nonce);
+            let varying = plan.varying_block..plan.block_count;
+            // Lane i holds nonce + i; lanes past the run's end are computed but not visited.
+            let mut group = [blocks; N];
+            for lane in 1..N {
+                group[lane] = group[lane - 1];
+                plan.add(&mut group[lane], 1);
+            }
             loop {
-                state = base;
-                compress256(&mut state, &blocks[plan.varying_block..plan.block_count]);
-                if visit(nonce, &state) {
-                    return nonce - start + 1;
+                let states = kernel.compress(&base, &group, varying.clone());
+                let count = (run_end - nonce).min(N as u64);
+                for (offset, state) in (0..count).zip(&states) {
+                    if visit(nonce + offset, state) {
+                        return nonce + offset - start + 1;
+                    }
                 }
-                nonce += 1;
+                nonce += count;
                 if nonce == run_end {
                     break;
                 }
-                plan.increment(&mut blocks);
+                for lane in &mut group {
+                    plan.add(lane, N as u64);
+                }
             }
         }
         nonce - start
@@ -335,18 +463,20 @@ impl LengthPlan {
         (state, blocks)
     }
 
-    /// Adds one to the low digits in place (the caller never lets them wrap).
+    /// Adds `amount` to the low digits in place. A carry out of them is dropped: the
+    /// caller visits no nonce beyond the run, so a wrapped lane is never looked at.
     #[inline]
-    fn increment(&self, blocks: &mut [[u8; 64]; 2]) {
+    fn add(&self, blocks: &mut Blocks, amount: u64) {
         let low_start = self.digits_at + self.digits - self.low_digits;
+        let mut carry = amount;
         for offset in (low_start..self.digits_at + self.digits).rev() {
-            let digit = &mut blocks[offset / 64][offset % 64];
-            if *digit == b'9' {
-                *digit = b'0';
-            } else {
-                *digit += 1;
+            if carry == 0 {
                 return;
             }
+            let digit = &mut blocks[offset / 64][offset % 64];
+            let sum = u64::from(*digit - b'0') + carry;
+            *digit = b'0' + (sum % 10) as u8;
+            carry = sum / 10;
         }
     }
 }
@@ -399,16 +529,19 @@ mod tests {
         hasher.finalize().into()
     }
 
+    /// A scan through one kernel with a given number of lanes.
+    type Scan<'a> = &'a dyn Fn(&Midstate, u64, u64, &mut dyn FnMut(u64, &[u32; 8]) -> bool) -> u64;
+
     /// Every prefix length from 0 to 200 bytes against every nonce length from 1 to 16
     /// digits reaches every remainder of the message length mod 64 (55, 56, 63 and 0 are
     /// the padding edges) through prefixes of one, two and three blocks. At each, nonces
     /// at the start and end of the length and across a run boundary go through the scan
-    /// (which increments digits in place) and through `hash`.
-    #[test]
-    fn midstate_matches_plain_sha256_at_every_padding_edge() {
+    /// (which advances digits in place, in groups of lanes, with odd and even window
+    /// starts so a run ends on every lane) and through `hash`.
+    fn assert_matches_sha256_at_every_padding_edge(scan: Scan<'_>) {
         for prefix_len in 0..=200usize {
             let prefix: Vec<u8> = (b'a'..=b'z').cycle().take(prefix_len).collect();
-            let midstate = Midstate::new(&prefix);
+            let midstate = Midstate::with_kernel(&prefix, Kernel::Portable);
             for digits in 1..=16 {
                 let low = if digits == 1 { 0 } else { POW10[digits - 1] };
                 let high = (POW10[digits] - 1).min(MAX_NONCE);
@@ -416,8 +549,11 @@ mod tests {
                 let boundary = (low / POW10[plan.low_digits] + 1) * POW10[plan.low_digits];
                 let windows = [
                     (low, low + 12),
+                    (low + 1, low + 14),
                     (boundary.saturating_sub(3).max(low), boundary + 3),
+                    (boundary.saturating_sub(4).max(low), boundary + 5),
                     (high.saturating_sub(11).max(low), high + 1),
+                    (high.saturating_sub(12).max(low), high + 1),
                 ];
                 for (start, end) in windows {
                     let end = end.min(high + 1);
@@ -425,7 +561,7 @@ mod tests {
                         continue;
                     }
                     let mut seen = start;
-                    let tried = midstate.scan(start, end, |nonce, state| {
+                    let tried = scan(&midstate, start, end, &mut |nonce, state| {
                         assert_eq!(nonce, seen);
                         assert_eq!(
                             bytes(state),
@@ -436,10 +572,64 @@ mod tests {
                         false
                     });
                     assert_eq!(tried, end - start);
+                    assert_eq!(seen, end);
                     assert_eq!(midstate.hash(end - 1), Some(reference(&prefix, end - 1)));
                 }
             }
         }
+    }
+
+    #[test]
+    fn midstate_matches_plain_sha256_at_every_padding_edge() {
+        assert_matches_sha256_at_every_padding_edge(&|midstate, start, end, visit| {
+            midstate.scan_lanes::<1, _>(&Portable, start, end, visit)
+        });
+    }
+
+    /// The SHA-NI kernel, at the lane count the solver uses and at others (a lane count
+    /// that does not divide a run leaves lanes unvisited at its end), against the same
+    /// exhaustive check. Skipped, with a note, on a CPU without SHA-NI.
+    #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
+    #[test]
+    fn sha_ni_lanes_match_plain_sha256_at_every_padding_edge() {
+        let Some(kernel) = x86::ShaNi::detect() else {
+            eprintln!("this CPU has no SHA-NI: only the portable kernel is tested");
+            return;
+        };
+        assert_matches_sha256_at_every_padding_edge(&|m, start, end, visit| {
+            kernel.scan::<SHANI_LANES>(m, start, end, visit)
+        });
+        assert_matches_sha256_at_every_padding_edge(&|m, start, end, visit| {
+            kernel.scan::<1>(m, start, end, visit)
+        });
+        assert_matches_sha256_at_every_padding_edge(&|m, start, end, visit| {
+            kernel.scan::<3>(m, start, end, visit)
+        });
+    }
+
+    /// The kernels agree on the first solution of a real search, nonce for nonce.
+    #[test]
+    fn every_kernel_finds_the_same_lowest_nonce() {
+        let target = target_from_bits(12).unwrap();
+        let found: Vec<_> = [Kernel::Portable, Kernel::Fastest]
+            .into_iter()
+            .map(|kernel| {
+                let options = SolveOptions {
+                    threads: NonZeroUsize::new(1),
+                    kernel,
+                    ..SolveOptions::default()
+                };
+                solve(
+                    "la_pk_demo",
+                    &"3c".repeat(32),
+                    &target,
+                    &options,
+                    &SolveControl::new(),
+                )
+                .unwrap()
+            })
+            .collect();
+        assert_eq!(found[0], found[1]);
     }
 
     #[test]
