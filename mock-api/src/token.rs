@@ -15,6 +15,13 @@
 //!   against the caller's clock (the mock's clock can be manual), never the
 //!   system clock: valid iff `nbf <= now < exp`, with no leeway, because
 //!   issuer and verifier share one clock.
+//! - Ed25519 verification is most of a metered call's CPU, so the claims of a
+//!   token whose signature and time-independent claims have verified are
+//!   remembered (bounded, keyed by the whole token string); `exp` and `nbf`
+//!   are still checked on every call. Results are the same as verifying anew.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -30,6 +37,10 @@ pub const ACCESS_TOKEN_TYP: &str = "at+jwt";
 /// Longer inputs are refused before any parsing: our tokens are well under
 /// 1 KiB, and this bounds the work an attacker can make us do.
 const MAX_TOKEN_LEN: usize = 8 * 1024;
+
+/// Verified tokens remembered; beyond this an arbitrary one is forgotten (and
+/// simply verified again when it comes back).
+const VERIFIED_TOKENS: usize = 4096;
 
 /// RFC 8410 PKCS#8 v1 prefix for an Ed25519 private key; the 32-byte seed
 /// follows. Building the DER by hand keeps [`TokenIssuer::new`] infallible,
@@ -92,6 +103,9 @@ pub struct TokenIssuer {
     issuer: String,
     audience: String,
     validation: Validation,
+    /// Token → its claims, for tokens whose signature, header, `iss` and
+    /// `aud` verified. Shared by clones (they hold the same key).
+    verified: Arc<Mutex<HashMap<Box<str>, AccessClaims>>>,
 }
 
 impl std::fmt::Debug for TokenIssuer {
@@ -145,6 +159,7 @@ impl TokenIssuer {
             issuer,
             audience,
             validation,
+            verified: Arc::default(),
         }
     }
 
@@ -197,6 +212,25 @@ impl TokenIssuer {
         if token.len() > MAX_TOKEN_LEN {
             return Err(TokenError::Invalid("token too long"));
         }
+        let claims = match self.remembered(token) {
+            Some(claims) => claims,
+            None => {
+                let claims = self.verify_signed(token)?;
+                self.remember(token, &claims);
+                claims
+            }
+        };
+        if now_unix >= claims.exp {
+            return Err(TokenError::Expired);
+        }
+        if now_unix < claims.nbf {
+            return Err(TokenError::Invalid("token not yet valid"));
+        }
+        Ok(claims)
+    }
+
+    /// Everything [`Self::verify`] checks that does not depend on the time.
+    fn verify_signed(&self, token: &str) -> Result<AccessClaims, TokenError> {
         self.check_header(token)?;
 
         let data =
@@ -213,13 +247,29 @@ impl TokenIssuer {
         if claims.aud != self.audience {
             return Err(TokenError::Invalid("audience mismatch"));
         }
-        if now_unix >= claims.exp {
-            return Err(TokenError::Expired);
-        }
-        if now_unix < claims.nbf {
-            return Err(TokenError::Invalid("token not yet valid"));
-        }
         Ok(claims)
+    }
+
+    fn verified(&self) -> MutexGuard<'_, HashMap<Box<str>, AccessClaims>> {
+        // The map holds only fully verified entries whatever panicked.
+        self.verified
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner())
+    }
+
+    fn remembered(&self, token: &str) -> Option<AccessClaims> {
+        self.verified().get(token).cloned()
+    }
+
+    fn remember(&self, token: &str, claims: &AccessClaims) {
+        let mut verified = self.verified();
+        if verified.len() >= VERIFIED_TOKENS {
+            let evict = verified.keys().next().cloned();
+            if let Some(evict) = evict {
+                verified.remove(&evict);
+            }
+        }
+        verified.insert(token.into(), claims.clone());
     }
 
     /// Checks `alg`, `typ`, `kid` and `crit` before any signature work.
@@ -667,6 +717,40 @@ mod tests {
         // Extreme clocks do not overflow.
         assert_eq!(iss.verify(&token, i64::MAX), Err(TokenError::Expired));
         assert_eq!(iss.verify(&token, i64::MIN), invalid("token not yet valid"));
+    }
+
+    /// A remembered token answers exactly as a fresh verification: its time
+    /// window still applies, and near-copies of it are still refused.
+    #[test]
+    fn remembered_tokens_verify_the_same() {
+        let iss = issuer(7);
+        let token = iss.issue(&claims()).unwrap();
+        assert_eq!(iss.verify(&token, NOW), Ok(claims()));
+        assert_eq!(iss.remembered(&token), Some(claims()));
+        assert_eq!(iss.clone().verify(&token, NOW + 599), Ok(claims()));
+        assert_eq!(iss.verify(&token, NOW + 600), Err(TokenError::Expired));
+        assert_eq!(iss.verify(&token, NOW - 1), invalid("token not yet valid"));
+        let (input, _) = token.rsplit_once('.').unwrap();
+        let forged = sign_raw([8; 32], &our_header(&iss), &claims_json());
+        let (_, forged_sig) = forged.rsplit_once('.').unwrap();
+        let spliced = format!("{input}.{forged_sig}");
+        assert_eq!(iss.verify(&spliced, NOW), invalid("signature invalid"));
+        assert_eq!(iss.remembered(&spliced), None);
+        // Another issuer (another key) does not share what this one remembers.
+        assert_eq!(issuer(8).verify(&token, NOW), invalid("unknown key id"));
+    }
+
+    /// The memory of verified tokens is bounded.
+    #[test]
+    fn remembered_tokens_are_bounded() {
+        let iss = issuer(7);
+        for i in 0..super::VERIFIED_TOKENS + 10 {
+            let mut c = claims();
+            c.jti = format!("jti_{i}");
+            let token = iss.issue(&c).unwrap();
+            assert_eq!(iss.verify(&token, NOW), Ok(c));
+        }
+        assert_eq!(iss.verified().len(), super::VERIFIED_TOKENS);
     }
 
     /// A forged, expired token is reported as invalid, not expired.
