@@ -2,10 +2,11 @@
 //!
 //! Handlers see only the [`Store`] trait, whose operations are each atomic: a durable
 //! store can implement them as transactions without touching a handler. [`MemoryStore`]
-//! keeps everything under one mutex, held only for the few microseconds an operation takes
-//! (never across an `.await`).
+//! keeps quotes and sessions in sharded maps, each operation holding one shard's mutex for
+//! the few microseconds it takes (never across an `.await`).
 
 use std::collections::{HashMap, VecDeque};
+use std::hash::{BuildHasher, Hash, RandomState};
 use std::sync::{Mutex, MutexGuard};
 
 use liveauth_protocol::wire::{ChargeResponse, Invoice, PowChallenge};
@@ -158,18 +159,29 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     fn stats(&self) -> StoreStats;
 }
 
-#[derive(Debug, Default)]
+/// Locks quotes and sessions are spread over: enough that two requests rarely wait for
+/// each other, and that growing or purging one map pauses only a sixteenth of them.
+const SHARDS: usize = 16;
+
+/// Everything in memory. Quotes and sessions live in [`SHARDS`] maps each, chosen by a
+/// hash of their id; every operation on a quote or a session locks only that one shard,
+/// which is what makes it atomic (a confirm's claim, a charge's check-and-spend).
+/// Refresh-token families and their index share one lock, because a rotation must
+/// update both at once; Lightning payment hashes have their own. No operation holds two
+/// locks at a time.
+#[derive(Debug)]
 pub struct MemoryStore {
-    inner: Mutex<Inner>,
+    hasher: RandomState,
+    quotes: [Mutex<HashMap<String, Quote>>; SHARDS],
+    sessions: [Mutex<HashMap<String, Session>>; SHARDS],
+    payments: Mutex<HashMap<[u8; 32], String>>,
+    refresh: Mutex<Refresh>,
 }
 
 #[derive(Debug, Default)]
-struct Inner {
-    quotes: HashMap<String, Quote>,
-    payments: HashMap<[u8; 32], String>,
-    sessions: HashMap<String, Session>,
+struct Refresh {
     families: HashMap<u64, Family>,
-    refresh_index: HashMap<TokenHash, u64>,
+    index: HashMap<TokenHash, u64>,
     next_family: u64,
 }
 
@@ -182,53 +194,83 @@ struct Family {
     expires_at: i64,
 }
 
+impl Default for MemoryStore {
+    fn default() -> Self {
+        Self {
+            hasher: RandomState::new(),
+            quotes: Default::default(),
+            sessions: Default::default(),
+            payments: Mutex::default(),
+            refresh: Mutex::default(),
+        }
+    }
+}
+
+/// Every operation leaves its map consistent before it can panic, so a poisoned lock
+/// still guards valid state.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|poison| poison.into_inner())
+}
+
+/// After a purge, a map far larger than what it holds is rebuilt: erased entries leave
+/// tombstones that would otherwise make the next wave of inserts double the table, so
+/// memory would creep up with every expiry cycle instead of staying flat.
+fn compact<K: Eq + Hash, V>(map: &mut HashMap<K, V>) {
+    if map.capacity() > 64 && map.len() < map.capacity() / 4 {
+        map.shrink_to_fit();
+    }
+}
+
 impl MemoryStore {
     pub fn new() -> Self {
         Self::default()
     }
 
-    fn lock(&self) -> MutexGuard<'_, Inner> {
-        // Every operation leaves the maps consistent before it can panic, so a poisoned
-        // lock still guards valid state.
-        self.inner
-            .lock()
-            .unwrap_or_else(|poison| poison.into_inner())
+    fn shard<'a, T>(&self, shards: &'a [Mutex<T>; SHARDS], id: &str) -> MutexGuard<'a, T> {
+        let index = usize::try_from(self.hasher.hash_one(id) % SHARDS as u64).unwrap_or(0);
+        lock(&shards[index])
     }
 }
 
 impl Store for MemoryStore {
     fn insert_quote(&self, quote: Quote) {
-        let mut inner = self.lock();
-        if let QuoteKind::Lightning(ln) = &quote.kind {
-            inner.payments.insert(ln.payment_hash, quote.id.clone());
+        let payment = match &quote.kind {
+            QuoteKind::Lightning(ln) => Some((ln.payment_hash, quote.id.clone())),
+            QuoteKind::Pow(_) => None,
+        };
+        // The quote first: whoever finds the payment hash then finds its quote.
+        self.shard(&self.quotes, &quote.id)
+            .insert(quote.id.clone(), quote);
+        if let Some((hash, id)) = payment {
+            lock(&self.payments).insert(hash, id);
         }
-        inner.quotes.insert(quote.id.clone(), quote);
     }
 
     fn quote(&self, id: &str) -> Option<Quote> {
-        self.lock().quotes.get(id).cloned()
+        self.shard(&self.quotes, id).get(id).cloned()
     }
 
     fn update_quote(&self, id: &str, f: &mut dyn FnMut(&mut Quote)) -> bool {
-        self.lock().quotes.get_mut(id).map(f).is_some()
+        self.shard(&self.quotes, id).get_mut(id).map(f).is_some()
     }
 
     fn quote_id_for_payment(&self, payment_hash: &[u8; 32]) -> Option<String> {
-        self.lock().payments.get(payment_hash).cloned()
+        lock(&self.payments).get(payment_hash).cloned()
     }
 
     fn insert_session(&self, session: Session) {
-        self.lock().sessions.insert(session.id.clone(), session);
+        self.shard(&self.sessions, &session.id)
+            .insert(session.id.clone(), session);
     }
 
     fn update_session(&self, id: &str, f: &mut dyn FnMut(&mut Session)) -> bool {
-        self.lock().sessions.get_mut(id).map(f).is_some()
+        self.shard(&self.sessions, id).get_mut(id).map(f).is_some()
     }
 
     fn insert_refresh(&self, token: TokenHash, session_id: &str, expires_at: i64) {
-        let mut inner = self.lock();
-        let id = inner.next_family;
-        inner.next_family += 1;
+        let mut refresh = lock(&self.refresh);
+        let id = refresh.next_family;
+        refresh.next_family += 1;
         let family = Family {
             session_id: session_id.to_owned(),
             current: token,
@@ -236,14 +278,14 @@ impl Store for MemoryStore {
             revoked: false,
             expires_at,
         };
-        inner.families.insert(id, family);
-        inner.refresh_index.insert(token, id);
+        refresh.families.insert(id, family);
+        refresh.index.insert(token, id);
     }
 
     fn refresh_session(&self, token: &TokenHash) -> Option<String> {
-        let inner = self.lock();
-        let family = inner.refresh_index.get(token)?;
-        inner.families.get(family).map(|f| f.session_id.clone())
+        let refresh = lock(&self.refresh);
+        let family = refresh.index.get(token)?;
+        refresh.families.get(family).map(|f| f.session_id.clone())
     }
 
     fn rotate_refresh(
@@ -252,12 +294,9 @@ impl Store for MemoryStore {
         replacement: TokenHash,
         now: i64,
     ) -> Result<String, RefreshError> {
-        let mut inner = self.lock();
-        let id = *inner
-            .refresh_index
-            .get(presented)
-            .ok_or(RefreshError::Unknown)?;
-        let family = inner.families.get_mut(&id).ok_or(RefreshError::Unknown)?;
+        let mut refresh = lock(&self.refresh);
+        let id = *refresh.index.get(presented).ok_or(RefreshError::Unknown)?;
+        let family = refresh.families.get_mut(&id).ok_or(RefreshError::Unknown)?;
         if family.revoked {
             return Err(RefreshError::Revoked);
         }
@@ -277,50 +316,80 @@ impl Store for MemoryStore {
             None
         };
         if let Some(old) = forgotten {
-            inner.refresh_index.remove(&old);
+            refresh.index.remove(&old);
         }
-        inner.refresh_index.insert(replacement, id);
+        refresh.index.insert(replacement, id);
         Ok(session_id)
     }
 
     fn purge(&self, now: i64) {
-        let mut inner = self.lock();
-        let Inner {
-            quotes,
-            payments,
-            sessions,
-            families,
-            refresh_index,
-            ..
-        } = &mut *inner;
-        quotes.retain(|_, quote| quote.expires_at.saturating_add(QUOTE_GRACE_SECS) > now);
-        payments.retain(|_, quote_id| quotes.contains_key(quote_id));
-        sessions.retain(|_, session| session.expires_at > now);
-        for session in sessions.values_mut() {
-            session.budget.roll(now);
-            session
-                .idempotency
-                .retain(|_, charge| charge.at + IDEMPOTENCY_TTL_SECS > now);
+        let mut gone_payments = Vec::new();
+        for shard in &self.quotes {
+            let mut quotes = lock(shard);
+            quotes.retain(|_, quote| {
+                let keep = quote.expires_at.saturating_add(QUOTE_GRACE_SECS) > now;
+                if let (false, QuoteKind::Lightning(ln)) = (keep, &quote.kind) {
+                    gone_payments.push((ln.payment_hash, quote.id.clone()));
+                }
+                keep
+            });
+            compact(&mut quotes);
         }
+        if !gone_payments.is_empty() {
+            let mut payments = lock(&self.payments);
+            for (hash, id) in &gone_payments {
+                // Only if it still names the purged quote (as a retain over quote ids).
+                if payments.get(hash) == Some(id) {
+                    payments.remove(hash);
+                }
+            }
+            compact(&mut payments);
+        }
+        for shard in &self.sessions {
+            let mut sessions = lock(shard);
+            sessions.retain(|_, session| session.expires_at > now);
+            for session in sessions.values_mut() {
+                session.budget.roll(now);
+                session
+                    .idempotency
+                    .retain(|_, charge| charge.at + IDEMPOTENCY_TTL_SECS > now);
+            }
+            compact(&mut sessions);
+        }
+        let mut refresh = lock(&self.refresh);
+        let Refresh {
+            families, index, ..
+        } = &mut *refresh;
         families.retain(|_, family| family.expires_at > now);
-        refresh_index.retain(|_, id| families.contains_key(id));
+        index.retain(|_, id| families.contains_key(id));
+        compact(families);
+        compact(index);
     }
 
     fn stats(&self) -> StoreStats {
-        let inner = self.lock();
-        StoreStats {
-            quotes: inner.quotes.len(),
-            sessions: inner.sessions.len(),
-            refresh_families: inner.families.len(),
-            refresh_hashes: inner.refresh_index.len(),
-            idempotency_keys: inner.sessions.values().map(|s| s.idempotency.len()).sum(),
+        let mut stats = StoreStats::default();
+        for shard in &self.quotes {
+            stats.quotes += lock(shard).len();
         }
+        for shard in &self.sessions {
+            let sessions = lock(shard);
+            stats.sessions += sessions.len();
+            stats.idempotency_keys += sessions
+                .values()
+                .map(|s| s.idempotency.len())
+                .sum::<usize>();
+        }
+        let refresh = lock(&self.refresh);
+        stats.refresh_families = refresh.families.len();
+        stats.refresh_hashes = refresh.index.len();
+        stats
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use liveauth_protocol::wire::Invoice;
 
     #[test]
     fn rotation_then_reuse_revokes_the_family() {
@@ -352,6 +421,63 @@ mod tests {
         );
         store.purge(100);
         assert_eq!(store.stats(), StoreStats::default());
+    }
+
+    fn lightning_quote(id: &str, hash: u8, expires_at: i64) -> Quote {
+        Quote {
+            id: id.to_owned(),
+            project_id: "p".to_owned(),
+            project_public_key: "la_pk_x".to_owned(),
+            created_at: 0,
+            expires_at,
+            kind: QuoteKind::Lightning(LightningQuote {
+                invoice: Invoice {
+                    bolt11: "lnbcrt1".to_owned(),
+                    amount_sats: 3,
+                    expires_at_unix: expires_at,
+                    payment_hash: String::new(),
+                },
+                payment_hash: [hash; 32],
+                preimage: [0; 32],
+                paid_at: None,
+                auto_settle_at: None,
+            }),
+            confirmed_session: None,
+        }
+    }
+
+    /// Quotes spread over the shards are all found, and a purge drops exactly the expired
+    /// ones with their payment hashes, leaving the maps compacted.
+    #[test]
+    fn purge_drops_expired_quotes_and_their_payments() {
+        let store = MemoryStore::new();
+        for i in 0..1000u32 {
+            let hash = u8::try_from(i % 200).unwrap();
+            let expires_at = if i < 200 { 10 } else { 1_000_000 };
+            store.insert_quote(lightning_quote(&format!("q{i}"), hash, expires_at));
+        }
+        assert_eq!(store.stats().quotes, 1000);
+        assert!(store.quote("q999").is_some());
+        assert!(store.update_quote("q0", &mut |q| q.created_at = 5));
+        assert_eq!(store.quote("q0").map(|q| q.created_at), Some(5));
+        store.purge(10 + QUOTE_GRACE_SECS);
+        assert_eq!(store.stats().quotes, 800);
+        assert!(store.quote("q0").is_none());
+        // Hashes 0..200 were reused by live quotes (the later insert names the hash), so
+        // the purge of the first quotes leaves them.
+        assert_eq!(
+            store.quote_id_for_payment(&[7; 32]),
+            Some("q807".to_owned())
+        );
+        store.purge(2_000_000);
+        assert_eq!(store.stats(), StoreStats::default());
+        assert_eq!(store.quote_id_for_payment(&[7; 32]), None);
+        assert!(
+            store
+                .quotes
+                .iter()
+                .all(|shard| lock(shard).capacity() <= 64)
+        );
     }
 
     #[test]
