@@ -1,9 +1,10 @@
 //! Several SHA-256 compressions at once with the x86 SHA extensions (SHA-NI).
 //!
 //! Why this module needs `unsafe`: the SHA-NI instructions exist only as `core::arch`
-//! intrinsics, which may run only on a CPU that has them. The one `unsafe` call below is
-//! made by a [`ShaNi`] value, and the only way to get one is [`ShaNi::detect`], which
-//! checks the CPU at run time; loads go through `_mm_loadu_si128` on in-bounds arrays.
+//! intrinsics, which may run only on a CPU that has them. Every call into the
+//! `#[target_feature]` code is made through a [`ShaNi`] value, and the only way to get one
+//! is [`ShaNi::detect`], which checks the CPU at run time. The other `unsafe` blocks are
+//! unaligned loads and stores (`_mm_loadu_si128`, `_mm_storeu_si128`) of in-bounds arrays.
 //! Nothing else in the workspace may use `unsafe` (the lint is `deny` at workspace level
 //! and only this module allows it).
 //!
@@ -70,7 +71,7 @@ impl<const N: usize> Lanes<N> for ShaNi {
         blocks: &[Blocks; N],
         range: Range<usize>,
     ) -> [[u32; 8]; N] {
-        // SAFETY: as in `run`: a `ShaNi` value proves the features are present.
+        // SAFETY: as in `ShaNi::scan`: a `ShaNi` value proves the features are present.
         unsafe { compress_lanes(state, blocks, range) }
     }
 }
