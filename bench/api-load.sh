@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # API load scenarios against `mock-api --release` on loopback (BENCHMARKS.md, "API load").
 #
-#   bench/api-load.sh [DURATION_SECONDS]        # default 15
+#   bench/api-load.sh [DURATION_SECONDS [SCENARIO...]]   # default 15 s, every scenario
 #
+# Scenarios: start confirm charge (charge and usage) memory.
 # Needs `wrk` (Debian: apt-get install wrk). Each scenario starts its own mock-api with the
 # flags it needs, prepares fixtures outside the timed window, runs wrk with 64 connections
 # on 2 threads, and reads the server's peak RSS (VmHWM) from /proc. Only processes this
@@ -10,6 +11,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${1:-15}
+shift || true
+SCENARIOS=" ${*:-start confirm charge memory} "
+wanted() { [[ "$SCENARIOS" == *" $1 "* ]]; }
 THREADS=2
 CONNECTIONS=64
 PORT=${PORT:-18402}
@@ -63,25 +67,33 @@ echo "| scenario | requests/s | p50 | p99 | non-2xx | server VmHWM |"
 echo "|---|---:|---:|---:|---:|---:|"
 
 # start: a signed PoW quote per request.
-start_server --difficulty-bits 18
-run_wrk start bench/wrk/start.lua
-stop_server
+if wanted start; then
+  start_server --difficulty-bits 18
+  run_wrk start bench/wrk/start.lua
+  stop_server
+fi
 
 # confirm: pre-solved 8-bit quotes, each redeemed once (a session, a JWT, a refresh token).
-start_server --difficulty-bits 8
-"$FIXTURES_BIN" confirm-bodies "$BASE" "${CONFIRM_BODIES:-200000}" "$WORK/confirm.jsonl"
-FIXTURES="$WORK/confirm.jsonl" run_wrk confirm bench/wrk/confirm.lua
-stop_server
+if wanted confirm; then
+  start_server --difficulty-bits 8
+  "$FIXTURES_BIN" confirm-bodies "$BASE" "${CONFIRM_BODIES:-200000}" "$WORK/confirm.jsonl"
+  FIXTURES="$WORK/confirm.jsonl" run_wrk confirm bench/wrk/confirm.lua
+  stop_server
+fi
 
 # charge and usage: 64 sessions, budgets too large to deny.
-start_server --difficulty-bits 8 --max-calls-per-minute 4000000000 --max-sats-per-day 1000000000000
-"$FIXTURES_BIN" tokens "$BASE" 64 "$WORK/tokens.txt"
-FIXTURES="$WORK/tokens.txt" run_wrk charge bench/wrk/charge.lua
-FIXTURES="$WORK/tokens.txt" run_wrk usage bench/wrk/usage.lua
-stop_server
+if wanted charge; then
+  start_server --difficulty-bits 8 --max-calls-per-minute 4000000000 --max-sats-per-day 1000000000000
+  "$FIXTURES_BIN" tokens "$BASE" 64 "$WORK/tokens.txt"
+  FIXTURES="$WORK/tokens.txt" run_wrk charge bench/wrk/charge.lua
+  FIXTURES="$WORK/tokens.txt" run_wrk usage bench/wrk/usage.lua
+  stop_server
+fi
 
 # Memory: 100,000 quotes, expired and purged, three times over.
-echo
-start_server --manual-clock
-"$FIXTURES_BIN" churn "$BASE" "$SERVER_PID" "${CHURN_ROUNDS:-3}" "${CHURN_QUOTES:-100000}"
-stop_server
+if wanted memory; then
+  echo
+  start_server --manual-clock
+  "$FIXTURES_BIN" churn "$BASE" "$SERVER_PID" "${CHURN_ROUNDS:-3}" "${CHURN_QUOTES:-100000}"
+  stop_server
+fi

@@ -172,7 +172,8 @@ const SHARDS: usize = 16;
 #[derive(Debug)]
 pub struct MemoryStore {
     hasher: RandomState,
-    quotes: [Mutex<HashMap<String, Quote>>; SHARDS],
+    /// Boxed, so growing a shard moves pointers rather than whole quotes.
+    quotes: [Mutex<HashMap<String, Box<Quote>>>; SHARDS],
     sessions: [Mutex<HashMap<String, Session>>; SHARDS],
     payments: Mutex<HashMap<[u8; 32], String>>,
     refresh: Mutex<Refresh>,
@@ -240,18 +241,23 @@ impl Store for MemoryStore {
         };
         // The quote first: whoever finds the payment hash then finds its quote.
         self.shard(&self.quotes, &quote.id)
-            .insert(quote.id.clone(), quote);
+            .insert(quote.id.clone(), Box::new(quote));
         if let Some((hash, id)) = payment {
             lock(&self.payments).insert(hash, id);
         }
     }
 
     fn quote(&self, id: &str) -> Option<Quote> {
-        self.shard(&self.quotes, id).get(id).cloned()
+        self.shard(&self.quotes, id)
+            .get(id)
+            .map(|quote| Quote::clone(quote))
     }
 
     fn update_quote(&self, id: &str, f: &mut dyn FnMut(&mut Quote)) -> bool {
-        self.shard(&self.quotes, id).get_mut(id).map(f).is_some()
+        self.shard(&self.quotes, id)
+            .get_mut(id)
+            .map(|quote| f(quote))
+            .is_some()
     }
 
     fn quote_id_for_payment(&self, payment_hash: &[u8; 32]) -> Option<String> {
