@@ -22,6 +22,21 @@ function load_lines()
   return lines
 end
 
+-- The metered scenarios (charge, usage): each request carries the next session's access
+-- token, round-robin over this thread's lines. Use as `init = bearer_init` and
+-- `request = bearer_request`.
+function bearer_init(args)
+  counter_total = tonumber(os.getenv("WRK_THREADS"))
+  tokens = load_lines()
+  next_token = 1
+end
+
+function bearer_request()
+  local headers = { ["Authorization"] = "Bearer " .. tokens[next_token] }
+  next_token = next_token % #tokens + 1
+  return wrk.format(nil, nil, headers, nil)
+end
+
 function done(summary, latency, requests)
   local wrapped = 0
   for _, thread in ipairs(threads) do

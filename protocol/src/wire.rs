@@ -13,7 +13,7 @@ use std::fmt;
 use serde::de::{self, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::pow::{MAX_NONCE, parse_nonce};
+use crate::pow::{Hash, MAX_NONCE, encode_hex32, parse_nonce};
 
 /// The nonce rule, quoted in every rejection so a client can fix its input.
 const NONCE_RULE: &str = "nonce must be a canonical decimal integer in 0..=9007199254740991 \
@@ -127,6 +127,22 @@ pub struct ConfirmRequest {
         skip_serializing_if = "Option::is_none"
     )]
     pub sig: Option<String>,
+}
+
+impl ConfirmRequest {
+    /// The complete body that redeems `quote_id` with a solution of `challenge`: `nonce`
+    /// and its hash, every signed field echoed back.
+    pub fn solved(quote_id: String, challenge: &PowChallenge, nonce: u64, hash: &Hash) -> Self {
+        Self {
+            quote_id,
+            challenge_hex: Some(challenge.challenge_hex.clone()),
+            nonce: Some(Nonce(nonce)),
+            hash_hex: Some(encode_hex32(hash)),
+            expires_at_unix: Some(challenge.expires_at_unix),
+            difficulty_bits: Some(challenge.difficulty_bits),
+            sig: Some(challenge.signature.clone()),
+        }
+    }
 }
 
 /// A PoW nonce (`POST /api/mcp/confirm`): canonical decimal, 0..=2^53-1.

@@ -4,8 +4,8 @@
 use std::time::Duration;
 
 use liveauth_mcp::api::{ApiClient, ApiError, DEFAULT_TIMEOUT, MAX_BODY_BYTES, TransportCause};
+use liveauth_protocol::pow::decode_hex32;
 use liveauth_protocol::pow::solver::{SolveControl, SolveOptions, solve};
-use liveauth_protocol::pow::{decode_hex32, encode_hex32};
 use liveauth_protocol::wire::{
     ChargeStatus, ConfirmRequest, DenyReason, Nonce, PaymentStatus, QuoteStatus, StartResponse,
     UsageStatus,
@@ -61,15 +61,12 @@ fn solved(start: &StartResponse) -> Result<ConfirmRequest, BoxError> {
         &options,
         &SolveControl::new(),
     )?;
-    Ok(ConfirmRequest {
-        quote_id: start.quote_id.clone(),
-        challenge_hex: Some(challenge.challenge_hex.clone()),
-        nonce: Some(Nonce(solution.nonce)),
-        hash_hex: Some(encode_hex32(&solution.hash)),
-        expires_at_unix: Some(challenge.expires_at_unix),
-        difficulty_bits: Some(challenge.difficulty_bits),
-        sig: Some(challenge.signature.clone()),
-    })
+    Ok(ConfirmRequest::solved(
+        start.quote_id.clone(),
+        challenge,
+        solution.nonce,
+        &solution.hash,
+    ))
 }
 
 /// Calls a mock-only dev endpoint (settle an invoice, move the clock).

@@ -18,9 +18,9 @@ use std::time::Instant;
 
 use anyhow::{Context as _, bail};
 use liveauth_bench::rss_mib;
+use liveauth_protocol::pow::decode_hex32;
 use liveauth_protocol::pow::solver::{SolveControl, SolveOptions, solve};
-use liveauth_protocol::pow::{decode_hex32, encode_hex32};
-use liveauth_protocol::wire::{ConfirmRequest, ConfirmResponse, Nonce, StartResponse};
+use liveauth_protocol::wire::{ConfirmRequest, ConfirmResponse, StartResponse};
 
 const CONNECTIONS: usize = 64;
 
@@ -115,15 +115,12 @@ async fn solved_body(http: reqwest::Client, base: Arc<str>) -> anyhow::Result<Co
         &options,
         &SolveControl::new(),
     )?;
-    Ok(ConfirmRequest {
-        quote_id: quote.quote_id,
-        challenge_hex: Some(challenge.challenge_hex),
-        nonce: Some(Nonce(found.nonce)),
-        hash_hex: Some(encode_hex32(&found.hash)),
-        expires_at_unix: Some(challenge.expires_at_unix),
-        difficulty_bits: Some(challenge.difficulty_bits),
-        sig: Some(challenge.signature),
-    })
+    Ok(ConfirmRequest::solved(
+        quote.quote_id,
+        &challenge,
+        found.nonce,
+        &found.hash,
+    ))
 }
 
 /// A new session's access token.
