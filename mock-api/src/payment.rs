@@ -46,26 +46,20 @@ pub fn new_lightning_quote(state: &AppState, project: &Project) -> Result<Quote,
     let auto_settle_at = project
         .demo
         .then(|| now.saturating_add(secs(state.config.demo_settle_after_secs)));
-    let quote = Quote {
-        id,
-        project_id: project.id.clone(),
-        project_public_key: project.public_key.clone(),
-        created_at: now,
-        expires_at,
-        kind: QuoteKind::Lightning(LightningQuote {
-            invoice: Invoice {
-                bolt11,
-                amount_sats: project.price_sats,
-                expires_at_unix: expires_at,
-                payment_hash: hex(&payment_hash),
-            },
-            payment_hash,
-            preimage,
-            paid_at: None,
-            auto_settle_at,
-        }),
-        confirmed_session: None,
+    let invoice = Invoice {
+        bolt11,
+        amount_sats: project.price_sats,
+        expires_at_unix: expires_at,
+        payment_hash: hex(&payment_hash),
     };
+    let kind = QuoteKind::Lightning(LightningQuote {
+        invoice,
+        payment_hash,
+        preimage,
+        paid_at: None,
+        auto_settle_at,
+    });
+    let quote = Quote::new(id, project, now, expires_at, kind);
     state.store.insert_quote(quote.clone());
     Ok(quote)
 }

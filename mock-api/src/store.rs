@@ -12,6 +12,7 @@ use std::sync::{Mutex, MutexGuard};
 use liveauth_protocol::wire::{ChargeResponse, Invoice, PowChallenge};
 
 use crate::budget::Budget;
+use crate::config::Project;
 
 /// SHA-256 of a refresh token: the token itself is never stored.
 pub type TokenHash = [u8; 32];
@@ -37,6 +38,21 @@ pub struct Quote {
     pub kind: QuoteKind,
     /// The session a confirm created; set once, atomically.
     pub confirmed_session: Option<String>,
+}
+
+impl Quote {
+    /// A new, unconfirmed quote of `project`.
+    pub fn new(id: String, project: &Project, now: i64, expires_at: i64, kind: QuoteKind) -> Self {
+        Self {
+            id,
+            project_id: project.id.clone(),
+            project_public_key: project.public_key.clone(),
+            created_at: now,
+            expires_at,
+            kind,
+            confirmed_session: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -202,39 +202,19 @@ impl Visitor<'_> for NonceVisitor {
     }
 
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<Nonce, E> {
-        if v > MAX_NONCE {
-            return Err(E::custom(format_args!(
-                "nonce {v} is too large: {NONCE_RULE}"
-            )));
-        }
-        Ok(Nonce(v))
+        integer_nonce(v)
     }
 
     fn visit_i64<E: de::Error>(self, v: i64) -> Result<Nonce, E> {
-        match u64::try_from(v) {
-            Ok(v) => self.visit_u64(v),
-            Err(_) => Err(E::custom(format_args!(
-                "nonce {v} is negative: {NONCE_RULE}"
-            ))),
-        }
+        integer_nonce(v)
     }
 
     fn visit_u128<E: de::Error>(self, v: u128) -> Result<Nonce, E> {
-        match u64::try_from(v) {
-            Ok(v) => self.visit_u64(v),
-            Err(_) => Err(E::custom(format_args!(
-                "nonce {v} is too large: {NONCE_RULE}"
-            ))),
-        }
+        integer_nonce(v)
     }
 
     fn visit_i128<E: de::Error>(self, v: i128) -> Result<Nonce, E> {
-        match u64::try_from(v) {
-            Ok(v) => self.visit_u64(v),
-            Err(_) => Err(E::custom(format_args!(
-                "nonce {v} is out of range: {NONCE_RULE}"
-            ))),
-        }
+        integer_nonce(v)
     }
 
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<Nonce, E> {
@@ -247,6 +227,23 @@ impl Visitor<'_> for NonceVisitor {
         parse_nonce(v)
             .map(Nonce)
             .map_err(|why| E::custom(format_args!("{why} (got {v:?}): {NONCE_RULE}")))
+    }
+}
+
+/// A JSON integer as a nonce: in 0..=2^53-1, or an error that says which side it is off.
+fn integer_nonce<T, E>(v: T) -> Result<Nonce, E>
+where
+    T: TryInto<u64> + PartialOrd + Default + fmt::Display + Copy,
+    E: de::Error,
+{
+    match v.try_into() {
+        Ok(n) if n <= MAX_NONCE => Ok(Nonce(n)),
+        _ if v < T::default() => Err(E::custom(format_args!(
+            "nonce {v} is negative: {NONCE_RULE}"
+        ))),
+        _ => Err(E::custom(format_args!(
+            "nonce {v} is too large: {NONCE_RULE}"
+        ))),
     }
 }
 
@@ -720,6 +717,42 @@ mod tests {
         assert_eq!(
             serde_json::to_string(&Nonce(MAX_NONCE)).unwrap(),
             "9007199254740991"
+        );
+    }
+
+    /// JSON integers are nonces only in 0..=2^53-1, and the error says which side.
+    #[test]
+    fn integer_nonces_in_range_only() {
+        let read = |json: &str| serde_json::from_str::<Nonce>(json).map_err(|e| e.to_string());
+        assert_eq!(read("0"), Ok(Nonce(0)));
+        assert_eq!(read("9007199254740991"), Ok(Nonce(MAX_NONCE)));
+        for (json, why) in [
+            ("-1", "nonce -1 is negative"),
+            ("-9223372036854775808", "is negative"),
+            ("9007199254740992", "nonce 9007199254740992 is too large"),
+            ("18446744073709551615", "is too large"),
+        ] {
+            let error = read(json).unwrap_err();
+            assert!(error.contains(why), "{json}: {error}");
+        }
+        // serde_json never hands out 128-bit integers; other formats may.
+        assert!(
+            NonceVisitor
+                .visit_i128::<serde_json::Error>(-1)
+                .unwrap_err()
+                .to_string()
+                .contains("is negative")
+        );
+        assert!(
+            NonceVisitor
+                .visit_u128::<serde_json::Error>(u128::MAX)
+                .unwrap_err()
+                .to_string()
+                .contains("is too large")
+        );
+        assert_eq!(
+            NonceVisitor.visit_i128::<serde_json::Error>(7).ok(),
+            Some(Nonce(7))
         );
     }
 

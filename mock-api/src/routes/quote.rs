@@ -126,23 +126,16 @@ fn new_pow_quote(state: &AppState, project: &Project) -> Result<Quote, ApiError>
         difficulty_bits: bits,
         expires_at_unix: expires_at,
     });
-    let quote = Quote {
-        id,
+    let kind = QuoteKind::Pow(PowChallenge {
         project_id: project.id.clone(),
         project_public_key: project.public_key.clone(),
-        created_at: now,
-        expires_at,
-        kind: QuoteKind::Pow(PowChallenge {
-            project_id: project.id.clone(),
-            project_public_key: project.public_key.clone(),
-            challenge_hex,
-            target_hex,
-            difficulty_bits: bits,
-            expires_at_unix: expires_at,
-            signature,
-        }),
-        confirmed_session: None,
-    };
+        challenge_hex,
+        target_hex,
+        difficulty_bits: bits,
+        expires_at_unix: expires_at,
+        signature,
+    });
+    let quote = Quote::new(id, project, now, expires_at, kind);
     state.store.insert_quote(quote.clone());
     Ok(quote)
 }
