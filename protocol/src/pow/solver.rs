@@ -33,8 +33,8 @@ mod x86;
 
 /// Nonces hashed at once by the SHA-NI kernel: `sha256rnds2` can start more often than it
 /// takes to finish, so independent messages fill the gaps. Measured on Zen 4 (BENCHMARKS.md):
-/// 1 lane 22.5, 2 lanes 39.5, 3 lanes 43.3, 4 lanes 40.4 MH/s on one core (a fourth
-/// message's state and schedule no longer fit the 16 XMM registers beside the others).
+/// 1 lane 22.5, 2 lanes 39.5, 3 lanes 43.3, 4 lanes 40.4 MH/s on one core. Measure again
+/// before changing it on another CPU.
 pub const SHANI_LANES: usize = 3;
 
 /// Nonces a thread takes at a time: about a millisecond of work, so stopping is prompt.

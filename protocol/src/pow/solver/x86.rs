@@ -5,8 +5,8 @@
 //! `#[target_feature]` code is made through a [`ShaNi`] value, and the only way to get one
 //! is [`ShaNi::detect`], which checks the CPU at run time. The other `unsafe` blocks are
 //! unaligned loads and stores (`_mm_loadu_si128`, `_mm_storeu_si128`) of in-bounds arrays.
-//! Nothing else in the workspace may use `unsafe` (the lint is `deny` at workspace level
-//! and only this module allows it).
+//! Nothing else in the workspace may use `unsafe` (the lint is `deny` at workspace level,
+//! only this module allows it, and `.ci/run` fails on an `allow(unsafe_code)` elsewhere).
 //!
 //! Why several at once: `sha256rnds2` has a latency of several cycles but can start more
 //! often than that, so one message (a chain of 32 dependent `sha256rnds2`) leaves the unit
