@@ -107,19 +107,7 @@ async fn valid_solution_accepted(ctx: &Ctx) -> CheckResult {
     let (nonce, hash) = solve_quote(&quote, 0).await?;
     let resp = ctx.api.confirm(&quote.confirm_body(nonce, &hash)).await?;
     let body = resp.expect(200, "confirm")?;
-    let jwt = body["jwt"].as_str().unwrap_or_default();
-    ensure!(
-        jwt.split('.').count() == 3,
-        "jwt is not a JWS compact token: {body}"
-    );
-    ensure!(
-        body["expiresIn"].as_u64().is_some_and(|s| s > 0),
-        "expiresIn is not a positive integer: {body}"
-    );
-    ensure!(
-        body["remainingBudgetSats"].is_u64(),
-        "remainingBudgetSats is not an integer: {body}"
-    );
+    crate::sessions::token_grant(body)?;
     ensure!(
         crate::quotes::is_nonempty_str(&body["refreshToken"]),
         "refreshToken is not a string: {body}"

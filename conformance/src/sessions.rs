@@ -278,10 +278,9 @@ async fn idempotency(ctx: &Ctx) -> CheckResult {
     Ok(Outcome::Pass)
 }
 
-async fn refresh_shape(ctx: &Ctx) -> CheckResult {
-    let session = ctx.api.session().await?;
-    let resp = ctx.api.refresh(&session.refresh_token).await?;
-    let body = resp.expect(200, "refresh")?;
+/// The token part of a confirm or refresh answer: a JWS compact `jwt`, a positive
+/// `expiresIn` and an integer `remainingBudgetSats`. Returns the JWT.
+pub(crate) fn token_grant(body: &Value) -> Result<&str, String> {
     let jwt = body["jwt"].as_str().unwrap_or_default();
     ensure!(
         jwt.split('.').count() == 3,
@@ -295,6 +294,14 @@ async fn refresh_shape(ctx: &Ctx) -> CheckResult {
         body["remainingBudgetSats"].is_u64(),
         "remainingBudgetSats is not an integer: {body}"
     );
+    Ok(jwt)
+}
+
+async fn refresh_shape(ctx: &Ctx) -> CheckResult {
+    let session = ctx.api.session().await?;
+    let resp = ctx.api.refresh(&session.refresh_token).await?;
+    let body = resp.expect(200, "refresh")?;
+    let jwt = token_grant(body)?;
     let usage = ctx.api.usage(jwt).await?;
     usage.expect(200, "usage with the refreshed jwt")?;
     Ok(Outcome::Pass)
