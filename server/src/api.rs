@@ -13,6 +13,7 @@
 use std::fmt;
 use std::time::Duration;
 
+use liveauth_protocol::hex::is_json_media_type;
 use liveauth_protocol::problem::parse_error_body;
 use liveauth_protocol::wire::{
     ChargeRequest, ChargeResponse, ConfirmRequest, ConfirmResponse, LnurlResponse, RefreshRequest,
@@ -27,9 +28,6 @@ use crate::redact::mask_secret;
 
 /// The header that carries the project's public key.
 pub const PROJECT_KEY_HEADER: &str = "X-LW-Public";
-
-/// The request timeout when none is configured.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Most bytes read from any response body; the rest is ignored.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -587,8 +585,6 @@ fn redirect_detail(status: StatusCode, headers: &HeaderMap) -> Option<String> {
     Some(format!("the API redirects to {location}"))
 }
 
-use liveauth_protocol::hex::is_json_media_type;
-
 /// Decodes a 2xx body; the error names the failing field but never quotes the body,
 /// which may hold tokens.
 fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T, String> {
@@ -728,6 +724,7 @@ fn format_duration(duration: Duration) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::DEFAULT_TIMEOUT;
 
     fn client(base: &str) -> ApiClient {
         ApiClient::new(base, None, DEFAULT_TIMEOUT).unwrap()

@@ -9,6 +9,7 @@
 use lightning_invoice::{
     Bolt11Invoice, Bolt11ParseError, Bolt11SemanticError, Currency, ParseOrSemanticError,
 };
+use liveauth_protocol::hex::encode as hex;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -222,8 +223,6 @@ fn format_unix(unix: u64) -> String {
         .and_then(|at| at.format(&Rfc3339).ok())
         .unwrap_or_else(|| format!("unix time {unix}"))
 }
-
-use liveauth_protocol::hex::encode as hex;
 
 /// Entry points for `fuzz/` and the property tests: arbitrary input must never yield an
 /// accepted invoice that differs from the quote.

@@ -3,7 +3,8 @@
 
 use std::time::Duration;
 
-use liveauth_mcp::api::{ApiClient, ApiError, DEFAULT_TIMEOUT, MAX_BODY_BYTES, TransportCause};
+use liveauth_mcp::api::{ApiClient, ApiError, MAX_BODY_BYTES, TransportCause};
+use liveauth_mcp::config::DEFAULT_TIMEOUT;
 use liveauth_protocol::pow::decode_hex32;
 use liveauth_protocol::pow::solver::{SolveControl, SolveOptions, solve};
 use liveauth_protocol::wire::{

@@ -7,6 +7,7 @@ mod common;
 
 use common::{Harness, PROJECT_KEY, mock_config};
 use serde_json::{Value, json};
+use sha2::Digest as _;
 
 const TOOLS: [&str; 9] = [
     "liveauth_mcp_authenticate",
@@ -112,7 +113,6 @@ async fn pow_flow_step_by_step() {
         challenge["projectPublicKey"].as_str().unwrap(),
         challenge["challengeHex"].as_str().unwrap()
     );
-    use sha2::Digest as _;
     let hash = liveauth_protocol::pow::encode_hex32(&sha2::Sha256::digest(message).into());
     assert_eq!(solved["hashHex"], hash);
     assert!(hash.starts_with("00"), "10 bits: {hash}");
