@@ -1,6 +1,6 @@
 //! The HTTP client for the LiveAuth API (v1): one method per endpoint, typed with the
 //! wire types of [`liveauth_protocol::wire`], and one error type, [`ApiError`], that
-//! says what went wrong and what an agent should do next.
+//! says what went wrong (what an agent should do about it is the tools' advice).
 //!
 //! Safety rules this module keeps:
 //! - Caller-supplied path parts (quote ids come from an AI agent) are percent-encoded
@@ -14,7 +14,7 @@ use std::fmt;
 use std::time::Duration;
 
 use liveauth_protocol::hex::is_json_media_type;
-use liveauth_protocol::problem::parse_error_body;
+use liveauth_protocol::problem::{ErrorCode, parse_error_body};
 use liveauth_protocol::wire::{
     ChargeRequest, ChargeResponse, ConfirmRequest, ConfirmResponse, LnurlResponse, RefreshRequest,
     RefreshResponse, StartRequest, StartResponse, StatusResponse, UsageResponse,
@@ -173,6 +173,11 @@ impl ApiError {
         }
     }
 
+    /// The code as an [`ErrorCode`], if it is one this server knows.
+    pub fn error_code(&self) -> Option<ErrorCode> {
+        self.code()?.parse().ok()
+    }
+
     /// `true` if no answer arrived (the API may be down or unreachable).
     pub fn is_transport(&self) -> bool {
         matches!(self, Self::Transport { .. })
@@ -184,88 +189,6 @@ impl ApiError {
             Self::Api { status, .. } | Self::Decode { status, .. } => Some(*status),
             Self::Transport { .. } | Self::InvalidInput { .. } => None,
         }
-    }
-
-    /// What an AI agent should do about this error, as one sentence naming the tool.
-    pub fn next_step(&self) -> &'static str {
-        match self {
-            Self::Transport { .. } => {
-                "check that the LiveAuth API at LIVEAUTH_API_BASE is reachable (and that \
-                 LIVEAUTH_API_BASE is right), then retry"
-            }
-            Self::Decode { .. } => {
-                "the API answered in an unexpected format: check that LIVEAUTH_API_BASE points \
-                 at a LiveAuth API"
-            }
-            Self::InvalidInput { .. } => "fix the argument and call the tool again",
-            Self::Api { status, code, .. } => next_step_for(*status, code.as_deref()),
-        }
-    }
-}
-
-fn next_step_for(status: u16, code: Option<&str>) -> &'static str {
-    match code {
-        Some("token_expired") => {
-            "the access token expired: call liveauth_mcp_refresh (the server also refreshes \
-             by itself)"
-        }
-        Some("token_invalid" | "token_missing" | "invalid_grant") => {
-            "call liveauth_mcp_authenticate to start a new session"
-        }
-        Some("challenge_expired" | "quote_expired") => "start a new quote with liveauth_mcp_start",
-        Some("quote_not_found") => {
-            "check the quoteId; if it is right, the quote is gone: start a new quote with \
-             liveauth_mcp_start"
-        }
-        Some("already_confirmed") => {
-            "the quote is used; you are already authenticated or must start a new quote"
-        }
-        Some("solution_invalid" | "hash_mismatch" | "nonce_invalid") => {
-            "solve the challenge with liveauth_mcp_solve"
-        }
-        Some("signature_invalid" | "challenge_mismatch") => {
-            "pass the challenge fields exactly as liveauth_mcp_start returned them, or solve \
-             with liveauth_mcp_solve"
-        }
-        Some("wrong_quote_kind") => {
-            "this quote is a PoW challenge: solve it with liveauth_mcp_solve, or start a \
-             Lightning quote with liveauth_mcp_start and forceLightning: true"
-        }
-        Some("missing_project_key" | "unknown_project" | "project_mismatch") => {
-            "check LIVEAUTH_API_KEY"
-        }
-        Some("idempotency_conflict") => "use a new idempotency key for a different charge",
-        Some("budget_exceeded" | "rate_limited") => {
-            "stop: the session's budget or rate limit is reached; wait before calling again"
-        }
-        Some("payment_required" | "credential_invalid") => payment_step(),
-        Some("bad_request" | "payload_too_large" | "unsupported_media_type") => {
-            "check the arguments against the tool's input schema and call it again"
-        }
-        Some("not_found" | "method_not_allowed") => {
-            "the API does not offer this endpoint: check LIVEAUTH_API_BASE"
-        }
-        _ => next_step_for_status(status),
-    }
-}
-
-fn payment_step() -> &'static str {
-    "the API wants an L402/x402 payment credential, which this server does not send; \
-     authenticate with liveauth_mcp_authenticate (forceLightning=true pays a checked invoice)"
-}
-
-fn next_step_for_status(status: u16) -> &'static str {
-    match status {
-        300..=399 => "the API redirects elsewhere: set LIVEAUTH_API_BASE to the final URL",
-        401 | 403 => {
-            "check LIVEAUTH_API_KEY, or start a new session with liveauth_mcp_authenticate"
-        }
-        402 => payment_step(),
-        404 => "check the quoteId and LIVEAUTH_API_BASE",
-        408 | 429 => "wait a moment and retry",
-        410 => "start a new quote with liveauth_mcp_start",
-        500..=599 => "the API failed; retry later",
-        _ => "check the arguments and call the tool again",
     }
 }
 
@@ -867,7 +790,7 @@ mod tests {
     }
 
     #[test]
-    fn display_and_next_step() {
+    fn display() {
         let error = ApiError::Api {
             status: 410,
             code: Some("challenge_expired".into()),
@@ -879,10 +802,7 @@ mod tests {
             "LiveAuth API error 410 challenge_expired: the challenge expired at \
              2026-01-01T00:00:00Z"
         );
-        assert_eq!(
-            error.next_step(),
-            "start a new quote with liveauth_mcp_start"
-        );
+        assert_eq!(error.error_code(), Some(ErrorCode::ChallengeExpired));
         let bare = ApiError::Api {
             status: 503,
             code: None,
@@ -893,13 +813,6 @@ mod tests {
             bare.to_string(),
             "LiveAuth API error 503 (Service Unavailable)"
         );
-        assert_eq!(bare.next_step(), "the API failed; retry later");
-        let payment = ApiError::Api {
-            status: 402,
-            code: None,
-            detail: None,
-            www_authenticate: Vec::new(),
-        };
-        assert!(payment.next_step().contains("does not send"));
+        assert_eq!(bare.error_code(), None);
     }
 }

@@ -1,7 +1,7 @@
 //! The LiveAuth MCP server: lets an AI agent get a JWT from a LiveAuth API by solving a
 //! SHA-256 proof-of-work challenge or paying a Lightning invoice, then meter its usage.
 //!
-//! - [`tools`]: the MCP tools and the server handler; [`session`]: what the server keeps
+//! - [`tools`]: the MCP server, one file per tool; [`session`]: what the server keeps
 //!   for each agent; [`solve`]: the solver run for async callers.
 //! - [`api`]: the HTTP client for the LiveAuth API; [`invoice_check`]: the checks every
 //!   invoice passes before an agent sees it; [`redact`]: secrets shortened for logs.

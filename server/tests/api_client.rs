@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use liveauth_mcp::api::{ApiClient, ApiError, MAX_BODY_BYTES, TransportCause};
 use liveauth_mcp::config::DEFAULT_TIMEOUT;
+use liveauth_mcp::tools::next_step;
 use liveauth_protocol::pow::decode_hex32;
 use liveauth_protocol::pow::solver::{SolveControl, SolveOptions, solve};
 use liveauth_protocol::wire::{
@@ -151,7 +152,7 @@ async fn unknown_key_is_refused() -> TestResult {
             .starts_with("LiveAuth API error 401 unknown_project: "),
         "{error}"
     );
-    assert_eq!(error.next_step(), "check LIVEAUTH_API_KEY");
+    assert_eq!(next_step(&error), "check LIVEAUTH_API_KEY");
     Ok(())
 }
 
@@ -185,7 +186,7 @@ async fn pow_session_end_to_end() -> TestResult {
     assert_eq!(api_parts(&again).0, 409);
     assert_eq!(again.code(), Some("already_confirmed"));
     assert_eq!(
-        again.next_step(),
+        next_step(&again),
         "the quote is used; you are already authenticated or must start a new quote"
     );
 
@@ -217,7 +218,7 @@ async fn pow_session_end_to_end() -> TestResult {
     assert_eq!(api_parts(&reused).0, 400);
     assert_eq!(reused.code(), Some("invalid_grant"));
     assert_eq!(
-        reused.next_step(),
+        next_step(&reused),
         "call liveauth_mcp_authenticate to start a new session"
     );
     assert!(
@@ -380,7 +381,7 @@ async fn expired_challenge_message() -> TestResult {
         "{text}"
     );
     assert_eq!(
-        error.next_step(),
+        next_step(&error),
         "start a new quote with liveauth_mcp_start"
     );
     Ok(())
@@ -437,7 +438,7 @@ async fn connection_refused() -> TestResult {
         error.to_string(),
         format!("cannot reach the LiveAuth API at http://{addr}: connection refused")
     );
-    assert!(error.next_step().contains("LIVEAUTH_API_BASE"));
+    assert!(next_step(&error).contains("LIVEAUTH_API_BASE"));
     Ok(())
 }
 
@@ -524,7 +525,7 @@ async fn html_502_from_a_proxy() -> TestResult {
             .starts_with("LiveAuth API error 502 (Bad Gateway): 502 Bad Gateway"),
         "{error}"
     );
-    assert_eq!(error.next_step(), "the API failed; retry later");
+    assert_eq!(next_step(&error), "the API failed; retry later");
     Ok(())
 }
 
@@ -553,7 +554,7 @@ async fn oauth_style_error_body() -> TestResult {
         error.to_string(),
         "LiveAuth API error 401 token_expired: the access token expired 3 s ago"
     );
-    assert!(error.next_step().contains("liveauth_mcp_refresh"));
+    assert!(next_step(&error).contains("liveauth_mcp_refresh"));
     Ok(())
 }
 
@@ -664,7 +665,7 @@ async fn redirects_are_not_followed() -> TestResult {
         error.to_string(),
         "LiveAuth API error 302 (Found): the API redirects to https://elsewhere.invalid/x"
     );
-    assert!(error.next_step().contains("LIVEAUTH_API_BASE"));
+    assert!(next_step(&error).contains("LIVEAUTH_API_BASE"));
     Ok(())
 }
 

@@ -1,0 +1,184 @@
+//! `liveauth_mcp_authenticate`: start, solve and confirm in one call; for Lightning, the
+//! checked invoice, optionally waiting for its payment and confirming.
+
+use std::time::Duration;
+
+use liveauth_protocol::wire::{Invoice, PaymentStatus};
+use rmcp::handler::server::common::{schema_for_output, schema_for_type};
+use rmcp::model::CallToolResult;
+use rmcp::service::RequestContext;
+use rmcp::{RoleServer, tool, tool_router};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::lnurl::checked;
+use super::{Args, Caller, ConfirmParams, LiveAuthServer, StartParams, ToolError, respond};
+use crate::invoice_check::DecodedInvoice;
+use crate::solve::SolveStats;
+
+/// How often `liveauth_mcp_authenticate` polls a Lightning quote's status.
+const PAYMENT_POLL: Duration = Duration::from_millis(500);
+/// The longest `waitForPaymentSeconds` honoured.
+const MAX_PAYMENT_WAIT_SECS: u64 = 600;
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AuthenticateParams {
+    /// If true, authenticate with a Lightning payment instead of proof-of-work.
+    #[serde(default)]
+    pub force_lightning: Option<bool>,
+    /// Lightning only: wait up to this many seconds (max 600) for the payment, then
+    /// confirm. 0 or absent: return the invoice at once.
+    #[serde(default)]
+    pub wait_for_payment_seconds: Option<u64>,
+}
+
+/// `liveauth_mcp_authenticate`: the confirm result, plus how it was obtained.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AuthenticateResult {
+    /// `pow` or `lightning`.
+    pub method: String,
+    pub quote_id: String,
+    /// The access token; null while a Lightning payment is pending.
+    pub jwt: Option<String>,
+    pub expires_in: Option<u64>,
+    pub remaining_budget_sats: Option<u64>,
+    pub refresh_token: Option<String>,
+    /// Lightning only: `pending` or `paid`.
+    pub payment_status: Option<PaymentStatus>,
+    /// PoW only: what solving cost.
+    pub solve: Option<SolveStats>,
+    /// Lightning only: the checked invoice to pay.
+    pub invoice: Option<CheckedInvoice>,
+    /// What to do next, if anything.
+    pub next_step: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CheckedInvoice {
+    pub bolt11: String,
+    pub decoded: DecodedInvoice,
+}
+
+#[tool_router(router = authenticate_router, vis = "pub(super)")]
+impl LiveAuthServer {
+    /// Authenticate in one step. Proof-of-work (default): start, solve and confirm, and
+    /// return the JWT with solve statistics. Lightning (forceLightning=true): start and
+    /// return the checked invoice to pay; with waitForPaymentSeconds > 0, wait for the
+    /// payment and confirm.
+    #[tool(
+        name = "liveauth_mcp_authenticate",
+        input_schema = schema_for_type::<AuthenticateParams>(),
+        output_schema = schema_for_output::<AuthenticateResult>(),
+        annotations(
+            title = "Authenticate (start, solve or pay, confirm)",
+            read_only_hint = false,
+            destructive_hint = false,
+            idempotent_hint = false,
+            open_world_hint = true
+        )
+    )]
+    pub async fn liveauth_mcp_authenticate(
+        &self,
+        Args(args): Args<AuthenticateParams>,
+        context: RequestContext<RoleServer>,
+    ) -> CallToolResult {
+        respond(async { self.caller(&context).authenticate(args?, &context).await }.await)
+    }
+}
+
+impl Caller {
+    async fn authenticate(
+        &self,
+        args: AuthenticateParams,
+        context: &RequestContext<RoleServer>,
+    ) -> Result<AuthenticateResult, ToolError> {
+        let lightning = args.force_lightning.unwrap_or(false);
+        let quote = self
+            .start(StartParams {
+                force_lightning: Some(lightning),
+            })
+            .await?;
+        let quote_id = quote.quote_id.clone();
+        if let Some(invoice) = quote.invoice.clone() {
+            return self
+                .authenticate_lightning(quote_id, invoice, args.wait_for_payment_seconds)
+                .await;
+        }
+        let solved = self.solve(Some(&quote_id), context).await?;
+        let confirm = self.confirm(ConfirmParams::quote(&quote_id)).await?;
+        Ok(AuthenticateResult {
+            method: "pow".into(),
+            quote_id,
+            jwt: confirm.jwt,
+            expires_in: confirm.expires_in,
+            remaining_budget_sats: confirm.remaining_budget_sats,
+            refresh_token: confirm.refresh_token,
+            payment_status: None,
+            solve: Some(solved.stats),
+            invoice: None,
+            next_step: None,
+        })
+    }
+
+    /// The checked invoice; with `wait_secs`, polls until it is paid and confirms.
+    async fn authenticate_lightning(
+        &self,
+        quote_id: String,
+        invoice: Invoice,
+        wait_secs: Option<u64>,
+    ) -> Result<AuthenticateResult, ToolError> {
+        let decoded = checked(&invoice.bolt11, &invoice)?;
+        let checked_invoice = CheckedInvoice {
+            bolt11: invoice.bolt11.clone(),
+            decoded,
+        };
+        let wait = Duration::from_secs(wait_secs.unwrap_or(0).min(MAX_PAYMENT_WAIT_SECS));
+        let deadline = tokio::time::Instant::now() + wait;
+        let mut paid = false;
+        while !wait.is_zero() {
+            let status = self.api.status(&quote_id).await?;
+            if matches!(status.payment_status, Some(PaymentStatus::Paid)) {
+                paid = true;
+                break;
+            }
+            if matches!(status.payment_status, Some(PaymentStatus::Expired)) {
+                return Err(ToolError::InvoiceExpired { quote_id });
+            }
+            if tokio::time::Instant::now() + PAYMENT_POLL > deadline {
+                break;
+            }
+            tokio::time::sleep(PAYMENT_POLL).await;
+        }
+        let pending = AuthenticateResult {
+            method: "lightning".into(),
+            quote_id: quote_id.clone(),
+            jwt: None,
+            expires_in: None,
+            remaining_budget_sats: None,
+            refresh_token: None,
+            payment_status: Some(PaymentStatus::Pending),
+            solve: None,
+            invoice: Some(checked_invoice),
+            next_step: Some(format!(
+                "pay the invoice, then call liveauth_mcp_confirm with quoteId {quote_id} (poll \
+                 liveauth_mcp_status until paymentStatus is \"paid\")"
+            )),
+        };
+        if !paid {
+            return Ok(pending);
+        }
+        let confirm = self.confirm(ConfirmParams::quote(&quote_id)).await?;
+        Ok(AuthenticateResult {
+            jwt: confirm.jwt,
+            expires_in: confirm.expires_in,
+            remaining_budget_sats: confirm.remaining_budget_sats,
+            refresh_token: confirm.refresh_token,
+            payment_status: Some(PaymentStatus::Paid),
+            next_step: None,
+            ..pending
+        })
+    }
+}

@@ -1,0 +1,184 @@
+//! `liveauth_mcp_confirm`: a solved or paid quote exchanged for a session. PoW fields the
+//! agent leaves out are filled in from the quote and its solution, and the solution is
+//! checked here before anything is sent.
+
+use liveauth_protocol::pow::{decode_hex32, encode_hex32, meets_target, solution_hash};
+use liveauth_protocol::wire::{ConfirmRequest, ConfirmResponse, Nonce};
+use rmcp::handler::server::common::{schema_for_output, schema_for_type};
+use rmcp::model::CallToolResult;
+use rmcp::service::RequestContext;
+use rmcp::{RoleServer, tool, tool_router};
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+use super::{Args, Caller, LiveAuthServer, ToolError, respond};
+use crate::session::Tokens;
+use crate::solve::effective_target;
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ConfirmParams {
+    /// The quoteId from the start response.
+    pub quote_id: String,
+    /// The challenge hex from the start response (filled in from the quote if omitted).
+    #[serde(default)]
+    pub challenge_hex: Option<String>,
+    /// The nonce that solves the PoW challenge (filled in from liveauth_mcp_solve if
+    /// omitted).
+    #[serde(default)]
+    pub nonce: Option<Nonce>,
+    /// sha256 of `projectPublicKey:challengeHex:nonce` (computed here if omitted).
+    #[serde(default)]
+    pub hash_hex: Option<String>,
+    /// Expiration timestamp from the challenge (filled in if omitted).
+    #[serde(default)]
+    pub expires_at_unix: Option<i64>,
+    /// Difficulty bits from the challenge (filled in if omitted).
+    #[serde(default)]
+    pub difficulty_bits: Option<u32>,
+    /// Signature from the challenge (filled in if omitted).
+    #[serde(default)]
+    pub signature: Option<String>,
+}
+
+impl ConfirmParams {
+    /// Just the quote: everything else is filled in (what `liveauth_mcp_authenticate`
+    /// sends).
+    pub(super) fn quote(quote_id: &str) -> Self {
+        Self {
+            quote_id: quote_id.to_owned(),
+            challenge_hex: None,
+            nonce: None,
+            hash_hex: None,
+            expires_at_unix: None,
+            difficulty_bits: None,
+            signature: None,
+        }
+    }
+}
+
+#[tool_router(router = confirm_router, vis = "pub(super)")]
+impl LiveAuthServer {
+    /// Submit the solved proof-of-work challenge (or, for a Lightning quote, just the
+    /// quoteId once paid) to receive a JWT. Fields you omit are filled in from the quote
+    /// and from liveauth_mcp_solve. The solution is checked locally before it is sent.
+    /// Save the refreshToken (this server keeps it for you too).
+    #[tool(
+        name = "liveauth_mcp_confirm",
+        input_schema = schema_for_type::<ConfirmParams>(),
+        output_schema = schema_for_output::<ConfirmResponse>(),
+        annotations(
+            title = "Confirm a quote and get a JWT",
+            read_only_hint = false,
+            destructive_hint = false,
+            idempotent_hint = false,
+            open_world_hint = true
+        )
+    )]
+    pub async fn liveauth_mcp_confirm(
+        &self,
+        Args(args): Args<ConfirmParams>,
+        context: RequestContext<RoleServer>,
+    ) -> CallToolResult {
+        respond(async { self.caller(&context).confirm(args?).await }.await)
+    }
+}
+
+impl Caller {
+    /// Confirms the quote and keeps the session's tokens.
+    pub(super) async fn confirm(&self, args: ConfirmParams) -> Result<ConfirmResponse, ToolError> {
+        let request = self.confirm_request(args)?;
+        let response = self.api.confirm(&request).await?;
+        if let Some(jwt) = &response.jwt {
+            let expires_in = response.expires_in.unwrap_or(0);
+            self.session.set_tokens(Tokens::new(
+                jwt.clone(),
+                expires_in,
+                response.refresh_token.clone(),
+            ));
+        }
+        Ok(response)
+    }
+
+    /// Completes and checks a confirm request: PoW fields the agent left out come from the
+    /// stored quote and solution; the solution is verified before any network call.
+    fn confirm_request(&self, args: ConfirmParams) -> Result<ConfirmRequest, ToolError> {
+        let quote = self.session.quote(&args.quote_id);
+        let challenge = quote.as_ref().and_then(|q| q.pow_challenge.clone());
+        if quote.as_ref().is_some_and(|q| q.invoice.is_some()) {
+            return Ok(ConfirmRequest {
+                quote_id: args.quote_id,
+                ..ConfirmRequest::default()
+            });
+        }
+        let solution = self.session.solution(&args.quote_id);
+        let nonce = args
+            .nonce
+            .map(|n| n.0)
+            .or(solution.as_ref().map(|s| s.nonce));
+        let mut request = ConfirmRequest {
+            quote_id: args.quote_id.clone(),
+            challenge_hex: args
+                .challenge_hex
+                .or(challenge.as_ref().map(|c| c.challenge_hex.clone())),
+            nonce: nonce.map(Nonce),
+            hash_hex: args.hash_hex,
+            expires_at_unix: args
+                .expires_at_unix
+                .or(challenge.as_ref().map(|c| c.expires_at_unix)),
+            difficulty_bits: args
+                .difficulty_bits
+                .or(challenge.as_ref().map(|c| c.difficulty_bits)),
+            sig: args
+                .signature
+                .or(challenge.as_ref().map(|c| c.signature.clone())),
+        };
+        let Some(challenge) = challenge else {
+            // A quote this server did not start: send what the agent gave, if complete.
+            let missing: Vec<&str> = [
+                ("challengeHex", request.challenge_hex.is_none()),
+                ("nonce", request.nonce.is_none()),
+                ("expiresAtUnix", request.expires_at_unix.is_none()),
+                ("difficultyBits", request.difficulty_bits.is_none()),
+                ("signature", request.sig.is_none()),
+            ]
+            .into_iter()
+            .filter_map(|(field, absent)| absent.then_some(field))
+            .collect();
+            if missing.is_empty() || missing.len() == 5 {
+                return Ok(request);
+            }
+            return Err(ToolError::InvalidArgument(format!(
+                "{}: required because quote {} was not started through this server",
+                missing.join(", "),
+                args.quote_id
+            )));
+        };
+        let Some(nonce) = nonce else {
+            return Err(ToolError::InvalidArgument(
+                "`nonce`: no solution yet for this quote; call liveauth_mcp_solve first".into(),
+            ));
+        };
+        let challenge_hex = request.challenge_hex.clone().unwrap_or_default();
+        let hash = solution_hash(&challenge.project_public_key, &challenge_hex, nonce);
+        if let Some(sent) = &request.hash_hex
+            && decode_hex32(&sent.to_ascii_lowercase()).ok() != Some(hash)
+        {
+            return Err(ToolError::InvalidArgument(format!(
+                "`hashHex` is not sha256(projectPublicKey:challengeHex:nonce) = {}",
+                encode_hex32(&hash)
+            )));
+        }
+        let target = effective_target(&challenge)?;
+        if !meets_target(&hash, &target) {
+            return Err(ToolError::InvalidArgument(format!(
+                "`nonce` {nonce} does not solve the challenge: its hash {} is not below the \
+                 target {}; call liveauth_mcp_solve to find one",
+                encode_hex32(&hash),
+                challenge.target_hex
+            )));
+        }
+        request.hash_hex = Some(encode_hex32(&hash));
+        Ok(request)
+    }
+}

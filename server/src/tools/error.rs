@@ -1,0 +1,110 @@
+//! Why a tool failed, and how that reads as an `isError` result: what happened and what
+//! to do next.
+
+use liveauth_protocol::wire::ChargeResponse;
+use rmcp::model::{CallToolResult, ContentBlock};
+
+use super::advice;
+use crate::api::ApiError;
+use crate::invoice_check::InvoiceCheckError;
+use crate::solve::SolveFailure;
+
+/// Why a tool failed. Every variant becomes an `isError` result with a message that says
+/// what happened and what to do next.
+#[derive(Debug, thiserror::Error)]
+pub enum ToolError {
+    #[error("invalid argument {0}")]
+    InvalidArgument(String),
+    #[error(
+        "not authenticated: call liveauth_mcp_authenticate (or liveauth_mcp_start + \
+         liveauth_mcp_confirm) first"
+    )]
+    NotAuthenticated,
+    #[error("{0}")]
+    Api(ApiError),
+    /// A quote id this server holds no quote for (it started none with that id).
+    #[error("quote {quote_id} was not started through this server; call liveauth_mcp_start")]
+    UnknownQuote { quote_id: String },
+    /// `liveauth_mcp_solve` without a quote id, before any PoW quote was started.
+    #[error("no PoW quote yet: call liveauth_mcp_start first")]
+    NoPowQuote,
+    /// A PoW operation on a Lightning quote.
+    #[error("quote {quote_id} is a Lightning quote: pay its invoice instead (liveauth_mcp_lnurl)")]
+    LightningQuote { quote_id: String },
+    /// An invoice asked of a PoW quote.
+    #[error(
+        "quote {quote_id} is a proof-of-work quote and has no invoice; solve it with \
+         liveauth_mcp_solve, or start a Lightning quote with forceLightning=true"
+    )]
+    PowQuote { quote_id: String },
+    /// An invoice of a quote this server did not start: there is no quoted amount to
+    /// check it against.
+    #[error(
+        "quote {quote_id} was not started through this server, so its invoice cannot be \
+         checked against a quoted amount; call liveauth_mcp_start with forceLightning=true"
+    )]
+    InvoiceNotQuoted { quote_id: String },
+    /// A Lightning quote whose invoice expired while `liveauth_mcp_authenticate` waited.
+    #[error("the invoice of quote {quote_id} expired unpaid; call liveauth_mcp_authenticate again")]
+    InvoiceExpired { quote_id: String },
+    #[error("{0}")]
+    Solve(#[from] SolveFailure),
+    #[error("{0}")]
+    Invoice(#[from] InvoiceCheckError),
+    #[error(
+        "charge denied ({reason}): {sats} sats used in {calls} call(s) today; {retry}stop making paid \
+         calls until then",
+        reason = deny_reason(.0),
+        sats = .0.sats_used,
+        calls = .0.calls_used,
+        retry = retry_hint(.0)
+    )]
+    Denied(ChargeResponse),
+    /// A result that does not serialize (a bug, never the agent's fault).
+    #[error("could not encode the result: {0}")]
+    Encode(serde_json::Error),
+}
+
+fn deny_reason(response: &ChargeResponse) -> String {
+    response
+        .reason
+        .as_ref()
+        .and_then(|r| serde_json::to_value(r).ok())
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_else(|| "budget".to_owned())
+}
+
+fn retry_hint(response: &ChargeResponse) -> String {
+    response
+        .retry_after_seconds
+        .map(|s| format!("retry after {s} s; "))
+        .unwrap_or_default()
+}
+
+impl From<ApiError> for ToolError {
+    fn from(error: ApiError) -> Self {
+        Self::Api(error)
+    }
+}
+
+impl ToolError {
+    pub(super) fn into_result(self) -> CallToolResult {
+        let text = match &self {
+            Self::Api(error) => format!(
+                "{error}.{} Next: {}",
+                advice::offered_invoices(error),
+                advice::next_step(error)
+            ),
+            other => other.to_string(),
+        };
+        match self {
+            // The deny keeps its shape, so an agent that reads structured content sees it.
+            Self::Denied(response) => {
+                let mut result = CallToolResult::error(vec![ContentBlock::text(text)]);
+                result.structured_content = serde_json::to_value(response).ok();
+                result
+            }
+            _ => CallToolResult::error(vec![ContentBlock::text(text)]),
+        }
+    }
+}

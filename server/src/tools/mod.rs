@@ -1,0 +1,168 @@
+//! The MCP tools and the server that serves them.
+//!
+//! Each tool parses its arguments itself (a bad argument is an `isError` result that names
+//! the field, never a JSON-RPC error), calls the API through [`ApiClient`], keeps the
+//! agent's [`AgentSession`] up to date, and answers with structured content plus the same
+//! JSON as text.
+//!
+//! - this file: [`LiveAuthServer`], its [`rmcp::ServerHandler`], the instructions, and the
+//!   router, composed from one `#[tool_router]` per tool;
+//! - one file per tool, holding its parameters, result, `#[tool]` fn and logic:
+//!   [`start`], [`confirm`], [`charge`], [`usage`], [`refresh`], [`status`], [`lnurl`],
+//!   [`solve`], [`authenticate`];
+//! - [`token`]: a fresh access token for charge, usage and refresh (refresh when stale,
+//!   retry once on a 401, serialized per agent);
+//! - [`args`]: the argument extractor; [`error`]: [`ToolError`] and how it reads;
+//!   [`advice`]: what an agent should do about a failed API call.
+
+mod advice;
+mod args;
+mod authenticate;
+mod charge;
+mod confirm;
+mod error;
+mod lnurl;
+mod refresh;
+mod solve;
+mod start;
+mod status;
+mod token;
+mod usage;
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use rmcp::RoleServer;
+use rmcp::handler::server::router::tool::ToolRouter;
+use rmcp::model::CallToolResult;
+use rmcp::service::RequestContext;
+use serde::Serialize;
+
+pub use advice::next_step;
+pub use args::{Args, QuoteParams};
+pub use authenticate::{AuthenticateParams, AuthenticateResult, CheckedInvoice};
+pub use charge::ChargeParams;
+pub use confirm::ConfirmParams;
+pub use error::ToolError;
+pub use lnurl::LnurlResult;
+pub use refresh::RefreshParams;
+pub use solve::{SolveParams, SolveResult};
+pub use start::StartParams;
+pub use usage::NoParams;
+
+use crate::api::ApiClient;
+use crate::session::AgentSession;
+
+/// The MCP server: the API client, the agent's session, the tools.
+///
+/// Over stdio there is one agent. Over HTTP, a server is made per MCP session (legacy
+/// protocol versions) or per request (2026-07-28, which has no sessions): requests that
+/// carry no `Mcp-Session-Id` then share the process-wide `shared` session.
+#[derive(Debug, Clone)]
+pub struct LiveAuthServer {
+    api: ApiClient,
+    own: AgentSession,
+    shared: Option<AgentSession>,
+    tool_router: ToolRouter<Self>,
+}
+
+/// One tool call's view of the server: the API, and the session of the agent that called.
+#[derive(Debug, Clone)]
+struct Caller {
+    api: ApiClient,
+    session: AgentSession,
+}
+
+impl LiveAuthServer {
+    /// A server whose state belongs to this connection (stdio, or one HTTP MCP session).
+    pub fn new(api: ApiClient) -> Self {
+        Self {
+            api,
+            own: AgentSession::default(),
+            shared: None,
+            tool_router: Self::tool_router(),
+        }
+    }
+
+    /// A server for HTTP: sessionless requests use `shared`.
+    pub fn with_shared_session(api: ApiClient, shared: AgentSession) -> Self {
+        Self {
+            shared: Some(shared),
+            ..Self::new(api)
+        }
+    }
+
+    /// Every tool; `tools/list` sorts them by name, so the order here does not matter.
+    fn tool_router() -> ToolRouter<Self> {
+        Self::start_router()
+            + Self::confirm_router()
+            + Self::charge_router()
+            + Self::status_router()
+            + Self::lnurl_router()
+            + Self::usage_router()
+            + Self::refresh_router()
+            + Self::solve_router()
+            + Self::authenticate_router()
+    }
+
+    /// The session of the agent behind this call.
+    pub fn session(&self, context: &RequestContext<RoleServer>) -> AgentSession {
+        let sessionless = context
+            .extensions
+            .get::<axum::http::request::Parts>()
+            .is_some_and(|parts| !parts.headers.contains_key("mcp-session-id"));
+        match &self.shared {
+            Some(shared) if sessionless => shared.clone(),
+            _ => self.own.clone(),
+        }
+    }
+
+    fn caller(&self, context: &RequestContext<RoleServer>) -> Caller {
+        Caller {
+            api: self.api.clone(),
+            session: self.session(context),
+        }
+    }
+}
+
+/// Structured content and the same JSON as text, or the error.
+fn respond<T: Serialize>(result: Result<T, ToolError>) -> CallToolResult {
+    match result.and_then(|value| serde_json::to_value(value).map_err(ToolError::Encode)) {
+        Ok(value) => CallToolResult::structured(value),
+        Err(error) => error.into_result(),
+    }
+}
+
+fn now_unix() -> i64 {
+    let secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    i64::try_from(secs).unwrap_or(i64::MAX)
+}
+
+/// What an agent reads first: when to call what.
+pub const INSTRUCTIONS: &str = "\
+LiveAuth lets you authenticate to an API by proof-of-work (PoW) or a Lightning payment, \
+then meter your calls in sats.
+Quickest: call liveauth_mcp_authenticate. It starts a session, solves the PoW challenge on \
+this machine's CPU and confirms it, returning a JWT to send as `Authorization: Bearer <jwt>`.
+Step by step (PoW): liveauth_mcp_start -> liveauth_mcp_solve -> liveauth_mcp_confirm.
+Lightning: liveauth_mcp_start with forceLightning=true (or liveauth_mcp_authenticate with \
+forceLightning=true), get the verified invoice with liveauth_mcp_lnurl, pay it, poll \
+liveauth_mcp_status until paymentStatus is \"paid\", then liveauth_mcp_confirm with the quoteId.
+After each paid API call, call liveauth_mcp_charge with its cost in sats; if it is denied, stop \
+making paid calls until the retry time. liveauth_mcp_usage shows the remaining budget. This \
+server keeps your JWT and refresh token and refreshes an expired JWT by itself; \
+liveauth_mcp_refresh does it explicitly.";
+
+#[rmcp::tool_handler(router = self.tool_router)]
+impl rmcp::ServerHandler for LiveAuthServer {
+    fn get_info(&self) -> rmcp::model::ServerConfig {
+        use rmcp::model::{Implementation, ServerCapabilities, ServerConfig};
+        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
+            .with_server_info(
+                Implementation::new("liveauth-mcp", env!("CARGO_PKG_VERSION"))
+                    .with_title("LiveAuth"),
+            )
+            .with_instructions(INSTRUCTIONS)
+    }
+}

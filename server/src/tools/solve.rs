@@ -1,0 +1,116 @@
+//! `liveauth_mcp_solve`: a quote's PoW challenge solved on this machine's cores, with
+//! progress notifications for a client that asks for them.
+
+use liveauth_protocol::wire::StartResponse;
+use rmcp::handler::server::common::{schema_for_output, schema_for_type};
+use rmcp::model::{CallToolResult, ProgressNotificationParam};
+use rmcp::service::RequestContext;
+use rmcp::{RoleServer, tool, tool_router};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::{Args, Caller, LiveAuthServer, ToolError, now_unix, respond};
+use crate::solve::{SolveStats, solve_challenge};
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SolveParams {
+    /// The quote whose PoW challenge to solve (default: the latest PoW quote).
+    #[serde(default)]
+    pub quote_id: Option<String>,
+}
+
+/// `liveauth_mcp_solve`.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SolveResult {
+    pub quote_id: String,
+    #[serde(flatten)]
+    pub stats: SolveStats,
+}
+
+#[tool_router(router = solve_router, vis = "pub(super)")]
+impl LiveAuthServer {
+    /// Solve the proof-of-work challenge of a quote (default: the latest) on all CPU
+    /// cores. Returns the nonce and hash to pass to liveauth_mcp_confirm (which also
+    /// picks them up by itself). Reports progress; stops if cancelled or if the
+    /// challenge expires.
+    #[tool(
+        name = "liveauth_mcp_solve",
+        input_schema = schema_for_type::<SolveParams>(),
+        output_schema = schema_for_output::<SolveResult>(),
+        annotations(
+            title = "Solve a PoW challenge",
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
+    pub async fn liveauth_mcp_solve(
+        &self,
+        Args(args): Args<SolveParams>,
+        context: RequestContext<RoleServer>,
+    ) -> CallToolResult {
+        respond(
+            async {
+                self.caller(&context)
+                    .solve(args?.quote_id.as_deref(), &context)
+                    .await
+            }
+            .await,
+        )
+    }
+}
+
+impl Caller {
+    /// Solves the quote's challenge (default: the latest PoW quote's) and remembers the
+    /// solution for confirm. Progress goes to the client if its request asked for it.
+    pub(super) async fn solve(
+        &self,
+        quote_id: Option<&str>,
+        context: &RequestContext<RoleServer>,
+    ) -> Result<SolveResult, ToolError> {
+        let quote = self.pow_quote(quote_id)?;
+        let challenge = quote
+            .pow_challenge
+            .ok_or_else(|| ToolError::LightningQuote {
+                quote_id: quote.quote_id.clone(),
+            })?;
+        let token = context.meta.get_progress_token();
+        let peer = context.peer.clone();
+        let expected = 2f64.powi(i32::try_from(challenge.difficulty_bits).unwrap_or(i32::MAX));
+        let progress = move |hashes: u64| {
+            let Some(token) = token.clone() else { return };
+            let peer = peer.clone();
+            #[allow(clippy::cast_precision_loss)] // progress is approximate by nature
+            let param = ProgressNotificationParam::new(token, hashes as f64)
+                .with_total(expected)
+                .with_message(format!(
+                    "{hashes} hashes tried (about {expected:.0} expected)"
+                ));
+            tokio::spawn(async move {
+                let _ = peer.notify_progress(param).await;
+            });
+        };
+        let stats = solve_challenge(&challenge, now_unix(), &context.ct, progress).await?;
+        self.session.remember_solution(&quote.quote_id, &stats);
+        Ok(SolveResult {
+            quote_id: quote.quote_id,
+            stats,
+        })
+    }
+
+    /// The quote to solve: the one named, or the latest with a PoW challenge.
+    fn pow_quote(&self, quote_id: Option<&str>) -> Result<StartResponse, ToolError> {
+        match quote_id {
+            Some(id) => self
+                .session
+                .quote(id)
+                .ok_or_else(|| ToolError::UnknownQuote {
+                    quote_id: id.to_owned(),
+                }),
+            None => self.session.latest_quote(true).ok_or(ToolError::NoPowQuote),
+        }
+    }
+}

@@ -1,0 +1,85 @@
+//! The token protocol of charge, usage and refresh: use the stored access token while it
+//! is fresh, refresh it when stale, and on a 401 refresh once and retry once.
+//!
+//! Refreshes of one agent are serialized by its session's refresh gate. Two refreshes
+//! racing with one refresh token would present a superseded token, which revokes the
+//! whole token family; so a caller that waited at the gate first checks whether another
+//! already replaced the token it used.
+
+use std::future::Future;
+
+use liveauth_protocol::problem::ErrorCode;
+use liveauth_protocol::wire::RefreshResponse;
+
+use super::{Caller, ToolError};
+use crate::api::ApiError;
+
+impl Caller {
+    /// Refreshes with `token` (default: the stored one) and stores the rotated tokens.
+    pub(super) async fn refresh(
+        &self,
+        token: Option<String>,
+    ) -> Result<RefreshResponse, ToolError> {
+        let _gate = self.session.refresh_gate().lock_owned().await;
+        self.refresh_locked(token).await
+    }
+
+    /// Runs `call` with a fresh JWT; on a 401 refreshes once and retries.
+    pub(super) async fn with_token<T, F, Fut>(&self, call: F) -> Result<T, ToolError>
+    where
+        F: Fn(String) -> Fut,
+        Fut: Future<Output = Result<T, ApiError>>,
+    {
+        let jwt = self.fresh_jwt().await?;
+        match call(jwt.clone()).await {
+            Err(error) if error.status() == Some(401) => {
+                // Status and code only: an API's detail text is not ours to log.
+                tracing::info!(code = error.code(), "access token refused; refreshing once");
+                let jwt = self.refresh_stored(&jwt).await?;
+                Ok(call(jwt).await?)
+            }
+            other => Ok(other?),
+        }
+    }
+
+    /// Refreshes while holding the session's refresh gate.
+    async fn refresh_locked(&self, token: Option<String>) -> Result<RefreshResponse, ToolError> {
+        let token = token
+            .or_else(|| self.session.tokens()?.refresh_token)
+            .ok_or(ToolError::NotAuthenticated)?;
+        let response = self.api.refresh(&token).await?;
+        self.session.update_tokens(
+            response.jwt.clone(),
+            response.expires_in,
+            response.refresh_token.clone(),
+        );
+        Ok(response)
+    }
+
+    /// A JWT that is not about to expire: the stored one, or a refreshed one.
+    async fn fresh_jwt(&self) -> Result<String, ToolError> {
+        let tokens = self.session.tokens().ok_or(ToolError::NotAuthenticated)?;
+        if !tokens.is_stale() {
+            return Ok(tokens.jwt);
+        }
+        self.refresh_stored(&tokens.jwt).await
+    }
+
+    /// Replaces `used_jwt`, unless a concurrent call already did while we waited.
+    async fn refresh_stored(&self, used_jwt: &str) -> Result<String, ToolError> {
+        let _gate = self.session.refresh_gate().lock_owned().await;
+        let tokens = self.session.tokens().ok_or(ToolError::NotAuthenticated)?;
+        if tokens.jwt != used_jwt && !tokens.is_stale() {
+            return Ok(tokens.jwt);
+        }
+        match self.refresh_locked(None).await {
+            Ok(response) => Ok(response.jwt),
+            Err(ToolError::Api(error)) if error.error_code() == Some(ErrorCode::InvalidGrant) => {
+                // The session is over; say so rather than retrying a dead token forever.
+                self.session.clear_tokens();
+                Err(ToolError::Api(error))
+            }
+            Err(error) => Err(error),
+        }
+    }
+}
