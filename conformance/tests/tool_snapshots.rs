@@ -2,12 +2,9 @@
 //! `CallToolResult` as JSON) in each state it can be in, through a real MCP client.
 //!
 //! Stability: the mock runs with a fixed seed and a manual clock, so every id, key,
-//! token and invoice is byte-identical between runs. The MCP server, though, checks
-//! challenge and invoice expiry against the *system* clock, and the manual clock starts
-//! at 2026-01-01 — already past. So each fixture first moves the mock's clock 30 years
-//! ahead (three 10-year advances, the endpoint's maximum), which keeps every expiry in
-//! the server's future until 2056 with no time-dependent value to redact. (One state
-//! uses the unmoved clock on purpose: a challenge the server sees as expired.)
+//! token and invoice is byte-identical between runs. The MCP server shares that clock
+//! (it checks challenge, invoice and token expiry against it), so time moves for both
+//! only when a test moves it, and no time-dependent value needs redacting.
 //!
 //! Redactions, each named where it is applied:
 //! - a text block that holds the same JSON as `structuredContent` (checked here) is
@@ -26,6 +23,7 @@ use std::time::Duration;
 
 use common::Agent;
 use insta::assert_json_snapshot;
+use liveauth_mcp::clock::Clock;
 use liveauth_protocol::pow::solver::{SolveControl, SolveOptions, solve};
 use liveauth_protocol::pow::{encode_hex32, target_from_bits};
 use serde_json::{Value, json};
@@ -34,7 +32,8 @@ use wiremock::matchers::{method, path, path_regex};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 const KEY: &str = "la_pk_snap";
-const TEN_YEARS: u64 = 10 * 365 * 86_400;
+/// Where the mock's manual clock starts (2026-01-01T00:00:00Z).
+const START: i64 = mock_api::clock::MANUAL_CLOCK_START;
 
 struct Fixture {
     agent: Agent,
@@ -53,25 +52,19 @@ fn config() -> mock_api::Config {
 }
 
 impl Fixture {
-    /// A seeded manual-clock mock moved 30 years ahead, and an agent on it.
+    /// A seeded manual-clock mock, and an agent whose server shares its clock.
     async fn new(config: mock_api::Config, key: Option<&str>) -> Self {
-        let fixture = Self::unmoved(config, key).await;
-        for _ in 0..3 {
-            fixture.advance(TEN_YEARS).await;
-        }
-        fixture
-    }
-
-    /// As `new`, with the clock left at 2026-01-01.
-    async fn unmoved(config: mock_api::Config, key: Option<&str>) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
+        let state = mock_api::AppState::new(config);
+        let mock_clock = state.clock.clone();
         tokio::spawn(mock_api::serve(
             listener,
-            mock_api::app(config),
+            mock_api::router(state),
             std::future::pending(),
         ));
-        let agent = Agent::connect(&base, key, Duration::from_secs(10)).await;
+        let clock = Clock::from_fn(move || mock_clock.now());
+        let agent = Agent::connect_with_clock(&base, key, Duration::from_secs(10), clock).await;
         Self {
             agent,
             http: reqwest::Client::new(),
@@ -260,7 +253,7 @@ async fn start() {
 }
 
 /// liveauth_mcp_solve: solved, no quote yet, unknown quote, a Lightning quote, and a
-/// challenge that has expired by the server's (system) clock.
+/// challenge that has expired by the (shared) clock.
 #[tokio::test]
 async fn solve_tool() {
     let fixture = Fixture::new(config(), None).await;
@@ -288,11 +281,12 @@ async fn solve_tool() {
             .call("liveauth_mcp_solve", json!({"quoteId": ln_quote}))
             .await
     );
-    let past = Fixture::unmoved(config(), None).await;
-    let (old_quote, _) = past.pow_quote().await;
+    let (old_quote, _) = fixture.pow_quote().await;
+    fixture.advance(301).await;
     assert_json_snapshot!(
         "solve_expired_challenge",
-        past.call("liveauth_mcp_solve", json!({"quoteId": old_quote}))
+        fixture
+            .call("liveauth_mcp_solve", json!({"quoteId": old_quote}))
             .await
     );
 }
@@ -534,7 +528,7 @@ async fn lnurl() {
             payment_hash,
             payment_secret: [5; 32],
             description: "conformance".into(),
-            created_at_unix: 2_524_608_000, // 2050-01-01: payable for the server's clock
+            created_at_unix: u64::try_from(START).unwrap(),
             expiry_secs: 600,
         })
         .unwrap();
@@ -548,7 +542,7 @@ async fn lnurl() {
             "invoice": {
                 "bolt11": bolt11,
                 "amountSats": 21,
-                "expiresAtUnix": 2_524_608_600i64,
+                "expiresAtUnix": START + 600,
                 "paymentHash": encode_hex32(&payment_hash)
             }
         })))
@@ -559,7 +553,13 @@ async fn lnurl() {
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"pr": bolt11, "routes": []})))
         .mount(&api)
         .await;
-    let agent = Agent::connect(&api.uri(), Some(KEY), Duration::from_secs(5)).await;
+    let agent = Agent::connect_with_clock(
+        &api.uri(),
+        Some(KEY),
+        Duration::from_secs(5),
+        Clock::from_fn(|| START),
+    )
+    .await;
     agent
         .ok("liveauth_mcp_start", json!({"forceLightning": true}))
         .await;

@@ -5,10 +5,12 @@
 //!   for each agent; [`solve`]: the solver run for async callers.
 //! - [`api`]: the HTTP client for the LiveAuth API; [`invoice_check`]: the checks every
 //!   invoice passes before an agent sees it; [`redact`]: secrets shortened for logs.
-//! - [`config`]: settings from flags and environment; [`transport`]: stdio and Streamable
-//!   HTTP; [`embedded`]: the mock API in-process; [`demo`]: the guided walkthrough.
+//! - [`config`]: settings from flags and environment; [`clock`]: the time expiries are
+//!   checked against (injected); [`transport`]: stdio and Streamable HTTP; [`embedded`]:
+//!   the mock API in-process; [`demo`]: the guided walkthrough.
 
 pub mod api;
+pub mod clock;
 pub mod config;
 pub mod demo;
 pub mod embedded;

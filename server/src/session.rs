@@ -1,17 +1,19 @@
 //! What the server remembers for one agent (one stdio connection, or one MCP session over
 //! HTTP): the quotes it started, its access token with expiry, and its refresh token.
 //! Tools read and write it in short critical sections, never across an `.await`.
+//!
+//! Expiry is absolute unix time, compared with the server's [`crate::clock::Clock`]
+//! reading that callers pass in, so a test that moves the clock moves token expiry too.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, Instant};
 
 use liveauth_protocol::wire::StartResponse;
 
 use crate::solve::SolveStats;
 
-/// Refresh this long before the access token's expiry, so a call never races it.
-const EXPIRY_MARGIN: Duration = Duration::from_secs(5);
+/// Refresh this many seconds before the access token's expiry, so a call never races it.
+const EXPIRY_MARGIN_SECS: i64 = 5;
 
 /// The longest access-token lifetime believed (a day); longer claims are cut to it.
 const MAX_TOKEN_LIFETIME_SECS: u64 = 86_400;
@@ -38,33 +40,40 @@ struct State {
 #[derive(Clone)]
 pub struct Tokens {
     pub jwt: String,
-    pub expires_at: Instant,
+    /// Unix seconds.
+    pub expires_at_unix: i64,
     pub refresh_token: Option<String>,
 }
 
 impl std::fmt::Debug for Tokens {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Tokens")
-            .field("expires_at", &self.expires_at)
+            .field("expires_at_unix", &self.expires_at_unix)
             .finish_non_exhaustive()
     }
 }
 
 impl Tokens {
-    /// `expires_in_secs` comes from the API: an absurd value must not overflow the clock.
-    pub fn new(jwt: String, expires_in_secs: u64, refresh_token: Option<String>) -> Self {
-        let now = Instant::now();
-        let lifetime = Duration::from_secs(expires_in_secs.min(MAX_TOKEN_LIFETIME_SECS));
+    /// Tokens received at `now_unix`. `expires_in_secs` comes from the API: an absurd
+    /// value must not overflow the clock.
+    pub fn new(
+        jwt: String,
+        expires_in_secs: u64,
+        refresh_token: Option<String>,
+        now_unix: i64,
+    ) -> Self {
+        let lifetime = expires_in_secs.min(MAX_TOKEN_LIFETIME_SECS);
+        let lifetime = i64::try_from(lifetime).unwrap_or(0);
         Self {
             jwt,
-            expires_at: now.checked_add(lifetime).unwrap_or(now),
+            expires_at_unix: now_unix.saturating_add(lifetime),
             refresh_token,
         }
     }
 
-    /// Whether the access token is (about to be) expired.
-    pub fn is_stale(&self) -> bool {
-        Instant::now() + EXPIRY_MARGIN >= self.expires_at
+    /// Whether the access token is (about to be) expired at `now_unix`.
+    pub fn is_stale(&self, now_unix: i64) -> bool {
+        now_unix.saturating_add(EXPIRY_MARGIN_SECS) >= self.expires_at_unix
     }
 }
 
@@ -129,11 +138,18 @@ impl AgentSession {
         self.lock().tokens = Some(tokens);
     }
 
-    /// Replaces the access token; keeps the refresh token unless a new one is given.
-    pub fn update_tokens(&self, jwt: String, expires_in_secs: u64, refresh: Option<String>) {
+    /// Replaces the access token received at `now_unix`; keeps the refresh token unless a
+    /// new one is given.
+    pub fn update_tokens(
+        &self,
+        jwt: String,
+        expires_in_secs: u64,
+        refresh: Option<String>,
+        now_unix: i64,
+    ) {
         let mut state = self.lock();
         let refresh = refresh.or_else(|| state.tokens.as_ref()?.refresh_token.clone());
-        state.tokens = Some(Tokens::new(jwt, expires_in_secs, refresh));
+        state.tokens = Some(Tokens::new(jwt, expires_in_secs, refresh, now_unix));
     }
 
     pub fn clear_tokens(&self) {
@@ -168,23 +184,32 @@ mod tests {
         assert!(session.latest_quote(true).is_none());
     }
 
+    const NOW: i64 = 1_767_225_600;
+
     #[test]
     fn token_updates_keep_the_refresh_token() {
         let session = AgentSession::default();
-        session.set_tokens(Tokens::new("a".into(), 600, Some("r1".into())));
-        session.update_tokens("b".into(), 600, None);
+        session.set_tokens(Tokens::new("a".into(), 600, Some("r1".into()), NOW));
+        session.update_tokens("b".into(), 600, None, NOW);
         let tokens = session.tokens().unwrap();
         assert_eq!(
             (tokens.jwt.as_str(), tokens.refresh_token.as_deref()),
             ("b", Some("r1"))
         );
-        assert!(!tokens.is_stale());
-        assert!(Tokens::new("c".into(), 0, None).is_stale());
+        assert!(!tokens.is_stale(NOW));
+        assert!(Tokens::new("c".into(), 0, None, NOW).is_stale(NOW));
         // An absurd lifetime from the API neither panics nor lasts forever.
-        assert!(
-            Tokens::new("d".into(), u64::MAX, None).expires_at
-                < Instant::now() + Duration::from_secs(86_401)
-        );
+        assert!(Tokens::new("d".into(), u64::MAX, None, NOW).expires_at_unix < NOW + 86_401);
         assert!(!format!("{tokens:?}").contains("r1"));
+    }
+
+    #[test]
+    fn tokens_go_stale_as_the_clock_moves() {
+        let tokens = Tokens::new("a".into(), 600, None, NOW);
+        assert_eq!(tokens.expires_at_unix, NOW + 600);
+        assert!(!tokens.is_stale(NOW + 594));
+        // Five seconds of margin: stale before the API would refuse it.
+        assert!(tokens.is_stale(NOW + 595));
+        assert!(tokens.is_stale(i64::MAX));
     }
 }

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use liveauth_mcp::LiveAuthServer;
 use liveauth_mcp::api::ApiClient;
+use liveauth_mcp::clock::Clock;
 use rmcp::ServiceExt as _;
 use rmcp::model::{CallToolRequestParams, CallToolResult};
 use rmcp::service::RunningService;
@@ -20,10 +21,21 @@ pub struct Agent {
 impl Agent {
     /// An MCP server for `base` (demo mode without `key`), and a client connected to it.
     pub async fn connect(base: &str, key: Option<&str>, timeout: Duration) -> Self {
+        Self::connect_with_clock(base, key, timeout, Clock::system()).await
+    }
+
+    /// As `connect`, with the server on `clock` (e.g. the mock's manual clock).
+    pub async fn connect_with_clock(
+        base: &str,
+        key: Option<&str>,
+        timeout: Duration,
+        clock: Clock,
+    ) -> Self {
         let api = ApiClient::new(base, key.map(str::to_owned), timeout).unwrap();
+        let server = LiveAuthServer::new(api).with_clock(clock);
         let (server_io, client_io) = tokio::io::duplex(256 * 1024);
         tokio::spawn(async move {
-            let running = LiveAuthServer::new(api).serve(server_io).await.unwrap();
+            let running = server.serve(server_io).await.unwrap();
             let _ = running.waiting().await;
         });
         Self {

@@ -11,7 +11,6 @@ use rmcp::{RoleServer, tool, tool_router};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::lnurl::checked;
 use super::{Args, Caller, ConfirmParams, LiveAuthServer, StartParams, ToolError, respond};
 use crate::invoice_check::DecodedInvoice;
 use crate::solve::SolveStats;
@@ -130,7 +129,7 @@ impl Caller {
         invoice: Invoice,
         wait_secs: Option<u64>,
     ) -> Result<AuthenticateResult, ToolError> {
-        let decoded = checked(&invoice.bolt11, &invoice)?;
+        let decoded = self.checked(&invoice.bolt11, &invoice)?;
         let checked_invoice = CheckedInvoice {
             bolt11: invoice.bolt11.clone(),
             decoded,

@@ -95,6 +95,7 @@ impl Caller {
                 jwt.clone(),
                 expires_in,
                 response.refresh_token.clone(),
+                self.clock.now_unix(),
             ));
         }
         Ok(response)

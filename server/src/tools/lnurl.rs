@@ -9,7 +9,7 @@ use rmcp::{RoleServer, tool, tool_router};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{Args, Caller, LiveAuthServer, QuoteParams, ToolError, now_unix, respond};
+use super::{Args, Caller, LiveAuthServer, QuoteParams, ToolError, respond};
 use crate::invoice_check::{DecodedInvoice, ExpectedInvoice, check_invoice};
 
 /// `liveauth_mcp_lnurl`: LUD-06 `{pr, routes}` plus the invoice as this server checked it.
@@ -53,7 +53,7 @@ impl Caller {
     async fn lnurl(&self, quote_id: &str) -> Result<LnurlResult, ToolError> {
         let invoice = self.quoted_invoice(quote_id)?;
         let lnurl = self.api.lnurl(quote_id).await?;
-        let decoded = checked(&lnurl.pr, &invoice)?;
+        let decoded = self.checked(&lnurl.pr, &invoice)?;
         Ok(LnurlResult {
             pr: lnurl.pr,
             routes: lnurl.routes,
@@ -76,14 +76,18 @@ impl Caller {
             }),
         }
     }
-}
 
-/// The cross-check every invoice passes before an agent sees it.
-pub(super) fn checked(bolt11: &str, quoted: &Invoice) -> Result<DecodedInvoice, ToolError> {
-    let expected = ExpectedInvoice {
-        amount_sats: quoted.amount_sats,
-        payment_hash_hex: &quoted.payment_hash,
-    };
-    let now = u64::try_from(now_unix()).unwrap_or(0);
-    Ok(check_invoice(bolt11, &expected, now)?)
+    /// The cross-check every invoice passes before an agent sees it.
+    pub(super) fn checked(
+        &self,
+        bolt11: &str,
+        quoted: &Invoice,
+    ) -> Result<DecodedInvoice, ToolError> {
+        let expected = ExpectedInvoice {
+            amount_sats: quoted.amount_sats,
+            payment_hash_hex: &quoted.payment_hash,
+        };
+        let now = u64::try_from(self.clock.now_unix()).unwrap_or(0);
+        Ok(check_invoice(bolt11, &expected, now)?)
+    }
 }

@@ -29,8 +29,6 @@ mod status;
 mod token;
 mod usage;
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use rmcp::RoleServer;
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::model::CallToolResult;
@@ -50,6 +48,7 @@ pub use start::StartParams;
 pub use usage::NoParams;
 
 use crate::api::ApiClient;
+use crate::clock::Clock;
 use crate::session::AgentSession;
 
 /// The MCP server: the API client, the agent's session, the tools.
@@ -62,14 +61,17 @@ pub struct LiveAuthServer {
     api: ApiClient,
     own: AgentSession,
     shared: Option<AgentSession>,
+    clock: Clock,
     tool_router: ToolRouter<Self>,
 }
 
-/// One tool call's view of the server: the API, and the session of the agent that called.
+/// One tool call's view of the server: the API, the session of the agent that called, and
+/// the clock.
 #[derive(Debug, Clone)]
 struct Caller {
     api: ApiClient,
     session: AgentSession,
+    clock: Clock,
 }
 
 impl LiveAuthServer {
@@ -79,8 +81,16 @@ impl LiveAuthServer {
             api,
             own: AgentSession::default(),
             shared: None,
+            clock: Clock::system(),
             tool_router: Self::tool_router(),
         }
+    }
+
+    /// The same server on another clock (tests share the API's manual clock).
+    #[must_use]
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
     }
 
     /// A server for HTTP: sessionless requests use `shared`.
@@ -120,6 +130,7 @@ impl LiveAuthServer {
         Caller {
             api: self.api.clone(),
             session: self.session(context),
+            clock: self.clock.clone(),
         }
     }
 }
@@ -130,13 +141,6 @@ fn respond<T: Serialize>(result: Result<T, ToolError>) -> CallToolResult {
         Ok(value) => CallToolResult::structured(value),
         Err(error) => error.into_result(),
     }
-}
-
-fn now_unix() -> i64 {
-    let secs = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    i64::try_from(secs).unwrap_or(i64::MAX)
 }
 
 /// What an agent reads first: when to call what.

@@ -9,7 +9,7 @@ use rmcp::{RoleServer, tool, tool_router};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{Args, Caller, LiveAuthServer, ToolError, now_unix, respond};
+use super::{Args, Caller, LiveAuthServer, ToolError, respond};
 use crate::solve::{SolveStats, solve_challenge};
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -93,7 +93,8 @@ impl Caller {
                 let _ = peer.notify_progress(param).await;
             });
         };
-        let stats = solve_challenge(&challenge, now_unix(), &context.ct, progress).await?;
+        let stats =
+            solve_challenge(&challenge, self.clock.now_unix(), &context.ct, progress).await?;
         self.session.remember_solution(&quote.quote_id, &stats);
         Ok(SolveResult {
             quote_id: quote.quote_id,

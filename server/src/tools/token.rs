@@ -52,6 +52,7 @@ impl Caller {
             response.jwt.clone(),
             response.expires_in,
             response.refresh_token.clone(),
+            self.clock.now_unix(),
         );
         Ok(response)
     }
@@ -59,7 +60,7 @@ impl Caller {
     /// A JWT that is not about to expire: the stored one, or a refreshed one.
     async fn fresh_jwt(&self) -> Result<String, ToolError> {
         let tokens = self.session.tokens().ok_or(ToolError::NotAuthenticated)?;
-        if !tokens.is_stale() {
+        if !tokens.is_stale(self.clock.now_unix()) {
             return Ok(tokens.jwt);
         }
         self.refresh_stored(&tokens.jwt).await
@@ -69,7 +70,7 @@ impl Caller {
     async fn refresh_stored(&self, used_jwt: &str) -> Result<String, ToolError> {
         let _gate = self.session.refresh_gate().lock_owned().await;
         let tokens = self.session.tokens().ok_or(ToolError::NotAuthenticated)?;
-        if tokens.jwt != used_jwt && !tokens.is_stale() {
+        if tokens.jwt != used_jwt && !tokens.is_stale(self.clock.now_unix()) {
             return Ok(tokens.jwt);
         }
         match self.refresh_locked(None).await {
