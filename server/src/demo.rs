@@ -4,13 +4,13 @@
 use std::time::Duration;
 
 use anyhow::{Context as _, bail};
-use rmcp::ServiceExt as _;
 use rmcp::model::CallToolRequestParams;
 use serde_json::{Value, json};
 
 use crate::api::ApiClient;
 use crate::config::{DEFAULT_TIMEOUT, Settings};
 use crate::embedded::EmbeddedMock;
+use crate::in_process;
 use crate::tools::LiveAuthServer;
 
 /// Strings longer than this are shortened when printed (tokens, invoices).
@@ -41,21 +41,14 @@ pub async fn run(api_base: Option<String>, api_key: Option<String>) -> anyhow::R
         if settings.is_demo() { "demo" } else { "keyed" }
     ));
 
-    let (server_io, client_io) = tokio::io::duplex(64 * 1024);
-    let server = tokio::spawn(async move {
-        let running = LiveAuthServer::new(api).serve(server_io).await?;
-        running.waiting().await?;
-        anyhow::Ok(())
-    });
-    let client = ().serve(client_io).await.context("MCP client could not connect")?;
+    let connection = in_process::connect(LiveAuthServer::new(api)).await?;
     let mut demo = Demo {
-        client: &client,
+        client: &connection.client,
         steps: 0,
     };
     let outcome = demo.walk().await;
     let steps = demo.steps;
-    client.cancel().await.ok();
-    let _ = server.await;
+    connection.close().await;
     if let Some(mock) = mock {
         mock.stop().await;
     }

@@ -3,7 +3,7 @@
 //! panics only when a property is violated: a call must give a result or an `isError`
 //! result, never a JSON-RPC error, never a hang.
 //!
-//! A real rmcp client talks to [`LiveAuthServer`] over `tokio::io::duplex`; the server
+//! A real rmcp client talks to [`LiveAuthServer`] in-process ([`crate::in_process`]); the server
 //! talks to the mock API, embedded on a loopback port (demo mode, 4-bit challenges,
 //! instant demo settlement, 5 s API timeout). All of it is set up once per thread and
 //! rebuilt every [`CALLS_PER_HARNESS`] calls, so state (quotes, the agent's session) carries
@@ -21,14 +21,13 @@ use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use rmcp::ServiceExt as _;
 use rmcp::model::CallToolRequestParams;
-use rmcp::service::RunningService;
 use serde_json::{Map, Value};
 
 use crate::LiveAuthServer;
 use crate::api::ApiClient;
 use crate::embedded::EmbeddedMock;
+use crate::in_process::{self, InProcess};
 
 /// Every tool the server lists.
 pub const TOOLS: [&str; 9] = [
@@ -75,9 +74,9 @@ pub fn mock_config() -> mock_api::Config {
     }
 }
 
-/// Fields drop in order: the client and the mock before the runtime they run on.
+/// Fields drop in order: the connection and the mock before the runtime they run on.
 struct Harness {
-    client: RunningService<rmcp::RoleClient, ()>,
+    connection: InProcess,
     _mock: EmbeddedMock,
     calls: u32,
     vars: BTreeMap<String, String>,
@@ -93,7 +92,7 @@ impl Harness {
             Ok(runtime) => runtime,
             Err(error) => panic!("fuzzing harness: no tokio runtime: {error}"),
         };
-        let (client, mock) = runtime.block_on(async {
+        let (connection, mock) = runtime.block_on(async {
             let mock = match EmbeddedMock::start(mock_config()).await {
                 Ok(mock) => mock,
                 Err(error) => panic!("fuzzing harness: embedded mock: {error}"),
@@ -102,19 +101,13 @@ impl Harness {
                 Ok(api) => api,
                 Err(error) => panic!("fuzzing harness: API client: {error}"),
             };
-            let (server_io, client_io) = tokio::io::duplex(64 * 1024);
-            tokio::spawn(async move {
-                if let Ok(running) = LiveAuthServer::new(api).serve(server_io).await {
-                    let _ = running.waiting().await;
-                }
-            });
-            match ().serve(client_io).await {
-                Ok(client) => (client, mock),
-                Err(error) => panic!("fuzzing harness: MCP client: {error}"),
+            match in_process::connect(LiveAuthServer::new(api)).await {
+                Ok(connection) => (connection, mock),
+                Err(error) => panic!("fuzzing harness: {error}"),
             }
         });
         Self {
-            client,
+            connection,
             _mock: mock,
             calls: 0,
             vars: BTreeMap::new(),
@@ -235,7 +228,7 @@ fn run(harness: &mut Harness, call: ToolCall) {
     harness.calls += 1;
     let shown = Value::Object(call.arguments.clone());
     let params = CallToolRequestParams::new(call.tool.to_owned()).with_arguments(call.arguments);
-    let client = &harness.client;
+    let client = &harness.connection.client;
     let outcome = harness
         .runtime
         .block_on(async { tokio::time::timeout(CALL_LIMIT, client.call_tool(params)).await });

@@ -7,7 +7,8 @@
 //!   invoice passes before an agent sees it; [`redact`]: secrets shortened for logs.
 //! - [`config`]: settings from flags and environment; [`clock`]: the time expiries are
 //!   checked against (injected); [`transport`]: stdio and Streamable HTTP; [`embedded`]:
-//!   the mock API in-process; [`demo`]: the guided walkthrough.
+//!   the mock API in-process; [`in_process`]: an MCP client connected to the server in
+//!   this process; [`demo`]: the guided walkthrough.
 
 pub mod api;
 pub mod clock;
@@ -15,6 +16,7 @@ pub mod config;
 pub mod demo;
 pub mod embedded;
 pub mod fuzzing;
+pub mod in_process;
 pub mod invoice_check;
 pub mod redact;
 pub mod session;

@@ -10,7 +10,7 @@ use std::time::Duration;
 use liveauth_mcp::LiveAuthServer;
 use liveauth_mcp::api::ApiClient;
 use liveauth_mcp::embedded::EmbeddedMock;
-use rmcp::ServiceExt as _;
+use liveauth_mcp::in_process::{self, InProcess};
 use rmcp::model::{CallToolRequestParams, ClientRequest, Request};
 use rmcp::service::PeerRequestOptions;
 use serde_json::{Map, json};
@@ -33,12 +33,7 @@ async fn disconnect_mid_solve_stops_the_solver() {
     .await
     .unwrap();
     let api = ApiClient::new(&mock.base_url, None, Duration::from_secs(5)).unwrap();
-    let (server_io, client_io) = tokio::io::duplex(64 * 1024);
-    let server = tokio::spawn(async move {
-        let running = LiveAuthServer::new(api).serve(server_io).await.unwrap();
-        let _ = running.waiting().await;
-    });
-    let client = ().serve(client_io).await.unwrap();
+    let InProcess { client, server } = in_process::connect(LiveAuthServer::new(api)).await.unwrap();
     let start = client
         .call_tool(CallToolRequestParams::new("liveauth_mcp_start").with_arguments(Map::new()))
         .await

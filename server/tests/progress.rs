@@ -10,9 +10,10 @@ use std::time::Duration;
 use liveauth_mcp::LiveAuthServer;
 use liveauth_mcp::api::ApiClient;
 use liveauth_mcp::embedded::EmbeddedMock;
+use liveauth_mcp::in_process;
 use rmcp::model::{CallToolRequestParams, ClientRequest, ProgressNotificationParam, Request};
 use rmcp::service::{NotificationContext, PeerRequestOptions};
-use rmcp::{ClientHandler, RoleClient, ServiceExt as _};
+use rmcp::{ClientHandler, RoleClient};
 use serde_json::{Map, json};
 use tokio::sync::mpsc;
 
@@ -40,13 +41,11 @@ async fn solve_reports_progress_and_stops_on_cancel() {
     .await
     .unwrap();
     let api = ApiClient::new(&mock.base_url, None, Duration::from_secs(5)).unwrap();
-    let (server_io, client_io) = tokio::io::duplex(64 * 1024);
-    tokio::spawn(async move {
-        let running = LiveAuthServer::new(api).serve(server_io).await.unwrap();
-        let _ = running.waiting().await;
-    });
     let (sink, mut progress) = mpsc::unbounded_channel();
-    let client = ProgressClient { sink }.serve(client_io).await.unwrap();
+    let client = in_process::connect_with(LiveAuthServer::new(api), ProgressClient { sink })
+        .await
+        .unwrap()
+        .client;
 
     let call = |name: &str, args: serde_json::Value| {
         let serde_json::Value::Object(args) = args else {

@@ -1,5 +1,5 @@
-//! A real rmcp client, connected over `tokio::io::duplex` to the MCP server, whose API
-//! client points at whatever base URL the test gives (the mock, or a wiremock).
+//! A real rmcp client, connected in-process (`liveauth_mcp::in_process`) to the MCP server,
+//! whose API client points at whatever base URL the test gives (the mock, or a wiremock).
 
 #![allow(dead_code, unreachable_pub)] // each test binary uses a different part
 #![allow(clippy::unwrap_used)] // test harness: a panic is a failed test
@@ -9,7 +9,7 @@ use std::time::Duration;
 use liveauth_mcp::LiveAuthServer;
 use liveauth_mcp::api::ApiClient;
 use liveauth_mcp::clock::Clock;
-use rmcp::ServiceExt as _;
+use liveauth_mcp::in_process;
 use rmcp::model::{CallToolRequestParams, CallToolResult};
 use rmcp::service::RunningService;
 use serde_json::Value;
@@ -33,13 +33,8 @@ impl Agent {
     ) -> Self {
         let api = ApiClient::new(base, key.map(str::to_owned), timeout).unwrap();
         let server = LiveAuthServer::new(api).with_clock(clock);
-        let (server_io, client_io) = tokio::io::duplex(256 * 1024);
-        tokio::spawn(async move {
-            let running = server.serve(server_io).await.unwrap();
-            let _ = running.waiting().await;
-        });
         Self {
-            client: ().serve(client_io).await.unwrap(),
+            client: in_process::connect(server).await.unwrap().client,
         }
     }
 

@@ -1,5 +1,5 @@
-//! A real rmcp client connected over `tokio::io::duplex` to the server, which talks to the
-//! real mock API on a loopback socket.
+//! A real rmcp client connected to the server in-process (`liveauth_mcp::in_process`), which
+//! talks to the real mock API on a loopback socket.
 
 #![allow(dead_code, unreachable_pub)] // each test binary uses a different part
 #![allow(clippy::unwrap_used)] // test harness: a panic is a failed test
@@ -9,7 +9,7 @@ use std::time::Duration;
 use liveauth_mcp::LiveAuthServer;
 use liveauth_mcp::api::ApiClient;
 use liveauth_mcp::embedded::EmbeddedMock;
-use rmcp::ServiceExt as _;
+use liveauth_mcp::in_process;
 use rmcp::model::{CallToolRequestParams, CallToolResult, Tool};
 use rmcp::service::RunningService;
 use serde_json::Value;
@@ -50,14 +50,9 @@ impl Harness {
     /// Against any base URL (e.g. one where nothing listens).
     pub async fn connect(base: &str, key: Option<&str>) -> Self {
         let api = ApiClient::new(base, key.map(str::to_owned), Duration::from_secs(5)).unwrap();
-        let (server_io, client_io) = tokio::io::duplex(64 * 1024);
-        tokio::spawn(async move {
-            let running = LiveAuthServer::new(api).serve(server_io).await.unwrap();
-            let _ = running.waiting().await;
-        });
-        let client = ().serve(client_io).await.unwrap();
+        let connection = in_process::connect(LiveAuthServer::new(api)).await.unwrap();
         Self {
-            client,
+            client: connection.client,
             mock: None,
             base: base.to_owned(),
         }

@@ -1,0 +1,60 @@
+//! A real rmcp client connected to a [`LiveAuthServer`] in this process, over
+//! `tokio::io::duplex`: what the demo, the fuzzing harness and the tests talk through.
+//! Nothing is shortcut, so every call crosses the same JSON-RPC framing a stdio client's
+//! would.
+
+use rmcp::service::{ClientInitializeError, RunningService};
+use rmcp::{ClientHandler, RoleClient, ServiceExt as _};
+use tokio::task::JoinHandle;
+
+use crate::tools::LiveAuthServer;
+
+/// Bytes the pipe buffers in each direction; a full buffer only makes the writer wait.
+const PIPE_BYTES: usize = 256 * 1024;
+
+/// The client, and the task that serves the server until the client goes away.
+#[derive(Debug)]
+pub struct InProcess<C: ClientHandler = ()> {
+    pub client: RunningService<RoleClient, C>,
+    /// Ends when the connection closes (rmcp first lets in-flight requests finish, up
+    /// to 5 s).
+    pub server: JoinHandle<()>,
+}
+
+/// Why no MCP session came up.
+#[derive(Debug, thiserror::Error)]
+#[error("the MCP client could not connect to the in-process server: {0}")]
+pub struct ConnectError(#[from] ClientInitializeError);
+
+/// Serves `server` and connects a plain client (one that handles no notifications).
+pub async fn connect(server: LiveAuthServer) -> Result<InProcess, ConnectError> {
+    connect_with(server, ()).await
+}
+
+/// Serves `server` and connects `handler` as the client, e.g. one that collects progress
+/// notifications.
+pub async fn connect_with<C: ClientHandler>(
+    server: LiveAuthServer,
+    handler: C,
+) -> Result<InProcess<C>, ConnectError> {
+    let (server_io, client_io) = tokio::io::duplex(PIPE_BYTES);
+    // Spawned before the client connects: both sides take part in the handshake.
+    let server = tokio::spawn(async move {
+        match server.serve(server_io).await {
+            Ok(running) => {
+                let _ = running.waiting().await;
+            }
+            Err(error) => tracing::warn!("in-process MCP server did not start: {error}"),
+        }
+    });
+    let client = handler.serve(client_io).await?;
+    Ok(InProcess { client, server })
+}
+
+impl<C: ClientHandler> InProcess<C> {
+    /// Closes the connection and waits for the server task to end.
+    pub async fn close(self) {
+        let _ = self.client.cancel().await;
+        let _ = self.server.await;
+    }
+}
