@@ -3,24 +3,55 @@
 
 use std::time::Duration;
 
-use anyhow::{Context as _, bail};
 use rmcp::model::CallToolRequestParams;
 use serde_json::{Value, json};
 
-use crate::api::ApiClient;
-use crate::config::{DEFAULT_TIMEOUT, Settings};
+use crate::api::{ApiClient, ConfigError};
+use crate::config::Settings;
 use crate::embedded::EmbeddedMock;
-use crate::in_process;
+use crate::in_process::{self, ConnectError};
 use crate::tools::LiveAuthServer;
 
 /// Strings longer than this are shortened when printed (tokens, invoices).
 const SHOWN_CHARS: usize = 48;
 
+/// Why the walkthrough stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    #[error("cannot start the embedded mock")]
+    Mock(#[source] std::io::Error),
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Connect(#[from] ConnectError),
+    #[error("the arguments of {tool} must be a JSON object")]
+    NotAnObject { tool: String },
+    /// `request` is the tool called, or `tools/list`.
+    #[error("{request}: the MCP request failed")]
+    Call {
+        request: String,
+        #[source]
+        source: rmcp::ServiceError,
+    },
+    #[error("{tool} failed: {message}")]
+    ToolFailed { tool: String, message: String },
+    #[error("{tool}: the result has no structured content")]
+    NoStructuredContent { tool: String },
+    #[error("expected {what} in the result")]
+    Missing { what: &'static str },
+    #[error("the Lightning quote was not paid within 10 s")]
+    NotPaid,
+}
+
 /// Runs the walkthrough; `Err` if any step fails.
-pub async fn run(api_base: Option<String>, api_key: Option<String>) -> anyhow::Result<()> {
+pub async fn run(api_base: Option<String>, api_key: Option<String>) -> Result<(), DemoError> {
     let mock = match api_base {
         Some(_) => None,
-        None => Some(EmbeddedMock::start(mock_api::Config::default()).await?),
+        None => Some(
+            EmbeddedMock::start(mock_api::Config::default())
+                .await
+                .map_err(DemoError::Mock)?,
+        ),
     };
     let base = api_base
         .or_else(|| mock.as_ref().map(|m| m.base_url.clone()))
@@ -29,7 +60,7 @@ pub async fn run(api_base: Option<String>, api_key: Option<String>) -> anyhow::R
     let api = ApiClient::new(
         &settings.api_base,
         settings.api_key.clone(),
-        DEFAULT_TIMEOUT,
+        settings.timeout,
     )?;
     say(&format!(
         "LiveAuth MCP demo against {base}{} ({} mode)",
@@ -58,7 +89,10 @@ pub async fn run(api_base: Option<String>, api_key: Option<String>) -> anyhow::R
             Ok(())
         }
         Err(error) => {
-            say(&format!("\nDemo failed at step {steps}: {error:#}"));
+            say(&format!(
+                "\nDemo failed at step {steps}: {}",
+                with_causes(&error)
+            ));
             Err(error)
         }
     }
@@ -70,9 +104,16 @@ struct Demo<'a> {
 }
 
 impl Demo<'_> {
-    async fn walk(&mut self) -> anyhow::Result<()> {
+    async fn walk(&mut self) -> Result<(), DemoError> {
         self.steps += 1;
-        let tools = self.client.list_all_tools().await?;
+        let tools = self
+            .client
+            .list_all_tools()
+            .await
+            .map_err(|source| DemoError::Call {
+                request: "tools/list".to_owned(),
+                source,
+            })?;
         let names: Vec<&str> = tools.iter().map(|t| t.name.as_ref()).collect();
         say(&format!(
             "\n[{}] tools/list → {} tools: {}",
@@ -83,13 +124,13 @@ impl Demo<'_> {
 
         say("\n— Proof of work —");
         let start = self.call("liveauth_mcp_start", json!({})).await?;
-        let quote_id = text(&start["quoteId"])?;
+        let quote_id = text(&start["quoteId"], "a quoteId")?;
         self.call("liveauth_mcp_solve", json!({"quoteId": quote_id}))
             .await?;
         let confirm = self
             .call("liveauth_mcp_confirm", json!({"quoteId": quote_id}))
             .await?;
-        text(&confirm["jwt"]).context("confirm gave no JWT")?;
+        text(&confirm["jwt"], "a JWT from confirm")?;
         self.call("liveauth_mcp_charge", json!({"callCostSats": 3}))
             .await?;
         self.call("liveauth_mcp_usage", json!({})).await?;
@@ -101,7 +142,7 @@ impl Demo<'_> {
         let start = self
             .call("liveauth_mcp_start", json!({"forceLightning": true}))
             .await?;
-        let quote_id = text(&start["quoteId"])?;
+        let quote_id = text(&start["quoteId"], "a quoteId")?;
         self.call("liveauth_mcp_lnurl", json!({"quoteId": quote_id}))
             .await?;
         say("    (waiting for the simulated payment…)");
@@ -117,56 +158,84 @@ impl Demo<'_> {
             tokio::time::sleep(Duration::from_millis(250)).await;
         }
         if !paid {
-            bail!("the Lightning quote was not paid within 10 s");
+            return Err(DemoError::NotPaid);
         }
         self.call("liveauth_mcp_status", json!({"quoteId": quote_id}))
             .await?;
         let confirm = self
             .call("liveauth_mcp_confirm", json!({"quoteId": quote_id}))
             .await?;
-        text(&confirm["jwt"]).context("confirm gave no JWT")?;
+        text(&confirm["jwt"], "a JWT from confirm")?;
 
         say("\n— One step —");
         self.call("liveauth_mcp_authenticate", json!({})).await?;
         Ok(())
     }
 
-    async fn call(&mut self, tool: &str, arguments: Value) -> anyhow::Result<Value> {
+    async fn call(&mut self, tool: &str, arguments: Value) -> Result<Value, DemoError> {
         self.steps += 1;
         say(&format!("\n[{}] {tool} {}", self.steps, arguments));
         let result = self.call_quiet(tool, arguments).await;
         match &result {
-            Ok(value) => say(&indent(&serde_json::to_string_pretty(&shorten(value))?)),
-            Err(error) => say(&format!("    ✗ {error:#}")),
+            Ok(value) => {
+                let shown = shorten(value);
+                // A `Value` always serializes; the fallback is the compact form.
+                let pretty =
+                    serde_json::to_string_pretty(&shown).unwrap_or_else(|_| shown.to_string());
+                say(&indent(&pretty));
+            }
+            Err(error) => say(&format!("    ✗ {}", with_causes(error))),
         }
         result
     }
 
-    async fn call_quiet(&self, tool: &str, arguments: Value) -> anyhow::Result<Value> {
+    async fn call_quiet(&self, tool: &str, arguments: Value) -> Result<Value, DemoError> {
+        let tool = tool.to_owned();
         let Value::Object(arguments) = arguments else {
-            bail!("arguments must be an object")
+            return Err(DemoError::NotAnObject { tool });
         };
-        let params = CallToolRequestParams::new(tool.to_owned()).with_arguments(arguments);
-        let result = self.client.call_tool(params).await?;
+        let params = CallToolRequestParams::new(tool.clone()).with_arguments(arguments);
+        let result = match self.client.call_tool(params).await {
+            Ok(result) => result,
+            Err(source) => {
+                return Err(DemoError::Call {
+                    request: tool,
+                    source,
+                });
+            }
+        };
         if result.is_error == Some(true) {
             let message: Vec<String> = result
                 .content
                 .iter()
                 .filter_map(|c| c.as_text().map(|t| t.text.clone()))
                 .collect();
-            bail!("{tool} failed: {}", message.join(" "));
+            let message = message.join(" ");
+            return Err(DemoError::ToolFailed { tool, message });
         }
         result
             .structured_content
-            .context("result has no structured content")
+            .ok_or(DemoError::NoStructuredContent { tool })
     }
 }
 
-fn text(value: &Value) -> anyhow::Result<String> {
+fn text(value: &Value, what: &'static str) -> Result<String, DemoError> {
     value
         .as_str()
         .map(str::to_owned)
-        .context("expected a string in the result")
+        .ok_or(DemoError::Missing { what })
+}
+
+/// The error and its causes on one line, as a person reads them.
+fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut line = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        line.push_str(": ");
+        line.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    line
 }
 
 /// Long strings (tokens, invoices, signatures) shortened for reading.

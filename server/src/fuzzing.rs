@@ -103,7 +103,7 @@ impl Harness {
             };
             match in_process::connect(LiveAuthServer::new(api)).await {
                 Ok(connection) => (connection, mock),
-                Err(error) => panic!("fuzzing harness: {error}"),
+                Err(error) => panic!("fuzzing harness: {error}: {error:?}"),
             }
         });
         Self {

@@ -21,10 +21,11 @@ pub struct InProcess<C: ClientHandler = ()> {
     pub server: JoinHandle<()>,
 }
 
-/// Why no MCP session came up.
+/// Why no MCP session came up. Boxed: rmcp's error is large, and this one is returned
+/// by value.
 #[derive(Debug, thiserror::Error)]
-#[error("the MCP client could not connect to the in-process server: {0}")]
-pub struct ConnectError(#[from] ClientInitializeError);
+#[error("the MCP client could not connect to the in-process server")]
+pub struct ConnectError(#[source] Box<ClientInitializeError>);
 
 /// Serves `server` and connects a plain client (one that handles no notifications).
 pub async fn connect(server: LiveAuthServer) -> Result<InProcess, ConnectError> {
@@ -47,7 +48,10 @@ pub async fn connect_with<C: ClientHandler>(
             Err(error) => tracing::warn!("in-process MCP server did not start: {error}"),
         }
     });
-    let client = handler.serve(client_io).await?;
+    let client = handler
+        .serve(client_io)
+        .await
+        .map_err(|error| ConnectError(Box::new(error)))?;
     Ok(InProcess { client, server })
 }
 

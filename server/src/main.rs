@@ -64,7 +64,7 @@ async fn main() -> anyhow::Result<()> {
 
     if let Some(Command::Demo) = cli.command {
         let key = if cli.demo { None } else { cli.api_key };
-        return demo::run(cli.api_base, key).await;
+        return Ok(demo::run(cli.api_base, key).await?);
     }
 
     let mock = if cli.embedded_mock {

@@ -3,8 +3,8 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use anyhow::Context as _;
 use rmcp::ServiceExt as _;
+use rmcp::service::ServerInitializeError;
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 use tokio_util::sync::CancellationToken;
@@ -13,12 +13,30 @@ use crate::api::ApiClient;
 use crate::session::AgentSession;
 use crate::tools::LiveAuthServer;
 
+/// Why serving failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// Boxed: rmcp's error is large, and the others are small.
+    #[error("no MCP session on stdio (the client must send `initialize` first)")]
+    NoSession(#[source] Box<ServerInitializeError>),
+    #[error("the MCP service stopped abnormally")]
+    Stopped(#[from] tokio::task::JoinError),
+    #[error("cannot listen on {addr}")]
+    Bind {
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("serving HTTP failed")]
+    Http(#[source] std::io::Error),
+}
+
 /// Serves one agent on stdin/stdout until the client closes the stream.
-pub async fn serve_stdio(api: ApiClient) -> anyhow::Result<()> {
+pub async fn serve_stdio(api: ApiClient) -> Result<(), ServeError> {
     let service = LiveAuthServer::new(api)
         .serve(rmcp::transport::stdio())
         .await
-        .context("no MCP session on stdio (the client must send `initialize` first)")?;
+        .map_err(|error| ServeError::NoSession(Box::new(error)))?;
     service.waiting().await?;
     Ok(())
 }
@@ -48,15 +66,14 @@ pub async fn serve_http(
     api: ApiClient,
     addr: SocketAddr,
     shutdown: CancellationToken,
-) -> anyhow::Result<()> {
-    let listener = tokio::net::TcpListener::bind(addr).await?;
-    tracing::info!(
-        "MCP over Streamable HTTP at http://{}/mcp",
-        listener.local_addr()?
-    );
+) -> Result<(), ServeError> {
+    let bind = |source| ServeError::Bind { addr, source };
+    let listener = tokio::net::TcpListener::bind(addr).await.map_err(bind)?;
+    let local = listener.local_addr().map_err(bind)?;
+    tracing::info!("MCP over Streamable HTTP at http://{local}/mcp");
     let router = http_router(api, shutdown.clone());
     axum::serve(listener, router)
         .with_graceful_shutdown(async move { shutdown.cancelled_owned().await })
-        .await?;
-    Ok(())
+        .await
+        .map_err(ServeError::Http)
 }
