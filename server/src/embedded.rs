@@ -1,4 +1,5 @@
-//! The mock API in this process, for offline use (`--embedded-mock`, `demo`).
+//! The mock API in this process, for offline use (`--embedded-mock`, `demo`). Behind the
+//! `embedded-mock` feature, like everything that needs the `mock-api` crate.
 
 use std::net::SocketAddr;
 
@@ -6,6 +7,16 @@ use mock_api::Config;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
+
+/// Why the embedded mock did not start.
+#[derive(Debug, thiserror::Error)]
+pub enum EmbeddedError {
+    /// The project key to register is not one.
+    #[error("--api-key: {0}")]
+    Key(String),
+    #[error("cannot start the embedded mock")]
+    Io(#[from] std::io::Error),
+}
 
 /// A running in-process mock on 127.0.0.1; stops when dropped.
 #[derive(Debug)]
@@ -19,6 +30,18 @@ impl EmbeddedMock {
     /// Serves `mock_api::app(config)` on a free loopback port.
     pub async fn start(config: Config) -> std::io::Result<Self> {
         Self::start_at(SocketAddr::from(([127, 0, 0, 1], 0)), config).await
+    }
+
+    /// The mock for `--embedded-mock`: `key`, when given, is registered as a project (the
+    /// demo key is known to the mock already; any other must look like one).
+    pub async fn start_with_project(key: Option<&str>) -> Result<Self, EmbeddedError> {
+        let mut config = Config::default();
+        if let Some(key) = key.filter(|key| *key != mock_api::config::DEMO_PUBLIC_KEY) {
+            config
+                .projects
+                .push(key.parse().map_err(EmbeddedError::Key)?);
+        }
+        Ok(Self::start(config).await?)
     }
 
     /// Serves it on `addr` (tests restart a mock where an old one was).

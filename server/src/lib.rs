@@ -9,12 +9,17 @@
 //!   checked against (injected); [`transport`]: stdio and Streamable HTTP; [`embedded`]:
 //!   the mock API in-process; [`in_process`]: an MCP client connected to the server in
 //!   this process; [`demo`]: the guided walkthrough.
+//! - The `embedded-mock` feature (default) brings in the `mock-api` crate for [`embedded`],
+//!   [`demo`] and [`fuzzing`] (the tool-call fuzzing harness); without it they are absent.
 
 pub mod api;
 pub mod clock;
 pub mod config;
+#[cfg(feature = "embedded-mock")]
 pub mod demo;
+#[cfg(feature = "embedded-mock")]
 pub mod embedded;
+#[cfg(feature = "embedded-mock")]
 pub mod fuzzing;
 pub mod in_process;
 pub mod invoice_check;

@@ -1,4 +1,5 @@
 //! `liveauth-mcp`: the LiveAuth MCP server (stdio by default), and `liveauth-mcp demo`.
+//! Built without the `embedded-mock` feature, `--embedded-mock` and `demo` say so and fail.
 
 use std::net::SocketAddr;
 
@@ -6,8 +7,7 @@ use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use liveauth_mcp::api::ApiClient;
 use liveauth_mcp::config::Settings;
-use liveauth_mcp::embedded::EmbeddedMock;
-use liveauth_mcp::{demo, transport};
+use liveauth_mcp::transport;
 use tokio_util::sync::CancellationToken;
 
 /// MCP server that lets AI agents authenticate to a LiveAuth API by proof-of-work or a
@@ -63,27 +63,18 @@ async fn main() -> anyhow::Result<()> {
         .init();
 
     if let Some(Command::Demo) = cli.command {
-        let key = if cli.demo { None } else { cli.api_key };
-        return Ok(demo::run(cli.api_base, key).await?);
+        return demo(cli).await;
     }
+    if cli.embedded_mock {
+        return serve_with_embedded_mock(cli).await;
+    }
+    let base = cli.api_base.clone();
+    serve(&cli, base).await
+}
 
-    let mock = if cli.embedded_mock {
-        let mut config = mock_api::Config::default();
-        if let Some(key) = cli.api_key.as_deref().filter(|_| !cli.demo) {
-            // The demo key is known to the mock already; any other must look like one.
-            if key != mock_api::config::DEMO_PUBLIC_KEY {
-                let project = key
-                    .parse()
-                    .map_err(|why| anyhow::anyhow!("--api-key: {why}"))?;
-                config.projects.push(project);
-            }
-        }
-        Some(EmbeddedMock::start(config).await?)
-    } else {
-        None
-    };
-    let base = mock.as_ref().map(|m| m.base_url.clone()).or(cli.api_base);
-    let settings = Settings::new(base, cli.api_key, cli.demo);
+/// Serves MCP (stdio, or HTTP with `--http`) against the API at `base`.
+async fn serve(cli: &Cli, base: Option<String>) -> anyhow::Result<()> {
+    let settings = Settings::new(base, cli.api_key.clone(), cli.demo);
     tracing::info!(?settings, "starting");
     let api = ApiClient::new(
         &settings.api_base,
@@ -103,8 +94,33 @@ async fn main() -> anyhow::Result<()> {
         }
         None => transport::serve_stdio(api).await?,
     }
-    if let Some(mock) = mock {
-        mock.stop().await;
-    }
     Ok(())
+}
+
+#[cfg(feature = "embedded-mock")]
+async fn serve_with_embedded_mock(cli: Cli) -> anyhow::Result<()> {
+    let key = cli.api_key.as_deref().filter(|_| !cli.demo);
+    let mock = liveauth_mcp::embedded::EmbeddedMock::start_with_project(key).await?;
+    let served = serve(&cli, Some(mock.base_url.clone())).await;
+    mock.stop().await;
+    served
+}
+
+#[cfg(feature = "embedded-mock")]
+async fn demo(cli: Cli) -> anyhow::Result<()> {
+    let key = if cli.demo { None } else { cli.api_key };
+    Ok(liveauth_mcp::demo::run(cli.api_base, key).await?)
+}
+
+#[cfg(not(feature = "embedded-mock"))]
+async fn serve_with_embedded_mock(_: Cli) -> anyhow::Result<()> {
+    anyhow::bail!(
+        "--embedded-mock needs the `embedded-mock` feature, which this build lacks: run \
+         mock-api and pass --api-base, or rebuild with the feature"
+    )
+}
+
+#[cfg(not(feature = "embedded-mock"))]
+async fn demo(_: Cli) -> anyhow::Result<()> {
+    anyhow::bail!("demo needs the `embedded-mock` feature, which this build lacks")
 }
