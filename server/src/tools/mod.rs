@@ -8,12 +8,12 @@
 //! - this file: [`LiveAuthServer`], its [`rmcp::ServerHandler`], the instructions, and the
 //!   router, composed from one `#[tool_router]` per tool;
 //! - one file per tool, holding its parameters, result, `#[tool]` fn and logic:
-//!   [`start`], [`confirm`], [`charge`], [`usage`], [`refresh`], [`status`], [`lnurl`],
-//!   [`solve`], [`authenticate`];
-//! - [`token`]: a fresh access token for charge, usage and refresh (refresh when stale,
+//!   `start`, `confirm`, `charge`, `usage`, `refresh`, `status`, `lnurl`, `solve`,
+//!   `authenticate`;
+//! - `token`: a fresh access token for charge, usage and refresh (refresh when stale,
 //!   retry once on a 401, serialized per agent);
-//! - [`args`]: the argument extractor; [`error`]: [`ToolError`] and how it reads;
-//!   [`advice`]: what an agent should do about a failed API call.
+//! - `args`: the argument extractor; `error`: [`ToolError`] and how it reads; `advice`:
+//!   what an agent should do about a failed API call ([`next_step`]).
 
 mod advice;
 mod args;
