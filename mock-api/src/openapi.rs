@@ -19,7 +19,7 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 use utoipa::openapi::{ContentBuilder, Ref, Required};
 use utoipa::{Modify, OpenApi, ToSchema};
 
-use crate::error::ApiError;
+use crate::error::Rejection;
 use crate::routes::{demo, dev, meta, meter, quote, refresh};
 use crate::state::AppState;
 
@@ -213,7 +213,7 @@ pub async fn openapi_json(State(state): State<AppState>) -> Response {
     let json = cell.get_or_init(|| document(dev).to_json().ok().map(Bytes::from));
     match json {
         Some(json) => ([(header::CONTENT_TYPE, "application/json")], json.clone()).into_response(),
-        None => ApiError::new(
+        None => Rejection::new(
             ErrorCode::InternalError,
             "the OpenAPI document could not be serialized",
         )

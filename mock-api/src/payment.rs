@@ -13,7 +13,7 @@ use liveauth_protocol::problem::ErrorCode;
 use liveauth_protocol::wire::Invoice;
 
 use crate::config::Project;
-use crate::error::ApiError;
+use crate::error::Rejection;
 use crate::lightning::{InvoiceRequest, payment_hash};
 use crate::state::{AppState, secs};
 use crate::store::{LightningQuote, Quote, QuoteKind};
@@ -22,7 +22,7 @@ use liveauth_protocol::hex::encode as hex;
 const MACAROON_LOCATION: &[u8] = b"liveauth-mock";
 
 /// A new Lightning quote for `project`, stored and returned.
-pub fn new_lightning_quote(state: &AppState, project: &Project) -> Result<Quote, ApiError> {
+pub fn new_lightning_quote(state: &AppState, project: &Project) -> Result<Quote, Rejection> {
     let now = state.now();
     let id = state.rng.uuid();
     let preimage: [u8; 32] = state.rng.bytes();
@@ -37,7 +37,7 @@ pub fn new_lightning_quote(state: &AppState, project: &Project) -> Result<Quote,
         expiry_secs: ttl,
     };
     let bolt11 = state.keys.node.create_invoice(&request).map_err(|error| {
-        ApiError::new(
+        Rejection::new(
             ErrorCode::InternalError,
             format!("could not create an invoice: {error}"),
         )
@@ -94,18 +94,18 @@ pub fn payment_required(
     project: &Project,
     code: ErrorCode,
     why: &str,
-) -> ApiError {
+) -> Rejection {
     let quote = match new_lightning_quote(state, project) {
         Ok(quote) => quote,
         Err(error) => return error,
     };
     let QuoteKind::Lightning(ln) = &quote.kind else {
-        return ApiError::new(
+        return Rejection::new(
             ErrorCode::InternalError,
             "new Lightning quote has no invoice",
         );
     };
-    ApiError::PaymentRequired {
+    Rejection::PaymentRequired {
         code,
         detail: format!(
             "{why}: pay the invoice in WWW-Authenticate (quote {}), then retry with \
