@@ -6,7 +6,7 @@ use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Path, Request};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
-use liveauth_protocol::hex::is_json_media_type;
+use liveauth_protocol::json::{decode_strict, is_json_media_type};
 use liveauth_protocol::l402::Credential;
 use liveauth_protocol::problem::ErrorCode;
 use serde::de::DeserializeOwned;
@@ -49,21 +49,13 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
         } else {
             &body
         };
-        let mut json = serde_json::Deserializer::from_slice(body);
-        let value = serde_path_to_error::deserialize(&mut json).map_err(|error| {
-            let path = error.path().to_string();
-            let inner = error.into_inner();
-            if path == "nonce" {
-                Rejection::new(ErrorCode::NonceInvalid, inner.to_string())
-            } else if path == "." {
-                Rejection::bad_request(format!("invalid JSON body: {inner}"))
+        decode_strict(body).map(Self).map_err(|error| {
+            if error.path() == Some("nonce") {
+                Rejection::new(ErrorCode::NonceInvalid, error.inner().to_string())
             } else {
-                Rejection::bad_request(format!("field `{path}`: {inner}"))
+                Rejection::bad_request(error.to_string())
             }
-        })?;
-        json.end()
-            .map_err(|e| Rejection::bad_request(format!("invalid JSON body: {e}")))?;
-        Ok(Self(value))
+        })
     }
 }
 

@@ -5,6 +5,7 @@
 //! credential proves payment by the preimage: `sha256(preimage) == payment_hash`, and for
 //! L402 also a macaroon minted here whose identifier names that payment hash.
 
+use liveauth_protocol::codec::encode_hex;
 use liveauth_protocol::l402::{
     Challenge, Credential, L402Identifier, L402Scheme, preimage_matches,
 };
@@ -17,7 +18,6 @@ use crate::error::Rejection;
 use crate::lightning::{InvoiceRequest, payment_hash};
 use crate::state::{AppState, secs};
 use crate::store::{LightningQuote, Quote, QuoteKind};
-use liveauth_protocol::hex::encode as hex;
 
 const MACAROON_LOCATION: &[u8] = b"liveauth-mock";
 
@@ -50,7 +50,7 @@ pub fn new_lightning_quote(state: &AppState, project: &Project) -> Result<Quote,
         bolt11,
         amount_sats: project.price_sats,
         expires_at_unix: expires_at,
-        payment_hash: hex(&payment_hash),
+        payment_hash: encode_hex(&payment_hash),
     };
     let kind = QuoteKind::Lightning(LightningQuote {
         invoice,

@@ -5,9 +5,8 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use liveauth_protocol::challenge::ChallengeSigner;
+use liveauth_protocol::codec::encode_base64url;
 use liveauth_protocol::problem::ErrorCode;
 use liveauth_protocol::wire::ConfirmResponse;
 use sha2::{Digest, Sha256};
@@ -199,7 +198,7 @@ impl AppState {
 
     /// 256 random bits, base64url, with a prefix that says what it is.
     pub fn new_refresh_token(&self) -> String {
-        format!("la_rt_{}", URL_SAFE_NO_PAD.encode(self.rng.bytes::<32>()))
+        format!("la_rt_{}", encode_base64url(&self.rng.bytes::<32>()))
     }
 
     /// Sweeps expired state at most once per [`PURGE_EVERY_SECS`] of app time.

@@ -5,10 +5,10 @@
 //! The MAC covers a version tag and every field, each preceded by its length (u32
 //! big-endian), so no two distinct field tuples encode to the same bytes.
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
+
+use crate::codec;
 
 /// Domain separation: a MAC made for anything else, or for another version of this
 /// encoding, never verifies here.
@@ -90,14 +90,12 @@ impl ChallengeSigner {
 
     /// base64url (no padding) of the 32-byte MAC.
     pub fn sign(&self, fields: &SignedFields<'_>) -> String {
-        URL_SAFE_NO_PAD.encode(self.tag(fields).finalize().into_bytes())
+        codec::encode_base64url(&self.tag(fields).finalize().into_bytes())
     }
 
     /// Checks `signature` in constant time.
     pub fn verify(&self, fields: &SignedFields<'_>, signature: &str) -> Result<(), SignatureError> {
-        let bytes = URL_SAFE_NO_PAD
-            .decode(signature)
-            .map_err(|_| SignatureError::Malformed)?;
+        let bytes = codec::decode_base64url(signature).map_err(|_| SignatureError::Malformed)?;
         if bytes.len() != 32 {
             return Err(SignatureError::Malformed);
         }

@@ -23,6 +23,7 @@ use std::fmt;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
+use crate::codec;
 use crate::macaroon::{Macaroon, MacaroonError};
 
 /// Length of an encoded [`L402Identifier`]: u16 version, payment hash, token id.
@@ -290,7 +291,7 @@ impl Credential {
             }
             let macaroon =
                 Macaroon::from_base64(macaroons).map_err(AuthHeaderError::InvalidMacaroon)?;
-            let preimage = decode_hex32(preimage, "preimage")?;
+            let preimage = hex32(preimage, "preimage")?;
             Ok(Self::L402 {
                 scheme: l402,
                 macaroon,
@@ -301,7 +302,7 @@ impl Credential {
                 return Err(AuthHeaderError::MissingCredentials("x402"));
             }
             Ok(Self::X402 {
-                preimage: decode_hex32(rest, "preimage")?,
+                preimage: hex32(rest, "preimage")?,
             })
         } else {
             Err(AuthHeaderError::UnsupportedScheme(scheme.to_owned()))
@@ -327,10 +328,10 @@ impl fmt::Display for Credential {
                     f,
                     "{scheme} {}:{}",
                     macaroon.to_base64(),
-                    crate::hex::encode(preimage)
+                    codec::encode_hex(preimage)
                 )
             }
-            Self::X402 { preimage } => write!(f, "x402 {}", crate::hex::encode(preimage)),
+            Self::X402 { preimage } => write!(f, "x402 {}", codec::encode_hex(preimage)),
         }
     }
 }
@@ -374,7 +375,7 @@ impl Challenge {
         } else if scheme.eq_ignore_ascii_case("x402") {
             let params = parse_params(rest)?;
             let invoice = parse_invoice(required(&params, "invoice")?)?;
-            let payment_hash = decode_hex32(required(&params, "paymentHash")?, "paymentHash")?;
+            let payment_hash = hex32(required(&params, "paymentHash")?, "paymentHash")?;
             Ok(Self::X402 {
                 invoice,
                 payment_hash,
@@ -411,7 +412,7 @@ impl fmt::Display for Challenge {
             } => {
                 f.write_str("x402 invoice=")?;
                 write_quoted(f, invoice)?;
-                write!(f, ", paymentHash=\"{}\"", crate::hex::encode(payment_hash))
+                write!(f, ", paymentHash=\"{}\"", codec::encode_hex(payment_hash))
             }
         }
     }
@@ -583,24 +584,9 @@ fn write_quoted(f: &mut fmt::Formatter<'_>, value: &str) -> fmt::Result {
     f.write_str("\"")
 }
 
-/// Exactly 64 hex digits, either case.
-fn decode_hex32(s: &str, what: &'static str) -> Result<[u8; 32], AuthHeaderError> {
-    let err = AuthHeaderError::InvalidHex(what);
-    if s.len() != 64 {
-        return Err(err);
-    }
-    let mut out = [0u8; 32];
-    for (byte, pair) in out.iter_mut().zip(s.as_bytes().chunks_exact(2)) {
-        let hi = hex_value(pair.first().copied()).ok_or_else(|| err.clone())?;
-        let lo = hex_value(pair.get(1).copied()).ok_or_else(|| err.clone())?;
-        *byte = (hi << 4) | lo;
-    }
-    Ok(out)
-}
-
-fn hex_value(c: Option<u8>) -> Option<u8> {
-    let c = char::from(c?);
-    c.to_digit(16).and_then(|d| u8::try_from(d).ok())
+/// A preimage or payment hash: exactly 64 hex digits, either case (clients differ).
+fn hex32(text: &str, what: &'static str) -> Result<[u8; 32], AuthHeaderError> {
+    codec::decode_hex32_any_case(text).map_err(|_| AuthHeaderError::InvalidHex(what))
 }
 
 /// Round-trip properties as plain functions: they panic only when a property is

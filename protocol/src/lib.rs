@@ -1,18 +1,22 @@
 //! The LiveAuth protocol: everything both ends of the wire must agree on, and no I/O.
 //!
-//! - [`pow`]: the proof-of-work rule (target from difficulty bits, strict hex and nonce
-//!   formats, verification) and [`pow::solver`], the midstate solver.
+//! - [`pow`]: the proof-of-work rule (target from difficulty bits, the nonce format,
+//!   verification) and [`pow::solver`], the midstate solver.
 //! - [`challenge`]: the HMAC signature that binds a PoW challenge to its quote.
 //! - [`wire`]: serde types for every request and response of the HTTP API (camelCase).
+//! - [`json`]: strict JSON decoding whose errors name the field, and the JSON media-type
+//!   test.
 //! - [`problem`]: RFC 9457 problem documents and the stable error codes.
 //! - [`l402`] and [`macaroon`]: `Authorization` / `WWW-Authenticate` values for L402
 //!   (and legacy LSAT) and x402, and the V2 macaroons L402 carries.
-//! - [`hex`]: lowercase hex and UUID text, and the JSON media-type test.
+//! - [`codec`]: hex, base64 and UUID text, strict and lenient readers (payment hashes in
+//!   any spelling).
 //! - [`time`]: RFC 3339 formatting of unix seconds, so timestamps match on both ends.
 
 pub mod challenge;
+pub mod codec;
 pub mod fuzzing;
-pub mod hex;
+pub mod json;
 pub mod l402;
 pub mod macaroon;
 pub mod pow;

@@ -8,6 +8,11 @@ pub mod solver;
 
 use sha2::{Digest, Sha256};
 
+use crate::codec;
+
+/// [`codec::decode_hex32`] at its older path; see [`encode_hex32`].
+pub use crate::codec::decode_hex32;
+
 /// The largest nonce: 2^53 - 1, so JSON clients in every language keep it exact.
 pub const MAX_NONCE: u64 = (1 << 53) - 1;
 
@@ -16,15 +21,6 @@ pub const MAX_DIFFICULTY_BITS: u32 = 256;
 
 /// A SHA-256 hash or a target: a 32-byte big-endian number.
 pub type Hash = [u8; 32];
-
-/// Why a 32-byte hex value was refused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub enum HexError {
-    #[error("expected 64 hex characters, got {0}")]
-    Length(usize),
-    #[error("character {index} is not a lowercase hex digit (0-9, a-f)")]
-    Digit { index: usize },
-}
 
 /// Why a nonce was refused. The rule: canonical decimal, no sign, no leading zeros
 /// ("0" itself is fine), at most [`MAX_NONCE`].
@@ -76,28 +72,12 @@ pub fn leading_zero_bits(value: &Hash) -> u32 {
     bits
 }
 
-/// 64 lowercase hex characters.
+/// 64 lowercase hex characters: [`codec::encode_hex`] under its older name.
+///
+/// Kept, with [`decode_hex32`], for callers not yet moved to [`crate::codec`]
+/// (`server/src/tools.rs`, `server/src/solve.rs`, tests, benches, conformance).
 pub fn encode_hex32(value: &Hash) -> String {
-    crate::hex::encode(value)
-}
-
-/// Exactly 64 lowercase hex characters, nothing else: the wire form is canonical, so two
-/// spellings of one value can never be told apart by a signature or a cache.
-pub fn decode_hex32(text: &str) -> Result<Hash, HexError> {
-    let bytes = text.as_bytes();
-    if bytes.len() != 64 {
-        return Err(HexError::Length(text.chars().count()));
-    }
-    let nibble = |index: usize| match bytes[index] {
-        c @ b'0'..=b'9' => Ok(c - b'0'),
-        c @ b'a'..=b'f' => Ok(c - b'a' + 10),
-        _ => Err(HexError::Digit { index }),
-    };
-    let mut out = [0u8; 32];
-    for (i, byte) in out.iter_mut().enumerate() {
-        *byte = (nibble(2 * i)? << 4) | nibble(2 * i + 1)?;
-    }
-    Ok(out)
+    codec::encode_hex(value)
 }
 
 /// The canonical decimal form of a nonce.
@@ -163,15 +143,10 @@ mod tests {
 
     #[test]
     fn target_examples() {
-        assert_eq!(encode_hex32(&target_from_bits(0).unwrap()), "f".repeat(64));
-        assert_eq!(
-            encode_hex32(&target_from_bits(16).unwrap()),
-            format!("0000{}", "f".repeat(60))
-        );
-        assert_eq!(
-            encode_hex32(&target_from_bits(18).unwrap()),
-            format!("00003{}", "f".repeat(59))
-        );
+        let hex = |bits| codec::encode_hex(&target_from_bits(bits).unwrap());
+        assert_eq!(hex(0), "f".repeat(64));
+        assert_eq!(hex(16), format!("0000{}", "f".repeat(60)));
+        assert_eq!(hex(18), format!("00003{}", "f".repeat(59)));
         assert_eq!(target_from_bits(256).unwrap(), [0; 32]);
         assert_eq!(target_from_bits(257), Err(BitsError(257)));
     }
@@ -187,25 +162,6 @@ mod tests {
         above[1] = 0x01;
         above[2] = 0x00;
         assert!(!meets_target(&above, &target));
-    }
-
-    #[test]
-    fn hex_is_strict() {
-        let text = "00".repeat(31) + "ab";
-        assert_eq!(decode_hex32(&text).unwrap()[31], 0xab);
-        assert_eq!(
-            decode_hex32(&text.to_uppercase()),
-            Err(HexError::Digit { index: 62 })
-        );
-        assert_eq!(decode_hex32(&text[1..]), Err(HexError::Length(63)));
-        assert_eq!(decode_hex32(""), Err(HexError::Length(0)));
-        assert_eq!(
-            decode_hex32(&format!("{}g", &text[..63])),
-            Err(HexError::Digit { index: 63 })
-        );
-        // A multi-byte character is refused at its first byte, never split or decoded.
-        let accented = format!("{}é", "0".repeat(62));
-        assert_eq!(decode_hex32(&accented), Err(HexError::Digit { index: 62 }));
     }
 
     #[test]

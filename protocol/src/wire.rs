@@ -13,7 +13,8 @@ use std::fmt;
 use serde::de::{self, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::pow::{Hash, MAX_NONCE, encode_hex32, parse_nonce};
+use crate::codec;
+use crate::pow::{Hash, MAX_NONCE, parse_nonce};
 
 /// The nonce rule, quoted in every rejection so a client can fix its input.
 const NONCE_RULE: &str = "nonce must be a canonical decimal integer in 0..=9007199254740991 \
@@ -137,7 +138,7 @@ impl ConfirmRequest {
             quote_id,
             challenge_hex: Some(challenge.challenge_hex.clone()),
             nonce: Some(Nonce(nonce)),
-            hash_hex: Some(encode_hex32(hash)),
+            hash_hex: Some(codec::encode_hex(hash)),
             expires_at_unix: Some(challenge.expires_at_unix),
             difficulty_bits: Some(challenge.difficulty_bits),
             sig: Some(challenge.signature.clone()),

@@ -587,7 +587,7 @@ fn redirect_detail(status: StatusCode, headers: &HeaderMap) -> Option<String> {
     Some(format!("the API redirects to {location}"))
 }
 
-use liveauth_protocol::hex::is_json_media_type;
+use liveauth_protocol::json::is_json_media_type;
 
 /// Decodes a 2xx body; the error names the failing field but never quotes the body,
 /// which may hold tokens.

@@ -223,7 +223,7 @@ fn format_unix(unix: u64) -> String {
         .unwrap_or_else(|| format!("unix time {unix}"))
 }
 
-use liveauth_protocol::hex::encode as hex;
+use liveauth_protocol::codec::encode_hex as hex;
 
 /// Entry points for `fuzz/` and the property tests: arbitrary input must never yield an
 /// accepted invoice that differs from the quote.

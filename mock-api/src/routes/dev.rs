@@ -3,7 +3,7 @@
 
 use axum::Json;
 use axum::extract::State;
-use liveauth_protocol::pow::decode_hex32;
+use liveauth_protocol::codec::{decode_hex32, encode_hex};
 use liveauth_protocol::problem::ErrorCode;
 use liveauth_protocol::wire::{ClockAdvanceRequest, ClockAdvanceResponse, SettleResponse};
 
@@ -11,7 +11,6 @@ use crate::error::Rejection;
 use crate::extract::{ApiJson, PathParam};
 use crate::state::AppState;
 use crate::store::QuoteKind;
-use liveauth_protocol::hex::encode as hex;
 
 /// Ten years: larger jumps only invite overflow and are never what a test meant.
 const MAX_ADVANCE_SECS: u64 = 10 * 365 * 86_400;
@@ -60,7 +59,7 @@ pub async fn settle(
     let preimage = preimage.ok_or_else(not_found)?;
     Ok(Json(SettleResponse {
         payment_hash,
-        preimage: hex(&preimage),
+        preimage: encode_hex(&preimage),
     }))
 }
 

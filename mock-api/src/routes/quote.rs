@@ -3,9 +3,8 @@
 use axum::Json;
 use axum::extract::State;
 use liveauth_protocol::challenge::SignedFields;
-use liveauth_protocol::pow::{
-    decode_hex32, encode_hex32, meets_target, solution_hash, target_from_bits,
-};
+use liveauth_protocol::codec::{decode_hex32, encode_hex};
+use liveauth_protocol::pow::{meets_target, solution_hash, target_from_bits};
 use liveauth_protocol::problem::ErrorCode;
 use liveauth_protocol::time::rfc3339_utc;
 use liveauth_protocol::wire::{
@@ -19,7 +18,6 @@ use crate::extract::{ApiJson, MaybeCredential, PathParam, ProjectKey};
 use crate::payment;
 use crate::state::{AppState, secs};
 use crate::store::{Quote, QuoteKind};
-use liveauth_protocol::hex::encode as hex;
 
 /// `POST /api/mcp/start`: needs `X-LW-Public`. A paid L402/x402 credential yields its
 /// (already paid) Lightning quote; an invalid one is answered 402 with fresh challenges.
@@ -114,8 +112,8 @@ fn new_pow_quote(state: &AppState, project: &Project) -> Result<Quote, Rejection
     let target = target_from_bits(bits)
         .map_err(|error| Rejection::new(ErrorCode::InternalError, error.to_string()))?;
     let id = state.rng.uuid();
-    let challenge_hex = hex(&state.rng.bytes::<32>());
-    let target_hex = encode_hex32(&target);
+    let challenge_hex = encode_hex(&state.rng.bytes::<32>());
+    let target_hex = encode_hex(&target);
     let expires_at = now.saturating_add(secs(state.config.challenge_ttl_secs));
     let signature = state.keys.challenges.sign(&SignedFields {
         project_id: &project.id,
@@ -331,7 +329,7 @@ fn check_solution(
                 ErrorCode::HashMismatch,
                 format!(
                     "`hashHex` is not SHA-256(projectPublicKey:challengeHex:nonce) = {}",
-                    encode_hex32(&hash)
+                    encode_hex(&hash)
                 ),
             ));
         }
@@ -341,7 +339,7 @@ fn check_solution(
             ErrorCode::SolutionInvalid,
             format!(
                 "hash {} is not below the target {}: keep searching",
-                encode_hex32(&hash),
+                encode_hex(&hash),
                 challenge.target_hex
             ),
         ));
