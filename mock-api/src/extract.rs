@@ -6,8 +6,8 @@ use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Path, Request};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
+use liveauth_protocol::auth::Credential;
 use liveauth_protocol::json::{decode_strict, is_json_media_type};
-use liveauth_protocol::l402::Credential;
 use liveauth_protocol::problem::ErrorCode;
 use serde::de::DeserializeOwned;
 

@@ -5,10 +5,9 @@
 //! credential proves payment by the preimage: `sha256(preimage) == payment_hash`, and for
 //! L402 also a macaroon minted here whose identifier names that payment hash.
 
+use liveauth_protocol::auth::{Challenge, Credential, L402Scheme};
 use liveauth_protocol::codec::encode_hex;
-use liveauth_protocol::l402::{
-    Challenge, Credential, L402Identifier, L402Scheme, preimage_matches,
-};
+use liveauth_protocol::l402::{L402Identifier, preimage_matches};
 use liveauth_protocol::macaroon::Macaroon;
 use liveauth_protocol::problem::ErrorCode;
 use liveauth_protocol::wire::Invoice;

@@ -7,12 +7,14 @@
 //! - [`json`]: strict JSON decoding whose errors name the field, and the JSON media-type
 //!   test.
 //! - [`problem`]: RFC 9457 problem documents and the stable error codes.
-//! - [`l402`] and [`macaroon`]: `Authorization` / `WWW-Authenticate` values for L402
-//!   (and legacy LSAT) and x402, and the V2 macaroons L402 carries.
+//! - [`auth`]: `Authorization` / `WWW-Authenticate` values for Bearer, L402 (and legacy
+//!   LSAT) and x402; [`l402`]: the L402 macaroon identifier and the preimage check;
+//!   [`macaroon`]: the V2 macaroons L402 carries.
 //! - [`codec`]: hex, base64 and UUID text, strict and lenient readers (payment hashes in
 //!   any spelling).
 //! - [`time`]: RFC 3339 formatting of unix seconds, so timestamps match on both ends.
 
+pub mod auth;
 pub mod challenge;
 pub mod codec;
 pub mod fuzzing;

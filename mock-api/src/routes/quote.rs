@@ -2,6 +2,7 @@
 
 use axum::Json;
 use axum::extract::State;
+use liveauth_protocol::auth::Credential;
 use liveauth_protocol::challenge::SignedFields;
 use liveauth_protocol::codec::{decode_hex32, encode_hex};
 use liveauth_protocol::pow::{meets_target, solution_hash, target_from_bits};
@@ -46,9 +47,7 @@ pub async fn start(
     ApiJson(request): ApiJson<StartRequest>,
 ) -> Result<Json<StartResponse>, Rejection> {
     let project = state.project_for_key(key.as_deref())?;
-    if let Some(credential) =
-        credential.filter(|c| !matches!(c, liveauth_protocol::l402::Credential::Bearer(_)))
-    {
+    if let Some(credential) = credential.filter(|c| !matches!(c, Credential::Bearer(_))) {
         let Some(quote) = payment::redeem(&state, &credential) else {
             return Err(payment::payment_required(
                 &state,
