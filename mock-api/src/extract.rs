@@ -9,14 +9,12 @@ use axum::http::{StatusCode, header};
 use liveauth_protocol::auth::Credential;
 use liveauth_protocol::json::{decode_strict, is_json_media_type};
 use liveauth_protocol::problem::ErrorCode;
+use liveauth_protocol::wire::PROJECT_KEY_HEADER;
 use serde::de::DeserializeOwned;
 
 use crate::error::Rejection;
 use crate::state::AppState;
 use crate::token::{AccessClaims, TokenError};
-
-/// The project key header sent by LiveAuth clients.
-pub const PROJECT_KEY_HEADER: &str = "x-lw-public";
 
 /// A JSON body. An empty body reads as `{}`; a body that is not JSON by its content type
 /// is 415; a malformed or mistyped one is 400 naming the field (`nonce` gets its own code).

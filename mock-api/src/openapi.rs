@@ -12,7 +12,7 @@ use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use liveauth_protocol::problem::{self, ErrorCode, Problem};
-use liveauth_protocol::wire::ChargeResponse;
+use liveauth_protocol::wire::{ChargeResponse, PROJECT_KEY_HEADER};
 use serde::Serialize;
 use utoipa::openapi::response::ResponseBuilder;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -103,7 +103,7 @@ impl Modify for Common {
         components.add_security_scheme(
             "projectKey",
             SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
-                "X-LW-Public",
+                PROJECT_KEY_HEADER,
                 "The project's public key, `la_pk_…`.",
             ))),
         );

@@ -3,7 +3,8 @@
 //! - [`pow`]: the proof-of-work rule (target from difficulty bits, the nonce format,
 //!   verification) and [`pow::solver`], the midstate solver.
 //! - [`challenge`]: the HMAC signature that binds a PoW challenge to its quote.
-//! - [`wire`]: serde types for every request and response of the HTTP API (camelCase).
+//! - [`wire`]: serde types for every request and response of the HTTP API (camelCase),
+//!   and the project key header.
 //! - [`json`]: strict JSON decoding whose errors name the field, and the JSON media-type
 //!   test.
 //! - [`problem`]: RFC 9457 problem documents and the stable error codes.

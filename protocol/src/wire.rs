@@ -6,7 +6,8 @@
 //! (as `null` when empty) and which are left out follows the seed's examples
 //! exactly, so each example round-trips byte-for-value.
 //!
-//! Errors are not here: see [`crate::problem`].
+//! The one header of the API's own, [`PROJECT_KEY_HEADER`], is here too. Errors are not:
+//! see [`crate::problem`].
 
 use std::fmt;
 
@@ -15,6 +16,13 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::codec;
 use crate::pow::{Hash, MAX_NONCE, parse_nonce};
+
+/// The header that carries a project's public key (`la_pk_…`).
+///
+/// Header names are case-insensitive (RFC 9110 §5.1); this is the spelling of the seed
+/// and of the OpenAPI document. `http`'s `HeaderMap::get` and `reqwest`'s `header` take
+/// it as is; `HeaderName::from_static` would need it lowercased.
+pub const PROJECT_KEY_HEADER: &str = "X-LW-Public";
 
 /// The nonce rule, quoted in every rejection so a client can fix its input.
 const NONCE_RULE: &str = "nonce must be a canonical decimal integer in 0..=9007199254740991 \

@@ -26,7 +26,7 @@ use serde::de::DeserializeOwned;
 use crate::redact::mask_secret;
 
 /// The header that carries the project's public key.
-pub const PROJECT_KEY_HEADER: &str = "X-LW-Public";
+pub use liveauth_protocol::wire::PROJECT_KEY_HEADER;
 
 /// The request timeout when none is configured.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
