@@ -1,7 +1,8 @@
 //! The LiveAuth protocol: everything both ends of the wire must agree on, and no I/O.
 //!
 //! - [`pow`]: the proof-of-work rule (target from difficulty bits, the nonce format,
-//!   verification) and [`pow::solver`], the midstate solver.
+//!   [`pow::Submission`], the verifier's check of a presented solution) and
+//!   [`pow::solver`], the midstate solver.
 //! - [`challenge`]: the HMAC signature that binds a PoW challenge to its quote.
 //! - [`wire`]: serde types for every request and response of the HTTP API (camelCase),
 //!   and the project key header.

@@ -3,12 +3,15 @@
 //! message = `projectPublicKey ":" challengeHex ":" nonce`, hash = SHA-256(message), and a
 //! solution is valid iff hash < target as 32-byte big-endian numbers, where
 //! target = `(2^256 - 1) >> difficultyBits`.
+//!
+//! [`Submission`] is the whole check of a presented solution, written once for the mock's
+//! confirm and the MCP server's check before it sends one.
 
 pub mod solver;
 
 use sha2::{Digest, Sha256};
 
-use crate::codec;
+use crate::codec::{self, HexCase, HexError};
 
 /// [`codec::decode_hex32`] at its older path; see [`encode_hex32`].
 pub use crate::codec::decode_hex32;
@@ -137,6 +140,93 @@ pub fn verify_solution(
         )
 }
 
+/// Why a PoW submission was refused, one variant per check, in the order they run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum SubmissionError {
+    /// The signed difficulty encodes no target: the issuer's fault, not the solver's.
+    #[error(transparent)]
+    Bits(#[from] BitsError),
+    /// The nonce is above [`MAX_NONCE`], so no client can hash it exactly.
+    #[error(transparent)]
+    Nonce(#[from] NonceError),
+    /// The presented `hashHex` is not 32 bytes of hex under the verifier's [`HexCase`].
+    #[error("`hashHex`: {0}")]
+    HashMalformed(HexError),
+    /// The presented `hashHex` is another hash than the message's.
+    #[error(
+        "`hashHex` is not SHA-256(projectPublicKey:challengeHex:nonce) = {}",
+        codec::encode_hex(computed)
+    )]
+    HashMismatch {
+        /// The hash of the submitted message.
+        computed: Hash,
+    },
+    /// The hash of the message does not meet the target.
+    #[error(
+        "hash {} is not below the target {}",
+        codec::encode_hex(hash),
+        codec::encode_hex(target)
+    )]
+    AboveTarget {
+        /// The hash of the submitted message.
+        hash: Hash,
+        /// The target it had to be below.
+        target: Hash,
+    },
+}
+
+/// A PoW solution as presented for verification: the challenge values it solves and what
+/// the client sent.
+///
+/// `project_public_key` and `difficulty_bits` are the issued (signed) values, never the
+/// client's; the target is derived from the bits, never read from `targetHex`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Submission<'a> {
+    /// `powChallenge.projectPublicKey`: the first part of the hashed message.
+    pub project_public_key: &'a str,
+    /// The `challengeHex` hashed: the second part of the message.
+    pub challenge_hex: &'a str,
+    /// The signed difficulty.
+    pub difficulty_bits: u32,
+    /// The solving nonce: the last part of the message.
+    pub nonce: u64,
+    /// The `hashHex` the client sent, if it sent one.
+    pub hash_hex: Option<&'a str>,
+}
+
+impl Submission<'_> {
+    /// Recomputes the hash, compares it with any presented `hashHex` (read under `case`),
+    /// and checks it against the target of the signed difficulty. Returns the hash.
+    pub fn check(&self, case: HexCase) -> Result<Hash, SubmissionError> {
+        let target = target_from_bits(self.difficulty_bits)?;
+        self.check_against(&target, case)
+    }
+
+    /// As [`Submission::check`], against `target`: for a verifier that also holds the
+    /// solution to a stricter target than the bits give (a challenge's `targetHex`).
+    pub fn check_against(&self, target: &Hash, case: HexCase) -> Result<Hash, SubmissionError> {
+        if self.nonce > MAX_NONCE {
+            return Err(NonceError::TooLarge.into());
+        }
+        let hash = solution_hash(self.project_public_key, self.challenge_hex, self.nonce);
+        if let Some(sent) = self.hash_hex {
+            let sent = case
+                .decode_hex32(sent)
+                .map_err(SubmissionError::HashMalformed)?;
+            if sent != hash {
+                return Err(SubmissionError::HashMismatch { computed: hash });
+            }
+        }
+        if !meets_target(&hash, target) {
+            return Err(SubmissionError::AboveTarget {
+                hash,
+                target: *target,
+            });
+        }
+        Ok(hash)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -188,6 +278,120 @@ mod tests {
         for (text, error) in cases {
             assert_eq!(parse_nonce(text), Err(error), "{text:?}");
         }
+    }
+
+    const KEY: &str = "la_pk_demo";
+    const CHALLENGE: &str = "00112233445566778899aabbccddeeff";
+
+    /// The first nonce that meets the target of `bits`, and the first that does not.
+    fn nonces(bits: u32) -> (u64, u64) {
+        let target = target_from_bits(bits).unwrap();
+        let meets = |n: &u64| meets_target(&solution_hash(KEY, CHALLENGE, *n), &target);
+        let good = (0..).find(meets).unwrap();
+        let bad = (0..).find(|n| !meets(n)).unwrap();
+        (good, bad)
+    }
+
+    fn submission(nonce: u64, hash_hex: Option<&str>) -> Submission<'_> {
+        Submission {
+            project_public_key: KEY,
+            challenge_hex: CHALLENGE,
+            difficulty_bits: 8,
+            nonce,
+            hash_hex,
+        }
+    }
+
+    #[test]
+    fn submission_passes_with_or_without_hash() {
+        let (good, _) = nonces(8);
+        let hash = solution_hash(KEY, CHALLENGE, good);
+        let lower = codec::encode_hex(&hash);
+        assert_eq!(submission(good, None).check(HexCase::Lower), Ok(hash));
+        assert_eq!(
+            submission(good, Some(&lower)).check(HexCase::Lower),
+            Ok(hash)
+        );
+        let upper = lower.to_uppercase();
+        assert_eq!(submission(good, Some(&upper)).check(HexCase::Any), Ok(hash));
+        assert!(matches!(
+            submission(good, Some(&upper)).check(HexCase::Lower),
+            Err(SubmissionError::HashMalformed(HexError::Digit { .. }))
+        ));
+    }
+
+    /// Each check fails with its own variant, in order: bits, nonce, hashHex form,
+    /// hashHex value, target.
+    #[test]
+    fn submission_failures_in_order() {
+        let (_, bad) = nonces(8);
+        let bad_hash = solution_hash(KEY, CHALLENGE, bad);
+        let target = target_from_bits(8).unwrap();
+        let bits = Submission {
+            difficulty_bits: 257,
+            ..submission(MAX_NONCE + 1, Some("x"))
+        };
+        assert_eq!(
+            bits.check(HexCase::Lower),
+            Err(SubmissionError::Bits(BitsError(257)))
+        );
+        assert_eq!(
+            submission(MAX_NONCE + 1, Some("x")).check(HexCase::Lower),
+            Err(SubmissionError::Nonce(NonceError::TooLarge))
+        );
+        assert_eq!(
+            submission(bad, Some("x")).check(HexCase::Lower),
+            Err(SubmissionError::HashMalformed(HexError::Length(1)))
+        );
+        let other = codec::encode_hex(&[0; 32]);
+        assert_eq!(
+            submission(bad, Some(&other)).check(HexCase::Lower),
+            Err(SubmissionError::HashMismatch { computed: bad_hash })
+        );
+        let above = SubmissionError::AboveTarget {
+            hash: bad_hash,
+            target,
+        };
+        assert_eq!(
+            submission(bad, Some(&codec::encode_hex(&bad_hash))).check(HexCase::Lower),
+            Err(above)
+        );
+        assert_eq!(submission(bad, None).check(HexCase::Any), Err(above));
+        assert_eq!(
+            above.to_string(),
+            format!(
+                "hash {} is not below the target {}",
+                codec::encode_hex(&bad_hash),
+                codec::encode_hex(&target)
+            )
+        );
+        assert_eq!(
+            SubmissionError::HashMismatch { computed: bad_hash }.to_string(),
+            format!(
+                "`hashHex` is not SHA-256(projectPublicKey:challengeHex:nonce) = {}",
+                codec::encode_hex(&bad_hash)
+            )
+        );
+        assert_eq!(
+            SubmissionError::HashMalformed(HexError::Length(1)).to_string(),
+            "`hashHex`: expected 64 hex characters, got 1"
+        );
+    }
+
+    /// `check_against` holds the solution to the given target, not the bits' one.
+    #[test]
+    fn submission_against_a_stricter_target() {
+        let (good, _) = nonces(8);
+        let hash = solution_hash(KEY, CHALLENGE, good);
+        assert_eq!(
+            submission(good, None).check_against(&hash, HexCase::Lower),
+            Err(SubmissionError::AboveTarget { hash, target: hash })
+        );
+        let loose = target_from_bits(0).unwrap();
+        assert_eq!(
+            submission(good, None).check_against(&loose, HexCase::Lower),
+            Ok(hash)
+        );
     }
 
     #[test]

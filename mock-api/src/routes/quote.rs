@@ -4,8 +4,8 @@ use axum::Json;
 use axum::extract::State;
 use liveauth_protocol::auth::Credential;
 use liveauth_protocol::challenge::SignedFields;
-use liveauth_protocol::codec::{decode_hex32, encode_hex};
-use liveauth_protocol::pow::{meets_target, solution_hash, target_from_bits};
+use liveauth_protocol::codec::{HexCase, encode_hex};
+use liveauth_protocol::pow::{Submission, SubmissionError, target_from_bits};
 use liveauth_protocol::problem::ErrorCode;
 use liveauth_protocol::time::rfc3339_utc;
 use liveauth_protocol::wire::{
@@ -111,28 +111,21 @@ fn new_pow_quote(state: &AppState, project: &Project) -> Result<Quote, Rejection
     let target = target_from_bits(bits)
         .map_err(|error| Rejection::new(ErrorCode::InternalError, error.to_string()))?;
     let id = state.rng.uuid();
-    let challenge_hex = encode_hex(&state.rng.bytes::<32>());
-    let target_hex = encode_hex(&target);
     let expires_at = now.saturating_add(secs(state.config.challenge_ttl_secs));
-    let signature = state.keys.challenges.sign(&SignedFields {
-        project_id: &project.id,
-        project_public_key: &project.public_key,
-        quote_id: &id,
-        challenge_hex: &challenge_hex,
-        target_hex: &target_hex,
-        difficulty_bits: bits,
-        expires_at_unix: expires_at,
-    });
-    let kind = QuoteKind::Pow(PowChallenge {
+    let mut challenge = PowChallenge {
         project_id: project.id.clone(),
         project_public_key: project.public_key.clone(),
-        challenge_hex,
-        target_hex,
+        challenge_hex: encode_hex(&state.rng.bytes::<32>()),
+        target_hex: encode_hex(&target),
         difficulty_bits: bits,
         expires_at_unix: expires_at,
-        signature,
-    });
-    let quote = Quote::new(id, project, now, expires_at, kind);
+        signature: String::new(),
+    };
+    challenge.signature = state
+        .keys
+        .challenges
+        .sign(&SignedFields::new(&id, &challenge));
+    let quote = Quote::new(id, project, now, expires_at, QuoteKind::Pow(challenge));
     state.store.insert_quote(quote.clone());
     Ok(quote)
 }
@@ -280,19 +273,10 @@ fn check_solution(
             ),
         ));
     }
-    let signed = SignedFields {
-        project_id: &challenge.project_id,
-        project_public_key: &challenge.project_public_key,
-        quote_id: &quote.id,
-        challenge_hex: &challenge.challenge_hex,
-        target_hex: &challenge.target_hex,
-        difficulty_bits: challenge.difficulty_bits,
-        expires_at_unix: challenge.expires_at_unix,
-    };
     state
         .keys
         .challenges
-        .verify(&signed, sig)
+        .verify(&SignedFields::new(&quote.id, challenge), sig)
         .map_err(|error| Rejection::new(ErrorCode::SignatureInvalid, format!("`sig`: {error}")))?;
     let mismatched = [
         ("challengeHex", challenge_hex != challenge.challenge_hex),
@@ -311,39 +295,32 @@ fn check_solution(
             format!("`{field}` differs from the challenge issued for this quote"),
         ));
     }
-    // Only the signed difficulty counts: the target is derived from it, never read.
-    let target = target_from_bits(challenge.difficulty_bits)
-        .map_err(|error| Rejection::new(ErrorCode::InternalError, error.to_string()))?;
-    let hash = solution_hash(
-        &challenge.project_public_key,
-        &challenge.challenge_hex,
+    // Only the signed values count: the target is derived from the bits, never read.
+    let submission = Submission {
+        project_public_key: &challenge.project_public_key,
+        challenge_hex: &challenge.challenge_hex,
+        difficulty_bits: challenge.difficulty_bits,
         nonce,
-    );
-    if let Some(sent) = request.hash_hex.as_deref() {
-        let sent = decode_hex32(sent).map_err(|error| {
-            Rejection::new(ErrorCode::HashMismatch, format!("`hashHex`: {error}"))
-        })?;
-        if sent != hash {
-            return Err(Rejection::new(
-                ErrorCode::HashMismatch,
+        hash_hex: request.hash_hex.as_deref(),
+    };
+    submission
+        .check(HexCase::Lower)
+        .map(|_| ())
+        .map_err(|error| match error {
+            SubmissionError::Bits(_) => Rejection::new(ErrorCode::InternalError, error.to_string()),
+            SubmissionError::Nonce(_) => Rejection::new(ErrorCode::NonceInvalid, error.to_string()),
+            SubmissionError::HashMalformed(_) | SubmissionError::HashMismatch { .. } => {
+                Rejection::new(ErrorCode::HashMismatch, error.to_string())
+            }
+            SubmissionError::AboveTarget { hash, .. } => Rejection::new(
+                ErrorCode::SolutionInvalid,
                 format!(
-                    "`hashHex` is not SHA-256(projectPublicKey:challengeHex:nonce) = {}",
-                    encode_hex(&hash)
+                    "hash {} is not below the target {}: keep searching",
+                    encode_hex(&hash),
+                    challenge.target_hex
                 ),
-            ));
-        }
-    }
-    if !meets_target(&hash, &target) {
-        return Err(Rejection::new(
-            ErrorCode::SolutionInvalid,
-            format!(
-                "hash {} is not below the target {}: keep searching",
-                encode_hex(&hash),
-                challenge.target_hex
             ),
-        ));
-    }
-    Ok(())
+        })
 }
 
 /// `GET /api/mcp/status/{quoteId}`: pending → paid → confirmed, or expired.
