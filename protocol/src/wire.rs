@@ -372,6 +372,18 @@ pub enum DenyReason {
     Other(String),
 }
 
+impl DenyReason {
+    /// The wire spelling, as serde writes it (`"budget_exceeded"`, or an unknown reason
+    /// as it was read).
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::BudgetExceeded => "budget_exceeded",
+            Self::RateLimited => "rate_limited",
+            Self::Other(reason) => reason,
+        }
+    }
+}
+
 /// Result of `GET /api/mcp/status/{quoteId}`.
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -763,6 +775,23 @@ mod tests {
             NonceVisitor.visit_i128::<serde_json::Error>(7).ok(),
             Some(Nonce(7))
         );
+    }
+
+    #[test]
+    fn deny_reason_as_str_is_the_wire_spelling() {
+        for reason in [
+            DenyReason::BudgetExceeded,
+            DenyReason::RateLimited,
+            DenyReason::Other("quota_frozen".into()),
+        ] {
+            assert_eq!(
+                serde_json::to_value(&reason).unwrap(),
+                serde_json::json!(reason.as_str())
+            );
+            let read: DenyReason =
+                serde_json::from_value(serde_json::json!(reason.as_str())).unwrap();
+            assert_eq!(read, reason);
+        }
     }
 
     #[test]
