@@ -587,7 +587,7 @@ fn redirect_detail(status: StatusCode, headers: &HeaderMap) -> Option<String> {
     Some(format!("the API redirects to {location}"))
 }
 
-use liveauth_protocol::json::is_json_media_type;
+use liveauth_protocol::json::{decode_strict, is_json_media_type};
 
 /// Decodes a 2xx body; the error names the failing field but never quotes the body,
 /// which may hold tokens.
@@ -595,19 +595,13 @@ fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T, String> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err("the body is empty, expected JSON".to_owned());
     }
-    let mut json = serde_json::Deserializer::from_slice(body);
-    let value = serde_path_to_error::deserialize(&mut json).map_err(|error| {
-        let path = error.path().to_string();
-        let inner = scrub_quoted(&error.into_inner().to_string());
-        if path == "." {
-            format!("the body is not the expected JSON: {inner}")
-        } else {
-            format!("field `{path}`: {inner}")
+    decode_strict(body).map_err(|error| {
+        let inner = scrub_quoted(&error.inner().to_string());
+        match error.path() {
+            Some(path) => format!("field `{path}`: {inner}"),
+            None => format!("the body is not the expected JSON: {inner}"),
         }
-    })?;
-    json.end()
-        .map_err(|error| format!("the body is not the expected JSON: {error}"))?;
-    Ok(value)
+    })
 }
 
 /// Replaces long quoted spans (`"…"` or `` `…` ``) in a serde message by their masked
