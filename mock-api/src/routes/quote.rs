@@ -306,20 +306,19 @@ fn check_solution(
     submission
         .check(HexCase::Lower)
         .map(|_| ())
-        .map_err(|error| match error {
-            SubmissionError::Bits(_) => Rejection::new(ErrorCode::InternalError, error.to_string()),
-            SubmissionError::Nonce(_) => Rejection::new(ErrorCode::NonceInvalid, error.to_string()),
-            SubmissionError::HashMalformed(_) | SubmissionError::HashMismatch { .. } => {
-                Rejection::new(ErrorCode::HashMismatch, error.to_string())
-            }
-            SubmissionError::AboveTarget { hash, .. } => Rejection::new(
-                ErrorCode::SolutionInvalid,
-                format!(
-                    "hash {} is not below the target {}: keep searching",
-                    encode_hex(&hash),
-                    challenge.target_hex
-                ),
-            ),
+        .map_err(|error| {
+            let (code, hint) = match error {
+                // The bits were signed here, so a bad value is the mock's own fault.
+                SubmissionError::Bits(_) => (ErrorCode::InternalError, ""),
+                SubmissionError::Nonce(_) => (ErrorCode::NonceInvalid, ""),
+                SubmissionError::HashMalformed(_) | SubmissionError::HashMismatch { .. } => {
+                    (ErrorCode::HashMismatch, "")
+                }
+                SubmissionError::AboveTarget { .. } => {
+                    (ErrorCode::SolutionInvalid, ": keep searching")
+                }
+            };
+            Rejection::new(code, format!("{error}{hint}"))
         })
 }
 
