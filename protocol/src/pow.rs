@@ -150,8 +150,13 @@ pub enum SubmissionError {
     #[error(transparent)]
     Nonce(#[from] NonceError),
     /// The presented `hashHex` is not 32 bytes of hex under the verifier's [`HexCase`].
-    #[error("`hashHex`: {0}")]
-    HashMalformed(HexError),
+    #[error("`hashHex`: {error}")]
+    HashMalformed {
+        /// Why it is not hex.
+        error: HexError,
+        /// The hash of the submitted message, for a message that shows the right value.
+        computed: Hash,
+    },
     /// The presented `hashHex` is another hash than the message's.
     #[error(
         "`hashHex` is not SHA-256(projectPublicKey:challengeHex:nonce) = {}",
@@ -212,7 +217,10 @@ impl Submission<'_> {
         if let Some(sent) = self.hash_hex {
             let sent = case
                 .decode_hex32(sent)
-                .map_err(SubmissionError::HashMalformed)?;
+                .map_err(|error| SubmissionError::HashMalformed {
+                    error,
+                    computed: hash,
+                })?;
             if sent != hash {
                 return Err(SubmissionError::HashMismatch { computed: hash });
             }
@@ -316,7 +324,10 @@ mod tests {
         assert_eq!(submission(good, Some(&upper)).check(HexCase::Any), Ok(hash));
         assert!(matches!(
             submission(good, Some(&upper)).check(HexCase::Lower),
-            Err(SubmissionError::HashMalformed(HexError::Digit { .. }))
+            Err(SubmissionError::HashMalformed {
+                error: HexError::Digit { .. },
+                computed,
+            }) if computed == hash
         ));
     }
 
@@ -339,9 +350,13 @@ mod tests {
             submission(MAX_NONCE + 1, Some("x")).check(HexCase::Lower),
             Err(SubmissionError::Nonce(NonceError::TooLarge))
         );
+        let malformed = SubmissionError::HashMalformed {
+            error: HexError::Length(1),
+            computed: bad_hash,
+        };
         assert_eq!(
             submission(bad, Some("x")).check(HexCase::Lower),
-            Err(SubmissionError::HashMalformed(HexError::Length(1)))
+            Err(malformed)
         );
         let other = codec::encode_hex(&[0; 32]);
         assert_eq!(
@@ -373,7 +388,7 @@ mod tests {
             )
         );
         assert_eq!(
-            SubmissionError::HashMalformed(HexError::Length(1)).to_string(),
+            malformed.to_string(),
             "`hashHex`: expected 64 hex characters, got 1"
         );
     }

@@ -311,7 +311,7 @@ fn check_solution(
                 // The bits were signed here, so a bad value is the mock's own fault.
                 SubmissionError::Bits(_) => (ErrorCode::InternalError, ""),
                 SubmissionError::Nonce(_) => (ErrorCode::NonceInvalid, ""),
-                SubmissionError::HashMalformed(_) | SubmissionError::HashMismatch { .. } => {
+                SubmissionError::HashMalformed { .. } | SubmissionError::HashMismatch { .. } => {
                     (ErrorCode::HashMismatch, "")
                 }
                 SubmissionError::AboveTarget { .. } => {
