@@ -10,7 +10,7 @@ use reqwest::{Method, RequestBuilder};
 use serde_json::{Value, json};
 
 /// The project key header (DESIGN.md).
-pub const KEY_HEADER: &str = "X-LW-Public";
+pub const KEY_HEADER: &str = liveauth_protocol::wire::PROJECT_KEY_HEADER;
 
 /// An answer, as received.
 #[derive(Debug, Clone)]

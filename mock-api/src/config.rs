@@ -25,7 +25,7 @@ impl Project {
         let digest: [u8; 32] = Sha256::digest(public_key.as_bytes()).into();
         let mut first = [0; 16];
         first.copy_from_slice(&digest[..16]);
-        let id = liveauth_protocol::hex::uuid(&first);
+        let id = liveauth_protocol::codec::format_uuid(&first);
         Self {
             id,
             public_key: public_key.to_owned(),

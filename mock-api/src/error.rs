@@ -1,15 +1,20 @@
-//! The API's one error type. Every failure a handler can meet becomes a variant, and
-//! `IntoResponse` turns each into its wire form in a single match: RFC 9457 problem+json
-//! (which also carries `error`/`error_description` for existing clients), with the
-//! `WWW-Authenticate` headers that 401 and 402 answers need.
+//! The API's one error type, [`Rejection`]: every way the mock turns a request down
+//! (refusals and its own failures alike), as sent to the client. `IntoResponse` turns
+//! each into its wire form in a single match: RFC 9457 problem+json (which also carries
+//! `error`/`error_description` for existing clients), with the `WWW-Authenticate` headers
+//! that 401 and 402 answers need.
+//!
+//! (Not to be confused with the MCP server's `ApiError`, which is a client's view of such
+//! an answer.)
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use liveauth_protocol::problem::{self, ErrorCode, Problem};
 use liveauth_protocol::wire::LnurlError;
 
+/// An error answer of the API; handlers return it, extractors reject with it.
 #[derive(Debug)]
-pub enum ApiError {
+pub enum Rejection {
     /// A plain problem with the code's default status.
     Problem(ErrorCode, String),
     /// 401 on a protected endpoint: adds `WWW-Authenticate: Bearer error="invalid_token"`
@@ -25,7 +30,7 @@ pub enum ApiError {
     Lnurl(ErrorCode, String),
 }
 
-impl ApiError {
+impl Rejection {
     pub fn new(code: ErrorCode, detail: impl Into<String>) -> Self {
         Self::Problem(code, detail.into())
     }
@@ -44,7 +49,7 @@ impl ApiError {
     }
 }
 
-impl std::fmt::Display for ApiError {
+impl std::fmt::Display for Rejection {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Self::Problem(code, detail)
@@ -55,7 +60,7 @@ impl std::fmt::Display for ApiError {
     }
 }
 
-impl IntoResponse for ApiError {
+impl IntoResponse for Rejection {
     fn into_response(self) -> Response {
         let code = self.code();
         let status = StatusCode::from_u16(code.default_status()).unwrap_or(StatusCode::BAD_REQUEST);

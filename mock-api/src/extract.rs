@@ -6,17 +6,15 @@ use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Path, Request};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
-use liveauth_protocol::hex::is_json_media_type;
-use liveauth_protocol::l402::Credential;
+use liveauth_protocol::auth::Credential;
+use liveauth_protocol::json::{decode_strict, is_json_media_type};
 use liveauth_protocol::problem::ErrorCode;
+use liveauth_protocol::wire::PROJECT_KEY_HEADER;
 use serde::de::DeserializeOwned;
 
-use crate::error::ApiError;
+use crate::error::Rejection;
 use crate::state::AppState;
 use crate::token::{AccessClaims, TokenError};
-
-/// The project key header sent by LiveAuth clients.
-pub const PROJECT_KEY_HEADER: &str = "x-lw-public";
 
 /// A JSON body. An empty body reads as `{}`; a body that is not JSON by its content type
 /// is 415; a malformed or mistyped one is 400 naming the field (`nonce` gets its own code).
@@ -24,24 +22,24 @@ pub const PROJECT_KEY_HEADER: &str = "x-lw-public";
 pub struct ApiJson<T>(pub T);
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
-    type Rejection = ApiError;
+    type Rejection = Rejection;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         let content_type = req.headers().get(header::CONTENT_TYPE);
         if content_type.is_some_and(|value| !is_json_media_type(value.to_str().unwrap_or(""))) {
-            return Err(ApiError::new(
+            return Err(Rejection::new(
                 ErrorCode::UnsupportedMediaType,
                 "send the body as application/json",
             ));
         }
         let body = Bytes::from_request(req, state).await.map_err(|rejection| {
             if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::new(
+                Rejection::new(
                     ErrorCode::PayloadTooLarge,
                     "request body is larger than 64 KiB",
                 )
             } else {
-                ApiError::bad_request(format!("could not read the body: {rejection}"))
+                Rejection::bad_request(format!("could not read the body: {rejection}"))
             }
         })?;
         let body: &[u8] = if body.iter().all(u8::is_ascii_whitespace) {
@@ -49,21 +47,13 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
         } else {
             &body
         };
-        let mut json = serde_json::Deserializer::from_slice(body);
-        let value = serde_path_to_error::deserialize(&mut json).map_err(|error| {
-            let path = error.path().to_string();
-            let inner = error.into_inner();
-            if path == "nonce" {
-                ApiError::new(ErrorCode::NonceInvalid, inner.to_string())
-            } else if path == "." {
-                ApiError::bad_request(format!("invalid JSON body: {inner}"))
+        decode_strict(body).map(Self).map_err(|error| {
+            if error.path() == Some("nonce") {
+                Rejection::new(ErrorCode::NonceInvalid, error.inner().to_string())
             } else {
-                ApiError::bad_request(format!("field `{path}`: {inner}"))
+                Rejection::bad_request(error.to_string())
             }
-        })?;
-        json.end()
-            .map_err(|e| ApiError::bad_request(format!("invalid JSON body: {e}")))?;
-        Ok(Self(value))
+        })
     }
 }
 
@@ -72,12 +62,12 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
 pub struct PathParam(pub String);
 
 impl<S: Send + Sync> FromRequestParts<S> for PathParam {
-    type Rejection = ApiError;
+    type Rejection = Rejection;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let Path(value) = Path::<String>::from_request_parts(parts, state)
             .await
-            .map_err(|rejection| ApiError::bad_request(rejection.body_text()))?;
+            .map_err(|rejection| Rejection::bad_request(rejection.body_text()))?;
         Ok(Self(value))
     }
 }
@@ -87,7 +77,7 @@ impl<S: Send + Sync> FromRequestParts<S> for PathParam {
 pub struct ProjectKey(pub Option<String>);
 
 impl<S: Send + Sync> FromRequestParts<S> for ProjectKey {
-    type Rejection = ApiError;
+    type Rejection = Rejection;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         match parts.headers.get(PROJECT_KEY_HEADER) {
@@ -95,7 +85,7 @@ impl<S: Send + Sync> FromRequestParts<S> for ProjectKey {
             Some(value) => value
                 .to_str()
                 .map(|key| Self(Some(key.trim().to_owned())))
-                .map_err(|_| ApiError::bad_request("X-LW-Public must be visible ASCII")),
+                .map_err(|_| Rejection::bad_request("X-LW-Public must be visible ASCII")),
         }
     }
 }
@@ -105,14 +95,14 @@ impl<S: Send + Sync> FromRequestParts<S> for ProjectKey {
 pub struct MaybeCredential(pub Option<Credential>);
 
 impl<S: Send + Sync> FromRequestParts<S> for MaybeCredential {
-    type Rejection = ApiError;
+    type Rejection = Rejection;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         let Some(value) = parts.headers.get(header::AUTHORIZATION) else {
             return Ok(Self(None));
         };
         let value = value.to_str().map_err(|_| {
-            ApiError::Token(
+            Rejection::Token(
                 ErrorCode::TokenInvalid,
                 "Authorization must be visible ASCII".into(),
             )
@@ -120,7 +110,7 @@ impl<S: Send + Sync> FromRequestParts<S> for MaybeCredential {
         Credential::parse(value)
             .map(|c| Self(Some(c)))
             .map_err(|error| {
-                ApiError::Token(
+                Rejection::Token(
                     ErrorCode::TokenInvalid,
                     format!("Authorization header: {error}"),
                 )
@@ -133,7 +123,7 @@ impl<S: Send + Sync> FromRequestParts<S> for MaybeCredential {
 pub struct Authenticated(pub AccessClaims);
 
 impl FromRequestParts<AppState> for Authenticated {
-    type Rejection = ApiError;
+    type Rejection = Rejection;
 
     async fn from_request_parts(
         parts: &mut Parts,
@@ -141,11 +131,11 @@ impl FromRequestParts<AppState> for Authenticated {
     ) -> Result<Self, Self::Rejection> {
         match MaybeCredential::from_request_parts(parts, state).await?.0 {
             Some(Credential::Bearer(token)) => state.verify_access_token(&token).map(Self),
-            Some(_) => Err(ApiError::Token(
+            Some(_) => Err(Rejection::Token(
                 ErrorCode::TokenInvalid,
                 "this endpoint takes `Authorization: Bearer <jwt>`".into(),
             )),
-            None => Err(ApiError::Token(
+            None => Err(Rejection::Token(
                 ErrorCode::TokenMissing,
                 "send `Authorization: Bearer <jwt>` (from confirm or refresh)".into(),
             )),
@@ -153,7 +143,7 @@ impl FromRequestParts<AppState> for Authenticated {
     }
 }
 
-impl From<TokenError> for ApiError {
+impl From<TokenError> for Rejection {
     fn from(error: TokenError) -> Self {
         match error {
             TokenError::Expired => Self::Token(

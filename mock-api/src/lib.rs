@@ -44,7 +44,7 @@ use tower_http::trace::TraceLayer;
 pub use config::Config;
 pub use state::AppState;
 
-use error::ApiError;
+use error::Rejection;
 use routes::{demo, dev, meta, meter, quote, refresh};
 
 /// Largest request body accepted (413 above).
@@ -77,9 +77,9 @@ pub fn router(state: AppState) -> Router {
     }
     let timeout = Duration::from_secs(state.config.request_timeout_secs);
     routes
-        .fallback(|| async { ApiError::new(ErrorCode::NotFound, "no such endpoint") })
+        .fallback(|| async { Rejection::new(ErrorCode::NotFound, "no such endpoint") })
         .method_not_allowed_fallback(|| async {
-            ApiError::new(
+            Rejection::new(
                 ErrorCode::MethodNotAllowed,
                 "this endpoint does not take that method",
             )
@@ -87,7 +87,7 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn_with_state(timeout, request_timeout))
         .layer(CatchPanicLayer::custom(|_| {
-            ApiError::new(
+            Rejection::new(
                 ErrorCode::InternalError,
                 "the server failed on this request",
             )
@@ -102,7 +102,7 @@ async fn request_timeout(State(limit): State<Duration>, request: Request, next: 
     match tokio::time::timeout(limit, next.run(request)).await {
         Ok(response) => response,
         Err(_) => {
-            ApiError::new(ErrorCode::RequestTimeout, "the request took too long").into_response()
+            Rejection::new(ErrorCode::RequestTimeout, "the request took too long").into_response()
         }
     }
 }

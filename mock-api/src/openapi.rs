@@ -12,14 +12,14 @@ use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use liveauth_protocol::problem::{self, ErrorCode, Problem};
-use liveauth_protocol::wire::ChargeResponse;
+use liveauth_protocol::wire::{ChargeResponse, PROJECT_KEY_HEADER};
 use serde::Serialize;
 use utoipa::openapi::response::ResponseBuilder;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, Ref, Required};
 use utoipa::{Modify, OpenApi, ToSchema};
 
-use crate::error::ApiError;
+use crate::error::Rejection;
 use crate::routes::{demo, dev, meta, meter, quote, refresh};
 use crate::state::AppState;
 
@@ -103,7 +103,7 @@ impl Modify for Common {
         components.add_security_scheme(
             "projectKey",
             SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
-                "X-LW-Public",
+                PROJECT_KEY_HEADER,
                 "The project's public key, `la_pk_…`.",
             ))),
         );
@@ -213,7 +213,7 @@ pub async fn openapi_json(State(state): State<AppState>) -> Response {
     let json = cell.get_or_init(|| document(dev).to_json().ok().map(Bytes::from));
     match json {
         Some(json) => ([(header::CONTENT_TYPE, "application/json")], json.clone()).into_response(),
-        None => ApiError::new(
+        None => Rejection::new(
             ErrorCode::InternalError,
             "the OpenAPI document could not be serialized",
         )

@@ -5,24 +5,23 @@
 //! credential proves payment by the preimage: `sha256(preimage) == payment_hash`, and for
 //! L402 also a macaroon minted here whose identifier names that payment hash.
 
-use liveauth_protocol::l402::{
-    Challenge, Credential, L402Identifier, L402Scheme, preimage_matches,
-};
+use liveauth_protocol::auth::{Challenge, Credential, L402Scheme};
+use liveauth_protocol::codec::encode_hex;
+use liveauth_protocol::l402::{L402Identifier, preimage_matches};
 use liveauth_protocol::macaroon::Macaroon;
 use liveauth_protocol::problem::ErrorCode;
 use liveauth_protocol::wire::Invoice;
 
 use crate::config::Project;
-use crate::error::ApiError;
+use crate::error::Rejection;
 use crate::lightning::{InvoiceRequest, payment_hash};
 use crate::state::{AppState, secs};
 use crate::store::{LightningQuote, Quote, QuoteKind};
-use liveauth_protocol::hex::encode as hex;
 
 const MACAROON_LOCATION: &[u8] = b"liveauth-mock";
 
 /// A new Lightning quote for `project`, stored and returned.
-pub fn new_lightning_quote(state: &AppState, project: &Project) -> Result<Quote, ApiError> {
+pub fn new_lightning_quote(state: &AppState, project: &Project) -> Result<Quote, Rejection> {
     let now = state.now();
     let id = state.rng.uuid();
     let preimage: [u8; 32] = state.rng.bytes();
@@ -37,7 +36,7 @@ pub fn new_lightning_quote(state: &AppState, project: &Project) -> Result<Quote,
         expiry_secs: ttl,
     };
     let bolt11 = state.keys.node.create_invoice(&request).map_err(|error| {
-        ApiError::new(
+        Rejection::new(
             ErrorCode::InternalError,
             format!("could not create an invoice: {error}"),
         )
@@ -50,7 +49,7 @@ pub fn new_lightning_quote(state: &AppState, project: &Project) -> Result<Quote,
         bolt11,
         amount_sats: project.price_sats,
         expires_at_unix: expires_at,
-        payment_hash: hex(&payment_hash),
+        payment_hash: encode_hex(&payment_hash),
     };
     let kind = QuoteKind::Lightning(LightningQuote {
         invoice,
@@ -94,18 +93,18 @@ pub fn payment_required(
     project: &Project,
     code: ErrorCode,
     why: &str,
-) -> ApiError {
+) -> Rejection {
     let quote = match new_lightning_quote(state, project) {
         Ok(quote) => quote,
         Err(error) => return error,
     };
     let QuoteKind::Lightning(ln) = &quote.kind else {
-        return ApiError::new(
+        return Rejection::new(
             ErrorCode::InternalError,
             "new Lightning quote has no invoice",
         );
     };
-    ApiError::PaymentRequired {
+    Rejection::PaymentRequired {
         code,
         detail: format!(
             "{why}: pay the invoice in WWW-Authenticate (quote {}), then retry with \

@@ -42,7 +42,7 @@ impl Rng {
         let mut b = self.bytes::<16>();
         b[6] = (b[6] & 0x0f) | 0x40;
         b[8] = (b[8] & 0x3f) | 0x80;
-        liveauth_protocol::hex::uuid(&b)
+        liveauth_protocol::codec::format_uuid(&b)
     }
 }
 

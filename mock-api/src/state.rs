@@ -5,9 +5,8 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use liveauth_protocol::challenge::ChallengeSigner;
+use liveauth_protocol::codec::encode_base64url;
 use liveauth_protocol::problem::ErrorCode;
 use liveauth_protocol::wire::ConfirmResponse;
 use sha2::{Digest, Sha256};
@@ -15,7 +14,7 @@ use sha2::{Digest, Sha256};
 use crate::budget::Budget;
 use crate::clock::{Clock, MANUAL_CLOCK_START};
 use crate::config::{Config, Project};
-use crate::error::ApiError;
+use crate::error::Rejection;
 use crate::lightning::LightningNode;
 use crate::rng::Rng;
 use crate::store::{MemoryStore, Session, SessionInfo, Store, TokenHash};
@@ -84,9 +83,9 @@ impl AppState {
     }
 
     /// The project an `X-LW-Public` key names: 401 if missing or unknown.
-    pub fn project_for_key(&self, key: Option<&str>) -> Result<&Project, ApiError> {
+    pub fn project_for_key(&self, key: Option<&str>) -> Result<&Project, Rejection> {
         let key = key.filter(|k| !k.is_empty()).ok_or_else(|| {
-            ApiError::new(
+            Rejection::new(
                 ErrorCode::MissingProjectKey,
                 "send your project key as `X-LW-Public: la_pk_…` (without one, use \
                  POST /api/public/demo/start)",
@@ -96,7 +95,7 @@ impl AppState {
             .iter()
             .find(|p| p.public_key == key)
             .ok_or_else(|| {
-                ApiError::new(
+                Rejection::new(
                     ErrorCode::UnknownProject,
                     "X-LW-Public names no known project",
                 )
@@ -105,7 +104,7 @@ impl AppState {
 
     /// Refuses a sent `X-LW-Public` that is not `project_id`'s key: endpoints that find the
     /// project another way (quote, token, refresh token) still refuse a wrong key.
-    pub fn check_sent_key(&self, key: Option<&str>, project_id: &str) -> Result<(), ApiError> {
+    pub fn check_sent_key(&self, key: Option<&str>, project_id: &str) -> Result<(), Rejection> {
         let Some(key) = key else { return Ok(()) };
         if self
             .projects
@@ -114,17 +113,17 @@ impl AppState {
         {
             return Ok(());
         }
-        Err(ApiError::new(
+        Err(Rejection::new(
             ErrorCode::ProjectMismatch,
             "X-LW-Public names another project than this request's",
         ))
     }
 
     /// Checks a token's signature and claims, and that its session still exists.
-    pub fn verify_access_token(&self, token: &str) -> Result<AccessClaims, ApiError> {
+    pub fn verify_access_token(&self, token: &str) -> Result<AccessClaims, Rejection> {
         let claims = self.keys.tokens.verify(token, self.now())?;
         if !self.store.update_session(&claims.sub, &mut |_| {}) {
-            return Err(ApiError::Token(
+            return Err(Rejection::Token(
                 ErrorCode::TokenInvalid,
                 "the session of this token has ended: authenticate again".into(),
             ));
@@ -138,7 +137,7 @@ impl AppState {
         &self,
         session_id: String,
         project: &Project,
-    ) -> Result<ConfirmResponse, ApiError> {
+    ) -> Result<ConfirmResponse, Rejection> {
         let now = self.now();
         let config = &self.config;
         let session = Session {
@@ -168,7 +167,11 @@ impl AppState {
     }
 
     /// An access token for the session; never outlives it.
-    pub fn access_token(&self, session: &SessionInfo, now: i64) -> Result<(String, u64), ApiError> {
+    pub fn access_token(
+        &self,
+        session: &SessionInfo,
+        now: i64,
+    ) -> Result<(String, u64), Rejection> {
         let exp = now
             .saturating_add(secs(self.config.jwt_ttl_secs))
             .min(session.expires_at);
@@ -185,7 +188,7 @@ impl AppState {
             project_id: session.project_id.clone(),
         };
         let jwt = self.keys.tokens.issue(&claims).map_err(|error| {
-            ApiError::new(
+            Rejection::new(
                 ErrorCode::InternalError,
                 format!("could not sign a token: {error}"),
             )
@@ -195,7 +198,7 @@ impl AppState {
 
     /// 256 random bits, base64url, with a prefix that says what it is.
     pub fn new_refresh_token(&self) -> String {
-        format!("la_rt_{}", URL_SAFE_NO_PAD.encode(self.rng.bytes::<32>()))
+        format!("la_rt_{}", encode_base64url(&self.rng.bytes::<32>()))
     }
 
     /// Sweeps expired state at most once per [`PURGE_EVERY_SECS`] of app time.

@@ -23,11 +23,10 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use ed25519_dalek::SigningKey;
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use liveauth_protocol::codec::{decode_base64url, encode_base64url};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
@@ -138,7 +137,7 @@ impl TokenIssuer {
         let mut der = [0u8; 48];
         der[..16].copy_from_slice(&ED25519_PKCS8_PREFIX);
         der[16..].copy_from_slice(&seed);
-        let public_x = URL_SAFE_NO_PAD.encode(public);
+        let public_x = encode_base64url(&public);
         let kid = jwk_thumbprint(&public_x);
 
         let mut validation = Validation::new(Algorithm::EdDSA);
@@ -281,7 +280,7 @@ impl TokenIssuer {
         else {
             return Err(MALFORMED);
         };
-        let bytes = URL_SAFE_NO_PAD.decode(header_b64).map_err(|_| MALFORMED)?;
+        let bytes = decode_base64url(header_b64).map_err(|_| MALFORMED)?;
         let header: JoseHeader = serde_json::from_slice(&bytes).map_err(|_| MALFORMED)?;
 
         if header.alg != "EdDSA" {
@@ -312,7 +311,7 @@ impl TokenIssuer {
 /// SHA-256 over the required members in lexicographic order, no spaces.
 fn jwk_thumbprint(x: &str) -> String {
     let canonical = format!(r#"{{"crv":"Ed25519","kty":"OKP","x":"{x}"}}"#);
-    URL_SAFE_NO_PAD.encode(Sha256::digest(canonical.as_bytes()))
+    encode_base64url(&Sha256::digest(canonical.as_bytes()))
 }
 
 /// Maps a jsonwebtoken error to a short, key-free reason.
@@ -339,12 +338,11 @@ fn reason(kind: &ErrorKind) -> &'static str {
 mod tests {
     use std::collections::BTreeMap;
 
-    use base64::Engine as _;
-    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
     use ed25519_dalek::SigningKey;
     use ed25519_dalek::pkcs8::EncodePrivateKey as _;
     use jsonwebtoken::jwk::{JwkSet, ThumbprintHash};
     use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+    use liveauth_protocol::codec::{decode_base64url, encode_base64url};
     use serde_json::{Value, json};
     use sha2::{Digest as _, Sha256};
 
@@ -374,7 +372,7 @@ mod tests {
     }
 
     fn b64(bytes: &[u8]) -> String {
-        URL_SAFE_NO_PAD.encode(bytes)
+        encode_base64url(bytes)
     }
 
     fn b64_json(value: &Value) -> String {
@@ -421,14 +419,12 @@ mod tests {
         let token = iss.issue(&claims()).unwrap();
         let parts: Vec<&str> = token.split('.').collect();
         assert_eq!(parts.len(), 3);
-        let header: Value =
-            serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[0]).unwrap()).unwrap();
+        let header: Value = serde_json::from_slice(&decode_base64url(parts[0]).unwrap()).unwrap();
         assert_eq!(
             header,
             json!({"alg": "EdDSA", "typ": "at+jwt", "kid": iss.kid()})
         );
-        let payload: Value =
-            serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[1]).unwrap()).unwrap();
+        let payload: Value = serde_json::from_slice(&decode_base64url(parts[1]).unwrap()).unwrap();
         assert_eq!(
             payload,
             json!({
@@ -459,7 +455,7 @@ mod tests {
         assert_eq!(jwk["crv"], "Ed25519");
         assert_eq!(jwk["alg"], "EdDSA");
         assert_eq!(jwk["use"], "sig");
-        let x = URL_SAFE_NO_PAD.decode(jwk["x"].as_str().unwrap()).unwrap();
+        let x = decode_base64url(jwk["x"].as_str().unwrap()).unwrap();
         assert_eq!(x.len(), 32);
         let mut validation = Validation::new(Algorithm::EdDSA);
         validation.set_issuer(&[ISS]);
@@ -513,9 +509,7 @@ mod tests {
     /// several independent implementations' test vectors).
     #[test]
     fn rfc8037_example_key() {
-        let d = URL_SAFE_NO_PAD
-            .decode("nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A")
-            .unwrap();
+        let d = decode_base64url("nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A").unwrap();
         let iss = TokenIssuer::new(d.try_into().unwrap(), ISS.to_owned(), AUD.to_owned());
         assert_eq!(
             iss.jwks()["keys"][0]["x"],
@@ -562,7 +556,7 @@ mod tests {
         let iss = issuer(7);
         let token = iss.issue(&claims()).unwrap();
         let (input, sig) = token.rsplit_once('.').unwrap();
-        let mut sig = URL_SAFE_NO_PAD.decode(sig).unwrap();
+        let mut sig = decode_base64url(sig).unwrap();
         sig[10] ^= 1;
         let forged = format!("{input}.{}", b64(&sig));
         assert_eq!(iss.verify(&forged, NOW), invalid("signature invalid"));
@@ -604,7 +598,7 @@ mod tests {
     fn hs256_with_public_key_as_secret() {
         let iss = issuer(7);
         let x = iss.jwks()["keys"][0]["x"].as_str().unwrap().to_owned();
-        let raw = URL_SAFE_NO_PAD.decode(&x).unwrap();
+        let raw = decode_base64url(&x).unwrap();
         for secret in [raw.as_slice(), x.as_bytes()] {
             let mut header = Header::new(Algorithm::HS256);
             header.typ = Some("at+jwt".to_owned());

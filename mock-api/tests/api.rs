@@ -5,7 +5,8 @@
 
 mod common;
 
-use axum::http::{Method, StatusCode};
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode};
 use common::{PROJECT_KEY, TestApp, confirm_body, failing_nonce, keys, solve_nonce, solved};
 use liveauth_protocol::pow::{encode_hex32, solution_hash};
 use serde_json::{Value, json};
@@ -217,6 +218,109 @@ async fn confirm_failures_have_distinct_codes_and_consume_nothing() {
         app.post("/api/mcp/confirm", &[], without_hash).await.status,
         StatusCode::OK
     );
+}
+
+/// The PoW refusals' `detail` says which check failed, worded as clients have always seen
+/// it (the check itself is `liveauth_protocol::pow::Submission`).
+#[tokio::test]
+async fn pow_refusals_keep_their_wording() {
+    let app = TestApp::new();
+    let start = app.start_pow().await;
+    let good = solved(&start);
+    let challenge = &start["powChallenge"];
+    let pk = challenge["projectPublicKey"].as_str().unwrap();
+    let hex = challenge["challengeHex"].as_str().unwrap();
+    let (nonce, _) = solve_nonce(&start);
+    let bad_nonce = failing_nonce(&start);
+    let bad_hash = encode_hex32(&solution_hash(pk, hex, bad_nonce));
+    let mut other_hash = good.clone();
+    other_hash["hashHex"] = json!("00".repeat(32));
+    let mut short_hash = good.clone();
+    short_hash["hashHex"] = json!("XYZ");
+    let mut upper_hash = good.clone();
+    upper_hash["hashHex"] = json!(good["hashHex"].as_str().unwrap().to_uppercase());
+    let upper_index = good["hashHex"]
+        .as_str()
+        .unwrap()
+        .find(|c: char| c.is_ascii_alphabetic())
+        .unwrap();
+    let computed = encode_hex32(&solution_hash(pk, hex, nonce));
+    for (body, code, detail) in [
+        (
+            other_hash,
+            "hash_mismatch",
+            format!("`hashHex` is not SHA-256(projectPublicKey:challengeHex:nonce) = {computed}"),
+        ),
+        (
+            short_hash,
+            "hash_mismatch",
+            "`hashHex`: expected 64 hex characters, got 3".to_owned(),
+        ),
+        (
+            upper_hash,
+            "hash_mismatch",
+            format!("`hashHex`: character {upper_index} is not a lowercase hex digit (0-9, a-f)"),
+        ),
+        (
+            confirm_body(&start, bad_nonce, &bad_hash),
+            "solution_invalid",
+            format!(
+                "hash {bad_hash} is not below the target {}: keep searching",
+                challenge["targetHex"].as_str().unwrap()
+            ),
+        ),
+    ] {
+        let answer = app.post("/api/mcp/confirm", &[], body).await;
+        assert_eq!(answer.code(), code);
+        assert_eq!(answer.body["detail"], detail);
+    }
+}
+
+/// A body that does not decode is refused naming the field, or the document when no field
+/// is to blame, worded as clients have always seen it.
+#[tokio::test]
+async fn body_refusals_keep_their_wording() {
+    let app = TestApp::new();
+    for (body, code, detail) in [
+        (
+            r#"{"quoteId": 5}"#,
+            "bad_request",
+            "field `quoteId`: invalid type: integer `5`, expected a string at line 1 column 13",
+        ),
+        (
+            r#"{"quoteId": "q"} {}"#,
+            "bad_request",
+            "invalid JSON body: trailing characters at line 1 column 18",
+        ),
+        (
+            "5",
+            "bad_request",
+            "invalid JSON body: invalid type: integer `5`, expected struct ConfirmRequest at line 1 column 1",
+        ),
+        (
+            "{",
+            "bad_request",
+            "field `?`: EOF while parsing an object at line 1 column 1",
+        ),
+        (
+            r#"{"quoteId": "q", "nonce": "05"}"#,
+            "nonce_invalid",
+            "nonce must not have leading zeros (got \"05\"): nonce must be a canonical decimal \
+             integer in 0..=9007199254740991 (no sign, no leading zeros, no fraction or exponent) \
+             at line 1 column 30",
+        ),
+    ] {
+        let request = Request::post("/api/mcp/confirm")
+            .header("content-type", "application/json")
+            .body(Body::from(body))
+            .unwrap();
+        let answer = app.send(request).await;
+        assert_eq!(
+            (answer.code(), answer.body["detail"].as_str()),
+            (code, Some(detail)),
+            "{body}"
+        );
+    }
 }
 
 /// Replaying a solution, or sending a second valid one, gets `already_confirmed`.

@@ -5,10 +5,11 @@
 //! The MAC covers a version tag and every field, each preceded by its length (u32
 //! big-endian), so no two distinct field tuples encode to the same bytes.
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
+
+use crate::codec;
+use crate::wire::PowChallenge;
 
 /// Domain separation: a MAC made for anything else, or for another version of this
 /// encoding, never verifies here.
@@ -26,7 +27,21 @@ pub struct SignedFields<'a> {
     pub expires_at_unix: i64,
 }
 
-impl SignedFields<'_> {
+impl<'a> SignedFields<'a> {
+    /// The fields of `challenge`, issued for the quote `quote_id`: what the issuer signs
+    /// and, from the stored challenge, what a verifier checks `sig` against.
+    pub fn new(quote_id: &'a str, challenge: &'a PowChallenge) -> Self {
+        Self {
+            project_id: &challenge.project_id,
+            project_public_key: &challenge.project_public_key,
+            quote_id,
+            challenge_hex: &challenge.challenge_hex,
+            target_hex: &challenge.target_hex,
+            difficulty_bits: challenge.difficulty_bits,
+            expires_at_unix: challenge.expires_at_unix,
+        }
+    }
+
     /// The unambiguous byte encoding the MAC is computed over.
     pub fn encode(&self) -> Vec<u8> {
         let difficulty = self.difficulty_bits.to_be_bytes();
@@ -90,14 +105,12 @@ impl ChallengeSigner {
 
     /// base64url (no padding) of the 32-byte MAC.
     pub fn sign(&self, fields: &SignedFields<'_>) -> String {
-        URL_SAFE_NO_PAD.encode(self.tag(fields).finalize().into_bytes())
+        codec::encode_base64url(&self.tag(fields).finalize().into_bytes())
     }
 
     /// Checks `signature` in constant time.
     pub fn verify(&self, fields: &SignedFields<'_>, signature: &str) -> Result<(), SignatureError> {
-        let bytes = URL_SAFE_NO_PAD
-            .decode(signature)
-            .map_err(|_| SignatureError::Malformed)?;
+        let bytes = codec::decode_base64url(signature).map_err(|_| SignatureError::Malformed)?;
         if bytes.len() != 32 {
             return Err(SignatureError::Malformed);
         }
@@ -120,6 +133,20 @@ mod tests {
         difficulty_bits: 4,
         expires_at_unix: 1_700_000_000,
     };
+
+    #[test]
+    fn fields_of_a_challenge() {
+        let challenge = PowChallenge {
+            project_id: FIELDS.project_id.into(),
+            project_public_key: FIELDS.project_public_key.into(),
+            challenge_hex: FIELDS.challenge_hex.into(),
+            target_hex: FIELDS.target_hex.into(),
+            difficulty_bits: FIELDS.difficulty_bits,
+            expires_at_unix: FIELDS.expires_at_unix,
+            signature: "not signed".into(),
+        };
+        assert_eq!(SignedFields::new(FIELDS.quote_id, &challenge), FIELDS);
+    }
 
     #[test]
     fn sign_then_verify() {

@@ -1,18 +1,26 @@
 //! The LiveAuth protocol: everything both ends of the wire must agree on, and no I/O.
 //!
-//! - [`pow`]: the proof-of-work rule (target from difficulty bits, strict hex and nonce
-//!   formats, verification) and [`pow::solver`], the midstate solver.
+//! - [`pow`]: the proof-of-work rule (target from difficulty bits, the nonce format,
+//!   [`pow::Submission`], the verifier's check of a presented solution) and
+//!   [`pow::solver`], the midstate solver.
 //! - [`challenge`]: the HMAC signature that binds a PoW challenge to its quote.
-//! - [`wire`]: serde types for every request and response of the HTTP API (camelCase).
+//! - [`wire`]: serde types for every request and response of the HTTP API (camelCase),
+//!   and the project key header.
+//! - [`json`]: strict JSON decoding whose errors name the field, and the JSON media-type
+//!   test.
 //! - [`problem`]: RFC 9457 problem documents and the stable error codes.
-//! - [`l402`] and [`macaroon`]: `Authorization` / `WWW-Authenticate` values for L402
-//!   (and legacy LSAT) and x402, and the V2 macaroons L402 carries.
-//! - [`hex`]: lowercase hex and UUID text, and the JSON media-type test.
+//! - [`auth`]: `Authorization` / `WWW-Authenticate` values for Bearer, L402 (and legacy
+//!   LSAT) and x402; [`l402`]: the L402 macaroon identifier and the preimage check;
+//!   [`macaroon`]: the V2 macaroons L402 carries.
+//! - [`codec`]: hex, base64 and UUID text, strict and lenient readers (payment hashes in
+//!   any spelling).
 //! - [`time`]: RFC 3339 formatting of unix seconds, so timestamps match on both ends.
 
+pub mod auth;
 pub mod challenge;
+pub mod codec;
 pub mod fuzzing;
-pub mod hex;
+pub mod json;
 pub mod l402;
 pub mod macaroon;
 pub mod pow;

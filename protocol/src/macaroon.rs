@@ -16,14 +16,12 @@
 //! malformation is a [`MacaroonError`] variant. Decoding then encoding gives back the
 //! exact input bytes (non-minimal varints are rejected for that reason).
 
-use base64::Engine as _;
-use base64::alphabet;
-use base64::engine::DecodePaddingMode;
-use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, STANDARD};
 use hmac::digest::Key;
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
+
+use crate::codec;
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -41,12 +39,6 @@ const KEY_GENERATOR: [u8; 32] = *b"macaroons-key-generator\0\0\0\0\0\0\0\0\0";
 
 /// A u64 needs at most 10 LEB128 bytes; the 10th may only carry one bit.
 const MAX_VARINT_BYTES: usize = 10;
-
-/// Decoding base64 accepts either padding style; which alphabet is picked per input.
-const DECODE_CONFIG: GeneralPurposeConfig =
-    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent);
-const STANDARD_LENIENT: GeneralPurpose = GeneralPurpose::new(&alphabet::STANDARD, DECODE_CONFIG);
-const URL_SAFE_LENIENT: GeneralPurpose = GeneralPurpose::new(&alphabet::URL_SAFE, DECODE_CONFIG);
 
 /// Why a macaroon could not be decoded or did not verify.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -404,18 +396,13 @@ impl Macaroon {
     /// Standard base64 with padding of [`Macaroon::to_binary`], as aperture sends it in
     /// `WWW-Authenticate`.
     pub fn to_base64(&self) -> String {
-        STANDARD.encode(self.to_binary())
+        codec::encode_base64(&self.to_binary())
     }
 
-    /// Decodes base64 (standard or URL-safe alphabet, padded or not) and then V2 binary.
+    /// Decodes base64 (standard or URL-safe alphabet, padded or not: clients disagree)
+    /// and then V2 binary.
     pub fn from_base64(encoded: &str) -> Result<Self, MacaroonError> {
-        // Clients disagree on the alphabet; `-` or `_` can only mean URL-safe.
-        let engine = if encoded.bytes().any(|b| b == b'-' || b == b'_') {
-            &URL_SAFE_LENIENT
-        } else {
-            &STANDARD_LENIENT
-        };
-        let bytes = engine.decode(encoded).map_err(|_| MacaroonError::Base64)?;
+        let bytes = codec::decode_base64_any(encoded).map_err(|_| MacaroonError::Base64)?;
         Self::from_binary(&bytes)
     }
 }
@@ -577,11 +564,8 @@ impl<'a> Reader<'a> {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use crate::codec::encode_hex as hex;
     use proptest::prelude::*;
-
-    fn hex(bytes: &[u8]) -> String {
-        bytes.iter().map(|b| format!("{b:02x}")).collect()
-    }
 
     const ROOT_KEY: &[u8] = b"this is our super secret key; only we should know it";
 
@@ -689,7 +673,7 @@ pub(crate) mod tests {
         let vid_url = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAp_MgxHrfLnfvNuYDozNKWTlRPPx6VemasWnPpJdAWE6FWmOuFX4sB4-a1oAURDp";
         assert_eq!(
             tp.verification_id().map(<[u8]>::to_vec),
-            Some(URL_SAFE_LENIENT.decode(vid_url).unwrap())
+            Some(codec::decode_base64_any(vid_url).unwrap())
         );
         assert_eq!(
             hex(m.signature()),

@@ -3,10 +3,18 @@
 //! message = `projectPublicKey ":" challengeHex ":" nonce`, hash = SHA-256(message), and a
 //! solution is valid iff hash < target as 32-byte big-endian numbers, where
 //! target = `(2^256 - 1) >> difficultyBits`.
+//!
+//! [`Submission`] is the whole check of a presented solution, written once for the mock's
+//! confirm and the MCP server's check before it sends one.
 
 pub mod solver;
 
 use sha2::{Digest, Sha256};
+
+use crate::codec::{self, HexCase, HexError};
+
+/// [`codec::decode_hex32`] at its older path; see [`encode_hex32`].
+pub use crate::codec::decode_hex32;
 
 /// The largest nonce: 2^53 - 1, so JSON clients in every language keep it exact.
 pub const MAX_NONCE: u64 = (1 << 53) - 1;
@@ -16,15 +24,6 @@ pub const MAX_DIFFICULTY_BITS: u32 = 256;
 
 /// A SHA-256 hash or a target: a 32-byte big-endian number.
 pub type Hash = [u8; 32];
-
-/// Why a 32-byte hex value was refused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub enum HexError {
-    #[error("expected 64 hex characters, got {0}")]
-    Length(usize),
-    #[error("character {index} is not a lowercase hex digit (0-9, a-f)")]
-    Digit { index: usize },
-}
 
 /// Why a nonce was refused. The rule: canonical decimal, no sign, no leading zeros
 /// ("0" itself is fine), at most [`MAX_NONCE`].
@@ -76,28 +75,12 @@ pub fn leading_zero_bits(value: &Hash) -> u32 {
     bits
 }
 
-/// 64 lowercase hex characters.
+/// 64 lowercase hex characters: [`codec::encode_hex`] under its older name.
+///
+/// Kept, with [`decode_hex32`], for callers not yet moved to [`crate::codec`]
+/// (`server/src/tools.rs`, `server/src/solve.rs`, tests, benches, conformance).
 pub fn encode_hex32(value: &Hash) -> String {
-    crate::hex::encode(value)
-}
-
-/// Exactly 64 lowercase hex characters, nothing else: the wire form is canonical, so two
-/// spellings of one value can never be told apart by a signature or a cache.
-pub fn decode_hex32(text: &str) -> Result<Hash, HexError> {
-    let bytes = text.as_bytes();
-    if bytes.len() != 64 {
-        return Err(HexError::Length(text.chars().count()));
-    }
-    let nibble = |index: usize| match bytes[index] {
-        c @ b'0'..=b'9' => Ok(c - b'0'),
-        c @ b'a'..=b'f' => Ok(c - b'a' + 10),
-        _ => Err(HexError::Digit { index }),
-    };
-    let mut out = [0u8; 32];
-    for (i, byte) in out.iter_mut().enumerate() {
-        *byte = (nibble(2 * i)? << 4) | nibble(2 * i + 1)?;
-    }
-    Ok(out)
+    codec::encode_hex(value)
 }
 
 /// The canonical decimal form of a nonce.
@@ -157,21 +140,111 @@ pub fn verify_solution(
         )
 }
 
+/// Why a PoW submission was refused, one variant per check, in the order they run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum SubmissionError {
+    /// The signed difficulty encodes no target: the issuer's fault, not the solver's.
+    #[error(transparent)]
+    Bits(#[from] BitsError),
+    /// The nonce is above [`MAX_NONCE`], so no client can hash it exactly.
+    #[error(transparent)]
+    Nonce(#[from] NonceError),
+    /// The presented `hashHex` is not 32 bytes of hex under the verifier's [`HexCase`].
+    #[error("`hashHex`: {error}")]
+    HashMalformed {
+        /// Why it is not hex.
+        error: HexError,
+        /// The hash of the submitted message, for a message that shows the right value.
+        computed: Hash,
+    },
+    /// The presented `hashHex` is another hash than the message's.
+    #[error(
+        "`hashHex` is not SHA-256(projectPublicKey:challengeHex:nonce) = {}",
+        codec::encode_hex(computed)
+    )]
+    HashMismatch {
+        /// The hash of the submitted message.
+        computed: Hash,
+    },
+    /// The hash of the message does not meet the target.
+    #[error(
+        "hash {} is not below the target {}",
+        codec::encode_hex(hash),
+        codec::encode_hex(target)
+    )]
+    AboveTarget {
+        /// The hash of the submitted message.
+        hash: Hash,
+        /// The target it had to be below.
+        target: Hash,
+    },
+}
+
+/// A PoW solution as presented for verification: the challenge values it solves and what
+/// the client sent.
+///
+/// `project_public_key` and `difficulty_bits` are the issued (signed) values, never the
+/// client's; the target is derived from the bits, never read from `targetHex`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Submission<'a> {
+    /// `powChallenge.projectPublicKey`: the first part of the hashed message.
+    pub project_public_key: &'a str,
+    /// The `challengeHex` hashed: the second part of the message.
+    pub challenge_hex: &'a str,
+    /// The signed difficulty.
+    pub difficulty_bits: u32,
+    /// The solving nonce: the last part of the message.
+    pub nonce: u64,
+    /// The `hashHex` the client sent, if it sent one.
+    pub hash_hex: Option<&'a str>,
+}
+
+impl Submission<'_> {
+    /// Recomputes the hash, compares it with any presented `hashHex` (read under `case`),
+    /// and checks it against the target of the signed difficulty. Returns the hash.
+    pub fn check(&self, case: HexCase) -> Result<Hash, SubmissionError> {
+        let target = target_from_bits(self.difficulty_bits)?;
+        self.check_against(&target, case)
+    }
+
+    /// As [`Submission::check`], against `target`: for a verifier that also holds the
+    /// solution to a stricter target than the bits give (a challenge's `targetHex`).
+    pub fn check_against(&self, target: &Hash, case: HexCase) -> Result<Hash, SubmissionError> {
+        if self.nonce > MAX_NONCE {
+            return Err(NonceError::TooLarge.into());
+        }
+        let hash = solution_hash(self.project_public_key, self.challenge_hex, self.nonce);
+        if let Some(sent) = self.hash_hex {
+            let sent = case
+                .decode_hex32(sent)
+                .map_err(|error| SubmissionError::HashMalformed {
+                    error,
+                    computed: hash,
+                })?;
+            if sent != hash {
+                return Err(SubmissionError::HashMismatch { computed: hash });
+            }
+        }
+        if !meets_target(&hash, target) {
+            return Err(SubmissionError::AboveTarget {
+                hash,
+                target: *target,
+            });
+        }
+        Ok(hash)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn target_examples() {
-        assert_eq!(encode_hex32(&target_from_bits(0).unwrap()), "f".repeat(64));
-        assert_eq!(
-            encode_hex32(&target_from_bits(16).unwrap()),
-            format!("0000{}", "f".repeat(60))
-        );
-        assert_eq!(
-            encode_hex32(&target_from_bits(18).unwrap()),
-            format!("00003{}", "f".repeat(59))
-        );
+        let hex = |bits| codec::encode_hex(&target_from_bits(bits).unwrap());
+        assert_eq!(hex(0), "f".repeat(64));
+        assert_eq!(hex(16), format!("0000{}", "f".repeat(60)));
+        assert_eq!(hex(18), format!("00003{}", "f".repeat(59)));
         assert_eq!(target_from_bits(256).unwrap(), [0; 32]);
         assert_eq!(target_from_bits(257), Err(BitsError(257)));
     }
@@ -187,25 +260,6 @@ mod tests {
         above[1] = 0x01;
         above[2] = 0x00;
         assert!(!meets_target(&above, &target));
-    }
-
-    #[test]
-    fn hex_is_strict() {
-        let text = "00".repeat(31) + "ab";
-        assert_eq!(decode_hex32(&text).unwrap()[31], 0xab);
-        assert_eq!(
-            decode_hex32(&text.to_uppercase()),
-            Err(HexError::Digit { index: 62 })
-        );
-        assert_eq!(decode_hex32(&text[1..]), Err(HexError::Length(63)));
-        assert_eq!(decode_hex32(""), Err(HexError::Length(0)));
-        assert_eq!(
-            decode_hex32(&format!("{}g", &text[..63])),
-            Err(HexError::Digit { index: 63 })
-        );
-        // A multi-byte character is refused at its first byte, never split or decoded.
-        let accented = format!("{}é", "0".repeat(62));
-        assert_eq!(decode_hex32(&accented), Err(HexError::Digit { index: 62 }));
     }
 
     #[test]
@@ -232,6 +286,127 @@ mod tests {
         for (text, error) in cases {
             assert_eq!(parse_nonce(text), Err(error), "{text:?}");
         }
+    }
+
+    const KEY: &str = "la_pk_demo";
+    const CHALLENGE: &str = "00112233445566778899aabbccddeeff";
+
+    /// The first nonce that meets the target of `bits`, and the first that does not.
+    fn nonces(bits: u32) -> (u64, u64) {
+        let target = target_from_bits(bits).unwrap();
+        let meets = |n: &u64| meets_target(&solution_hash(KEY, CHALLENGE, *n), &target);
+        let good = (0..).find(meets).unwrap();
+        let bad = (0..).find(|n| !meets(n)).unwrap();
+        (good, bad)
+    }
+
+    fn submission(nonce: u64, hash_hex: Option<&str>) -> Submission<'_> {
+        Submission {
+            project_public_key: KEY,
+            challenge_hex: CHALLENGE,
+            difficulty_bits: 8,
+            nonce,
+            hash_hex,
+        }
+    }
+
+    #[test]
+    fn submission_passes_with_or_without_hash() {
+        let (good, _) = nonces(8);
+        let hash = solution_hash(KEY, CHALLENGE, good);
+        let lower = codec::encode_hex(&hash);
+        assert_eq!(submission(good, None).check(HexCase::Lower), Ok(hash));
+        assert_eq!(
+            submission(good, Some(&lower)).check(HexCase::Lower),
+            Ok(hash)
+        );
+        let upper = lower.to_uppercase();
+        assert_eq!(submission(good, Some(&upper)).check(HexCase::Any), Ok(hash));
+        assert!(matches!(
+            submission(good, Some(&upper)).check(HexCase::Lower),
+            Err(SubmissionError::HashMalformed {
+                error: HexError::Digit { .. },
+                computed,
+            }) if computed == hash
+        ));
+    }
+
+    /// Each check fails with its own variant, in order: bits, nonce, hashHex form,
+    /// hashHex value, target.
+    #[test]
+    fn submission_failures_in_order() {
+        let (_, bad) = nonces(8);
+        let bad_hash = solution_hash(KEY, CHALLENGE, bad);
+        let target = target_from_bits(8).unwrap();
+        let bits = Submission {
+            difficulty_bits: 257,
+            ..submission(MAX_NONCE + 1, Some("x"))
+        };
+        assert_eq!(
+            bits.check(HexCase::Lower),
+            Err(SubmissionError::Bits(BitsError(257)))
+        );
+        assert_eq!(
+            submission(MAX_NONCE + 1, Some("x")).check(HexCase::Lower),
+            Err(SubmissionError::Nonce(NonceError::TooLarge))
+        );
+        let malformed = SubmissionError::HashMalformed {
+            error: HexError::Length(1),
+            computed: bad_hash,
+        };
+        assert_eq!(
+            submission(bad, Some("x")).check(HexCase::Lower),
+            Err(malformed)
+        );
+        let other = codec::encode_hex(&[0; 32]);
+        assert_eq!(
+            submission(bad, Some(&other)).check(HexCase::Lower),
+            Err(SubmissionError::HashMismatch { computed: bad_hash })
+        );
+        let above = SubmissionError::AboveTarget {
+            hash: bad_hash,
+            target,
+        };
+        assert_eq!(
+            submission(bad, Some(&codec::encode_hex(&bad_hash))).check(HexCase::Lower),
+            Err(above)
+        );
+        assert_eq!(submission(bad, None).check(HexCase::Any), Err(above));
+        assert_eq!(
+            above.to_string(),
+            format!(
+                "hash {} is not below the target {}",
+                codec::encode_hex(&bad_hash),
+                codec::encode_hex(&target)
+            )
+        );
+        assert_eq!(
+            SubmissionError::HashMismatch { computed: bad_hash }.to_string(),
+            format!(
+                "`hashHex` is not SHA-256(projectPublicKey:challengeHex:nonce) = {}",
+                codec::encode_hex(&bad_hash)
+            )
+        );
+        assert_eq!(
+            malformed.to_string(),
+            "`hashHex`: expected 64 hex characters, got 1"
+        );
+    }
+
+    /// `check_against` holds the solution to the given target, not the bits' one.
+    #[test]
+    fn submission_against_a_stricter_target() {
+        let (good, _) = nonces(8);
+        let hash = solution_hash(KEY, CHALLENGE, good);
+        assert_eq!(
+            submission(good, None).check_against(&hash, HexCase::Lower),
+            Err(SubmissionError::AboveTarget { hash, target: hash })
+        );
+        let loose = target_from_bits(0).unwrap();
+        assert_eq!(
+            submission(good, None).check_against(&loose, HexCase::Lower),
+            Ok(hash)
+        );
     }
 
     #[test]

@@ -433,6 +433,31 @@ mod tests {
         assert!("nope".parse::<ErrorCode>().is_err());
     }
 
+    /// `ALL` holds every variant once, so the round trip above covers every code.
+    #[test]
+    fn all_holds_every_code_once() {
+        use ErrorCode::*;
+        // Exhaustive on purpose: a new variant does not compile until it is counted here,
+        // and the count then fails until `ALL` lists it.
+        const VARIANTS: usize = 29;
+        let _: fn(ErrorCode) = |code| match code {
+            BadRequest | MissingProjectKey | UnknownProject | ProjectMismatch | QuoteNotFound
+            | QuoteExpired | ChallengeExpired | SignatureInvalid | ChallengeMismatch
+            | NonceInvalid | HashMismatch | SolutionInvalid | AlreadyConfirmed | WrongQuoteKind
+            | TokenMissing | TokenInvalid | TokenExpired | InvalidGrant | PaymentRequired
+            | CredentialInvalid | IdempotencyConflict | BudgetExceeded | RateLimited
+            | PayloadTooLarge | UnsupportedMediaType | NotFound | MethodNotAllowed
+            | RequestTimeout | InternalError => {}
+        };
+        let distinct: std::collections::HashSet<_> = ErrorCode::ALL.iter().collect();
+        assert_eq!(
+            distinct.len(),
+            ErrorCode::ALL.len(),
+            "a code is listed twice"
+        );
+        assert_eq!(ErrorCode::ALL.len(), VARIANTS);
+    }
+
     #[test]
     fn excerpt_caps_on_char_boundary() {
         let long = "é".repeat(1000);

@@ -5,8 +5,8 @@
 //! days-from-civil algorithm (proleptic Gregorian calendar); no dependency needed.
 //!
 //! Range: years 0000 to 9999, the range RFC 3339 can write with four digits.
-//! [`rfc3339_utc`] clamps times outside it to the nearest end. Leap seconds
-//! (`:60`) are not represented, as in unix time.
+//! [`rfc3339_utc`] clamps times outside it to the nearest end; [`try_rfc3339_utc`]
+//! refuses them. Leap seconds (`:60`) are not represented, as in unix time.
 
 const SECS_PER_DAY: i64 = 86_400;
 
@@ -27,6 +27,15 @@ pub fn rfc3339_utc(unix_secs: i64) -> String {
         secs_of_day / 60 % 60,
         secs_of_day % 60
     )
+}
+
+/// Formats unix seconds as [`rfc3339_utc`] does, or `None` outside
+/// [`MIN_UNIX`]..=[`MAX_UNIX`], where a clamped time would misstate the value (an expiry
+/// "beyond the year 9999" is reported as such, not as 9999-12-31).
+pub fn try_rfc3339_utc(unix_secs: i64) -> Option<String> {
+    (MIN_UNIX..=MAX_UNIX)
+        .contains(&unix_secs)
+        .then(|| rfc3339_utc(unix_secs))
 }
 
 /// Start (00:00:00 UTC) of the UTC calendar day containing `unix_secs`.
@@ -149,6 +158,16 @@ mod tests {
     fn out_of_range_clamps() {
         assert_eq!(rfc3339_utc(i64::MIN), "0000-01-01T00:00:00Z");
         assert_eq!(rfc3339_utc(i64::MAX), "9999-12-31T23:59:59Z");
+    }
+
+    #[test]
+    fn try_refuses_out_of_range() {
+        for &(unix, text) in KNOWN {
+            assert_eq!(try_rfc3339_utc(unix).as_deref(), Some(text), "{unix}");
+        }
+        for unix in [MIN_UNIX - 1, MAX_UNIX + 1, i64::MIN, i64::MAX] {
+            assert_eq!(try_rfc3339_utc(unix), None, "{unix}");
+        }
     }
 
     #[test]

@@ -6,14 +6,23 @@
 //! (as `null` when empty) and which are left out follows the seed's examples
 //! exactly, so each example round-trips byte-for-value.
 //!
-//! Errors are not here: see [`crate::problem`].
+//! The one header of the API's own, [`PROJECT_KEY_HEADER`], is here too. Errors are not:
+//! see [`crate::problem`].
 
 use std::fmt;
 
 use serde::de::{self, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::pow::{Hash, MAX_NONCE, encode_hex32, parse_nonce};
+use crate::codec;
+use crate::pow::{Hash, MAX_NONCE, parse_nonce};
+
+/// The header that carries a project's public key (`la_pk_…`).
+///
+/// Header names are case-insensitive (RFC 9110 §5.1); this is the spelling of the seed
+/// and of the OpenAPI document. `http`'s `HeaderMap::get` and `reqwest`'s `header` take
+/// it as is; `HeaderName::from_static` would need it lowercased.
+pub const PROJECT_KEY_HEADER: &str = "X-LW-Public";
 
 /// The nonce rule, quoted in every rejection so a client can fix its input.
 const NONCE_RULE: &str = "nonce must be a canonical decimal integer in 0..=9007199254740991 \
@@ -137,7 +146,7 @@ impl ConfirmRequest {
             quote_id,
             challenge_hex: Some(challenge.challenge_hex.clone()),
             nonce: Some(Nonce(nonce)),
-            hash_hex: Some(encode_hex32(hash)),
+            hash_hex: Some(codec::encode_hex(hash)),
             expires_at_unix: Some(challenge.expires_at_unix),
             difficulty_bits: Some(challenge.difficulty_bits),
             sig: Some(challenge.signature.clone()),
@@ -361,6 +370,18 @@ pub enum DenyReason {
     /// A reason this version does not know.
     #[serde(untagged)]
     Other(String),
+}
+
+impl DenyReason {
+    /// The wire spelling, as serde writes it (`"budget_exceeded"`, or an unknown reason
+    /// as it was read).
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::BudgetExceeded => "budget_exceeded",
+            Self::RateLimited => "rate_limited",
+            Self::Other(reason) => reason,
+        }
+    }
 }
 
 /// Result of `GET /api/mcp/status/{quoteId}`.
@@ -754,6 +775,23 @@ mod tests {
             NonceVisitor.visit_i128::<serde_json::Error>(7).ok(),
             Some(Nonce(7))
         );
+    }
+
+    #[test]
+    fn deny_reason_as_str_is_the_wire_spelling() {
+        for reason in [
+            DenyReason::BudgetExceeded,
+            DenyReason::RateLimited,
+            DenyReason::Other("quota_frozen".into()),
+        ] {
+            assert_eq!(
+                serde_json::to_value(&reason).unwrap(),
+                serde_json::json!(reason.as_str())
+            );
+            let read: DenyReason =
+                serde_json::from_value(serde_json::json!(reason.as_str())).unwrap();
+            assert_eq!(read, reason);
+        }
     }
 
     #[test]

@@ -13,7 +13,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use liveauth_protocol::hex::is_json_media_type;
+use liveauth_protocol::json::{decode_strict, is_json_media_type};
 use liveauth_protocol::problem::{ErrorCode, parse_error_body};
 use liveauth_protocol::wire::{
     ChargeRequest, ChargeResponse, ConfirmRequest, ConfirmResponse, LnurlResponse, RefreshRequest,
@@ -27,7 +27,7 @@ use serde::de::DeserializeOwned;
 use crate::redact::mask_secret;
 
 /// The header that carries the project's public key.
-pub const PROJECT_KEY_HEADER: &str = "X-LW-Public";
+pub use liveauth_protocol::wire::PROJECT_KEY_HEADER;
 
 /// Most bytes read from any response body; the rest is ignored.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -514,19 +514,13 @@ fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T, String> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err("the body is empty, expected JSON".to_owned());
     }
-    let mut json = serde_json::Deserializer::from_slice(body);
-    let value = serde_path_to_error::deserialize(&mut json).map_err(|error| {
-        let path = error.path().to_string();
-        let inner = scrub_quoted(&error.into_inner().to_string());
-        if path == "." {
-            format!("the body is not the expected JSON: {inner}")
-        } else {
-            format!("field `{path}`: {inner}")
+    decode_strict(body).map_err(|error| {
+        let inner = scrub_quoted(&error.inner().to_string());
+        match error.path() {
+            Some(path) => format!("field `{path}`: {inner}"),
+            None => format!("the body is not the expected JSON: {inner}"),
         }
-    })?;
-    json.end()
-        .map_err(|error| format!("the body is not the expected JSON: {error}"))?;
-    Ok(value)
+    })
 }
 
 /// Replaces long quoted spans (`"…"` or `` `…` ``) in a serde message by their masked

@@ -9,7 +9,7 @@
 use lightning_invoice::{
     Bolt11Invoice, Bolt11ParseError, Bolt11SemanticError, Currency, ParseOrSemanticError,
 };
-use liveauth_protocol::hex::encode as hex;
+use liveauth_protocol::codec::encode_hex as hex;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;

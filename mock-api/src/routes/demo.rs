@@ -9,7 +9,7 @@ use liveauth_protocol::problem::ErrorCode;
 use liveauth_protocol::wire::{ChargeStatus, DenyReason};
 use serde_json::{Value, json};
 
-use crate::error::ApiError;
+use crate::error::Rejection;
 use crate::extract::MaybeCredential;
 use crate::payment;
 use crate::routes::meter::charge_session;
@@ -37,7 +37,7 @@ pub const DEMO_RESOURCE_COST_SATS: u64 = 1;
 pub async fn resource(
     State(state): State<AppState>,
     MaybeCredential(credential): MaybeCredential,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Value>, Rejection> {
     let demo = state.demo_project();
     let Some(credential) = credential else {
         return Err(payment::payment_required(
@@ -57,7 +57,7 @@ pub async fn resource(
                     _ => ErrorCode::BudgetExceeded,
                 };
                 let retry = charge.retry_after_seconds.unwrap_or(1);
-                return Err(ApiError::new(code, format!("retry in {retry} s")));
+                return Err(Rejection::new(code, format!("retry in {retry} s")));
             }
             json!({"method": "jwt", "charge": charge})
         }

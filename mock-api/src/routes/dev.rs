@@ -3,15 +3,14 @@
 
 use axum::Json;
 use axum::extract::State;
-use liveauth_protocol::pow::decode_hex32;
+use liveauth_protocol::codec::{decode_hex32, encode_hex};
 use liveauth_protocol::problem::ErrorCode;
 use liveauth_protocol::wire::{ClockAdvanceRequest, ClockAdvanceResponse, SettleResponse};
 
-use crate::error::ApiError;
+use crate::error::Rejection;
 use crate::extract::{ApiJson, PathParam};
 use crate::state::AppState;
 use crate::store::QuoteKind;
-use liveauth_protocol::hex::encode as hex;
 
 /// Ten years: larger jumps only invite overflow and are never what a test meant.
 const MAX_ADVANCE_SECS: u64 = 10 * 365 * 86_400;
@@ -36,11 +35,11 @@ const MAX_ADVANCE_SECS: u64 = 10 * 365 * 86_400;
 pub async fn settle(
     State(state): State<AppState>,
     PathParam(payment_hash): PathParam,
-) -> Result<Json<SettleResponse>, ApiError> {
+) -> Result<Json<SettleResponse>, Rejection> {
     let hash = decode_hex32(&payment_hash)
-        .map_err(|error| ApiError::bad_request(format!("paymentHash: {error}")))?;
+        .map_err(|error| Rejection::bad_request(format!("paymentHash: {error}")))?;
     let not_found = || {
-        ApiError::new(
+        Rejection::new(
             ErrorCode::QuoteNotFound,
             "no invoice with this payment hash",
         )
@@ -60,7 +59,7 @@ pub async fn settle(
     let preimage = preimage.ok_or_else(not_found)?;
     Ok(Json(SettleResponse {
         payment_hash,
-        preimage: hex(&preimage),
+        preimage: encode_hex(&preimage),
     }))
 }
 
@@ -84,9 +83,9 @@ pub async fn settle(
 pub async fn advance_clock(
     State(state): State<AppState>,
     ApiJson(request): ApiJson<ClockAdvanceRequest>,
-) -> Result<Json<ClockAdvanceResponse>, ApiError> {
+) -> Result<Json<ClockAdvanceResponse>, Rejection> {
     if request.seconds > MAX_ADVANCE_SECS {
-        return Err(ApiError::bad_request(format!(
+        return Err(Rejection::bad_request(format!(
             "seconds must be at most {MAX_ADVANCE_SECS}"
         )));
     }

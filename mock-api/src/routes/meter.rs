@@ -9,7 +9,7 @@ use liveauth_protocol::wire::{
     ChargeRequest, ChargeResponse, ChargeStatus, UsageResponse, UsageStatus,
 };
 
-use crate::error::ApiError;
+use crate::error::Rejection;
 use crate::extract::{ApiJson, Authenticated, ProjectKey};
 use crate::state::AppState;
 use crate::store::IdempotentCharge;
@@ -43,7 +43,7 @@ pub async fn charge(
     ProjectKey(project_key): ProjectKey,
     headers: HeaderMap,
     ApiJson(request): ApiJson<ChargeRequest>,
-) -> Result<Json<ChargeResponse>, ApiError> {
+) -> Result<Json<ChargeResponse>, Rejection> {
     state.check_sent_key(project_key.as_deref(), &claims.project_id)?;
     let key = idempotency_key(&headers)?;
     charge_session(&state, &claims.sub, request.call_cost_sats, key.as_deref()).map(Json)
@@ -55,7 +55,7 @@ pub fn charge_session(
     session_id: &str,
     cost: u64,
     key: Option<&str>,
-) -> Result<ChargeResponse, ApiError> {
+) -> Result<ChargeResponse, Rejection> {
     let now = state.now();
     let mut outcome = None;
     let found = state.store.update_session(session_id, &mut |session| {
@@ -63,7 +63,7 @@ pub fn charge_session(
             outcome = Some(if previous.cost == cost {
                 Ok(previous.response.clone())
             } else {
-                Err(ApiError::new(
+                Err(Rejection::new(
                     ErrorCode::IdempotencyConflict,
                     format!(
                         "this Idempotency-Key was used for a charge of {} sats; use a new key \
@@ -91,14 +91,14 @@ pub fn charge_session(
     }
 }
 
-fn session_ended() -> ApiError {
-    ApiError::Token(
+fn session_ended() -> Rejection {
+    Rejection::Token(
         ErrorCode::TokenInvalid,
         "the session has ended: authenticate again".into(),
     )
 }
 
-fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, Rejection> {
     let Some(value) = headers.get("idempotency-key") else {
         return Ok(None);
     };
@@ -107,7 +107,7 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
             && key.bytes().all(|b| b.is_ascii_graphic())
     });
     key.map(|key| Some(key.to_owned())).ok_or_else(|| {
-        ApiError::bad_request(format!(
+        Rejection::bad_request(format!(
             "Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY_LEN} visible ASCII characters"
         ))
     })
@@ -130,7 +130,7 @@ pub async fn usage(
     State(state): State<AppState>,
     Authenticated(claims): Authenticated,
     ProjectKey(project_key): ProjectKey,
-) -> Result<Json<UsageResponse>, ApiError> {
+) -> Result<Json<UsageResponse>, Rejection> {
     state.check_sent_key(project_key.as_deref(), &claims.project_id)?;
     let now = state.now();
     let mut usage = None;

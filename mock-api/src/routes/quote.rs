@@ -2,10 +2,10 @@
 
 use axum::Json;
 use axum::extract::State;
+use liveauth_protocol::auth::Credential;
 use liveauth_protocol::challenge::SignedFields;
-use liveauth_protocol::pow::{
-    decode_hex32, encode_hex32, meets_target, solution_hash, target_from_bits,
-};
+use liveauth_protocol::codec::{HexCase, encode_hex};
+use liveauth_protocol::pow::{Submission, SubmissionError, target_from_bits};
 use liveauth_protocol::problem::ErrorCode;
 use liveauth_protocol::time::rfc3339_utc;
 use liveauth_protocol::wire::{
@@ -14,12 +14,11 @@ use liveauth_protocol::wire::{
 };
 
 use crate::config::Project;
-use crate::error::ApiError;
+use crate::error::Rejection;
 use crate::extract::{ApiJson, MaybeCredential, PathParam, ProjectKey};
 use crate::payment;
 use crate::state::{AppState, secs};
 use crate::store::{Quote, QuoteKind};
-use liveauth_protocol::hex::encode as hex;
 
 /// `POST /api/mcp/start`: needs `X-LW-Public`. A paid L402/x402 credential yields its
 /// (already paid) Lightning quote; an invalid one is answered 402 with fresh challenges.
@@ -46,11 +45,9 @@ pub async fn start(
     ProjectKey(key): ProjectKey,
     MaybeCredential(credential): MaybeCredential,
     ApiJson(request): ApiJson<StartRequest>,
-) -> Result<Json<StartResponse>, ApiError> {
+) -> Result<Json<StartResponse>, Rejection> {
     let project = state.project_for_key(key.as_deref())?;
-    if let Some(credential) =
-        credential.filter(|c| !matches!(c, liveauth_protocol::l402::Credential::Bearer(_)))
-    {
+    if let Some(credential) = credential.filter(|c| !matches!(c, Credential::Bearer(_))) {
         let Some(quote) = payment::redeem(&state, &credential) else {
             return Err(payment::payment_required(
                 &state,
@@ -60,7 +57,7 @@ pub async fn start(
             ));
         };
         if quote.project_id != project.id {
-            return Err(ApiError::new(
+            return Err(Rejection::new(
                 ErrorCode::ProjectMismatch,
                 "the credential paid for another project's quote",
             ));
@@ -90,7 +87,7 @@ pub async fn start(
 pub async fn demo_start(
     State(state): State<AppState>,
     ApiJson(request): ApiJson<StartRequest>,
-) -> Result<Json<StartResponse>, ApiError> {
+) -> Result<Json<StartResponse>, Rejection> {
     new_quote(&state, state.demo_project(), request)
 }
 
@@ -98,7 +95,7 @@ fn new_quote(
     state: &AppState,
     project: &Project,
     request: StartRequest,
-) -> Result<Json<StartResponse>, ApiError> {
+) -> Result<Json<StartResponse>, Rejection> {
     state.maybe_purge();
     let quote = if request.force_lightning.unwrap_or(false) {
         payment::new_lightning_quote(state, project)?
@@ -108,34 +105,27 @@ fn new_quote(
     Ok(Json(start_response(&quote)))
 }
 
-fn new_pow_quote(state: &AppState, project: &Project) -> Result<Quote, ApiError> {
+fn new_pow_quote(state: &AppState, project: &Project) -> Result<Quote, Rejection> {
     let now = state.now();
     let bits = state.config.difficulty_bits;
     let target = target_from_bits(bits)
-        .map_err(|error| ApiError::new(ErrorCode::InternalError, error.to_string()))?;
+        .map_err(|error| Rejection::new(ErrorCode::InternalError, error.to_string()))?;
     let id = state.rng.uuid();
-    let challenge_hex = hex(&state.rng.bytes::<32>());
-    let target_hex = encode_hex32(&target);
     let expires_at = now.saturating_add(secs(state.config.challenge_ttl_secs));
-    let signature = state.keys.challenges.sign(&SignedFields {
-        project_id: &project.id,
-        project_public_key: &project.public_key,
-        quote_id: &id,
-        challenge_hex: &challenge_hex,
-        target_hex: &target_hex,
-        difficulty_bits: bits,
-        expires_at_unix: expires_at,
-    });
-    let kind = QuoteKind::Pow(PowChallenge {
+    let mut challenge = PowChallenge {
         project_id: project.id.clone(),
         project_public_key: project.public_key.clone(),
-        challenge_hex,
-        target_hex,
+        challenge_hex: encode_hex(&state.rng.bytes::<32>()),
+        target_hex: encode_hex(&target),
         difficulty_bits: bits,
         expires_at_unix: expires_at,
-        signature,
-    });
-    let quote = Quote::new(id, project, now, expires_at, kind);
+        signature: String::new(),
+    };
+    challenge.signature = state
+        .keys
+        .challenges
+        .sign(&SignedFields::new(&id, &challenge));
+    let quote = Quote::new(id, project, now, expires_at, QuoteKind::Pow(challenge));
     state.store.insert_quote(quote.clone());
     Ok(quote)
 }
@@ -185,7 +175,7 @@ pub async fn confirm(
     State(state): State<AppState>,
     ProjectKey(key): ProjectKey,
     ApiJson(request): ApiJson<ConfirmRequest>,
-) -> Result<Json<ConfirmResponse>, ApiError> {
+) -> Result<Json<ConfirmResponse>, Rejection> {
     state.maybe_purge();
     let quote = find_quote(&state, &request.quote_id)?;
     state.check_sent_key(key.as_deref(), &quote.project_id)?;
@@ -200,7 +190,7 @@ pub async fn confirm(
         }
         QuoteKind::Lightning(ln) if ln.is_paid(now) => Some(PaymentStatus::Paid),
         QuoteKind::Lightning(_) if now >= quote.expires_at => {
-            return Err(ApiError::new(
+            return Err(Rejection::new(
                 ErrorCode::QuoteExpired,
                 "the invoice expired unpaid: start a new quote",
             ));
@@ -231,23 +221,23 @@ pub async fn confirm(
         .projects
         .iter()
         .find(|p| p.id == quote.project_id)
-        .ok_or_else(|| ApiError::new(ErrorCode::InternalError, "quote of an unknown project"))?;
+        .ok_or_else(|| Rejection::new(ErrorCode::InternalError, "quote of an unknown project"))?;
     let mut response = state.open_session(session_id, project)?;
     response.payment_status = Some(payment_status);
     Ok(Json(response))
 }
 
-fn already_confirmed() -> ApiError {
-    ApiError::new(
+fn already_confirmed() -> Rejection {
+    Rejection::new(
         ErrorCode::AlreadyConfirmed,
         "this quote was already confirmed; each quote gives one session (use refresh, or start \
          a new quote)",
     )
 }
 
-fn find_quote(state: &AppState, id: &str) -> Result<Quote, ApiError> {
+fn find_quote(state: &AppState, id: &str) -> Result<Quote, Rejection> {
     state.store.quote(id).ok_or_else(|| {
-        ApiError::new(
+        Rejection::new(
             ErrorCode::QuoteNotFound,
             "no such quote (unknown, or purged after expiry)",
         )
@@ -260,10 +250,10 @@ fn check_solution(
     challenge: &PowChallenge,
     request: &ConfirmRequest,
     now: i64,
-) -> Result<(), ApiError> {
-    fn required<T>(value: Option<T>, field: &str) -> Result<T, ApiError> {
+) -> Result<(), Rejection> {
+    fn required<T>(value: Option<T>, field: &str) -> Result<T, Rejection> {
         value.ok_or_else(|| {
-            ApiError::bad_request(format!(
+            Rejection::bad_request(format!(
                 "field `{field}` is required to confirm a PoW quote"
             ))
         })
@@ -275,7 +265,7 @@ fn check_solution(
     let sig = required(request.sig.as_deref(), "sig")?;
 
     if now >= challenge.expires_at_unix {
-        return Err(ApiError::new(
+        return Err(Rejection::new(
             ErrorCode::ChallengeExpired,
             format!(
                 "the challenge expired at {}: start a new quote",
@@ -283,20 +273,11 @@ fn check_solution(
             ),
         ));
     }
-    let signed = SignedFields {
-        project_id: &challenge.project_id,
-        project_public_key: &challenge.project_public_key,
-        quote_id: &quote.id,
-        challenge_hex: &challenge.challenge_hex,
-        target_hex: &challenge.target_hex,
-        difficulty_bits: challenge.difficulty_bits,
-        expires_at_unix: challenge.expires_at_unix,
-    };
     state
         .keys
         .challenges
-        .verify(&signed, sig)
-        .map_err(|error| ApiError::new(ErrorCode::SignatureInvalid, format!("`sig`: {error}")))?;
+        .verify(&SignedFields::new(&quote.id, challenge), sig)
+        .map_err(|error| Rejection::new(ErrorCode::SignatureInvalid, format!("`sig`: {error}")))?;
     let mismatched = [
         ("challengeHex", challenge_hex != challenge.challenge_hex),
         (
@@ -309,44 +290,36 @@ fn check_solution(
         ),
     ];
     if let Some((field, _)) = mismatched.iter().find(|(_, differs)| *differs) {
-        return Err(ApiError::new(
+        return Err(Rejection::new(
             ErrorCode::ChallengeMismatch,
             format!("`{field}` differs from the challenge issued for this quote"),
         ));
     }
-    // Only the signed difficulty counts: the target is derived from it, never read.
-    let target = target_from_bits(challenge.difficulty_bits)
-        .map_err(|error| ApiError::new(ErrorCode::InternalError, error.to_string()))?;
-    let hash = solution_hash(
-        &challenge.project_public_key,
-        &challenge.challenge_hex,
+    // Only the signed values count: the target is derived from the bits, never read.
+    let submission = Submission {
+        project_public_key: &challenge.project_public_key,
+        challenge_hex: &challenge.challenge_hex,
+        difficulty_bits: challenge.difficulty_bits,
         nonce,
-    );
-    if let Some(sent) = request.hash_hex.as_deref() {
-        let sent = decode_hex32(sent).map_err(|error| {
-            ApiError::new(ErrorCode::HashMismatch, format!("`hashHex`: {error}"))
-        })?;
-        if sent != hash {
-            return Err(ApiError::new(
-                ErrorCode::HashMismatch,
-                format!(
-                    "`hashHex` is not SHA-256(projectPublicKey:challengeHex:nonce) = {}",
-                    encode_hex32(&hash)
-                ),
-            ));
-        }
-    }
-    if !meets_target(&hash, &target) {
-        return Err(ApiError::new(
-            ErrorCode::SolutionInvalid,
-            format!(
-                "hash {} is not below the target {}: keep searching",
-                encode_hex32(&hash),
-                challenge.target_hex
-            ),
-        ));
-    }
-    Ok(())
+        hash_hex: request.hash_hex.as_deref(),
+    };
+    submission
+        .check(HexCase::Lower)
+        .map(|_| ())
+        .map_err(|error| {
+            let (code, hint) = match error {
+                // The bits were signed here, so a bad value is the mock's own fault.
+                SubmissionError::Bits(_) => (ErrorCode::InternalError, ""),
+                SubmissionError::Nonce(_) => (ErrorCode::NonceInvalid, ""),
+                SubmissionError::HashMalformed { .. } | SubmissionError::HashMismatch { .. } => {
+                    (ErrorCode::HashMismatch, "")
+                }
+                SubmissionError::AboveTarget { .. } => {
+                    (ErrorCode::SolutionInvalid, ": keep searching")
+                }
+            };
+            Rejection::new(code, format!("{error}{hint}"))
+        })
 }
 
 /// `GET /api/mcp/status/{quoteId}`: pending → paid → confirmed, or expired.
@@ -368,7 +341,7 @@ pub async fn status(
     State(state): State<AppState>,
     ProjectKey(key): ProjectKey,
     PathParam(id): PathParam,
-) -> Result<Json<StatusResponse>, ApiError> {
+) -> Result<Json<StatusResponse>, Rejection> {
     let quote = find_quote(&state, &id)?;
     state.check_sent_key(key.as_deref(), &quote.project_id)?;
     let now = state.now();
@@ -418,18 +391,18 @@ pub async fn lnurl(
     State(state): State<AppState>,
     ProjectKey(key): ProjectKey,
     PathParam(id): PathParam,
-) -> Result<Json<LnurlResponse>, ApiError> {
+) -> Result<Json<LnurlResponse>, Rejection> {
     let quote = state
         .store
         .quote(&id)
-        .ok_or_else(|| ApiError::Lnurl(ErrorCode::QuoteNotFound, "no such quote".into()))?;
+        .ok_or_else(|| Rejection::Lnurl(ErrorCode::QuoteNotFound, "no such quote".into()))?;
     if let Err(mismatch) = state.check_sent_key(key.as_deref(), &quote.project_id) {
-        return Err(ApiError::Lnurl(mismatch.code(), mismatch.to_string()));
+        return Err(Rejection::Lnurl(mismatch.code(), mismatch.to_string()));
     }
     match quote.kind {
         QuoteKind::Lightning(ln) => {
             if state.now() >= quote.expires_at && !ln.is_paid(state.now()) {
-                return Err(ApiError::Lnurl(
+                return Err(Rejection::Lnurl(
                     ErrorCode::QuoteExpired,
                     "the invoice expired: start a new quote".into(),
                 ));
@@ -439,7 +412,7 @@ pub async fn lnurl(
                 routes: Vec::new(),
             }))
         }
-        QuoteKind::Pow(_) => Err(ApiError::Lnurl(
+        QuoteKind::Pow(_) => Err(Rejection::Lnurl(
             ErrorCode::WrongQuoteKind,
             "this quote is a PoW challenge and has no invoice".into(),
         )),

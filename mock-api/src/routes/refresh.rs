@@ -6,7 +6,7 @@ use axum::extract::State;
 use liveauth_protocol::problem::ErrorCode;
 use liveauth_protocol::wire::{RefreshRequest, RefreshResponse};
 
-use crate::error::ApiError;
+use crate::error::Rejection;
 use crate::extract::{ApiJson, ProjectKey};
 use crate::state::{AppState, refresh_hash};
 
@@ -31,7 +31,7 @@ pub async fn refresh(
     State(state): State<AppState>,
     ProjectKey(key): ProjectKey,
     ApiJson(request): ApiJson<RefreshRequest>,
-) -> Result<Json<RefreshResponse>, ApiError> {
+) -> Result<Json<RefreshResponse>, Rejection> {
     let now = state.now();
     let presented = refresh_hash(&request.refresh_token);
     if key.is_some() {
@@ -50,14 +50,14 @@ pub async fn refresh(
     let session_id = state
         .store
         .rotate_refresh(&presented, refresh_hash(&replacement), now)
-        .map_err(|error| ApiError::new(ErrorCode::InvalidGrant, error.to_string()))?;
+        .map_err(|error| Rejection::new(ErrorCode::InvalidGrant, error.to_string()))?;
     let mut info = None;
     state.store.update_session(&session_id, &mut |session| {
         session.budget.roll(now);
         info = Some(session.info());
     });
     let info = info.ok_or_else(|| {
-        ApiError::new(
+        Rejection::new(
             ErrorCode::InvalidGrant,
             "the session of this refresh token has ended",
         )

@@ -520,7 +520,8 @@ fn below(state: &[u32; 8], target: &[u32; 8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pow::{encode_hex32, meets_target, solution_hash, target_from_bits};
+    use crate::codec::encode_hex;
+    use crate::pow::{meets_target, solution_hash, target_from_bits};
     use sha2::{Digest, Sha256};
 
     fn reference(prefix: &[u8], nonce: u64) -> Hash {
@@ -646,7 +647,7 @@ mod tests {
         // Independent check: the plain digest of the whole message.
         let plain: Hash = Sha256::digest(format!("{key}:{challenge}:{}", found.nonce)).into();
         assert_eq!(plain, found.hash);
-        assert!(meets_target(&plain, &target), "{}", encode_hex32(&plain));
+        assert!(meets_target(&plain, &target), "{}", encode_hex(&plain));
         assert!(found.hashes_tried > found.nonce.min(1));
         assert_eq!(control.hashes_tried(), found.hashes_tried);
     }
