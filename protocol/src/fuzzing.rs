@@ -1,6 +1,7 @@
 //! Properties of the PoW rule, the nonce format and the challenge signature, as plain
 //! functions over bytes: the fuzz targets in `fuzz/` and the proptests in
-//! `tests/fuzz_mirror.rs` call them. They panic only when a property is violated.
+//! `testkit/tests/fuzz_protocol.rs` call them. They panic only when a property is
+//! violated. Not API: compiled only with the `fuzzing` feature.
 //!
 //! Inputs are line-based text (fields separated by `\n`), so seed files are readable and
 //! a mutation that inserts or removes a newline moves bytes between fields, which is
@@ -133,8 +134,9 @@ pub fn independent_hash(key: &str, challenge_hex: &str, nonce_text: &str) -> [u8
     Sha256::digest(format!("{key}:{challenge_hex}:{nonce_text}").as_bytes()).into()
 }
 
-/// Any bytes as a [`PowInput`]: see [`pow_check`].
-pub fn pow_verify(data: &[u8]) {
+/// Any bytes as a [`PowInput`]: the PoW helpers agree with an independent
+/// recomputation (see [`pow_check`]).
+pub fn pow_rule(data: &[u8]) {
     pow_check(&PowInput::from_bytes(data));
 }
 

@@ -14,8 +14,9 @@
 //! Parsing follows RFC 9110 §11: case-insensitive scheme and parameter names, parameters
 //! in any order, token or quoted-string values, optional whitespace around `=` and `,`.
 //! Formatting is canonical (scheme spelling, parameter order, padded standard base64,
-//! lowercase hex), so `parse(format(x)) == x` for every value; [`fuzzing`] states these
-//! properties as functions shared by the proptests and the fuzz targets.
+//! lowercase hex), so `parse(format(x)) == x` for every value; the `fuzzing` module
+//! (feature `fuzzing`) states these properties as functions shared by the proptests and
+//! the fuzz targets.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -604,7 +605,10 @@ fn hex_value(c: Option<u8>) -> Option<u8> {
 }
 
 /// Round-trip properties as plain functions: they panic only when a property is
-/// violated. The proptests call them, and so will the fuzz targets.
+/// violated. The proptests and the fuzz targets call them. Not API (the `fuzzing`
+/// feature, or this crate's own tests).
+#[cfg(any(test, feature = "fuzzing"))]
+#[doc(hidden)]
 pub mod fuzzing {
     use super::{Challenge, Credential, L402Identifier};
     use crate::macaroon::Macaroon;

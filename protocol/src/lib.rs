@@ -11,6 +11,10 @@
 //! - [`time`]: RFC 3339 formatting of unix seconds, so timestamps match on both ends.
 
 pub mod challenge;
+/// Fuzz entry points (parser properties over bytes): not API, only for `fuzz/` and the
+/// testkit's mirrors of its targets.
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
 pub mod fuzzing;
 pub mod hex;
 pub mod l402;
