@@ -204,11 +204,7 @@ async fn confirm_failures_have_distinct_codes_and_consume_nothing() {
     ];
     for (body, status, code, headers) in cases {
         let answer = app.post("/api/mcp/confirm", &headers, body.clone()).await;
-        assert_eq!(
-            (answer.status.as_u16(), answer.code()),
-            (status, code),
-            "{body}"
-        );
+        assert_eq!(answer.problem(), (status, code), "{body}");
     }
     // A solution without hashHex is checked on the server's own hash.
     let mut without_hash = good.clone();
@@ -230,10 +226,7 @@ async fn a_quote_is_confirmed_once() {
         StatusCode::OK
     );
     let replay = app.post("/api/mcp/confirm", &[], body).await;
-    assert_eq!(
-        (replay.status.as_u16(), replay.code()),
-        (409, "already_confirmed")
-    );
+    assert_eq!(replay.problem(), (409, "already_confirmed"));
     // Another nonce that also solves it.
     let (first, _) = solve_nonce(&start);
     let challenge = &start["powChallenge"];
@@ -260,10 +253,7 @@ async fn expired_challenges_are_refused() {
     app.advance(299).await;
     app.advance(1).await;
     let answer = app.post("/api/mcp/confirm", &[], body).await;
-    assert_eq!(
-        (answer.status.as_u16(), answer.code()),
-        (410, "challenge_expired")
-    );
+    assert_eq!(answer.problem(), (410, "challenge_expired"));
     let status = app
         .get(
             &format!("/api/mcp/status/{}", start["quoteId"].as_str().unwrap()),
@@ -293,10 +283,7 @@ async fn status_shapes() {
     app.post("/api/mcp/confirm", &[], solved(&start)).await;
     assert_eq!(app.get(&path, &[]).await.body["status"], "confirmed");
     let missing = app.get("/api/mcp/status/nope", &[]).await;
-    assert_eq!(
-        (missing.status.as_u16(), missing.code()),
-        (404, "quote_not_found")
-    );
+    assert_eq!(missing.problem(), (404, "quote_not_found"));
 }
 
 /// The router's own rejections are problem+json too.
@@ -304,45 +291,23 @@ async fn status_shapes() {
 async fn hygiene_errors_are_problems() {
     let app = TestApp::new();
     let unknown = app.get("/nope", &[]).await;
-    assert_eq!(
-        (unknown.status.as_u16(), unknown.code()),
-        (404, "not_found")
-    );
+    assert_eq!(unknown.problem(), (404, "not_found"));
     let wrong_method = app.get("/api/mcp/confirm", &[]).await;
-    assert_eq!(
-        (wrong_method.status.as_u16(), wrong_method.code()),
-        (405, "method_not_allowed")
-    );
+    assert_eq!(wrong_method.problem(), (405, "method_not_allowed"));
     let big = json!({"quoteId": "x".repeat(70 * 1024)});
     let too_large = app.post("/api/mcp/confirm", &[], big).await;
-    assert_eq!(
-        (too_large.status.as_u16(), too_large.code()),
-        (413, "payload_too_large")
-    );
-    let text = app
-        .send(
-            axum::http::Request::post("/api/mcp/confirm")
-                .header("content-type", "text/plain")
-                .body(axum::body::Body::from("{}"))
-                .unwrap(),
-        )
-        .await;
-    assert_eq!(
-        (text.status.as_u16(), text.code()),
-        (415, "unsupported_media_type")
-    );
-    let malformed = app
-        .send(
-            axum::http::Request::post("/api/mcp/confirm")
-                .header("content-type", "application/json")
-                .body(axum::body::Body::from("{\"quoteId\": "))
-                .unwrap(),
-        )
-        .await;
-    assert_eq!(
-        (malformed.status.as_u16(), malformed.code()),
-        (400, "bad_request")
-    );
+    assert_eq!(too_large.problem(), (413, "payload_too_large"));
+    let raw_confirm = |content_type: &str, body: &'static str| {
+        let request = axum::http::Request::post("/api/mcp/confirm")
+            .header("content-type", content_type)
+            .body(axum::body::Body::from(body))
+            .unwrap();
+        app.send(request)
+    };
+    let text = raw_confirm("text/plain", "{}").await;
+    assert_eq!(text.problem(), (415, "unsupported_media_type"));
+    let malformed = raw_confirm("application/json", "{\"quoteId\": ").await;
+    assert_eq!(malformed.problem(), (400, "bad_request"));
     let missing = app.post("/api/mcp/refresh", &[], json!({})).await;
     assert_eq!(missing.code(), "bad_request");
     assert!(
@@ -409,10 +374,7 @@ async fn a_signature_is_bound_to_its_quote() {
     let mut body = solved(&a);
     body["quoteId"] = b["quoteId"].clone();
     let answer = app.post("/api/mcp/confirm", &[], body).await;
-    assert_eq!(
-        (answer.status.as_u16(), answer.code()),
-        (422, "signature_invalid")
-    );
+    assert_eq!(answer.problem(), (422, "signature_invalid"));
 }
 
 /// A sent X-LW-Public that names another project is refused on every endpoint that finds
@@ -424,10 +386,7 @@ async fn a_wrong_project_key_is_refused_everywhere() {
     let start = app.start_pow().await;
     let quote = start["quoteId"].as_str().unwrap();
     let status = app.get(&format!("/api/mcp/status/{quote}"), &wrong).await;
-    assert_eq!(
-        (status.status.as_u16(), status.code()),
-        (401, "project_mismatch")
-    );
+    assert_eq!(status.problem(), (401, "project_mismatch"));
     let lnurl = app.get(&format!("/api/mcp/lnurl/{quote}"), &wrong).await;
     assert_eq!(
         (lnurl.status.as_u16(), &lnurl.body["status"]),

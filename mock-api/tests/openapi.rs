@@ -502,24 +502,13 @@ async fn responses_on_the_wire_fit_their_schemas() {
     fits("StartResponse", &pow);
     fits("PowChallenge", &pow["powChallenge"]);
 
-    let (_, ln) = send(
-        &app,
-        "post",
-        "/api/public/demo/start",
-        Some(json!({"forceLightning": true})),
-    )
-    .await;
+    let post = |path: &'static str, body: Value| send(&app, "post", path, Some(body));
+    let (_, ln) = post("/api/public/demo/start", json!({"forceLightning": true})).await;
     fits("StartResponse", &ln);
     fits("Invoice", &ln["invoice"]);
     let quote_id = ln["quoteId"].as_str().unwrap();
 
-    let (status, pending) = send(
-        &app,
-        "post",
-        "/api/mcp/confirm",
-        Some(json!({"quoteId": quote_id})),
-    )
-    .await;
+    let (status, pending) = post("/api/mcp/confirm", json!({"quoteId": quote_id})).await;
     assert_eq!(status, StatusCode::OK);
     fits("ConfirmResponse", &pending);
     assert_eq!(pending["paymentStatus"], "pending");
