@@ -7,7 +7,7 @@ mod common;
 
 use std::collections::HashSet;
 
-use common::{PROJECT_KEY, TestApp, solved};
+use common::{KEYED, TestApp, solved};
 use futures_util::future::join_all;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -45,13 +45,7 @@ impl Served {
 
     /// A PoW quote of the keyed project.
     async fn start(&self) -> Value {
-        let (status, start) = self
-            .post(
-                "/api/mcp/start",
-                &[("x-lw-public", PROJECT_KEY)],
-                &json!({}),
-            )
-            .await;
+        let (status, start) = self.post("/api/mcp/start", KEYED, &json!({})).await;
         assert_eq!(status, StatusCode::OK, "{start}");
         start
     }

@@ -199,12 +199,7 @@ async fn paid_l402_and_x402_credentials_open_the_demo_resource() {
         macaroon: macaroon.clone(),
         preimage: [7; 32],
     };
-    let refused = app
-        .get(
-            "/api/demo/resource",
-            &[("authorization", &unpaid.to_header_value())],
-        )
-        .await;
+    let refused = app.resource(&unpaid).await;
     assert_eq!(refused.problem(), (402, "credential_invalid"));
     assert_eq!(refused.header("www-authenticate").len(), 2);
 
@@ -220,22 +215,12 @@ async fn paid_l402_and_x402_credentials_open_the_demo_resource() {
             macaroon: macaroon.clone(),
             preimage,
         };
-        let ok = app
-            .get(
-                "/api/demo/resource",
-                &[("authorization", &credential.to_header_value())],
-            )
-            .await;
+        let ok = app.resource(&credential).await;
         assert_eq!(ok.status, StatusCode::OK, "{ok:?}");
         assert_eq!(ok.body["paidBy"]["method"], "l402");
     }
     let x402 = Credential::X402 { preimage };
-    let ok = app
-        .get(
-            "/api/demo/resource",
-            &[("authorization", &x402.to_header_value())],
-        )
-        .await;
+    let ok = app.resource(&x402).await;
     assert_eq!(ok.body["paidBy"]["method"], "x402");
 
     // A macaroon minted by someone else is refused even with the right preimage.
@@ -249,12 +234,7 @@ async fn paid_l402_and_x402_credentials_open_the_demo_resource() {
         macaroon: foreign,
         preimage,
     };
-    let refused = app
-        .get(
-            "/api/demo/resource",
-            &[("authorization", &forged.to_header_value())],
-        )
-        .await;
+    let refused = app.resource(&forged).await;
     assert_eq!(refused.code(), "credential_invalid");
 }
 

@@ -229,7 +229,7 @@ async fn seeded_runs_are_byte_identical() {
         let mut out = Vec::new();
         let start = app.post("/api/public/demo/start", &[], json!({})).await;
         out.push(start.raw.clone());
-        let confirm = app.post("/api/mcp/confirm", &[], solved(&start.body)).await;
+        let confirm = app.confirm(solved(&start.body)).await;
         out.push(confirm.raw.clone());
         let jwt = confirm.body["jwt"].as_str().unwrap();
         out.push(app.charge(jwt, 3, Some("k")).await.raw);

@@ -6,12 +6,16 @@
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode};
 use http_body_util::BodyExt as _;
+use liveauth_protocol::l402::Credential;
 use liveauth_testkit::pow::{self, JsonSolution};
 use mock_api::{AppState, Config};
 use serde_json::{Value, json};
 use tower::ServiceExt as _;
 
 pub use liveauth_testkit::mock::PROJECT_KEY;
+
+/// The header that names the keyed project.
+pub const KEYED: &[(&str, &str)] = &[("x-lw-public", PROJECT_KEY)];
 
 pub struct TestApp {
     pub state: AppState,
@@ -141,9 +145,7 @@ impl TestApp {
     }
 
     pub async fn start_pow(&self) -> Value {
-        let answer = self
-            .post("/api/mcp/start", &[("x-lw-public", PROJECT_KEY)], json!({}))
-            .await;
+        let answer = self.post("/api/mcp/start", KEYED, json!({})).await;
         assert_eq!(answer.status, StatusCode::OK, "{answer:?}");
         answer.body
     }
@@ -179,10 +181,14 @@ impl TestApp {
         answer.body["nowUnix"].as_i64().unwrap()
     }
 
+    /// `POST /api/mcp/confirm` with `body` and no key.
+    pub async fn confirm(&self, body: Value) -> Answer {
+        self.post("/api/mcp/confirm", &[], body).await
+    }
+
     /// Confirms a Lightning quote (the body names only the quote).
     pub async fn confirm_quote(&self, quote_id: &str) -> Answer {
-        self.post("/api/mcp/confirm", &[], json!({"quoteId": quote_id}))
-            .await
+        self.confirm(json!({"quoteId": quote_id})).await
     }
 
     /// `(status, paymentStatus)` of a quote, from `GET /api/mcp/status/{quoteId}`.
@@ -198,10 +204,17 @@ impl TestApp {
         self.post("/api/mcp/refresh", &[], body).await
     }
 
+    /// `GET /api/demo/resource` paid with `credential`.
+    pub async fn resource(&self, credential: &Credential) -> Answer {
+        let authorization = credential.to_header_value();
+        self.get("/api/demo/resource", &[("authorization", &authorization)])
+            .await
+    }
+
     /// A PoW session: start, solve, confirm. Returns the confirm body.
     pub async fn session(&self) -> Value {
         let start = self.start_pow().await;
-        let answer = self.post("/api/mcp/confirm", &[], solved(&start)).await;
+        let answer = self.confirm(solved(&start)).await;
         assert_eq!(answer.status, StatusCode::OK, "{answer:?}");
         answer.body
     }
