@@ -1,7 +1,9 @@
-//! The real mock API for tests: seeded configurations, and the app served on a loopback
-//! socket for clients that need one (reqwest, the MCP server's API client).
+//! The real mock API for tests: seeded configurations, the app served on a loopback
+//! socket for clients that need one (reqwest, the MCP server's API client), and real
+//! invoices from a mock node for stand-in APIs.
 
 use mock_api::config::ProjectSpec;
+use mock_api::lightning::{InvoiceRequest, LightningError, LightningNode, Network};
 use mock_api::{AppState, Config};
 use tokio::net::TcpListener;
 
@@ -63,4 +65,22 @@ pub async fn serve_state(state: AppState) -> std::io::Result<Served> {
         std::future::pending(),
     ));
     Ok(Served { base, state })
+}
+
+/// A real regtest BOLT11 invoice for `amount_sats` and `payment_hash`, created at
+/// `created_at_unix` and valid for 600 s, signed by a mock node: for stand-in APIs
+/// (wiremock) that must hand out an invoice the MCP server can decode and check.
+pub fn invoice(
+    amount_sats: u64,
+    payment_hash: [u8; 32],
+    created_at_unix: u64,
+) -> Result<String, LightningError> {
+    LightningNode::from_seed([9; 32], Network::Regtest).create_invoice(&InvoiceRequest {
+        amount_sats,
+        payment_hash,
+        payment_secret: [5; 32],
+        description: "LiveAuth test invoice".to_owned(),
+        created_at_unix,
+        expiry_secs: 600,
+    })
 }

@@ -1,5 +1,6 @@
-//! A real rmcp client, connected over `tokio::io::duplex` to the MCP server, whose API
-//! client points at whatever base URL the test gives (the mock, or a wiremock).
+//! An MCP server connected over `tokio::io::duplex` to a real rmcp client, whose API
+//! client points at whatever base URL the test gives (the mock, or a wiremock). The tool
+//! call helpers are `liveauth_testkit::mcp::Agent`'s.
 
 #![allow(dead_code, unreachable_pub)] // each test binary uses a different part
 #![allow(clippy::unwrap_used)] // test harness: a panic is a failed test
@@ -8,63 +9,16 @@ use std::time::Duration;
 
 use liveauth_mcp::LiveAuthServer;
 use liveauth_mcp::api::ApiClient;
+use liveauth_testkit::mcp::Agent;
 use rmcp::ServiceExt as _;
-use rmcp::model::{CallToolRequestParams, CallToolResult};
-use rmcp::service::RunningService;
-use serde_json::Value;
 
-pub struct Agent {
-    pub client: RunningService<rmcp::RoleClient, ()>,
-}
-
-impl Agent {
-    /// An MCP server for `base` (demo mode without `key`), and a client connected to it.
-    pub async fn connect(base: &str, key: Option<&str>, timeout: Duration) -> Self {
-        let api = ApiClient::new(base, key.map(str::to_owned), timeout).unwrap();
-        let (server_io, client_io) = tokio::io::duplex(256 * 1024);
-        tokio::spawn(async move {
-            let running = LiveAuthServer::new(api).serve(server_io).await.unwrap();
-            let _ = running.waiting().await;
-        });
-        Self {
-            client: ().serve(client_io).await.unwrap(),
-        }
-    }
-
-    pub async fn call(&self, tool: &str, arguments: Value) -> CallToolResult {
-        let Value::Object(arguments) = arguments else {
-            panic!("arguments must be an object")
-        };
-        let params = CallToolRequestParams::new(tool.to_owned()).with_arguments(arguments);
-        self.client.call_tool(params).await.unwrap()
-    }
-
-    /// The result as the wire carries it (`content`, `structuredContent`, `isError`).
-    pub async fn call_json(&self, tool: &str, arguments: Value) -> Value {
-        serde_json::to_value(self.call(tool, arguments).await).unwrap()
-    }
-
-    /// A failed call's text; panics unless the result is `isError`.
-    pub async fn err(&self, tool: &str, arguments: Value) -> String {
-        let result = self.call_json(tool, arguments).await;
-        assert_eq!(result["isError"], true, "{tool} should fail: {result:#}");
-        text(&result)
-    }
-
-    /// A successful call's structured content; panics if the result is `isError`.
-    pub async fn ok(&self, tool: &str, arguments: Value) -> Value {
-        let result = self.call_json(tool, arguments).await;
-        assert_ne!(result["isError"], true, "{tool} failed: {result:#}");
-        result["structuredContent"].clone()
-    }
-}
-
-/// The text blocks of a result (as JSON), joined.
-pub fn text(result: &Value) -> String {
-    result["content"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|block| block["text"].as_str())
-        .collect()
+/// An MCP server for `base` (demo mode without `key`), and a client connected to it.
+pub async fn connect(base: &str, key: Option<&str>, timeout: Duration) -> Agent {
+    let api = ApiClient::new(base, key.map(str::to_owned), timeout).unwrap();
+    let (server_io, client_io) = tokio::io::duplex(256 * 1024);
+    tokio::spawn(async move {
+        let running = LiveAuthServer::new(api).serve(server_io).await.unwrap();
+        let _ = running.waiting().await;
+    });
+    Agent::new(().serve(client_io).await.unwrap())
 }
