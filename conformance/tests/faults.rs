@@ -266,12 +266,8 @@ async fn log_in(agent: &Agent, api: &MockServer) {
     )
     .await;
     agent.ok("liveauth_mcp_start", json!({})).await;
-    let confirmed = agent
-        .ok(
-            "liveauth_mcp_confirm",
-            json!({"quoteId": QUOTE, "nonce": 0}),
-        )
-        .await;
+    let solved = json!({"quoteId": QUOTE, "nonce": 0});
+    let confirmed = agent.ok("liveauth_mcp_confirm", solved).await;
     assert_eq!(confirmed["jwt"], "jwt-1");
 }
 

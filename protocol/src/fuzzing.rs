@@ -483,21 +483,16 @@ fn field_mutations(input: &SignatureInput) -> Vec<SignatureInput> {
             }
         }
     }
-    for bits in [
-        input.difficulty_bits.wrapping_add(1),
-        input.difficulty_bits.wrapping_sub(1),
+    let (bits, expires) = (input.difficulty_bits, input.expires_at_unix);
+    for (difficulty_bits, expires_at_unix) in [
+        (bits.wrapping_add(1), expires),
+        (bits.wrapping_sub(1), expires),
+        (bits, expires.wrapping_add(1)),
+        (bits, expires.wrapping_sub(1)),
     ] {
         out.push(SignatureInput {
-            difficulty_bits: bits,
-            ..input.clone()
-        });
-    }
-    for expires in [
-        input.expires_at_unix.wrapping_add(1),
-        input.expires_at_unix.wrapping_sub(1),
-    ] {
-        out.push(SignatureInput {
-            expires_at_unix: expires,
+            difficulty_bits,
+            expires_at_unix,
             ..input.clone()
         });
     }

@@ -42,9 +42,8 @@ impl Agent {
             .unwrap_or_else(|error| panic!("{tool}: result does not serialize: {error}"))
     }
 
-    /// A successful call's structured content (`null` when it has none); panics if the
-    /// result is `isError`.
-    pub async fn ok(&self, tool: &str, arguments: Value) -> Value {
+    /// A call that must not be `isError`.
+    async fn succeed(&self, tool: &str, arguments: Value) -> CallToolResult {
         let result = self.call(tool, arguments).await;
         assert_ne!(
             result.is_error,
@@ -52,19 +51,20 @@ impl Agent {
             "{tool} failed: {}",
             text(&result)
         );
+        result
+    }
+
+    /// A successful call's structured content (`null` when it has none); panics if the
+    /// result is `isError`.
+    pub async fn ok(&self, tool: &str, arguments: Value) -> Value {
+        let result = self.succeed(tool, arguments).await;
         result.structured_content.unwrap_or(Value::Null)
     }
 
     /// As [`Agent::ok`], and the structured content is present, fits the tool's output
     /// schema, and the text block holds the same JSON.
     pub async fn ok_valid(&self, tool: &str, arguments: Value) -> Value {
-        let result = self.call(tool, arguments).await;
-        assert_ne!(
-            result.is_error,
-            Some(true),
-            "{tool} failed: {}",
-            text(&result)
-        );
+        let result = self.succeed(tool, arguments).await;
         let Some(structured) = result.structured_content.clone() else {
             panic!("{tool}: a success without structured content: {result:?}")
         };
