@@ -312,6 +312,17 @@ impl SignatureInput {
         .into_bytes()
     }
 
+    /// The `i`th of the five signed text fields, in signing order (the last from 4 on).
+    fn text_field(&mut self, i: usize) -> &mut String {
+        match i {
+            0 => &mut self.project_id,
+            1 => &mut self.project_public_key,
+            2 => &mut self.quote_id,
+            3 => &mut self.challenge_hex,
+            _ => &mut self.target_hex,
+        }
+    }
+
     fn signed(&self) -> SignedFields<'_> {
         SignedFields {
             project_id: &self.project_id,
@@ -431,52 +442,26 @@ fn decode_signed(mut bytes: &[u8]) -> Option<OwnedFields> {
 /// one), and each boundary between adjacent string fields moved by one char.
 fn field_mutations(input: &SignatureInput) -> Vec<SignatureInput> {
     let mut out = Vec::new();
-    let strings = |s: &SignatureInput| -> [String; 5] {
-        [
-            s.project_id.clone(),
-            s.project_public_key.clone(),
-            s.quote_id.clone(),
-            s.challenge_hex.clone(),
-            s.target_hex.clone(),
-        ]
-    };
-    let with = |values: [String; 5]| {
-        let [
-            project_id,
-            project_public_key,
-            quote_id,
-            challenge_hex,
-            target_hex,
-        ] = values;
-        SignatureInput {
-            project_id,
-            project_public_key,
-            quote_id,
-            challenge_hex,
-            target_hex,
-            ..input.clone()
-        }
-    };
     for i in 0..5 {
-        let mut appended = strings(input);
-        appended[i].push('0');
-        out.push(with(appended));
-        let mut dropped = strings(input);
-        if dropped[i].pop().is_some() {
-            out.push(with(dropped));
+        let mut appended = input.clone();
+        appended.text_field(i).push('0');
+        out.push(appended);
+        let mut dropped = input.clone();
+        if dropped.text_field(i).pop().is_some() {
+            out.push(dropped);
         }
         if i < 4 {
             // The last char of field i becomes the first of field i + 1, and back.
-            let mut moved = strings(input);
-            if let Some(c) = moved[i].pop() {
-                moved[i + 1].insert(0, c);
-                out.push(with(moved));
+            let mut moved = input.clone();
+            if let Some(c) = moved.text_field(i).pop() {
+                moved.text_field(i + 1).insert(0, c);
+                out.push(moved);
             }
-            let mut moved = strings(input);
-            if !moved[i + 1].is_empty() {
-                let c = moved[i + 1].remove(0);
-                moved[i].push(c);
-                out.push(with(moved));
+            let mut moved = input.clone();
+            if !moved.text_field(i + 1).is_empty() {
+                let c = moved.text_field(i + 1).remove(0);
+                moved.text_field(i).push(c);
+                out.push(moved);
             }
         }
     }
