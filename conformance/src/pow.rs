@@ -102,6 +102,11 @@ pub(crate) fn checks() -> Vec<Check> {
     ]
 }
 
+/// Confirms `body`, which the API must refuse (with `code` if it names one).
+async fn refused(ctx: &Ctx, body: &Value, code: &str, what: &str) -> Result<(), String> {
+    ctx.api.confirm(body).await?.expect_refusal(code, what)
+}
+
 async fn valid_solution_accepted(ctx: &Ctx) -> CheckResult {
     let quote = ctx.api.start_pow().await?;
     let (nonce, hash) = solve_quote(&quote, 0).await?;
@@ -136,10 +141,7 @@ async fn forged_signature(ctx: &Ctx) -> CheckResult {
     ] {
         let mut body = quote.confirm_body(nonce, &hash);
         body["sig"] = json!(sig);
-        ctx.api
-            .confirm(&body)
-            .await?
-            .expect_refusal("signature_invalid", &format!("sig {sig:?}"))?;
+        refused(ctx, &body, "signature_invalid", &format!("sig {sig:?}")).await?;
     }
     Ok(Outcome::Pass)
 }
@@ -160,10 +162,13 @@ async fn tampered_challenge_hex(ctx: &Ctx) -> CheckResult {
     .await?;
     let mut body = quote.confirm_body(nonce, &hash);
     body["challengeHex"] = json!(other);
-    ctx.api.confirm(&body).await?.expect_refusal(
+    refused(
+        ctx,
+        &body,
         "challenge_mismatch",
         "a solution of a tampered challengeHex",
-    )?;
+    )
+    .await?;
     Ok(Outcome::Pass)
 }
 
@@ -190,17 +195,23 @@ async fn tampered_difficulty_bits(ctx: &Ctx) -> CheckResult {
     };
     let mut body = quote.confirm_body(nonce, &hash);
     body["difficultyBits"] = json!(lower);
-    ctx.api
-        .confirm(&body)
-        .await?
-        .expect_refusal("challenge_mismatch", "difficultyBits lowered by 4")?;
+    refused(
+        ctx,
+        &body,
+        "challenge_mismatch",
+        "difficultyBits lowered by 4",
+    )
+    .await?;
     let (nonce, hash) = solve_quote(&quote, 0).await?;
     let mut body = quote.confirm_body(nonce, &hash);
     body["difficultyBits"] = json!(bits + 1);
-    ctx.api.confirm(&body).await?.expect_refusal(
+    refused(
+        ctx,
+        &body,
         "challenge_mismatch",
         "a real solution with difficultyBits + 1",
-    )?;
+    )
+    .await?;
     Ok(Outcome::Pass)
 }
 
@@ -210,10 +221,13 @@ async fn tampered_expires_at(ctx: &Ctx) -> CheckResult {
     let mut body = quote.confirm_body(nonce, &hash);
     let expires = quote.challenge["expiresAtUnix"].as_i64().unwrap_or(0);
     body["expiresAtUnix"] = json!(expires + 3600);
-    ctx.api
-        .confirm(&body)
-        .await?
-        .expect_refusal("challenge_mismatch", "expiresAtUnix moved an hour later")?;
+    refused(
+        ctx,
+        &body,
+        "challenge_mismatch",
+        "expiresAtUnix moved an hour later",
+    )
+    .await?;
     Ok(Outcome::Pass)
 }
 
@@ -270,10 +284,13 @@ async fn expired_challenge(ctx: &Ctx) -> CheckResult {
     let expires = quote.challenge["expiresAtUnix"].as_i64().unwrap_or(now);
     let wait = u64::try_from(expires - now).unwrap_or(0);
     ctx.api.advance(wait).await?;
-    ctx.api
-        .confirm(&quote.confirm_body(nonce, &hash))
-        .await?
-        .expect_refusal("challenge_expired", "a solution at expiresAtUnix")?;
+    refused(
+        ctx,
+        &quote.confirm_body(nonce, &hash),
+        "challenge_expired",
+        "a solution at expiresAtUnix",
+    )
+    .await?;
     Ok(Outcome::Pass)
 }
 
@@ -282,10 +299,7 @@ async fn nonce_replayed(ctx: &Ctx) -> CheckResult {
     let (nonce, hash) = solve_quote(&quote, 0).await?;
     let body = quote.confirm_body(nonce, &hash);
     ctx.api.confirm(&body).await?.expect(200, "first confirm")?;
-    ctx.api
-        .confirm(&body)
-        .await?
-        .expect_refusal("already_confirmed", "the same body replayed")?;
+    refused(ctx, &body, "already_confirmed", "the same body replayed").await?;
     Ok(Outcome::Pass)
 }
 
@@ -297,10 +311,13 @@ async fn second_nonce(ctx: &Ctx) -> CheckResult {
         .confirm(&quote.confirm_body(first, &first_hash))
         .await?
         .expect(200, "first confirm")?;
-    ctx.api
-        .confirm(&quote.confirm_body(second, &second_hash))
-        .await?
-        .expect_refusal("already_confirmed", "a second valid nonce")?;
+    refused(
+        ctx,
+        &quote.confirm_body(second, &second_hash),
+        "already_confirmed",
+        "a second valid nonce",
+    )
+    .await?;
     Ok(Outcome::Pass)
 }
 
@@ -405,15 +422,21 @@ async fn hash_equal_to_target(ctx: &Ctx) -> CheckResult {
     };
     let mut body = quote.confirm_body(nonce, "");
     body["hashHex"] = json!(quote.field_str("targetHex"));
-    ctx.api.confirm(&body).await?.expect_refusal(
+    refused(
+        ctx,
+        &body,
         "hash_mismatch",
         "hashHex = targetHex with a non-solving nonce",
-    )?;
+    )
+    .await?;
     body["hashHex"] = json!("0".repeat(64));
-    ctx.api
-        .confirm(&body)
-        .await?
-        .expect_refusal("hash_mismatch", "hashHex = 0 with a non-solving nonce")?;
+    refused(
+        ctx,
+        &body,
+        "hash_mismatch",
+        "hashHex = 0 with a non-solving nonce",
+    )
+    .await?;
     Ok(Outcome::Pass)
 }
 
@@ -427,15 +450,15 @@ async fn hash_mismatch(ctx: &Ctx) -> CheckResult {
         next != nonce && next_hash != hash,
         "solver returned the same nonce twice"
     );
-    ctx.api
-        .confirm(&body)
-        .await?
-        .expect_refusal("hash_mismatch", "hashHex of another solving nonce")?;
+    refused(
+        ctx,
+        &body,
+        "hash_mismatch",
+        "hashHex of another solving nonce",
+    )
+    .await?;
     body["hashHex"] = json!(hash.to_uppercase());
-    ctx.api
-        .confirm(&body)
-        .await?
-        .expect_refusal("hash_mismatch", "hashHex in uppercase")?;
+    refused(ctx, &body, "hash_mismatch", "hashHex in uppercase").await?;
     Ok(Outcome::Pass)
 }
 

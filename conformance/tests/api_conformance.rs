@@ -6,16 +6,12 @@
 use std::sync::Arc;
 
 use conformance::{Options, Outcome, TokenSigner};
+use liveauth_testkit::mock::Served;
 use mock_api::token::AccessClaims;
-use tokio::net::TcpListener;
 
 /// Serves a fresh mock; returns its base URL and a signer holding its token key.
 async fn serve(config: mock_api::Config) -> (String, TokenSigner) {
-    let state = mock_api::AppState::new(config);
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let router = mock_api::router(state.clone());
-    tokio::spawn(mock_api::serve(listener, router, std::future::pending()));
+    let Served { base, state } = liveauth_testkit::mock::serve(config).await.unwrap();
     let signer: TokenSigner = Arc::new(move |claims: &serde_json::Value| {
         let claims: AccessClaims = serde_json::from_value(claims.clone()).ok()?;
         state.keys.tokens.issue(&claims).ok()

@@ -8,7 +8,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::Agent;
+use liveauth_testkit::mcp::Agent;
 use serde_json::{Value, json};
 use wiremock::matchers::{body_json, header, method, path, path_regex};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
@@ -32,6 +32,41 @@ async fn status_call(agent: &Agent) -> Value {
         .await
 }
 
+/// The message of a status call that must fail.
+async fn status_err(agent: &Agent) -> String {
+    agent
+        .err("liveauth_mcp_status", json!({"quoteId": QUOTE}))
+        .await
+}
+
+/// Answers every `POST route` with `response`.
+async fn on_post(api: &MockServer, route: &str, response: ResponseTemplate) {
+    Mock::given(method("POST"))
+        .and(path(route))
+        .respond_with(response)
+        .mount(api)
+        .await;
+}
+
+/// The charge every session test makes.
+fn five_sats() -> Value {
+    json!({"callCostSats": 5})
+}
+
+/// A problem+json answer, as the mock writes one (`error` and `error_description` too).
+fn problem(status: u16, code: &str, title: &str, detail: &str) -> ResponseTemplate {
+    let body = json!({
+        "type": format!("https://liveauth.app/problems/{code}"),
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "code": code,
+        "error": code,
+        "error_description": detail
+    });
+    ResponseTemplate::new(status).set_body_raw(body.to_string(), "application/problem+json")
+}
+
 /// After a fault: the API behaves again, and the same server answers normally.
 async fn recovers(agent: &Agent, api: &MockServer) {
     api.reset().await;
@@ -45,110 +80,82 @@ async fn recovers(agent: &Agent, api: &MockServer) {
     assert_eq!(result["structuredContent"], status_body());
 }
 
-async fn fault(api: &MockServer, response: ResponseTemplate) -> Agent {
+/// A status call against an API that answers `response` is an error with the message
+/// `expected(api base URL)`; then the API behaves, and the same server recovers.
+async fn status_fault(response: ResponseTemplate, expected: impl FnOnce(&str) -> String) {
+    let api = MockServer::start().await;
     Mock::given(path_regex("^/api/mcp/status/"))
         .respond_with(response)
-        .mount(api)
+        .mount(&api)
         .await;
-    Agent::connect(&api.uri(), None, TIMEOUT).await
+    let agent = common::connect(&api.uri(), None, TIMEOUT).await;
+    assert_eq!(status_err(&agent).await, expected(&api.uri()));
+    recovers(&agent, &api).await;
 }
 
 /// 500 with a problem+json body: the code and detail reach the agent.
 #[tokio::test]
 async fn server_error_with_problem_json() {
-    let api = MockServer::start().await;
-    let problem = json!({
-        "type": "https://liveauth.app/problems/internal_error",
-        "title": "Internal error",
-        "status": 500,
-        "detail": "the ledger is unavailable",
-        "code": "internal_error",
-        "error": "internal_error",
-        "error_description": "the ledger is unavailable"
-    });
-    let agent = fault(
-        &api,
-        ResponseTemplate::new(500).set_body_raw(problem.to_string(), "application/problem+json"),
+    let detail = "the ledger is unavailable";
+    status_fault(
+        problem(500, "internal_error", "Internal error", detail),
+        |_| {
+            "LiveAuth API error 500 internal_error: the ledger is unavailable. Next: the API \
+             failed; retry later"
+                .to_owned()
+        },
     )
     .await;
-    let result = status_call(&agent).await;
-    assert_eq!(result["isError"], true);
-    assert_eq!(
-        common::text(&result),
-        "LiveAuth API error 500 internal_error: the ledger is unavailable. Next: the API failed; \
-         retry later"
-    );
-    recovers(&agent, &api).await;
 }
 
 /// 502 from a proxy, with an HTML page: the status and the page's text, tags removed.
 #[tokio::test]
 async fn bad_gateway_with_html() {
-    let api = MockServer::start().await;
     let html = "<html><head><title>502 Bad Gateway</title></head>\
                 <body><h1>Bad Gateway</h1><p>upstream closed</p></body></html>";
-    let agent = fault(
-        &api,
+    status_fault(
         ResponseTemplate::new(502).set_body_raw(html, "text/html"),
+        |_| {
+            "LiveAuth API error 502 (Bad Gateway): 502 Bad Gateway Bad Gateway upstream \
+             closed. Next: the API failed; retry later"
+                .to_owned()
+        },
     )
     .await;
-    let message = agent
-        .err("liveauth_mcp_status", json!({"quoteId": QUOTE}))
-        .await;
-    assert_eq!(
-        message,
-        "LiveAuth API error 502 (Bad Gateway): 502 Bad Gateway Bad Gateway upstream closed. \
-         Next: the API failed; retry later"
-    );
-    recovers(&agent, &api).await;
 }
 
 /// A 200 whose body is cut off: a decode error naming the field, never quoting the body.
 #[tokio::test]
 async fn malformed_json() {
-    let api = MockServer::start().await;
-    let agent = fault(
-        &api,
-        ResponseTemplate::new(200)
-            .set_body_raw(r#"{"quoteId": "abc", "status": "#, "application/json"),
+    let cut = r#"{"quoteId": "abc", "status": "#;
+    status_fault(
+        ResponseTemplate::new(200).set_body_raw(cut, "application/json"),
+        |_| {
+            "unexpected answer from the LiveAuth API (200): field `status`: EOF while parsing \
+             a value at line 1 column 29. Next: the API answered in an unexpected format: \
+             check that LIVEAUTH_API_BASE points at a LiveAuth API"
+                .to_owned()
+        },
     )
     .await;
-    let message = agent
-        .err("liveauth_mcp_status", json!({"quoteId": QUOTE}))
-        .await;
-    assert_eq!(
-        message,
-        "unexpected answer from the LiveAuth API (200): field `status`: EOF while parsing a \
-         value at line 1 column 29. Next: the API answered in an unexpected \
-         format: check that LIVEAUTH_API_BASE points at a LiveAuth API"
-    );
-    recovers(&agent, &api).await;
 }
 
 /// An answer slower than the client's timeout.
 #[tokio::test]
 async fn slower_than_the_timeout() {
-    let api = MockServer::start().await;
-    let agent = fault(
-        &api,
+    status_fault(
         ResponseTemplate::new(200)
             .set_body_json(status_body())
             .set_delay(Duration::from_secs(3)),
+        |base| {
+            format!(
+                "cannot reach the LiveAuth API at {base}: timed out after 300 ms. Next: check \
+                 that the LiveAuth API at LIVEAUTH_API_BASE is reachable (and that \
+                 LIVEAUTH_API_BASE is right), then retry"
+            )
+        },
     )
     .await;
-    let message = agent
-        .err("liveauth_mcp_status", json!({"quoteId": QUOTE}))
-        .await;
-    assert_eq!(
-        message,
-        format!(
-            "cannot reach the LiveAuth API at {}: timed out after 300 ms. Next: check that the \
-             LiveAuth API at LIVEAUTH_API_BASE is reachable (and that LIVEAUTH_API_BASE is \
-             right), then retry",
-            api.uri()
-        )
-    );
-    recovers(&agent, &api).await;
 }
 
 /// Nothing listens; then an API comes up on that port.
@@ -158,10 +165,8 @@ async fn connection_refused_then_the_api_comes_up() {
     let addr = reserved.local_addr().unwrap();
     drop(reserved);
     let base = format!("http://{addr}");
-    let agent = Agent::connect(&base, None, TIMEOUT).await;
-    let message = agent
-        .err("liveauth_mcp_status", json!({"quoteId": QUOTE}))
-        .await;
+    let agent = common::connect(&base, None, TIMEOUT).await;
+    let message = status_err(&agent).await;
     assert_eq!(
         message,
         format!(
@@ -179,42 +184,26 @@ async fn connection_refused_then_the_api_comes_up() {
 #[tokio::test]
 async fn payment_required_with_challenges() {
     let api = MockServer::start().await;
-    let problem = json!({
-        "type": "https://liveauth.app/problems/payment_required",
-        "title": "Payment required",
-        "status": 402,
-        "detail": "pay the invoice in WWW-Authenticate",
-        "code": "payment_required",
-        "error": "payment_required",
-        "error_description": "pay the invoice in WWW-Authenticate"
-    });
     // A real invoice in both challenges, as the mock's 402 answers carry them.
-    let node = mock_api::lightning::LightningNode::from_seed([5; 32], Default::default());
     let payment_hash = mock_api::lightning::payment_hash(&[9; 32]);
-    let invoice = node
-        .create_invoice(&mock_api::lightning::InvoiceRequest {
-            amount_sats: 3,
-            payment_hash,
-            payment_secret: [1; 32],
-            description: "LiveAuth session q".into(),
-            created_at_unix: 4_000_000_000,
-            expiry_secs: 600,
-        })
-        .unwrap();
+    let invoice = liveauth_testkit::mock::invoice(3, payment_hash, 4_000_000_000).unwrap();
     let x402 = liveauth_protocol::l402::Challenge::X402 {
         invoice: invoice.clone(),
         payment_hash,
     };
-    Mock::given(method("POST"))
-        .and(path("/api/public/demo/start"))
-        .respond_with(
-            ResponseTemplate::new(402)
-                .set_body_raw(problem.to_string(), "application/problem+json")
-                .append_header("WWW-Authenticate", x402.to_header_value().as_str()),
+    on_post(
+        &api,
+        "/api/public/demo/start",
+        problem(
+            402,
+            "payment_required",
+            "Payment required",
+            "pay the invoice in WWW-Authenticate",
         )
-        .mount(&api)
-        .await;
-    let agent = Agent::connect(&api.uri(), None, TIMEOUT).await;
+        .append_header("WWW-Authenticate", x402.to_header_value().as_str()),
+    )
+    .await;
+    let agent = common::connect(&api.uri(), None, TIMEOUT).await;
     let message = agent.err("liveauth_mcp_start", json!({})).await;
     assert_eq!(
         message,
@@ -257,49 +246,37 @@ fn confirm_body(jwt: &str, refresh: &str) -> Value {
 
 /// An agent with a session: start and confirm answered by the wiremock.
 async fn authenticated(api: &MockServer) -> Agent {
-    let agent = Agent::connect(&api.uri(), None, TIMEOUT).await;
+    let agent = common::connect(&api.uri(), None, TIMEOUT).await;
     log_in(&agent, api).await;
     agent
 }
 
 /// Start and confirm (the wiremock answers both) on this agent's server.
 async fn log_in(agent: &Agent, api: &MockServer) {
-    Mock::given(method("POST"))
-        .and(path("/api/public/demo/start"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(start_body()))
-        .mount(api)
-        .await;
-    Mock::given(method("POST"))
-        .and(path("/api/mcp/confirm"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(confirm_body("jwt-1", "rt-1")))
-        .mount(api)
-        .await;
+    on_post(
+        api,
+        "/api/public/demo/start",
+        ResponseTemplate::new(200).set_body_json(start_body()),
+    )
+    .await;
+    on_post(
+        api,
+        "/api/mcp/confirm",
+        ResponseTemplate::new(200).set_body_json(confirm_body("jwt-1", "rt-1")),
+    )
+    .await;
     agent.ok("liveauth_mcp_start", json!({})).await;
-    let confirmed = agent
-        .ok(
-            "liveauth_mcp_confirm",
-            json!({"quoteId": QUOTE, "nonce": 0}),
-        )
-        .await;
+    let solved = json!({"quoteId": QUOTE, "nonce": 0});
+    let confirmed = agent.ok("liveauth_mcp_confirm", solved).await;
     assert_eq!(confirmed["jwt"], "jwt-1");
 }
 
 fn token_expired() -> ResponseTemplate {
-    let problem = json!({
-        "type": "https://liveauth.app/problems/token_expired",
-        "title": "Token expired",
-        "status": 401,
-        "detail": "access token expired: call refresh with your refresh token",
-        "code": "token_expired",
-        "error": "token_expired",
-        "error_description": "access token expired: call refresh with your refresh token"
-    });
-    ResponseTemplate::new(401)
-        .set_body_raw(problem.to_string(), "application/problem+json")
-        .append_header(
-            "WWW-Authenticate",
-            "Bearer error=\"invalid_token\", error_description=\"token_expired\"",
-        )
+    let detail = "access token expired: call refresh with your refresh token";
+    problem(401, "token_expired", "Token expired", detail).append_header(
+        "WWW-Authenticate",
+        "Bearer error=\"invalid_token\", error_description=\"token_expired\"",
+    )
 }
 
 fn idempotency_key(request: &Request) -> String {
@@ -342,9 +319,7 @@ async fn unauthorized_charge_refreshes_and_retries() {
         })))
         .mount(&api)
         .await;
-    let charged = agent
-        .ok("liveauth_mcp_charge", json!({"callCostSats": 5}))
-        .await;
+    let charged = agent.ok("liveauth_mcp_charge", five_sats()).await;
     assert_eq!(
         charged,
         json!({"status": "ok", "callsUsed": 1, "satsUsed": 5})
@@ -377,51 +352,32 @@ async fn unauthorized_charge_refreshes_and_retries() {
 async fn unauthorized_charge_with_a_dead_refresh_token() {
     let api = MockServer::start().await;
     let agent = authenticated(&api).await;
-    Mock::given(method("POST"))
-        .and(path("/api/mcp/charge"))
-        .respond_with(token_expired())
-        .mount(&api)
-        .await;
-    let problem = json!({
-        "type": "https://liveauth.app/problems/invalid_grant",
-        "title": "Invalid grant",
-        "status": 400,
-        "detail": "refresh token was superseded; the family is revoked",
-        "code": "invalid_grant",
-        "error": "invalid_grant",
-        "error_description": "refresh token was superseded; the family is revoked"
-    });
-    Mock::given(method("POST"))
-        .and(path("/api/mcp/refresh"))
-        .respond_with(
-            ResponseTemplate::new(400)
-                .set_body_raw(problem.to_string(), "application/problem+json"),
-        )
-        .mount(&api)
-        .await;
-    let message = agent
-        .err("liveauth_mcp_charge", json!({"callCostSats": 5}))
-        .await;
+    on_post(&api, "/api/mcp/charge", token_expired()).await;
+    let detail = "refresh token was superseded; the family is revoked";
+    on_post(
+        &api,
+        "/api/mcp/refresh",
+        problem(400, "invalid_grant", "Invalid grant", detail),
+    )
+    .await;
+    let message = agent.err("liveauth_mcp_charge", five_sats()).await;
     assert_eq!(
         message,
         "LiveAuth API error 400 invalid_grant: refresh token was superseded; the family is \
          revoked. Next: call liveauth_mcp_authenticate to start a new session"
     );
     // The dead session is forgotten: charging now says to authenticate first.
-    let message = agent
-        .err("liveauth_mcp_charge", json!({"callCostSats": 5}))
-        .await;
+    let message = agent.err("liveauth_mcp_charge", five_sats()).await;
     assert!(message.starts_with("not authenticated:"), "{message}");
     api.reset().await;
     log_in(&agent, &api).await;
-    Mock::given(method("POST"))
-        .and(path("/api/mcp/charge"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+    on_post(
+        &api,
+        "/api/mcp/charge",
+        ResponseTemplate::new(200).set_body_json(json!({
             "status": "ok", "callsUsed": 1, "satsUsed": 5
-        })))
-        .mount(&api)
-        .await;
-    agent
-        .ok("liveauth_mcp_charge", json!({"callCostSats": 5}))
-        .await;
+        })),
+    )
+    .await;
+    agent.ok("liveauth_mcp_charge", five_sats()).await;
 }

@@ -21,13 +21,12 @@ mod common;
 
 use std::time::Duration;
 
-use common::Agent;
 use insta::assert_json_snapshot;
 use liveauth_mcp::clock::Clock;
-use liveauth_protocol::pow::solver::{SolveControl, SolveOptions, solve};
-use liveauth_protocol::pow::{encode_hex32, target_from_bits};
+use liveauth_protocol::pow::encode_hex32;
+use liveauth_testkit::mcp::Agent;
+use liveauth_testkit::{mock, pow};
 use serde_json::{Value, json};
-use tokio::net::TcpListener;
 use wiremock::matchers::{method, path, path_regex};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -43,28 +42,18 @@ struct Fixture {
 
 fn config() -> mock_api::Config {
     mock_api::Config {
-        seed: Some(2026),
-        manual_clock: true,
-        difficulty_bits: 8,
-        projects: vec![format!("{KEY}:21").parse().unwrap()],
-        ..mock_api::Config::default()
+        projects: vec![mock::project(KEY, Some(21))],
+        ..mock::config(2026)
     }
 }
 
 impl Fixture {
     /// A seeded manual-clock mock, and an agent whose server shares its clock.
     async fn new(config: mock_api::Config, key: Option<&str>) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        let state = mock_api::AppState::new(config);
+        let mock::Served { base, state } = mock::serve(config).await.unwrap();
         let mock_clock = state.clock.clone();
-        tokio::spawn(mock_api::serve(
-            listener,
-            mock_api::router(state),
-            std::future::pending(),
-        ));
         let clock = Clock::from_fn(move || mock_clock.now());
-        let agent = Agent::connect_with_clock(&base, key, Duration::from_secs(10), clock).await;
+        let agent = common::connect_with_clock(&base, key, Duration::from_secs(10), clock).await;
         Self {
             agent,
             http: reqwest::Client::new(),
@@ -72,29 +61,30 @@ impl Fixture {
         }
     }
 
-    async fn advance(&self, seconds: u64) {
-        let resp = self
-            .http
-            .post(format!("{}/api/dev/clock/advance", self.base))
-            .json(&json!({"seconds": seconds}))
-            .send()
-            .await
-            .unwrap();
+    /// A mock-only dev endpoint, which must answer 200.
+    async fn dev_post(&self, dev_path: &str, body: Value) {
+        let url = format!("{}{dev_path}", self.base);
+        let resp = self.http.post(url).json(&body).send().await.unwrap();
         assert_eq!(resp.status(), 200);
     }
 
+    async fn advance(&self, seconds: u64) {
+        let body = json!({ "seconds": seconds });
+        self.dev_post("/api/dev/clock/advance", body).await;
+    }
+
     async fn settle(&self, payment_hash: &str) {
-        let resp = self
-            .http
-            .post(format!("{}/api/dev/settle/{payment_hash}", self.base))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(resp.status(), 200);
+        let dev_path = format!("/api/dev/settle/{payment_hash}");
+        self.dev_post(&dev_path, json!({})).await;
     }
 
     async fn call(&self, tool: &str, arguments: Value) -> Value {
         text_as_structured(self.agent.call_json(tool, arguments).await)
+    }
+
+    /// Snapshots one call's result under `name`.
+    async fn snap(&self, name: &str, tool: &str, arguments: Value) {
+        assert_json_snapshot!(name, self.call(tool, arguments).await);
     }
 
     /// Start a PoW quote: `(quoteId, powChallenge)`.
@@ -108,10 +98,8 @@ impl Fixture {
 
     /// Start a Lightning quote: `(quoteId, invoice)`.
     async fn lightning_quote(&self) -> (String, Value) {
-        let start = self
-            .agent
-            .ok("liveauth_mcp_start", json!({"forceLightning": true}))
-            .await;
+        let args = json!({"forceLightning": true});
+        let start = self.agent.ok("liveauth_mcp_start", args).await;
         (
             start["quoteId"].as_str().unwrap().to_owned(),
             start["invoice"].clone(),
@@ -121,38 +109,20 @@ impl Fixture {
     /// A session through start, solve and confirm.
     async fn log_in(&self) {
         let (quote_id, _) = self.pow_quote().await;
-        self.agent
-            .ok("liveauth_mcp_solve", json!({"quoteId": quote_id}))
-            .await;
-        self.agent
-            .ok("liveauth_mcp_confirm", json!({"quoteId": quote_id}))
-            .await;
+        for tool in ["liveauth_mcp_solve", "liveauth_mcp_confirm"] {
+            self.agent.ok(tool, json!({"quoteId": quote_id})).await;
+        }
+    }
+
+    async fn charge(&self, sats: i64) -> Value {
+        self.call("liveauth_mcp_charge", json!({ "callCostSats": sats }))
+            .await
     }
 }
 
 /// The lowest solving nonce of a challenge, found here (not by the server).
 fn solve_challenge(challenge: &Value) -> u64 {
-    let bits = u32::try_from(challenge["difficultyBits"].as_u64().unwrap()).unwrap();
-    solve(
-        challenge["projectPublicKey"].as_str().unwrap(),
-        challenge["challengeHex"].as_str().unwrap(),
-        &target_from_bits(bits).unwrap(),
-        &SolveOptions::default(),
-        &SolveControl::new(),
-    )
-    .unwrap()
-    .nonce
-}
-
-/// A nonce that does not solve the challenge.
-fn wrong_nonce(challenge: &Value) -> u64 {
-    let bits = u32::try_from(challenge["difficultyBits"].as_u64().unwrap()).unwrap();
-    let target = target_from_bits(bits).unwrap();
-    let key = challenge["projectPublicKey"].as_str().unwrap();
-    let hex = challenge["challengeHex"].as_str().unwrap();
-    (0..)
-        .find(|&n| liveauth_protocol::pow::solution_hash(key, hex, n) >= target)
-        .unwrap()
+    pow::solve_json(challenge).unwrap().nonce
 }
 
 /// Redaction: a text block equal (as JSON) to `structuredContent` becomes a marker.
@@ -178,24 +148,22 @@ fn text_as_structured(mut result: Value) -> Value {
     result
 }
 
-/// A base URL where nothing listens, and its placeholder.
-fn unreachable_base() -> String {
+/// Snapshots one call to an API where nothing listens, with the OS-chosen port of that
+/// base URL redacted.
+async fn snap_unreachable(name: &str, tool: &str, arguments: Value) {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     drop(listener);
-    base
-}
-
-/// Redaction: the OS-chosen port of an unreachable API.
-fn without_base(mut result: Value, base: &str) -> Value {
+    let offline = common::connect(&base, None, Duration::from_secs(5)).await;
+    let mut result = offline.call_json(tool, arguments).await;
     if let Some(blocks) = result["content"].as_array_mut() {
         for block in blocks {
             if let Some(text) = block["text"].as_str() {
-                block["text"] = json!(text.replace(base, "http://127.0.0.1:[port]"));
+                block["text"] = json!(text.replace(&base, "http://127.0.0.1:[port]"));
             }
         }
     }
-    result
+    assert_json_snapshot!(name, result);
 }
 
 /// Redaction: the solver's wall-clock and timing-dependent figures, wherever they are.
@@ -223,266 +191,144 @@ async fn tools_list() {
 /// liveauth_mcp_start: PoW, Lightning (keyed project), API unreachable.
 #[tokio::test]
 async fn start() {
+    let start = "liveauth_mcp_start";
     let fixture = Fixture::new(config(), None).await;
-    assert_json_snapshot!(
-        "start_pow",
-        fixture.call("liveauth_mcp_start", json!({})).await
-    );
+    fixture.snap("start_pow", start, json!({})).await;
     let keyed = Fixture::new(config(), Some(KEY)).await;
-    assert_json_snapshot!(
-        "start_lightning",
-        keyed
-            .call("liveauth_mcp_start", json!({"forceLightning": true}))
-            .await
-    );
-    assert_json_snapshot!(
-        "start_invalid_argument",
-        fixture
-            .call("liveauth_mcp_start", json!({"forceLightning": "yes"}))
-            .await
-    );
-    let base = unreachable_base();
-    let offline = Agent::connect(&base, None, Duration::from_secs(5)).await;
-    assert_json_snapshot!(
-        "start_api_unreachable",
-        without_base(
-            offline.call_json("liveauth_mcp_start", json!({})).await,
-            &base
-        )
-    );
+    let lightning = json!({"forceLightning": true});
+    keyed.snap("start_lightning", start, lightning).await;
+    let invalid = json!({"forceLightning": "yes"});
+    fixture.snap("start_invalid_argument", start, invalid).await;
+    snap_unreachable("start_api_unreachable", start, json!({})).await;
 }
 
 /// liveauth_mcp_solve: solved, no quote yet, unknown quote, a Lightning quote, and a
 /// challenge that has expired by the (shared) clock.
 #[tokio::test]
 async fn solve_tool() {
+    let solve = "liveauth_mcp_solve";
     let fixture = Fixture::new(config(), None).await;
-    assert_json_snapshot!(
-        "solve_no_quote_yet",
-        fixture.call("liveauth_mcp_solve", json!({})).await
-    );
+    fixture.snap("solve_no_quote_yet", solve, json!({})).await;
     let (quote_id, _) = fixture.pow_quote().await;
     assert_solve_snapshot!(
         "solve_ok",
-        fixture
-            .call("liveauth_mcp_solve", json!({"quoteId": quote_id}))
-            .await
+        fixture.call(solve, json!({"quoteId": quote_id})).await
     );
-    assert_json_snapshot!(
-        "solve_unknown_quote",
-        fixture
-            .call("liveauth_mcp_solve", json!({"quoteId": "not-a-quote"}))
-            .await
-    );
+    let unknown = json!({"quoteId": "not-a-quote"});
+    fixture.snap("solve_unknown_quote", solve, unknown).await;
     let (ln_quote, _) = fixture.lightning_quote().await;
-    assert_json_snapshot!(
-        "solve_lightning_quote",
-        fixture
-            .call("liveauth_mcp_solve", json!({"quoteId": ln_quote}))
-            .await
-    );
+    let lightning = json!({ "quoteId": ln_quote });
+    fixture
+        .snap("solve_lightning_quote", solve, lightning)
+        .await;
     let (old_quote, _) = fixture.pow_quote().await;
     fixture.advance(301).await;
-    assert_json_snapshot!(
-        "solve_expired_challenge",
-        fixture
-            .call("liveauth_mcp_solve", json!({"quoteId": old_quote}))
-            .await
-    );
+    let expired = json!({ "quoteId": old_quote });
+    fixture.snap("solve_expired_challenge", solve, expired).await;
 }
 
 /// liveauth_mcp_confirm in every state.
 #[tokio::test]
 async fn confirm() {
+    let confirm = "liveauth_mcp_confirm";
     let fixture = Fixture::new(config(), None).await;
     let (quote_id, challenge) = fixture.pow_quote().await;
-    assert_json_snapshot!(
-        "confirm_no_solution_yet",
-        fixture
-            .call("liveauth_mcp_confirm", json!({"quoteId": quote_id}))
-            .await
-    );
-    assert_json_snapshot!(
-        "confirm_wrong_nonce",
-        fixture
-            .call(
-                "liveauth_mcp_confirm",
-                json!({"quoteId": quote_id, "nonce": wrong_nonce(&challenge)})
-            )
-            .await
-    );
+    let wrong = pow::failing_nonce(&challenge).unwrap();
     let nonce = solve_challenge(&challenge);
-    assert_json_snapshot!(
-        "confirm_wrong_hash",
-        fixture
-            .call(
-                "liveauth_mcp_confirm",
-                json!({"quoteId": quote_id, "nonce": nonce, "hashHex": "0".repeat(64)})
-            )
-            .await
-    );
-    assert_json_snapshot!(
-        "confirm_noncanonical_nonce",
-        fixture
-            .call(
-                "liveauth_mcp_confirm",
-                json!({"quoteId": quote_id, "nonce": format!("0{nonce}")})
-            )
-            .await
-    );
-    assert_json_snapshot!(
-        "confirm_missing_quote_id",
-        fixture.call("liveauth_mcp_confirm", json!({})).await
-    );
-    assert_json_snapshot!(
-        "confirm_ok_pow",
-        fixture
-            .call(
-                "liveauth_mcp_confirm",
-                json!({"quoteId": quote_id, "nonce": nonce})
-            )
-            .await
-    );
-    assert_json_snapshot!(
-        "confirm_already_confirmed",
-        fixture
-            .call(
-                "liveauth_mcp_confirm",
-                json!({"quoteId": quote_id, "nonce": nonce})
-            )
-            .await
-    );
-    assert_json_snapshot!(
-        "confirm_unknown_quote",
-        fixture
-            .call(
-                "liveauth_mcp_confirm",
-                json!({"quoteId": "00000000-0000-4000-8000-000000000000"})
-            )
-            .await
-    );
+    // In order: the quote is confirmed by `confirm_ok_pow` and stays so.
+    for (name, arguments) in [
+        ("confirm_no_solution_yet", json!({"quoteId": quote_id})),
+        (
+            "confirm_wrong_nonce",
+            json!({"quoteId": quote_id, "nonce": wrong}),
+        ),
+        (
+            "confirm_wrong_hash",
+            json!({"quoteId": quote_id, "nonce": nonce, "hashHex": "0".repeat(64)}),
+        ),
+        (
+            "confirm_noncanonical_nonce",
+            json!({"quoteId": quote_id, "nonce": format!("0{nonce}")}),
+        ),
+        ("confirm_missing_quote_id", json!({})),
+        (
+            "confirm_ok_pow",
+            json!({"quoteId": quote_id, "nonce": nonce}),
+        ),
+        (
+            "confirm_already_confirmed",
+            json!({"quoteId": quote_id, "nonce": nonce}),
+        ),
+        (
+            "confirm_unknown_quote",
+            json!({"quoteId": "00000000-0000-4000-8000-000000000000"}),
+        ),
+    ] {
+        fixture.snap(name, confirm, arguments).await;
+    }
     // Expired by the API's clock: solved in time, confirmed after the mock moved 301 s.
     let (late_quote, late_challenge) = fixture.pow_quote().await;
     let late_nonce = solve_challenge(&late_challenge);
     fixture.advance(301).await;
-    assert_json_snapshot!(
-        "confirm_expired_challenge",
-        fixture
-            .call(
-                "liveauth_mcp_confirm",
-                json!({"quoteId": late_quote, "nonce": late_nonce})
-            )
-            .await
-    );
+    let late = json!({"quoteId": late_quote, "nonce": late_nonce});
+    fixture
+        .snap("confirm_expired_challenge", confirm, late)
+        .await;
     // Lightning on a keyed project: pending until settled, then a session.
     let keyed = Fixture::new(config(), Some(KEY)).await;
     let (ln_quote, invoice) = keyed.lightning_quote().await;
-    assert_json_snapshot!(
-        "confirm_lightning_payment_pending",
-        keyed
-            .call("liveauth_mcp_confirm", json!({"quoteId": ln_quote}))
-            .await
-    );
+    let lightning = json!({ "quoteId": ln_quote });
+    let pending = "confirm_lightning_payment_pending";
+    keyed.snap(pending, confirm, lightning.clone()).await;
     keyed.settle(invoice["paymentHash"].as_str().unwrap()).await;
-    assert_json_snapshot!(
-        "confirm_lightning_paid",
-        keyed
-            .call("liveauth_mcp_confirm", json!({"quoteId": ln_quote}))
-            .await
-    );
-    let base = unreachable_base();
-    let offline = Agent::connect(&base, None, Duration::from_secs(5)).await;
+    keyed
+        .snap("confirm_lightning_paid", confirm, lightning)
+        .await;
     let full = json!({
         "quoteId": quote_id, "challengeHex": challenge["challengeHex"], "nonce": nonce,
         "expiresAtUnix": challenge["expiresAtUnix"], "difficultyBits": challenge["difficultyBits"],
         "signature": challenge["signature"]
     });
-    assert_json_snapshot!(
-        "confirm_api_unreachable",
-        without_base(offline.call_json("liveauth_mcp_confirm", full).await, &base)
-    );
+    snap_unreachable("confirm_api_unreachable", confirm, full).await;
 }
 
 /// liveauth_mcp_charge: ok, not authenticated, budget exceeded, rate limited.
 #[tokio::test]
 async fn charge() {
-    let fixture = Fixture::new(
-        mock_api::Config {
-            max_sats_per_day: 100,
-            max_calls_per_minute: 3,
-            ..config()
-        },
-        None,
-    )
-    .await;
-    assert_json_snapshot!(
-        "charge_not_authenticated",
-        fixture
-            .call("liveauth_mcp_charge", json!({"callCostSats": 1}))
-            .await
-    );
+    let limited = mock_api::Config {
+        max_sats_per_day: 100,
+        max_calls_per_minute: 3,
+        ..config()
+    };
+    let fixture = Fixture::new(limited, None).await;
+    assert_json_snapshot!("charge_not_authenticated", fixture.charge(1).await);
     fixture.log_in().await;
-    assert_json_snapshot!(
-        "charge_ok",
-        fixture
-            .call("liveauth_mcp_charge", json!({"callCostSats": 40}))
-            .await
-    );
-    assert_json_snapshot!(
-        "charge_budget_exceeded",
-        fixture
-            .call("liveauth_mcp_charge", json!({"callCostSats": 61}))
-            .await
-    );
-    fixture
-        .agent
-        .ok("liveauth_mcp_charge", json!({"callCostSats": 1}))
-        .await;
-    fixture
-        .agent
-        .ok("liveauth_mcp_charge", json!({"callCostSats": 1}))
-        .await;
-    assert_json_snapshot!(
-        "charge_rate_limited",
-        fixture
-            .call("liveauth_mcp_charge", json!({"callCostSats": 1}))
-            .await
-    );
-    assert_json_snapshot!(
-        "charge_invalid_argument",
-        fixture
-            .call("liveauth_mcp_charge", json!({"callCostSats": -1}))
-            .await
-    );
+    assert_json_snapshot!("charge_ok", fixture.charge(40).await);
+    assert_json_snapshot!("charge_budget_exceeded", fixture.charge(61).await);
+    for _ in 0..2 {
+        let args = json!({"callCostSats": 1});
+        fixture.agent.ok("liveauth_mcp_charge", args).await;
+    }
+    assert_json_snapshot!("charge_rate_limited", fixture.charge(1).await);
+    assert_json_snapshot!("charge_invalid_argument", fixture.charge(-1).await);
 }
 
 /// liveauth_mcp_status: pending PoW, paid Lightning, confirmed, unknown quote.
 #[tokio::test]
 async fn status() {
+    let status = "liveauth_mcp_status";
     let fixture = Fixture::new(config(), Some(KEY)).await;
     let (quote_id, _) = fixture.pow_quote().await;
-    assert_json_snapshot!(
-        "status_pow_pending",
-        fixture
-            .call("liveauth_mcp_status", json!({"quoteId": quote_id}))
-            .await
-    );
+    let pow = json!({ "quoteId": quote_id });
+    fixture.snap("status_pow_pending", status, pow).await;
     let (ln_quote, invoice) = fixture.lightning_quote().await;
     fixture
         .settle(invoice["paymentHash"].as_str().unwrap())
         .await;
-    assert_json_snapshot!(
-        "status_lightning_paid",
-        fixture
-            .call("liveauth_mcp_status", json!({"quoteId": ln_quote}))
-            .await
-    );
-    assert_json_snapshot!(
-        "status_unknown_quote",
-        fixture
-            .call("liveauth_mcp_status", json!({"quoteId": "no-such-quote"}))
-            .await
-    );
+    let paid = json!({ "quoteId": ln_quote });
+    fixture.snap("status_lightning_paid", status, paid).await;
+    let unknown = json!({"quoteId": "no-such-quote"});
+    fixture.snap("status_unknown_quote", status, unknown).await;
 }
 
 /// liveauth_mcp_lnurl: checked invoice, a PoW quote, a quote not started here, and an
@@ -490,48 +336,25 @@ async fn status() {
 /// than the quote said).
 #[tokio::test]
 async fn lnurl() {
+    let lnurl = "liveauth_mcp_lnurl";
     let fixture = Fixture::new(config(), Some(KEY)).await;
     let (ln_quote, _) = fixture.lightning_quote().await;
-    assert_json_snapshot!(
-        "lnurl_ok",
-        fixture
-            .call("liveauth_mcp_lnurl", json!({"quoteId": ln_quote}))
-            .await
-    );
+    fixture
+        .snap("lnurl_ok", lnurl, json!({ "quoteId": ln_quote }))
+        .await;
     let (pow_quote, _) = fixture.pow_quote().await;
-    assert_json_snapshot!(
-        "lnurl_pow_quote",
-        fixture
-            .call("liveauth_mcp_lnurl", json!({"quoteId": pow_quote}))
-            .await
-    );
-    assert_json_snapshot!(
-        "lnurl_quote_not_started_here",
-        fixture
-            .call(
-                "liveauth_mcp_lnurl",
-                json!({"quoteId": "someone-elses-quote"})
-            )
-            .await
-    );
+    let pow = json!({ "quoteId": pow_quote });
+    fixture.snap("lnurl_pow_quote", lnurl, pow).await;
+    let elsewhere = json!({"quoteId": "someone-elses-quote"});
+    fixture
+        .snap("lnurl_quote_not_started_here", lnurl, elsewhere)
+        .await;
 
     // A real BOLT11 for 50 sats, quoted as 21 sats.
-    let node = mock_api::lightning::LightningNode::from_seed(
-        [9; 32],
-        mock_api::lightning::Network::Regtest,
-    );
     let preimage = [4u8; 32];
     let payment_hash = mock_api::lightning::payment_hash(&preimage);
-    let bolt11 = node
-        .create_invoice(&mock_api::lightning::InvoiceRequest {
-            amount_sats: 50,
-            payment_hash,
-            payment_secret: [5; 32],
-            description: "conformance".into(),
-            created_at_unix: u64::try_from(START).unwrap(),
-            expiry_secs: 600,
-        })
-        .unwrap();
+    // 2050-01-01: payable for the server's clock.
+    let bolt11 = mock::invoice(50, payment_hash, u64::try_from(START).unwrap()).unwrap();
     let api = MockServer::start().await;
     let quote = "66666666-7777-4888-8999-000000000000";
     Mock::given(method("POST"))
@@ -553,7 +376,7 @@ async fn lnurl() {
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"pr": bolt11, "routes": []})))
         .mount(&api)
         .await;
-    let agent = Agent::connect_with_clock(
+    let agent = common::connect_with_clock(
         &api.uri(),
         Some(KEY),
         Duration::from_secs(5),
@@ -563,99 +386,64 @@ async fn lnurl() {
     agent
         .ok("liveauth_mcp_start", json!({"forceLightning": true}))
         .await;
+    let result = agent.call_json(lnurl, json!({ "quoteId": quote })).await;
     assert_json_snapshot!(
         "lnurl_invoice_fails_cross_check",
-        text_as_structured(
-            agent
-                .call_json("liveauth_mcp_lnurl", json!({"quoteId": quote}))
-                .await
-        )
+        text_as_structured(result)
     );
 }
 
 /// liveauth_mcp_usage: a session's usage, and not authenticated.
 #[tokio::test]
 async fn usage() {
+    let usage = "liveauth_mcp_usage";
     let fixture = Fixture::new(config(), None).await;
-    assert_json_snapshot!(
-        "usage_not_authenticated",
-        fixture.call("liveauth_mcp_usage", json!({})).await
-    );
+    fixture
+        .snap("usage_not_authenticated", usage, json!({}))
+        .await;
     fixture.log_in().await;
     fixture
         .agent
         .ok("liveauth_mcp_charge", json!({"callCostSats": 7}))
         .await;
-    assert_json_snapshot!(
-        "usage_ok",
-        fixture.call("liveauth_mcp_usage", json!({})).await
-    );
+    fixture.snap("usage_ok", usage, json!({})).await;
 }
 
 /// liveauth_mcp_refresh: rotated, not authenticated, invalid token, reused token.
 #[tokio::test]
 async fn refresh() {
+    let refresh = "liveauth_mcp_refresh";
     let fixture = Fixture::new(config(), None).await;
-    assert_json_snapshot!(
-        "refresh_not_authenticated",
-        fixture.call("liveauth_mcp_refresh", json!({})).await
-    );
+    fixture
+        .snap("refresh_not_authenticated", refresh, json!({}))
+        .await;
     let (quote_id, challenge) = fixture.pow_quote().await;
     let nonce = solve_challenge(&challenge);
-    let confirmed = fixture
-        .agent
-        .ok(
-            "liveauth_mcp_confirm",
-            json!({"quoteId": quote_id, "nonce": nonce}),
-        )
-        .await;
+    let solved = json!({"quoteId": quote_id, "nonce": nonce});
+    let confirmed = fixture.agent.ok("liveauth_mcp_confirm", solved).await;
     let first = confirmed["refreshToken"].as_str().unwrap().to_owned();
-    assert_json_snapshot!(
-        "refresh_ok",
-        fixture.call("liveauth_mcp_refresh", json!({})).await
-    );
-    assert_json_snapshot!(
-        "refresh_invalid_token",
-        fixture
-            .call(
-                "liveauth_mcp_refresh",
-                json!({"refreshToken": "la_rt_not-a-real-token"})
-            )
-            .await
-    );
-    assert_json_snapshot!(
-        "refresh_reused_token",
-        fixture
-            .call("liveauth_mcp_refresh", json!({"refreshToken": first}))
-            .await
-    );
+    fixture.snap("refresh_ok", refresh, json!({})).await;
+    let invalid = json!({"refreshToken": "la_rt_not-a-real-token"});
+    fixture
+        .snap("refresh_invalid_token", refresh, invalid)
+        .await;
+    let reused = json!({ "refreshToken": first });
+    fixture.snap("refresh_reused_token", refresh, reused).await;
 }
 
 /// liveauth_mcp_authenticate: PoW in one call, Lightning returning the invoice to pay,
 /// and API unreachable.
 #[tokio::test]
 async fn authenticate() {
+    let authenticate = "liveauth_mcp_authenticate";
     let fixture = Fixture::new(config(), None).await;
     assert_solve_snapshot!(
         "authenticate_pow",
-        fixture.call("liveauth_mcp_authenticate", json!({})).await
+        fixture.call(authenticate, json!({})).await
     );
     let keyed = Fixture::new(config(), Some(KEY)).await;
-    assert_json_snapshot!(
-        "authenticate_lightning_payment_pending",
-        keyed
-            .call("liveauth_mcp_authenticate", json!({"forceLightning": true}))
-            .await
-    );
-    let base = unreachable_base();
-    let offline = Agent::connect(&base, None, Duration::from_secs(5)).await;
-    assert_json_snapshot!(
-        "authenticate_api_unreachable",
-        without_base(
-            offline
-                .call_json("liveauth_mcp_authenticate", json!({}))
-                .await,
-            &base
-        )
-    );
+    let lightning = json!({"forceLightning": true});
+    let pending = "authenticate_lightning_payment_pending";
+    keyed.snap(pending, authenticate, lightning).await;
+    snap_unreachable("authenticate_api_unreachable", authenticate, json!({})).await;
 }

@@ -2,4 +2,4 @@
 
 use libfuzzer_sys::fuzz_target;
 
-fuzz_target!(|data: &[u8]| mock_api::fuzzing::api_request(data));
+fuzz_target!(|data: &[u8]| liveauth_testkit::fuzz::api_request(data));

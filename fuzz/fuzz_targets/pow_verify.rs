@@ -2,4 +2,4 @@
 
 use libfuzzer_sys::fuzz_target;
 
-fuzz_target!(|data: &[u8]| mock_api::fuzzing::pow_verify(data));
+fuzz_target!(|data: &[u8]| liveauth_testkit::fuzz::pow_confirm(data));

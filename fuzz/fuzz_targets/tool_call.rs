@@ -2,4 +2,4 @@
 
 use libfuzzer_sys::fuzz_target;
 
-fuzz_target!(|data: &[u8]| liveauth_mcp::fuzzing::tool_call(data));
+fuzz_target!(|data: &[u8]| liveauth_testkit::fuzz::tool_call(data));

@@ -18,7 +18,6 @@ pub mod clock;
 pub mod config;
 pub mod error;
 pub mod extract;
-pub mod fuzzing;
 pub mod lightning;
 pub mod openapi;
 pub mod payment;

@@ -7,7 +7,7 @@ mod common;
 
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
-use common::{PROJECT_KEY, TestApp, confirm_body, failing_nonce, keys, solve_nonce, solved};
+use common::{KEYED, PROJECT_KEY, TestApp, confirm_body, failing_nonce, keys, solve_nonce, solved};
 use liveauth_protocol::pow::{encode_hex32, solution_hash};
 use serde_json::{Value, json};
 
@@ -47,14 +47,7 @@ async fn demo_start_gives_a_signed_pow_challenge() {
 #[tokio::test]
 async fn start_accepts_an_empty_body() {
     let app = TestApp::new();
-    let answer = app
-        .call(
-            Method::POST,
-            "/api/mcp/start",
-            &[("x-lw-public", PROJECT_KEY)],
-            None,
-        )
-        .await;
+    let answer = app.call(Method::POST, "/api/mcp/start", KEYED, None).await;
     assert_eq!(answer.status, StatusCode::OK, "{answer:?}");
     assert_eq!(answer.body["powChallenge"]["projectPublicKey"], PROJECT_KEY);
 }
@@ -85,13 +78,7 @@ async fn start_needs_a_known_project_key() {
 async fn pow_confirm_issues_tokens() {
     let app = TestApp::new();
     let start = app.start_pow().await;
-    let answer = app
-        .post(
-            "/api/mcp/confirm",
-            &[("x-lw-public", PROJECT_KEY)],
-            solved(&start),
-        )
-        .await;
+    let answer = app.post("/api/mcp/confirm", KEYED, solved(&start)).await;
     assert_eq!(answer.status, StatusCode::OK, "{answer:?}");
     let body = &answer.body;
     assert_eq!(
@@ -119,7 +106,7 @@ async fn confirm_accepts_signature_alias() {
     let mut body = solved(&start);
     let sig = body.as_object_mut().unwrap().remove("sig").unwrap();
     body["signature"] = sig;
-    let answer = app.post("/api/mcp/confirm", &[], body).await;
+    let answer = app.confirm(body).await;
     assert_eq!(answer.status, StatusCode::OK, "{answer:?}");
 }
 
@@ -205,19 +192,12 @@ async fn confirm_failures_have_distinct_codes_and_consume_nothing() {
     ];
     for (body, status, code, headers) in cases {
         let answer = app.post("/api/mcp/confirm", &headers, body.clone()).await;
-        assert_eq!(
-            (answer.status.as_u16(), answer.code()),
-            (status, code),
-            "{body}"
-        );
+        assert_eq!(answer.problem(), (status, code), "{body}");
     }
     // A solution without hashHex is checked on the server's own hash.
     let mut without_hash = good.clone();
     without_hash.as_object_mut().unwrap().remove("hashHex");
-    assert_eq!(
-        app.post("/api/mcp/confirm", &[], without_hash).await.status,
-        StatusCode::OK
-    );
+    assert_eq!(app.confirm(without_hash).await.status, StatusCode::OK);
 }
 
 /// The PoW refusals' `detail` says which check failed, worded as clients have always seen
@@ -329,15 +309,9 @@ async fn a_quote_is_confirmed_once() {
     let app = TestApp::new();
     let start = app.start_pow().await;
     let body = solved(&start);
-    assert_eq!(
-        app.post("/api/mcp/confirm", &[], body.clone()).await.status,
-        StatusCode::OK
-    );
-    let replay = app.post("/api/mcp/confirm", &[], body).await;
-    assert_eq!(
-        (replay.status.as_u16(), replay.code()),
-        (409, "already_confirmed")
-    );
+    assert_eq!(app.confirm(body.clone()).await.status, StatusCode::OK);
+    let replay = app.confirm(body).await;
+    assert_eq!(replay.problem(), (409, "already_confirmed"));
     // Another nonce that also solves it.
     let (first, _) = solve_nonce(&start);
     let challenge = &start["powChallenge"];
@@ -349,9 +323,7 @@ async fn a_quote_is_confirmed_once() {
         .find(|&n| liveauth_protocol::pow::verify_solution(pk, hex, n, &target))
         .unwrap();
     let hash = encode_hex32(&solution_hash(pk, hex, second));
-    let again = app
-        .post("/api/mcp/confirm", &[], confirm_body(&start, second, &hash))
-        .await;
+    let again = app.confirm(confirm_body(&start, second, &hash)).await;
     assert_eq!(again.code(), "already_confirmed");
 }
 
@@ -363,11 +335,8 @@ async fn expired_challenges_are_refused() {
     let body = solved(&start);
     app.advance(299).await;
     app.advance(1).await;
-    let answer = app.post("/api/mcp/confirm", &[], body).await;
-    assert_eq!(
-        (answer.status.as_u16(), answer.code()),
-        (410, "challenge_expired")
-    );
+    let answer = app.confirm(body).await;
+    assert_eq!(answer.problem(), (410, "challenge_expired"));
     let status = app
         .get(
             &format!("/api/mcp/status/{}", start["quoteId"].as_str().unwrap()),
@@ -394,13 +363,10 @@ async fn status_shapes() {
             "expiresAt": "2026-01-01T00:05:00Z",
         })
     );
-    app.post("/api/mcp/confirm", &[], solved(&start)).await;
+    app.confirm(solved(&start)).await;
     assert_eq!(app.get(&path, &[]).await.body["status"], "confirmed");
     let missing = app.get("/api/mcp/status/nope", &[]).await;
-    assert_eq!(
-        (missing.status.as_u16(), missing.code()),
-        (404, "quote_not_found")
-    );
+    assert_eq!(missing.problem(), (404, "quote_not_found"));
 }
 
 /// The router's own rejections are problem+json too.
@@ -408,45 +374,23 @@ async fn status_shapes() {
 async fn hygiene_errors_are_problems() {
     let app = TestApp::new();
     let unknown = app.get("/nope", &[]).await;
-    assert_eq!(
-        (unknown.status.as_u16(), unknown.code()),
-        (404, "not_found")
-    );
+    assert_eq!(unknown.problem(), (404, "not_found"));
     let wrong_method = app.get("/api/mcp/confirm", &[]).await;
-    assert_eq!(
-        (wrong_method.status.as_u16(), wrong_method.code()),
-        (405, "method_not_allowed")
-    );
+    assert_eq!(wrong_method.problem(), (405, "method_not_allowed"));
     let big = json!({"quoteId": "x".repeat(70 * 1024)});
-    let too_large = app.post("/api/mcp/confirm", &[], big).await;
-    assert_eq!(
-        (too_large.status.as_u16(), too_large.code()),
-        (413, "payload_too_large")
-    );
-    let text = app
-        .send(
-            axum::http::Request::post("/api/mcp/confirm")
-                .header("content-type", "text/plain")
-                .body(axum::body::Body::from("{}"))
-                .unwrap(),
-        )
-        .await;
-    assert_eq!(
-        (text.status.as_u16(), text.code()),
-        (415, "unsupported_media_type")
-    );
-    let malformed = app
-        .send(
-            axum::http::Request::post("/api/mcp/confirm")
-                .header("content-type", "application/json")
-                .body(axum::body::Body::from("{\"quoteId\": "))
-                .unwrap(),
-        )
-        .await;
-    assert_eq!(
-        (malformed.status.as_u16(), malformed.code()),
-        (400, "bad_request")
-    );
+    let too_large = app.confirm(big).await;
+    assert_eq!(too_large.problem(), (413, "payload_too_large"));
+    let raw_confirm = |content_type: &str, body: &'static str| {
+        let request = axum::http::Request::post("/api/mcp/confirm")
+            .header("content-type", content_type)
+            .body(axum::body::Body::from(body))
+            .unwrap();
+        app.send(request)
+    };
+    let text = raw_confirm("text/plain", "{}").await;
+    assert_eq!(text.problem(), (415, "unsupported_media_type"));
+    let malformed = raw_confirm("application/json", "{\"quoteId\": ").await;
+    assert_eq!(malformed.problem(), (400, "bad_request"));
     let missing = app.post("/api/mcp/refresh", &[], json!({})).await;
     assert_eq!(missing.code(), "bad_request");
     assert!(
@@ -456,9 +400,7 @@ async fn hygiene_errors_are_problems() {
             .contains("refreshToken"),
         "{missing:?}"
     );
-    let wrong_type = app
-        .post("/api/mcp/confirm", &[], json!({"quoteId": 5}))
-        .await;
+    let wrong_type = app.confirm(json!({"quoteId": 5})).await;
     assert!(
         wrong_type.body["detail"]
             .as_str()
@@ -512,11 +454,8 @@ async fn a_signature_is_bound_to_its_quote() {
     let b = app.start_pow().await;
     let mut body = solved(&a);
     body["quoteId"] = b["quoteId"].clone();
-    let answer = app.post("/api/mcp/confirm", &[], body).await;
-    assert_eq!(
-        (answer.status.as_u16(), answer.code()),
-        (422, "signature_invalid")
-    );
+    let answer = app.confirm(body).await;
+    assert_eq!(answer.problem(), (422, "signature_invalid"));
 }
 
 /// A sent X-LW-Public that names another project is refused on every endpoint that finds
@@ -528,23 +467,14 @@ async fn a_wrong_project_key_is_refused_everywhere() {
     let start = app.start_pow().await;
     let quote = start["quoteId"].as_str().unwrap();
     let status = app.get(&format!("/api/mcp/status/{quote}"), &wrong).await;
-    assert_eq!(
-        (status.status.as_u16(), status.code()),
-        (401, "project_mismatch")
-    );
+    assert_eq!(status.problem(), (401, "project_mismatch"));
     let lnurl = app.get(&format!("/api/mcp/lnurl/{quote}"), &wrong).await;
     assert_eq!(
         (lnurl.status.as_u16(), &lnurl.body["status"]),
         (401, &json!("ERROR"))
     );
 
-    let confirm = app
-        .post(
-            "/api/mcp/confirm",
-            &[("x-lw-public", PROJECT_KEY)],
-            solved(&start),
-        )
-        .await;
+    let confirm = app.post("/api/mcp/confirm", KEYED, solved(&start)).await;
     let jwt = confirm.body["jwt"].as_str().unwrap();
     let bearer = format!("Bearer {jwt}");
     let charge = app
@@ -576,8 +506,6 @@ async fn a_wrong_project_key_is_refused_everywhere() {
         ("authorization", bearer.as_str()),
     ];
     assert_eq!(app.get("/api/mcp/usage", &right).await.body["satsUsed"], 0);
-    let rotated = app
-        .post("/api/mcp/refresh", &[("x-lw-public", PROJECT_KEY)], refresh)
-        .await;
+    let rotated = app.post("/api/mcp/refresh", KEYED, refresh).await;
     assert_eq!(rotated.status, StatusCode::OK, "{rotated:?}");
 }

@@ -7,7 +7,7 @@ mod common;
 
 use std::collections::HashSet;
 
-use common::{PROJECT_KEY, TestApp, solved};
+use common::{KEYED, TestApp, solved};
 use futures_util::future::join_all;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -20,15 +20,11 @@ struct Served {
 }
 
 async fn serve(config: mock_api::Config) -> Served {
-    let state = mock_api::AppState::new(config);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let router = mock_api::router(state.clone());
-    tokio::spawn(mock_api::serve(listener, router, std::future::pending()));
+    let served = liveauth_testkit::mock::serve(config).await.unwrap();
     Served {
-        base,
+        base: served.base,
         http: reqwest::Client::new(),
-        state,
+        state: served.state,
     }
 }
 
@@ -47,14 +43,15 @@ impl Served {
         (response.status(), response.json().await.unwrap())
     }
 
+    /// A PoW quote of the keyed project.
+    async fn start(&self) -> Value {
+        let (status, start) = self.post("/api/mcp/start", KEYED, &json!({})).await;
+        assert_eq!(status, StatusCode::OK, "{start}");
+        start
+    }
+
     async fn session(&self) -> Value {
-        let (_, start) = self
-            .post(
-                "/api/mcp/start",
-                &[("x-lw-public", PROJECT_KEY)],
-                &json!({}),
-            )
-            .await;
+        let start = self.start().await;
         let (status, confirm) = self.post("/api/mcp/confirm", &[], &solved(&start)).await;
         assert_eq!(status, StatusCode::OK, "{confirm}");
         confirm
@@ -72,13 +69,7 @@ fn config() -> mock_api::Config {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn parallel_confirms_give_exactly_one_token() {
     let app = serve(config()).await;
-    let (_, start) = app
-        .post(
-            "/api/mcp/start",
-            &[("x-lw-public", PROJECT_KEY)],
-            &json!({}),
-        )
-        .await;
+    let start = app.start().await;
     let body = solved(&start);
     let answers = join_all((0..200).map(|_| app.post("/api/mcp/confirm", &[], &body))).await;
     let tokens = answers

@@ -59,16 +59,12 @@ async fn lightning_quote_lifecycle() {
     let app = TestApp::new();
     let start = app.start_lightning(Some(PROJECT_KEY)).await;
     let quote_id = start["quoteId"].as_str().unwrap();
-    let status_path = format!("/api/mcp/status/{quote_id}");
-    let status = app.get(&status_path, &[]).await.body;
     assert_eq!(
-        (&status["status"], &status["paymentStatus"]),
-        (&json!("pending"), &json!("pending"))
+        app.quote_state(quote_id).await,
+        (json!("pending"), json!("pending"))
     );
 
-    let pending = app
-        .post("/api/mcp/confirm", &[], json!({"quoteId": quote_id}))
-        .await;
+    let pending = app.confirm_quote(quote_id).await;
     assert_eq!(pending.status, StatusCode::OK);
     assert_eq!(
         pending.body,
@@ -86,20 +82,15 @@ async fn lightning_quote_lifecycle() {
         decode_hex32(hash).unwrap()
     );
 
-    let status = app.get(&status_path, &[]).await.body;
     assert_eq!(
-        (&status["status"], &status["paymentStatus"]),
-        (&json!("paid"), &json!("paid"))
+        app.quote_state(quote_id).await,
+        (json!("paid"), json!("paid"))
     );
-    let paid = app
-        .post("/api/mcp/confirm", &[], json!({"quoteId": quote_id}))
-        .await;
+    let paid = app.confirm_quote(quote_id).await;
     assert_eq!(paid.body["paymentStatus"], "paid");
     assert!(paid.body["jwt"].is_string());
-    assert_eq!(app.get(&status_path, &[]).await.body["status"], "confirmed");
-    let again = app
-        .post("/api/mcp/confirm", &[], json!({"quoteId": quote_id}))
-        .await;
+    assert_eq!(app.quote_state(quote_id).await.0, "confirmed");
+    let again = app.confirm_quote(quote_id).await;
     assert_eq!(again.code(), "already_confirmed");
 }
 
@@ -123,21 +114,12 @@ async fn unpaid_invoices_expire() {
     let start = app.start_lightning(Some(PROJECT_KEY)).await;
     let quote_id = start["quoteId"].as_str().unwrap();
     app.advance(600).await;
-    let status = app
-        .get(&format!("/api/mcp/status/{quote_id}"), &[])
-        .await
-        .body;
     assert_eq!(
-        (&status["status"], &status["paymentStatus"]),
-        (&json!("expired"), &json!("expired"))
+        app.quote_state(quote_id).await,
+        (json!("expired"), json!("expired"))
     );
-    let confirm = app
-        .post("/api/mcp/confirm", &[], json!({"quoteId": quote_id}))
-        .await;
-    assert_eq!(
-        (confirm.status.as_u16(), confirm.code()),
-        (410, "quote_expired")
-    );
+    let confirm = app.confirm_quote(quote_id).await;
+    assert_eq!(confirm.problem(), (410, "quote_expired"));
     let lnurl = app.get(&format!("/api/mcp/lnurl/{quote_id}"), &[]).await;
     assert_eq!(lnurl.body["status"], "ERROR");
 }
@@ -178,10 +160,7 @@ async fn lnurl_shapes() {
 /// 402 from the demo resource carries an L402 and an x402 challenge for one invoice.
 async fn payment_challenge(app: &TestApp) -> (Challenge, Challenge) {
     let answer = app.get("/api/demo/resource", &[]).await;
-    assert_eq!(
-        (answer.status.as_u16(), answer.code()),
-        (402, "payment_required")
-    );
+    assert_eq!(answer.problem(), (402, "payment_required"));
     let values = answer.header("www-authenticate");
     assert_eq!(values.len(), 2, "{values:?}");
     assert!(values[0].starts_with("L402 macaroon=\""), "{}", values[0]);
@@ -220,16 +199,8 @@ async fn paid_l402_and_x402_credentials_open_the_demo_resource() {
         macaroon: macaroon.clone(),
         preimage: [7; 32],
     };
-    let refused = app
-        .get(
-            "/api/demo/resource",
-            &[("authorization", &unpaid.to_header_value())],
-        )
-        .await;
-    assert_eq!(
-        (refused.status.as_u16(), refused.code()),
-        (402, "credential_invalid")
-    );
+    let refused = app.resource(&unpaid).await;
+    assert_eq!(refused.problem(), (402, "credential_invalid"));
     assert_eq!(refused.header("www-authenticate").len(), 2);
 
     let hex_hash = liveauth_protocol::pow::encode_hex32(&payment_hash);
@@ -244,22 +215,12 @@ async fn paid_l402_and_x402_credentials_open_the_demo_resource() {
             macaroon: macaroon.clone(),
             preimage,
         };
-        let ok = app
-            .get(
-                "/api/demo/resource",
-                &[("authorization", &credential.to_header_value())],
-            )
-            .await;
+        let ok = app.resource(&credential).await;
         assert_eq!(ok.status, StatusCode::OK, "{ok:?}");
         assert_eq!(ok.body["paidBy"]["method"], "l402");
     }
     let x402 = Credential::X402 { preimage };
-    let ok = app
-        .get(
-            "/api/demo/resource",
-            &[("authorization", &x402.to_header_value())],
-        )
-        .await;
+    let ok = app.resource(&x402).await;
     assert_eq!(ok.body["paidBy"]["method"], "x402");
 
     // A macaroon minted by someone else is refused even with the right preimage.
@@ -273,12 +234,7 @@ async fn paid_l402_and_x402_credentials_open_the_demo_resource() {
         macaroon: foreign,
         preimage,
     };
-    let refused = app
-        .get(
-            "/api/demo/resource",
-            &[("authorization", &forged.to_header_value())],
-        )
-        .await;
+    let refused = app.resource(&forged).await;
     assert_eq!(refused.code(), "credential_invalid");
 }
 
@@ -323,9 +279,6 @@ async fn start_with_a_paid_credential_gives_a_paid_quote() {
         ("authorization", bogus.as_str()),
     ];
     let refused = app.post("/api/mcp/start", &headers, json!({})).await;
-    assert_eq!(
-        (refused.status.as_u16(), refused.code()),
-        (402, "credential_invalid")
-    );
+    assert_eq!(refused.problem(), (402, "credential_invalid"));
     assert_eq!(refused.header("www-authenticate").len(), 2);
 }

@@ -3,16 +3,15 @@
 //! against the `.route(...)` calls in `router()`, and by requesting every documented
 //! operation), and its schemas, error codes and headers match what the handlers send.
 
+mod common;
+
 use std::collections::BTreeSet;
 
-use axum::Router;
-use axum::body::Body;
-use axum::http::{Method, Request, StatusCode, header};
-use http_body_util::BodyExt;
+use axum::http::{Method, StatusCode};
+use common::TestApp;
 use liveauth_protocol::problem::ErrorCode;
 use mock_api::Config;
 use serde_json::{Value, json};
-use tower::ServiceExt;
 
 /// Every route `router()` registers, as documented (OpenAPI spells the path parameters).
 /// A route added to the router must be added here and documented, or a test fails.
@@ -48,58 +47,18 @@ fn config() -> Config {
 // Helpers are not #[test] fns, so clippy's allow-unwrap-in-tests does not cover them:
 // they panic with a message instead.
 
-async fn send(app: &Router, method: &str, uri: &str, body: Option<Value>) -> (StatusCode, Value) {
+async fn send(app: &TestApp, method: &str, uri: &str, body: Option<Value>) -> (StatusCode, Value) {
     let method = Method::from_bytes(method.to_ascii_uppercase().as_bytes())
         .unwrap_or_else(|e| panic!("method {method}: {e}"));
-    let mut request = Request::builder().method(method).uri(uri);
-    let body = match body {
-        Some(body) => {
-            request = request.header(header::CONTENT_TYPE, "application/json");
-            Body::from(body.to_string())
-        }
-        None => Body::empty(),
-    };
-    let request = request
-        .body(body)
-        .unwrap_or_else(|e| panic!("request {uri}: {e}"));
-    let Ok(response) = app.clone().oneshot(request).await;
-    let status = response.status();
-    let bytes = response
-        .into_body()
-        .collect()
-        .await
-        .unwrap_or_else(|e| panic!("body of {uri}: {e}"))
-        .to_bytes();
-    (
-        status,
-        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    )
+    let answer = app.call(method, uri, &[], body).await;
+    (answer.status, answer.body)
 }
 
 async fn fetch_document(config: Config) -> Value {
-    let app = mock_api::app(config);
-    let Ok(response) = app
-        .oneshot(
-            Request::get("/openapi.json")
-                .body(Body::empty())
-                .unwrap_or_else(|e| panic!("{e}")),
-        )
-        .await;
-    assert_eq!(response.status(), StatusCode::OK);
-    assert_eq!(
-        response
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok()),
-        Some("application/json")
-    );
-    let bytes = response
-        .into_body()
-        .collect()
-        .await
-        .unwrap_or_else(|e| panic!("body: {e}"))
-        .to_bytes();
-    serde_json::from_slice(&bytes).unwrap_or_else(|e| panic!("/openapi.json is not JSON: {e}"))
+    let answer = TestApp::with(config).get("/openapi.json", &[]).await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert_eq!(answer.header("content-type"), ["application/json"]);
+    serde_json::from_slice(&answer.raw).unwrap_or_else(|e| panic!("/openapi.json is not JSON: {e}"))
 }
 
 /// (method, path) of every operation in the document.
@@ -225,7 +184,7 @@ fn literal_list_matches_the_router_source() {
 /// `not_found` or 405 `method_not_allowed` fallbacks.
 #[tokio::test]
 async fn every_documented_operation_reaches_a_handler() {
-    let app = mock_api::app(config());
+    let app = TestApp::with(config());
     let doc = fetch_document(config()).await;
     for (method, path) in operations(&doc) {
         let uri = path
@@ -259,7 +218,7 @@ async fn dev_endpoints_are_documented_only_when_served() {
         .filter(|(_, path)| !path.starts_with("/api/dev/"))
         .collect();
     assert_eq!(operations(&doc), expected);
-    let app = mock_api::app(off);
+    let app = TestApp::with(off);
     let (status, body) = send(
         &app,
         "post",
@@ -495,31 +454,20 @@ async fn responses_on_the_wire_fit_their_schemas() {
             );
         }
     };
-    let app = mock_api::app(config());
+    let app = TestApp::with(config());
 
     let (status, pow) = send(&app, "post", "/api/public/demo/start", None).await;
     assert_eq!(status, StatusCode::OK);
     fits("StartResponse", &pow);
     fits("PowChallenge", &pow["powChallenge"]);
 
-    let (_, ln) = send(
-        &app,
-        "post",
-        "/api/public/demo/start",
-        Some(json!({"forceLightning": true})),
-    )
-    .await;
+    let post = |path: &'static str, body: Value| send(&app, "post", path, Some(body));
+    let (_, ln) = post("/api/public/demo/start", json!({"forceLightning": true})).await;
     fits("StartResponse", &ln);
     fits("Invoice", &ln["invoice"]);
     let quote_id = ln["quoteId"].as_str().unwrap();
 
-    let (status, pending) = send(
-        &app,
-        "post",
-        "/api/mcp/confirm",
-        Some(json!({"quoteId": quote_id})),
-    )
-    .await;
+    let (status, pending) = post("/api/mcp/confirm", json!({"quoteId": quote_id})).await;
     assert_eq!(status, StatusCode::OK);
     fits("ConfirmResponse", &pending);
     assert_eq!(pending["paymentStatus"], "pending");

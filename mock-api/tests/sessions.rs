@@ -49,17 +49,11 @@ async fn protected_endpoints_refuse_bad_tokens() {
     let jwt = session["jwt"].as_str().unwrap();
 
     let missing = app.get("/api/mcp/usage", &[]).await;
-    assert_eq!(
-        (missing.status.as_u16(), missing.code()),
-        (401, "token_missing")
-    );
+    assert_eq!(missing.problem(), (401, "token_missing"));
     let garbage = app
         .get("/api/mcp/usage", &[("authorization", "Bearer abc.def.ghi")])
         .await;
-    assert_eq!(
-        (garbage.status.as_u16(), garbage.code()),
-        (401, "token_invalid")
-    );
+    assert_eq!(garbage.problem(), (401, "token_invalid"));
     assert!(garbage.header("www-authenticate")[0].starts_with("Bearer error=\"invalid_token\""));
     let tampered = format!("{}x", &jwt[..jwt.len() - 1]);
     let forged = app.charge(&tampered, 1, None).await;
@@ -75,10 +69,7 @@ async fn protected_endpoints_refuse_bad_tokens() {
     assert_eq!(app.charge(jwt, 1, None).await.status, StatusCode::OK);
     app.advance(600).await;
     let expired = app.charge(jwt, 1, None).await;
-    assert_eq!(
-        (expired.status.as_u16(), expired.code()),
-        (401, "token_expired")
-    );
+    assert_eq!(expired.problem(), (401, "token_expired"));
     assert!(expired.header("www-authenticate")[0].contains("invalid_token"));
 }
 
@@ -89,9 +80,7 @@ async fn refresh_rotates_and_reuse_revokes_the_family() {
     let session = app.session().await;
     let first = session["refreshToken"].as_str().unwrap();
     app.advance(700).await; // the access token has expired; the refresh token has not
-    let rotated = app
-        .post("/api/mcp/refresh", &[], json!({"refreshToken": first}))
-        .await;
+    let rotated = app.refresh(first).await;
     assert_eq!(rotated.status, StatusCode::OK, "{rotated:?}");
     let mut keys: Vec<_> = rotated.body.as_object().unwrap().keys().cloned().collect();
     keys.sort();
@@ -104,34 +93,26 @@ async fn refresh_rotates_and_reuse_revokes_the_family() {
     let jwt = rotated.body["jwt"].as_str().unwrap();
     assert_eq!(app.charge(jwt, 5, None).await.body["satsUsed"], 5);
 
-    let reused = app
-        .post("/api/mcp/refresh", &[], json!({"refreshToken": first}))
-        .await;
-    assert_eq!(
-        (reused.status.as_u16(), reused.code()),
-        (400, "invalid_grant")
-    );
-    let revoked = app
-        .post("/api/mcp/refresh", &[], json!({"refreshToken": second}))
-        .await;
+    let reused = app.refresh(first).await;
+    assert_eq!(reused.problem(), (400, "invalid_grant"));
+    let revoked = app.refresh(&second).await;
     assert_eq!(revoked.code(), "invalid_grant");
-    let unknown = app
-        .post(
-            "/api/mcp/refresh",
-            &[],
-            json!({"refreshToken": "la_rt_nope"}),
-        )
-        .await;
+    let unknown = app.refresh("la_rt_nope").await;
     assert_eq!(unknown.code(), "invalid_grant");
+}
+
+/// The test app's config with a budget of `max_sats_per_day`.
+fn budget(max_sats_per_day: u64) -> mock_api::Config {
+    mock_api::Config {
+        max_sats_per_day,
+        ..common::config()
+    }
 }
 
 /// Charges are all-or-nothing against the day's sats; usage agrees with them.
 #[tokio::test]
 async fn budget_is_enforced_and_usage_agrees() {
-    let app = TestApp::with(mock_api::Config {
-        max_sats_per_day: 10,
-        ..common::config()
-    });
+    let app = TestApp::with(budget(10));
     let session = app.session().await;
     let jwt = session["jwt"].as_str().unwrap();
     let ok = app.charge(jwt, 7, None).await;
@@ -170,9 +151,8 @@ async fn budget_is_enforced_and_usage_agrees() {
 #[tokio::test]
 async fn the_budget_resets_at_utc_midnight() {
     let app = TestApp::with(mock_api::Config {
-        max_sats_per_day: 10,
         session_ttl_secs: 3 * 86_400,
-        ..common::config()
+        ..budget(10)
     });
     let session = app.session().await;
     let refresh = session["refreshToken"].as_str().unwrap();
@@ -180,9 +160,7 @@ async fn the_budget_resets_at_utc_midnight() {
     app.charge(jwt, 10, None).await;
     assert_eq!(app.charge(jwt, 1, None).await.body["status"], "deny");
     app.advance(86_400).await;
-    let fresh = app
-        .post("/api/mcp/refresh", &[], json!({"refreshToken": refresh}))
-        .await;
+    let fresh = app.refresh(refresh).await;
     assert_eq!(fresh.body["remainingBudgetSats"], 10);
     let jwt = fresh.body["jwt"].as_str().unwrap();
     assert_eq!(
@@ -221,10 +199,7 @@ async fn idempotency_key_counts_once() {
     assert_eq!(first.body, second.body);
     assert_eq!(first.body["satsUsed"], 5);
     let conflict = app.charge(jwt, 6, Some("call-1")).await;
-    assert_eq!(
-        (conflict.status.as_u16(), conflict.code()),
-        (422, "idempotency_conflict")
-    );
+    assert_eq!(conflict.problem(), (422, "idempotency_conflict"));
     assert_eq!(app.charge(jwt, 1, Some("call-2")).await.body["satsUsed"], 6);
     let bad = app.charge(jwt, 1, Some("has space")).await;
     assert_eq!(bad.code(), "bad_request");
@@ -233,10 +208,7 @@ async fn idempotency_key_counts_once() {
 /// The demo resource meters a bearer session at 1 sat a call and answers 429 on a deny.
 #[tokio::test]
 async fn demo_resource_meters_bearer_sessions() {
-    let app = TestApp::with(mock_api::Config {
-        max_sats_per_day: 1,
-        ..common::config()
-    });
+    let app = TestApp::with(budget(1));
     let session = app.session().await;
     let bearer = format!("Bearer {}", session["jwt"].as_str().unwrap());
     let ok = app
@@ -246,10 +218,7 @@ async fn demo_resource_meters_bearer_sessions() {
     let denied = app
         .get("/api/demo/resource", &[("authorization", &bearer)])
         .await;
-    assert_eq!(
-        (denied.status.as_u16(), denied.code()),
-        (429, "budget_exceeded")
-    );
+    assert_eq!(denied.problem(), (429, "budget_exceeded"));
 }
 
 /// Same seed, manual clock, same requests: byte-identical answers.
@@ -260,16 +229,12 @@ async fn seeded_runs_are_byte_identical() {
         let mut out = Vec::new();
         let start = app.post("/api/public/demo/start", &[], json!({})).await;
         out.push(start.raw.clone());
-        let confirm = app.post("/api/mcp/confirm", &[], solved(&start.body)).await;
+        let confirm = app.confirm(solved(&start.body)).await;
         out.push(confirm.raw.clone());
         let jwt = confirm.body["jwt"].as_str().unwrap();
         out.push(app.charge(jwt, 3, Some("k")).await.raw);
         let refresh = confirm.body["refreshToken"].as_str().unwrap();
-        out.push(
-            app.post("/api/mcp/refresh", &[], json!({"refreshToken": refresh}))
-                .await
-                .raw,
-        );
+        out.push(app.refresh(refresh).await.raw);
         out.push(
             app.start_lightning(Some(common::PROJECT_KEY))
                 .await

@@ -1,6 +1,7 @@
 //! Properties of the PoW rule, the nonce format and the challenge signature, as plain
 //! functions over bytes: the fuzz targets in `fuzz/` and the proptests in
-//! `tests/fuzz_mirror.rs` call them. They panic only when a property is violated.
+//! `testkit/tests/fuzz_protocol.rs` call them. They panic only when a property is
+//! violated. Not API: compiled only with the `fuzzing` feature.
 //!
 //! Inputs are line-based text (fields separated by `\n`), so seed files are readable and
 //! a mutation that inserts or removes a newline moves bytes between fields, which is
@@ -133,8 +134,9 @@ pub fn independent_hash(key: &str, challenge_hex: &str, nonce_text: &str) -> [u8
     Sha256::digest(format!("{key}:{challenge_hex}:{nonce_text}").as_bytes()).into()
 }
 
-/// Any bytes as a [`PowInput`]: see [`pow_check`].
-pub fn pow_verify(data: &[u8]) {
+/// Any bytes as a [`PowInput`]: the PoW helpers agree with an independent
+/// recomputation (see [`pow_check`]).
+pub fn pow_rule(data: &[u8]) {
     pow_check(&PowInput::from_bytes(data));
 }
 
@@ -153,18 +155,15 @@ pub fn pow_check(input: &PowInput) {
     assert_eq!(derived.is_none(), bits > MAX_DIFFICULTY_BITS);
 
     let sent_target = independent_hex32(&input.target_hex);
-    assert_eq!(
-        decode_hex32(&input.target_hex).ok(),
-        sent_target,
-        "decode_hex32({:?})",
-        input.target_hex
-    );
-
     let canonical = independent_nonce(&input.nonce);
     assert_eq!(
-        parse_nonce(&input.nonce).ok(),
-        canonical,
-        "parse_nonce({:?})",
+        (
+            decode_hex32(&input.target_hex).ok(),
+            parse_nonce(&input.nonce).ok()
+        ),
+        (sent_target, canonical),
+        "decode_hex32({:?}), parse_nonce({:?})",
+        input.target_hex,
         input.nonce
     );
 
@@ -313,6 +312,17 @@ impl SignatureInput {
         .into_bytes()
     }
 
+    /// The `i`th of the five signed text fields, in signing order (the last from 4 on).
+    fn text_field(&mut self, i: usize) -> &mut String {
+        match i {
+            0 => &mut self.project_id,
+            1 => &mut self.project_public_key,
+            2 => &mut self.quote_id,
+            3 => &mut self.challenge_hex,
+            _ => &mut self.target_hex,
+        }
+    }
+
     fn signed(&self) -> SignedFields<'_> {
         SignedFields {
             project_id: &self.project_id,
@@ -432,70 +442,39 @@ fn decode_signed(mut bytes: &[u8]) -> Option<OwnedFields> {
 /// one), and each boundary between adjacent string fields moved by one char.
 fn field_mutations(input: &SignatureInput) -> Vec<SignatureInput> {
     let mut out = Vec::new();
-    let strings = |s: &SignatureInput| -> [String; 5] {
-        [
-            s.project_id.clone(),
-            s.project_public_key.clone(),
-            s.quote_id.clone(),
-            s.challenge_hex.clone(),
-            s.target_hex.clone(),
-        ]
-    };
-    let with = |values: [String; 5]| {
-        let [
-            project_id,
-            project_public_key,
-            quote_id,
-            challenge_hex,
-            target_hex,
-        ] = values;
-        SignatureInput {
-            project_id,
-            project_public_key,
-            quote_id,
-            challenge_hex,
-            target_hex,
-            ..input.clone()
-        }
-    };
     for i in 0..5 {
-        let mut appended = strings(input);
-        appended[i].push('0');
-        out.push(with(appended));
-        let mut dropped = strings(input);
-        if dropped[i].pop().is_some() {
-            out.push(with(dropped));
+        let mut appended = input.clone();
+        appended.text_field(i).push('0');
+        out.push(appended);
+        let mut dropped = input.clone();
+        if dropped.text_field(i).pop().is_some() {
+            out.push(dropped);
         }
         if i < 4 {
             // The last char of field i becomes the first of field i + 1, and back.
-            let mut moved = strings(input);
-            if let Some(c) = moved[i].pop() {
-                moved[i + 1].insert(0, c);
-                out.push(with(moved));
+            let mut moved = input.clone();
+            if let Some(c) = moved.text_field(i).pop() {
+                moved.text_field(i + 1).insert(0, c);
+                out.push(moved);
             }
-            let mut moved = strings(input);
-            if !moved[i + 1].is_empty() {
-                let c = moved[i + 1].remove(0);
-                moved[i].push(c);
-                out.push(with(moved));
+            let mut moved = input.clone();
+            if !moved.text_field(i + 1).is_empty() {
+                let c = moved.text_field(i + 1).remove(0);
+                moved.text_field(i).push(c);
+                out.push(moved);
             }
         }
     }
-    for bits in [
-        input.difficulty_bits.wrapping_add(1),
-        input.difficulty_bits.wrapping_sub(1),
+    let (bits, expires) = (input.difficulty_bits, input.expires_at_unix);
+    for (difficulty_bits, expires_at_unix) in [
+        (bits.wrapping_add(1), expires),
+        (bits.wrapping_sub(1), expires),
+        (bits, expires.wrapping_add(1)),
+        (bits, expires.wrapping_sub(1)),
     ] {
         out.push(SignatureInput {
-            difficulty_bits: bits,
-            ..input.clone()
-        });
-    }
-    for expires in [
-        input.expires_at_unix.wrapping_add(1),
-        input.expires_at_unix.wrapping_sub(1),
-    ] {
-        out.push(SignatureInput {
-            expires_at_unix: expires,
+            difficulty_bits,
+            expires_at_unix,
             ..input.clone()
         });
     }

@@ -107,7 +107,10 @@ pub fn preimage_matches(preimage: &[u8; 32], payment_hash: &[u8; 32]) -> bool {
 }
 
 /// Round-trip properties as plain functions: they panic only when a property is
-/// violated. The proptests call them, and so will the fuzz targets.
+/// violated. The proptests and the fuzz targets call them. Not API (the `fuzzing`
+/// feature, or this crate's own tests).
+#[cfg(any(test, feature = "fuzzing"))]
+#[doc(hidden)]
 pub mod fuzzing {
     use super::L402Identifier;
     use crate::auth::{Challenge, Credential};

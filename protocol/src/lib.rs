@@ -19,6 +19,10 @@
 pub mod auth;
 pub mod challenge;
 pub mod codec;
+/// Fuzz entry points (parser properties over bytes): not API, only for `fuzz/` and the
+/// testkit's mirrors of its targets.
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
 pub mod fuzzing;
 pub mod json;
 pub mod l402;

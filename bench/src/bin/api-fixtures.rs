@@ -12,14 +12,11 @@
 #![allow(clippy::print_stdout)] // reports are this program's output
 
 use std::io::Write as _;
-use std::num::NonZeroUsize;
 use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{Context as _, bail};
 use liveauth_bench::rss_mib;
-use liveauth_protocol::pow::decode_hex32;
-use liveauth_protocol::pow::solver::{SolveControl, SolveOptions, solve};
 use liveauth_protocol::wire::{ConfirmRequest, ConfirmResponse, StartResponse};
 
 const CONNECTIONS: usize = 64;
@@ -101,26 +98,7 @@ async fn start(http: &reqwest::Client, base: &str) -> anyhow::Result<StartRespon
 
 /// A new quote, solved: the confirm body that redeems it.
 async fn solved_body(http: reqwest::Client, base: Arc<str>) -> anyhow::Result<ConfirmRequest> {
-    let quote = start(&http, &base).await?;
-    let challenge = quote.pow_challenge.context("not a PoW quote")?;
-    let target = decode_hex32(&challenge.target_hex)?;
-    let options = SolveOptions {
-        threads: NonZeroUsize::new(1),
-        ..SolveOptions::default()
-    };
-    let found = solve(
-        &challenge.project_public_key,
-        &challenge.challenge_hex,
-        &target,
-        &options,
-        &SolveControl::new(),
-    )?;
-    Ok(ConfirmRequest::solved(
-        quote.quote_id,
-        &challenge,
-        found.nonce,
-        &found.hash,
-    ))
+    Ok(liveauth_testkit::pow::solved(&start(&http, &base).await?)?)
 }
 
 /// A new session's access token.

@@ -1,18 +1,21 @@
 //! A harness that drives the real router with `oneshot` and reads answers as raw JSON.
 
 #![allow(dead_code, unreachable_pub)] // each test binary uses a different part
-#![allow(clippy::unwrap_used, clippy::cast_possible_truncation)] // test harness: a panic is a failed test
+#![allow(clippy::unwrap_used)] // test harness: a panic is a failed test
 
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode};
 use http_body_util::BodyExt as _;
-use liveauth_protocol::pow::solver::{SolveControl, SolveOptions, solve};
-use liveauth_protocol::pow::{decode_hex32, encode_hex32, target_from_bits};
+use liveauth_protocol::l402::Credential;
+use liveauth_testkit::pow::{self, JsonSolution};
 use mock_api::{AppState, Config};
 use serde_json::{Value, json};
 use tower::ServiceExt as _;
 
-pub const PROJECT_KEY: &str = "la_pk_test";
+pub use liveauth_testkit::mock::PROJECT_KEY;
+
+/// The header that names the keyed project.
+pub const KEYED: &[(&str, &str)] = &[("x-lw-public", PROJECT_KEY)];
 
 pub struct TestApp {
     pub state: AppState,
@@ -48,6 +51,11 @@ impl Answer {
         body["code"].as_str().unwrap_or_default()
     }
 
+    /// `(status, code)` of an error answer, after the checks of [`Answer::code`].
+    pub fn problem(&self) -> (u16, &str) {
+        (self.status.as_u16(), self.code())
+    }
+
     pub fn header(&self, name: &str) -> Vec<String> {
         self.headers
             .get_all(name)
@@ -71,13 +79,7 @@ pub fn keys(value: &Value) -> Vec<&str> {
 
 /// Defaults for tests: seeded, manual clock, low difficulty, one extra project.
 pub fn config() -> Config {
-    Config {
-        seed: Some(42),
-        manual_clock: true,
-        difficulty_bits: 8,
-        projects: vec![PROJECT_KEY.parse().unwrap()],
-        ..Config::default()
-    }
+    liveauth_testkit::mock::config(42)
 }
 
 impl TestApp {
@@ -143,9 +145,7 @@ impl TestApp {
     }
 
     pub async fn start_pow(&self) -> Value {
-        let answer = self
-            .post("/api/mcp/start", &[("x-lw-public", PROJECT_KEY)], json!({}))
-            .await;
+        let answer = self.post("/api/mcp/start", KEYED, json!({})).await;
         assert_eq!(answer.status, StatusCode::OK, "{answer:?}");
         answer.body
     }
@@ -181,10 +181,40 @@ impl TestApp {
         answer.body["nowUnix"].as_i64().unwrap()
     }
 
+    /// `POST /api/mcp/confirm` with `body` and no key.
+    pub async fn confirm(&self, body: Value) -> Answer {
+        self.post("/api/mcp/confirm", &[], body).await
+    }
+
+    /// Confirms a Lightning quote (the body names only the quote).
+    pub async fn confirm_quote(&self, quote_id: &str) -> Answer {
+        self.confirm(json!({"quoteId": quote_id})).await
+    }
+
+    /// `(status, paymentStatus)` of a quote, from `GET /api/mcp/status/{quoteId}`.
+    pub async fn quote_state(&self, quote_id: &str) -> (Value, Value) {
+        let answer = self.get(&format!("/api/mcp/status/{quote_id}"), &[]).await;
+        let body = answer.body;
+        (body["status"].clone(), body["paymentStatus"].clone())
+    }
+
+    /// `POST /api/mcp/refresh` with `refresh_token`.
+    pub async fn refresh(&self, refresh_token: &str) -> Answer {
+        let body = json!({ "refreshToken": refresh_token });
+        self.post("/api/mcp/refresh", &[], body).await
+    }
+
+    /// `GET /api/demo/resource` paid with `credential`.
+    pub async fn resource(&self, credential: &Credential) -> Answer {
+        let authorization = credential.to_header_value();
+        self.get("/api/demo/resource", &[("authorization", &authorization)])
+            .await
+    }
+
     /// A PoW session: start, solve, confirm. Returns the confirm body.
     pub async fn session(&self) -> Value {
         let start = self.start_pow().await;
-        let answer = self.post("/api/mcp/confirm", &[], solved(&start)).await;
+        let answer = self.confirm(solved(&start)).await;
         assert_eq!(answer.status, StatusCode::OK, "{answer:?}");
         answer.body
     }
@@ -200,19 +230,10 @@ impl TestApp {
     }
 }
 
-/// The first nonce that solves `start`'s challenge.
+/// The first nonce that solves `start`'s challenge, and its hash.
 pub fn solve_nonce(start: &Value) -> (u64, String) {
-    let challenge = &start["powChallenge"];
-    let target = decode_hex32(challenge["targetHex"].as_str().unwrap()).unwrap();
-    let found = solve(
-        challenge["projectPublicKey"].as_str().unwrap(),
-        challenge["challengeHex"].as_str().unwrap(),
-        &target,
-        &SolveOptions::default(),
-        &SolveControl::new(),
-    )
-    .unwrap();
-    (found.nonce, encode_hex32(&found.hash))
+    let JsonSolution { nonce, hash_hex } = pow::solve_json(&start["powChallenge"]).unwrap();
+    (nonce, hash_hex)
 }
 
 /// A confirm body (as the npm client sends it, with `sig`) for a solved challenge.
@@ -236,12 +257,5 @@ pub fn confirm_body(start: &Value, nonce: u64, hash: &str) -> Value {
 
 /// A nonce whose hash does NOT meet the target (there are plenty at 8 bits).
 pub fn failing_nonce(start: &Value) -> u64 {
-    let challenge = &start["powChallenge"];
-    let key = challenge["projectPublicKey"].as_str().unwrap();
-    let hex = challenge["challengeHex"].as_str().unwrap();
-    let bits = challenge["difficultyBits"].as_u64().unwrap() as u32;
-    let target = target_from_bits(bits).unwrap();
-    (0..)
-        .find(|&n| !liveauth_protocol::pow::verify_solution(key, hex, n, &target))
-        .unwrap()
+    pow::failing_nonce(&start["powChallenge"]).unwrap()
 }

@@ -1,39 +1,15 @@
 //! The fuzz targets `api_request` and `pow_verify` on stable: every committed seed, then
-//! proptest-generated inputs through the same `mock_api::fuzzing` functions.
+//! proptest-generated inputs through the same `liveauth_testkit::fuzz` harnesses.
 
 #![allow(clippy::unwrap_used)] // test helpers outside #[test] fns: a panic is a failed test
 
-use std::path::PathBuf;
-
 use liveauth_protocol::fuzzing::PowInput;
-use mock_api::fuzzing::{
-    ApiRequest, PROJECT_KEY, ROUTES, api_request, api_script, parse_script, pow_confirm_check,
-    pow_verify,
+use liveauth_testkit::corpus::{self, seeds};
+use liveauth_testkit::fuzz::api_script::{
+    ApiRequest, PROJECT_KEY, api_request, api_script, parse_script, routes, script_to_bytes,
 };
+use liveauth_testkit::fuzz::pow_confirm::{self, pow_confirm_check};
 use proptest::prelude::*;
-
-/// The seed files of a fuzz target (`fuzz/corpus/<target>/seed-*`).
-fn seeds(target: &str) -> Vec<(String, Vec<u8>)> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../fuzz/corpus")
-        .join(target);
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .map(|entry| entry.unwrap().path())
-        .filter(|path| {
-            path.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with("seed-"))
-        })
-        .map(|path| {
-            let name = path.file_name().unwrap().to_string_lossy().into_owned();
-            (name, std::fs::read(&path).unwrap())
-        })
-        .collect();
-    files.sort();
-    assert!(!files.is_empty(), "no seeds in {}", dir.display());
-    files
-}
 
 /// Every `api_request` seed passes, and the flow seeds reach the states they are for.
 #[test]
@@ -86,7 +62,7 @@ fn api_request_seeds() {
 #[test]
 fn pow_verify_seeds() {
     for (_, data) in seeds("pow_verify") {
-        pow_verify(&data);
+        pow_confirm::pow_confirm(&data);
     }
 }
 
@@ -148,14 +124,14 @@ fn body() -> impl Strategy<Value = Vec<u8>> {
 }
 
 fn request() -> impl Strategy<Value = ApiRequest> {
-    let known = (0..ROUTES.len(), any::<bool>()).prop_map(|(i, swap)| {
-        let (method, path) = ROUTES[i];
-        let method = match (swap, method) {
+    let known = (0..routes().len(), any::<bool>()).prop_map(|(i, swap)| {
+        let (method, path) = &routes()[i];
+        let method = match (swap, method.as_str()) {
             (false, m) => m,
             (true, "GET") => "POST",
             (true, _) => "GET",
         };
-        (method.to_owned(), path.to_owned())
+        (method.to_owned(), path.clone())
     });
     let random = (
         "[A-Z]{1,7}",
@@ -201,7 +177,7 @@ proptest! {
                 ..r
             })
             .collect();
-        let bytes = mock_api::fuzzing::script_to_bytes(&requests);
+        let bytes = script_to_bytes(&requests);
         prop_assert_eq!(parse_script(&bytes), requests);
     }
 
@@ -224,7 +200,7 @@ proptest! {
 
 /// Writes the seeds that hold real values from the mock (headers, macaroons, a JWT, an
 /// invoice) into `fuzz/corpus/`. Run by hand after a wire format change:
-/// `cargo test -p mock-api --test fuzz_mirror -- --ignored write_real_value_seeds`.
+/// `cargo test -p liveauth-testkit --test fuzz_api -- --ignored write_real_value_seeds`.
 #[tokio::test]
 #[ignore = "writes into fuzz/corpus; run by hand"]
 async fn write_real_value_seeds() {
@@ -234,11 +210,10 @@ async fn write_real_value_seeds() {
     use serde_json::{Value, json};
     use tower::ServiceExt as _;
 
-    let corpus = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fuzz/corpus");
     let write = |target: &str, name: &str, data: &[u8]| {
-        std::fs::write(corpus.join(target).join(format!("seed-{name}")), data).unwrap();
+        std::fs::write(corpus::dir(target).join(format!("seed-{name}")), data).unwrap();
     };
-    let app = mock_api::app(mock_api::fuzzing::config());
+    let app = mock_api::app(liveauth_testkit::fuzz::api_script::config());
     let call = |method: &str, path: &str, auth: Option<String>, body: Value| {
         let mut request = Request::builder()
             .method(method)

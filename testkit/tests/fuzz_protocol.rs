@@ -1,53 +1,34 @@
 //! The protocol's fuzz targets on stable: every committed seed, then proptest-generated
-//! inputs through the same `fuzzing` functions (`pow_verify`, `nonce_parse`,
-//! `challenge_signature`, `auth_header`, `macaroon`).
+//! inputs through the same parser properties (`pow_rule`, `nonce_parse`,
+//! `challenge_signature`, `auth_header`, `macaroon`; the `fuzzing` feature).
 
 #![allow(clippy::unwrap_used)] // test helpers outside #[test] fns: a panic is a failed test
 
-use std::path::PathBuf;
-
 use liveauth_protocol::fuzzing::{
-    PowInput, SignatureInput, challenge_signature, nonce_parse, pow_check, pow_verify,
+    PowInput, SignatureInput, challenge_signature, nonce_parse, pow_check, pow_rule,
     signature_check,
 };
 use liveauth_protocol::l402::fuzzing::{auth_header, macaroon};
 use liveauth_protocol::pow::MAX_NONCE;
+use liveauth_testkit::corpus::seeds;
 use proptest::prelude::*;
-
-/// The seed files of a fuzz target (`fuzz/corpus/<target>/seed-*`).
-fn seeds(target: &str) -> Vec<Vec<u8>> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../fuzz/corpus")
-        .join(target);
-    let files: Vec<Vec<u8>> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .map(|entry| entry.unwrap().path())
-        .filter(|path| {
-            path.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with("seed-"))
-        })
-        .map(|path| std::fs::read(path).unwrap())
-        .collect();
-    assert!(!files.is_empty(), "no seeds in {}", dir.display());
-    files
-}
 
 /// A fuzz target: its corpus name and its function.
 type Target = (&'static str, fn(&[u8]));
 
-/// Every seed of every protocol target passes.
+/// Every seed of every protocol target passes (the `pow_verify` corpus also feeds the
+/// mock's confirm in `fuzz_api.rs`).
 #[test]
 fn seed_corpora() {
     let targets: [Target; 5] = [
-        ("pow_verify", pow_verify),
+        ("pow_verify", pow_rule),
         ("nonce_parse", nonce_parse),
         ("challenge_signature", challenge_signature),
         ("auth_header", auth_header),
         ("macaroon", macaroon),
     ];
     for (target, run) in targets {
-        for data in seeds(target) {
+        for (_, data) in seeds(target) {
             run(&data);
         }
     }
@@ -107,7 +88,7 @@ proptest! {
 
     #[test]
     fn pow_bytes(data in prop::collection::vec(any::<u8>(), 0..200)) {
-        pow_verify(&data);
+        pow_rule(&data);
     }
 
     #[test]
