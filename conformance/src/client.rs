@@ -3,8 +3,9 @@
 
 use std::time::Duration;
 
+use liveauth_protocol::codec::encode_hex;
 use liveauth_protocol::pow::solver::{SolveControl, SolveOptions, solve};
-use liveauth_protocol::pow::{MAX_NONCE, encode_hex32, target_from_bits};
+use liveauth_protocol::pow::{MAX_NONCE, target_from_bits};
 use reqwest::header::{HeaderMap, HeaderValue};
 use reqwest::{Method, RequestBuilder};
 use serde_json::{Value, json};
@@ -362,7 +363,7 @@ pub async fn solve_for(
             &options,
             &SolveControl::new(),
         )
-        .map(|found| (found.nonce, encode_hex32(&found.hash)))
+        .map(|found| (found.nonce, encode_hex(&found.hash)))
         .map_err(|e| format!("solving failed: {e}"))
     })
     .await
@@ -377,6 +378,6 @@ pub fn non_solving_nonce(quote: &PowQuote, from: u64) -> Option<(u64, String)> {
     let challenge = quote.field_str("challengeHex");
     (from..from.saturating_add(10_000)).find_map(|nonce| {
         let hash = liveauth_protocol::pow::solution_hash(&key, &challenge, nonce);
-        (hash >= target).then(|| (nonce, encode_hex32(&hash)))
+        (hash >= target).then(|| (nonce, encode_hex(&hash)))
     })
 }

@@ -5,7 +5,8 @@ use std::str::FromStr as _;
 use std::time::Duration;
 
 use lightning_invoice::Bolt11Invoice;
-use liveauth_protocol::l402::{Challenge, L402Identifier};
+use liveauth_protocol::auth::Challenge;
+use liveauth_protocol::l402::L402Identifier;
 use reqwest::Method;
 use serde_json::{Value, json};
 

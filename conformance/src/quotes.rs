@@ -1,6 +1,7 @@
 //! Quotes: the start shapes (PoW and Lightning), the key header, status and lnurl.
 
-use liveauth_protocol::pow::{encode_hex32, target_from_bits};
+use liveauth_protocol::codec::encode_hex;
+use liveauth_protocol::pow::target_from_bits;
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -199,10 +200,10 @@ async fn challenge_target_matches_bits(ctx: &Ctx) -> CheckResult {
     let bits = quote.bits();
     let expected = target_from_bits(bits).map_err(|e| e.to_string())?;
     ensure!(
-        quote.field_str("targetHex") == encode_hex32(&expected),
+        quote.field_str("targetHex") == encode_hex(&expected),
         "targetHex {} is not the target of {bits} bits ({})",
         quote.field_str("targetHex"),
-        encode_hex32(&expected)
+        encode_hex(&expected)
     );
     Ok(Outcome::Pass)
 }

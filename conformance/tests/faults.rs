@@ -187,7 +187,7 @@ async fn payment_required_with_challenges() {
     // A real invoice in both challenges, as the mock's 402 answers carry them.
     let payment_hash = mock_api::lightning::payment_hash(&[9; 32]);
     let invoice = liveauth_testkit::mock::invoice(3, payment_hash, 4_000_000_000).unwrap();
-    let x402 = liveauth_protocol::l402::Challenge::X402 {
+    let x402 = liveauth_protocol::auth::Challenge::X402 {
         invoice: invoice.clone(),
         payment_hash,
     };

@@ -23,7 +23,7 @@ use std::time::Duration;
 
 use insta::assert_json_snapshot;
 use liveauth_mcp::clock::Clock;
-use liveauth_protocol::pow::encode_hex32;
+use liveauth_protocol::codec::encode_hex;
 use liveauth_testkit::mcp::Agent;
 use liveauth_testkit::{mock, pow};
 use serde_json::{Value, json};
@@ -224,7 +224,9 @@ async fn solve_tool() {
     let (old_quote, _) = fixture.pow_quote().await;
     fixture.advance(301).await;
     let expired = json!({ "quoteId": old_quote });
-    fixture.snap("solve_expired_challenge", solve, expired).await;
+    fixture
+        .snap("solve_expired_challenge", solve, expired)
+        .await;
 }
 
 /// liveauth_mcp_confirm in every state.
@@ -366,7 +368,7 @@ async fn lnurl() {
                 "bolt11": bolt11,
                 "amountSats": 21,
                 "expiresAtUnix": START + 600,
-                "paymentHash": encode_hex32(&payment_hash)
+                "paymentHash": encode_hex(&payment_hash)
             }
         })))
         .mount(&api)

@@ -8,7 +8,8 @@ mod common;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use common::{KEYED, PROJECT_KEY, TestApp, confirm_body, failing_nonce, keys, solve_nonce, solved};
-use liveauth_protocol::pow::{encode_hex32, solution_hash};
+use liveauth_protocol::codec::encode_hex;
+use liveauth_protocol::pow::solution_hash;
 use serde_json::{Value, json};
 
 /// A confirm body, the expected status and code, and extra headers.
@@ -125,7 +126,7 @@ async fn confirm_failures_have_distinct_codes_and_consume_nothing() {
     let bad_nonce = failing_nonce(&start);
     let pk = start["powChallenge"]["projectPublicKey"].as_str().unwrap();
     let hex = start["powChallenge"]["challengeHex"].as_str().unwrap();
-    let bad_hash = encode_hex32(&solution_hash(pk, hex, bad_nonce));
+    let bad_hash = encode_hex(&solution_hash(pk, hex, bad_nonce));
     let forged = format!("A{}", &good["sig"].as_str().unwrap()[1..]);
     let cases: Vec<Case<'_>> = vec![
         (
@@ -212,7 +213,7 @@ async fn pow_refusals_keep_their_wording() {
     let hex = challenge["challengeHex"].as_str().unwrap();
     let (nonce, _) = solve_nonce(&start);
     let bad_nonce = failing_nonce(&start);
-    let bad_hash = encode_hex32(&solution_hash(pk, hex, bad_nonce));
+    let bad_hash = encode_hex(&solution_hash(pk, hex, bad_nonce));
     let mut other_hash = good.clone();
     other_hash["hashHex"] = json!("00".repeat(32));
     let mut short_hash = good.clone();
@@ -224,7 +225,7 @@ async fn pow_refusals_keep_their_wording() {
         .unwrap()
         .find(|c: char| c.is_ascii_alphabetic())
         .unwrap();
-    let computed = encode_hex32(&solution_hash(pk, hex, nonce));
+    let computed = encode_hex(&solution_hash(pk, hex, nonce));
     for (body, code, detail) in [
         (
             other_hash,
@@ -316,13 +317,13 @@ async fn a_quote_is_confirmed_once() {
     let (first, _) = solve_nonce(&start);
     let challenge = &start["powChallenge"];
     let target =
-        liveauth_protocol::pow::decode_hex32(challenge["targetHex"].as_str().unwrap()).unwrap();
+        liveauth_protocol::codec::decode_hex32(challenge["targetHex"].as_str().unwrap()).unwrap();
     let pk = challenge["projectPublicKey"].as_str().unwrap();
     let hex = challenge["challengeHex"].as_str().unwrap();
     let second = (first + 1..)
         .find(|&n| liveauth_protocol::pow::verify_solution(pk, hex, n, &target))
         .unwrap();
-    let hash = encode_hex32(&solution_hash(pk, hex, second));
+    let hash = encode_hex(&solution_hash(pk, hex, second));
     let again = app.confirm(confirm_body(&start, second, &hash)).await;
     assert_eq!(again.code(), "already_confirmed");
 }

@@ -10,8 +10,8 @@ use std::str::FromStr;
 use axum::http::StatusCode;
 use common::{PROJECT_KEY, TestApp, keys};
 use lightning_invoice::{Bolt11Invoice, Currency};
-use liveauth_protocol::l402::{Challenge, Credential, L402Scheme};
-use liveauth_protocol::pow::decode_hex32;
+use liveauth_protocol::auth::{Challenge, Credential, L402Scheme};
+use liveauth_protocol::codec::decode_hex32;
 use serde_json::{Value, json};
 
 /// The invoice parses back: valid signature, payee = the node key, quoted amount and
@@ -203,7 +203,7 @@ async fn paid_l402_and_x402_credentials_open_the_demo_resource() {
     assert_eq!(refused.problem(), (402, "credential_invalid"));
     assert_eq!(refused.header("www-authenticate").len(), 2);
 
-    let hex_hash = liveauth_protocol::pow::encode_hex32(&payment_hash);
+    let hex_hash = liveauth_protocol::codec::encode_hex(&payment_hash);
     let settle = app
         .post(&format!("/api/dev/settle/{hex_hash}"), &[], json!({}))
         .await;

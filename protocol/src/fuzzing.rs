@@ -14,9 +14,10 @@
 use sha2::{Digest, Sha256};
 
 use crate::challenge::{ChallengeSigner, SignatureError, SignedFields};
+use crate::codec::decode_hex32;
 use crate::pow::{
-    self, MAX_DIFFICULTY_BITS, MAX_NONCE, decode_hex32, leading_zero_bits, meets_target,
-    parse_nonce, target_from_bits, verify_solution,
+    self, MAX_DIFFICULTY_BITS, MAX_NONCE, leading_zero_bits, meets_target, parse_nonce,
+    target_from_bits, verify_solution,
 };
 use crate::wire::Nonce;
 

@@ -1,16 +1,12 @@
 //! L402 proper: the identifier aperture puts in an L402 macaroon, and the check that a
 //! preimage pays its invoice.
 //!
-//! The header values L402 travels in are [`crate::auth`]'s [`Credential`] and
-//! [`Challenge`]; they are re-exported here so older import paths keep working
-//! (`server/src/tools.rs`, conformance) until those import from [`crate::auth`].
+//! The header values L402 travels in are [`crate::auth`]'s `Credential` and `Challenge`.
 
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use crate::macaroon::Macaroon;
-
-pub use crate::auth::{Challenge, Credential, L402Scheme};
 
 /// Length of an encoded [`L402Identifier`]: u16 version, payment hash, token id.
 pub const L402_IDENTIFIER_LEN: usize = 2 + 32 + 32;

@@ -13,9 +13,6 @@ use sha2::{Digest, Sha256};
 
 use crate::codec::{self, HexCase, HexError};
 
-/// [`codec::decode_hex32`] at its older path; see [`encode_hex32`].
-pub use crate::codec::decode_hex32;
-
 /// The largest nonce: 2^53 - 1, so JSON clients in every language keep it exact.
 pub const MAX_NONCE: u64 = (1 << 53) - 1;
 
@@ -73,14 +70,6 @@ pub fn leading_zero_bits(value: &Hash) -> u32 {
         }
     }
     bits
-}
-
-/// 64 lowercase hex characters: [`codec::encode_hex`] under its older name.
-///
-/// Kept, with [`decode_hex32`], for callers not yet moved to [`crate::codec`]
-/// (`server/src/tools.rs`, `server/src/solve.rs`, tests, benches, conformance).
-pub fn encode_hex32(value: &Hash) -> String {
-    codec::encode_hex(value)
 }
 
 /// The canonical decimal form of a nonce.

@@ -10,9 +10,8 @@ use lightning_invoice::{
     Bolt11Invoice, Bolt11ParseError, Bolt11SemanticError, Currency, ParseOrSemanticError,
 };
 use liveauth_protocol::codec::encode_hex as hex;
+use liveauth_protocol::time::try_rfc3339_utc;
 use serde::{Deserialize, Serialize};
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
 /// What the quote promised, as received from the API at session start.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -219,13 +218,14 @@ fn format_msat(msat: u64) -> String {
 fn format_unix(unix: u64) -> String {
     i64::try_from(unix)
         .ok()
-        .and_then(|secs| OffsetDateTime::from_unix_timestamp(secs).ok())
-        .and_then(|at| at.format(&Rfc3339).ok())
+        .and_then(try_rfc3339_utc)
         .unwrap_or_else(|| format!("unix time {unix}"))
 }
 
 /// Entry points for `fuzz/` and the property tests: arbitrary input must never yield an
-/// accepted invoice that differs from the quote.
+/// accepted invoice that differs from the quote. Not API (the `fuzzing` feature).
+#[cfg(any(test, feature = "fuzzing"))]
+#[doc(hidden)]
 pub mod fuzzing {
     use super::{ExpectedInvoice, InvoiceCheckError, check_invoice};
 

@@ -9,8 +9,9 @@
 //!   checked against (injected); [`transport`]: stdio and Streamable HTTP; [`embedded`]:
 //!   the mock API in-process; [`in_process`]: an MCP client connected to the server in
 //!   this process; [`demo`]: the guided walkthrough.
-//! - The `embedded-mock` feature (default) brings in the `mock-api` crate for [`embedded`],
-//!   [`demo`] and [`fuzzing`] (the tool-call fuzzing harness); without it they are absent.
+//! - The `embedded-mock` feature (default) brings in the `mock-api` crate for [`embedded`]
+//!   and [`demo`]; without it they are absent. The `fuzzing` feature exposes the invoice
+//!   check's fuzz property (`invoice_check::fuzzing`, not API) to `fuzz/` and the testkit.
 
 pub mod api;
 pub mod clock;
@@ -19,8 +20,6 @@ pub mod config;
 pub mod demo;
 #[cfg(feature = "embedded-mock")]
 pub mod embedded;
-#[cfg(feature = "embedded-mock")]
-pub mod fuzzing;
 pub mod in_process;
 pub mod invoice_check;
 pub mod redact;

@@ -3,8 +3,9 @@
 
 use std::time::{Duration, Instant};
 
+use liveauth_protocol::codec::{decode_hex32, encode_hex};
 use liveauth_protocol::pow::solver::{SolveControl, SolveError, SolveOptions, solve};
-use liveauth_protocol::pow::{decode_hex32, encode_hex32, target_from_bits};
+use liveauth_protocol::pow::target_from_bits;
 use liveauth_protocol::wire::PowChallenge;
 use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
@@ -106,7 +107,7 @@ pub async fn solve_challenge(
             let rate = (found.hashes_tried as f64 / secs) as u64;
             Ok(SolveStats {
                 nonce: found.nonce,
-                hash_hex: encode_hex32(&found.hash),
+                hash_hex: encode_hex(&found.hash),
                 hashes_tried: found.hashes_tried,
                 elapsed_ms: u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX),
                 hashes_per_second: rate,
@@ -125,14 +126,15 @@ pub async fn solve_challenge(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use liveauth_protocol::pow::{encode_hex32, verify_solution};
+    use liveauth_protocol::codec::encode_hex;
+    use liveauth_protocol::pow::verify_solution;
 
     fn challenge(bits: u32, expires_at_unix: i64) -> PowChallenge {
         PowChallenge {
             project_id: "p".into(),
             project_public_key: "la_pk_test".into(),
             challenge_hex: "ab".repeat(32),
-            target_hex: encode_hex32(&target_from_bits(bits).unwrap()),
+            target_hex: encode_hex(&target_from_bits(bits).unwrap()),
             difficulty_bits: bits,
             expires_at_unix,
             signature: "s".into(),
@@ -190,7 +192,7 @@ mod tests {
     #[test]
     fn the_stricter_target_wins() {
         let mut c = challenge(8, 0);
-        c.target_hex = encode_hex32(&target_from_bits(4).unwrap()); // looser than 8 bits
+        c.target_hex = encode_hex(&target_from_bits(4).unwrap()); // looser than 8 bits
         assert_eq!(effective_target(&c).unwrap(), target_from_bits(8).unwrap());
         c.target_hex = "zz".into();
         assert!(matches!(

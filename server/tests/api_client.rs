@@ -6,12 +6,12 @@ use std::time::Duration;
 use liveauth_mcp::api::{ApiClient, ApiError, MAX_BODY_BYTES, TransportCause};
 use liveauth_mcp::config::DEFAULT_TIMEOUT;
 use liveauth_mcp::tools::next_step;
-use liveauth_protocol::pow::decode_hex32;
-use liveauth_protocol::pow::solver::{SolveControl, SolveOptions, solve};
 use liveauth_protocol::wire::{
     ChargeStatus, ConfirmRequest, DenyReason, Nonce, PaymentStatus, QuoteStatus, StartResponse,
     UsageStatus,
 };
+use liveauth_testkit::mock::{self, PROJECT_KEY as KEY};
+use liveauth_testkit::pow;
 use serde_json::{Value, json};
 use wiremock::matchers::{body_json, header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -19,25 +19,9 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 type BoxError = Box<dyn std::error::Error>;
 type TestResult = Result<(), BoxError>;
 
-const KEY: &str = "la_pk_test";
-
 /// Serves a fresh deterministic mock (8-bit PoW, manual clock) and returns its base URL.
 async fn mock() -> Result<String, BoxError> {
-    let config = mock_api::Config {
-        seed: Some(1),
-        manual_clock: true,
-        difficulty_bits: 8,
-        projects: vec![KEY.parse()?],
-        ..Default::default()
-    };
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let base = format!("http://{}", listener.local_addr()?);
-    tokio::spawn(mock_api::serve(
-        listener,
-        mock_api::app(config),
-        std::future::pending(),
-    ));
-    Ok(base)
+    Ok(mock::serve(mock::config(1)).await?.base)
 }
 
 fn keyed(base: &str) -> Result<ApiClient, BoxError> {
@@ -50,25 +34,7 @@ fn demo(base: &str) -> Result<ApiClient, BoxError> {
 
 /// Solves the start response's challenge and builds the confirm body.
 fn solved(start: &StartResponse) -> Result<ConfirmRequest, BoxError> {
-    let challenge = start.pow_challenge.as_ref().ok_or("not a PoW quote")?;
-    let target = decode_hex32(&challenge.target_hex)?;
-    let options = SolveOptions {
-        threads: Some(std::num::NonZeroUsize::MIN),
-        ..Default::default()
-    };
-    let solution = solve(
-        &challenge.project_public_key,
-        &challenge.challenge_hex,
-        &target,
-        &options,
-        &SolveControl::new(),
-    )?;
-    Ok(ConfirmRequest::solved(
-        start.quote_id.clone(),
-        challenge,
-        solution.nonce,
-        &solution.hash,
-    ))
+    Ok(pow::solved(start)?)
 }
 
 /// Calls a mock-only dev endpoint (settle an invoice, move the clock).

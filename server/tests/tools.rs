@@ -113,7 +113,7 @@ async fn pow_flow_step_by_step() {
         challenge["projectPublicKey"].as_str().unwrap(),
         challenge["challengeHex"].as_str().unwrap()
     );
-    let hash = liveauth_protocol::pow::encode_hex32(&sha2::Sha256::digest(message).into());
+    let hash = liveauth_protocol::codec::encode_hex(&sha2::Sha256::digest(message));
     assert_eq!(solved["hashHex"], hash);
     assert!(hash.starts_with("00"), "10 bits: {hash}");
     assert!(solved["hashesTried"].as_u64().unwrap() >= 1);

@@ -4,8 +4,9 @@
 
 use std::num::NonZeroUsize;
 
+use liveauth_protocol::codec::encode_hex;
 use liveauth_protocol::pow::solver::{Solution, SolveControl, SolveError, SolveOptions, solve};
-use liveauth_protocol::pow::{BitsError, Hash, encode_hex32, target_from_bits, verify_solution};
+use liveauth_protocol::pow::{BitsError, Hash, target_from_bits, verify_solution};
 use liveauth_protocol::wire::{ConfirmRequest, PowChallenge, StartResponse};
 use serde_json::Value;
 
@@ -89,7 +90,7 @@ pub fn solve_json(challenge: &Value) -> Result<JsonSolution, PowError> {
     let found = solve_fields(key, hex, bits)?;
     Ok(JsonSolution {
         nonce: found.nonce,
-        hash_hex: encode_hex32(&found.hash),
+        hash_hex: encode_hex(&found.hash),
     })
 }
 

@@ -206,7 +206,7 @@ proptest! {
 async fn write_real_value_seeds() {
     use axum::body::Body;
     use axum::http::{Request, header};
-    use liveauth_protocol::l402::Challenge;
+    use liveauth_protocol::auth::Challenge;
     use serde_json::{Value, json};
     use tower::ServiceExt as _;
 
@@ -253,7 +253,7 @@ async fn write_real_value_seeds() {
                 payment_hash: h, ..
             } => {
                 write("auth_header", "mock-x402-challenge", value.as_bytes());
-                payment_hash = liveauth_protocol::pow::encode_hex32(&h);
+                payment_hash = liveauth_protocol::codec::encode_hex(&h);
             }
         }
     }

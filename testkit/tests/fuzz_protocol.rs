@@ -54,7 +54,7 @@ fn nonce_edges() {
 fn hex_or_not() -> impl Strategy<Value = String> {
     prop_oneof![
         "[0-9a-f]{64}",
-        (0u32..=256).prop_map(|bits| liveauth_protocol::pow::encode_hex32(
+        (0u32..=256).prop_map(|bits| liveauth_protocol::codec::encode_hex(
             &liveauth_protocol::pow::target_from_bits(bits).unwrap()
         )),
         "[0-9a-fA-F]{60,66}",

@@ -9,8 +9,9 @@
 use std::time::{Duration, Instant};
 
 use liveauth_bench::{median_p95, ms};
+use liveauth_protocol::codec::encode_hex;
 use liveauth_protocol::pow::solver::{Kernel, SolveControl, SolveOptions, solve};
-use liveauth_protocol::pow::{encode_hex32, target_from_bits};
+use liveauth_protocol::pow::target_from_bits;
 use rand::RngCore;
 
 fn main() -> anyhow::Result<()> {
@@ -33,7 +34,7 @@ fn main() -> anyhow::Result<()> {
         for _ in 0..runs {
             let mut challenge = [0u8; 32];
             rng.fill_bytes(&mut challenge);
-            let challenge = encode_hex32(&challenge);
+            let challenge = encode_hex(&challenge);
             let started = Instant::now();
             let found = solve(
                 "la_pk_demo",

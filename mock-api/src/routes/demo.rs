@@ -4,7 +4,7 @@
 
 use axum::Json;
 use axum::extract::State;
-use liveauth_protocol::l402::Credential;
+use liveauth_protocol::auth::Credential;
 use liveauth_protocol::problem::ErrorCode;
 use liveauth_protocol::wire::{ChargeStatus, DenyReason};
 use serde_json::{Value, json};

@@ -6,7 +6,7 @@
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode};
 use http_body_util::BodyExt as _;
-use liveauth_protocol::l402::Credential;
+use liveauth_protocol::auth::Credential;
 use liveauth_testkit::pow::{self, JsonSolution};
 use mock_api::{AppState, Config};
 use serde_json::{Value, json};

@@ -5,7 +5,7 @@
 //! Advice is keyed on the parsed [`ErrorCode`]; a code this server does not know (another
 //! API's, or one added later) falls back to advice by HTTP status.
 
-use liveauth_protocol::l402::Challenge;
+use liveauth_protocol::auth::Challenge;
 use liveauth_protocol::problem::ErrorCode;
 
 use crate::api::ApiError;

@@ -1,5 +1,6 @@
 //! The argument extractor every tool uses, and the one parameter type two tools share.
 
+use liveauth_protocol::json;
 use rmcp::ErrorData;
 use rmcp::handler::server::common::FromContextPart;
 use rmcp::handler::server::tool::ToolCallContext;
@@ -17,14 +18,11 @@ pub struct Args<T>(pub Result<T, ToolError>);
 impl<S, T: DeserializeOwned> FromContextPart<ToolCallContext<'_, S>> for Args<T> {
     fn from_context_part(context: &mut ToolCallContext<'_, S>) -> Result<Self, ErrorData> {
         let arguments = serde_json::Value::Object(context.arguments.take().unwrap_or_default());
-        let parsed = serde_path_to_error::deserialize(arguments).map_err(|error| {
-            let path = error.path().to_string();
-            let field = if path == "." {
-                "arguments".to_owned()
-            } else {
-                format!("`{path}`")
-            };
-            ToolError::InvalidArgument(format!("{field}: {}", error.into_inner()))
+        let parsed = json::from_value(arguments).map_err(|error| {
+            let field = error
+                .path()
+                .map_or_else(|| "arguments".to_owned(), |path| format!("`{path}`"));
+            ToolError::InvalidArgument(format!("{field}: {}", error.inner()))
         });
         Ok(Self(parsed))
     }

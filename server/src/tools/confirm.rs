@@ -2,7 +2,8 @@
 //! agent leaves out are filled in from the quote and its solution, and the solution is
 //! checked here before anything is sent.
 
-use liveauth_protocol::pow::{decode_hex32, encode_hex32, meets_target, solution_hash};
+use liveauth_protocol::codec::{HexCase, encode_hex};
+use liveauth_protocol::pow::{Submission, SubmissionError};
 use liveauth_protocol::wire::{ConfirmRequest, ConfirmResponse, Nonce};
 use rmcp::handler::server::common::{schema_for_output, schema_for_type};
 use rmcp::model::CallToolResult;
@@ -161,25 +162,35 @@ impl Caller {
             ));
         };
         let challenge_hex = request.challenge_hex.clone().unwrap_or_default();
-        let hash = solution_hash(&challenge.project_public_key, &challenge_hex, nonce);
-        if let Some(sent) = &request.hash_hex
-            && decode_hex32(&sent.to_ascii_lowercase()).ok() != Some(hash)
-        {
-            return Err(ToolError::InvalidArgument(format!(
-                "`hashHex` is not sha256(projectPublicKey:challengeHex:nonce) = {}",
-                encode_hex32(&hash)
-            )));
-        }
-        let target = effective_target(&challenge)?;
-        if !meets_target(&hash, &target) {
-            return Err(ToolError::InvalidArgument(format!(
-                "`nonce` {nonce} does not solve the challenge: its hash {} is not below the \
-                 target {}; call liveauth_mcp_solve to find one",
-                encode_hex32(&hash),
-                challenge.target_hex
-            )));
-        }
-        request.hash_hex = Some(encode_hex32(&hash));
+        let submission = Submission {
+            project_public_key: &challenge.project_public_key,
+            challenge_hex: &challenge_hex,
+            difficulty_bits: challenge.difficulty_bits,
+            nonce,
+            hash_hex: request.hash_hex.as_deref(),
+        };
+        let hash = match submission.check_against(&effective_target(&challenge)?, HexCase::Any) {
+            Ok(hash) => hash,
+            Err(
+                SubmissionError::HashMalformed { computed, .. }
+                | SubmissionError::HashMismatch { computed },
+            ) => {
+                return Err(ToolError::InvalidArgument(format!(
+                    "`hashHex` is not sha256(projectPublicKey:challengeHex:nonce) = {}",
+                    encode_hex(&computed)
+                )));
+            }
+            Err(SubmissionError::AboveTarget { hash, .. }) => {
+                return Err(ToolError::InvalidArgument(format!(
+                    "`nonce` {nonce} does not solve the challenge: its hash {} is not below \
+                     the target {}; call liveauth_mcp_solve to find one",
+                    encode_hex(&hash),
+                    challenge.target_hex
+                )));
+            }
+            Err(other) => return Err(ToolError::InvalidArgument(other.to_string())),
+        };
+        request.hash_hex = Some(encode_hex(&hash));
         Ok(request)
     }
 }

@@ -1,7 +1,7 @@
 //! Why a tool failed, and how that reads as an `isError` result: what happened and what
 //! to do next.
 
-use liveauth_protocol::wire::ChargeResponse;
+use liveauth_protocol::wire::{ChargeResponse, DenyReason};
 use rmcp::model::{CallToolResult, ContentBlock};
 
 use super::advice;
@@ -65,13 +65,11 @@ pub enum ToolError {
     Encode(serde_json::Error),
 }
 
-fn deny_reason(response: &ChargeResponse) -> String {
+fn deny_reason(response: &ChargeResponse) -> &str {
     response
         .reason
         .as_ref()
-        .and_then(|r| serde_json::to_value(r).ok())
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_else(|| "budget".to_owned())
+        .map_or("budget", DenyReason::as_str)
 }
 
 fn retry_hint(response: &ChargeResponse) -> String {

@@ -14,8 +14,9 @@ use std::sync::OnceLock;
 
 use axum::body::Body;
 use axum::http::{HeaderName, HeaderValue, Method, Request, Uri, header};
-use liveauth_protocol::l402::Challenge;
-use liveauth_protocol::pow::{encode_hex32, solution_hash, target_from_bits, verify_solution};
+use liveauth_protocol::auth::Challenge;
+use liveauth_protocol::codec::encode_hex;
+use liveauth_protocol::pow::{solution_hash, target_from_bits, verify_solution};
 use mock_api::Config;
 use serde_json::{Value, json};
 
@@ -279,7 +280,7 @@ fn learn(vars: &mut Vars, answer: &Answer) {
                 vars.set("macaroon", macaroon.to_base64());
             }
             Ok(Ok(Challenge::X402 { payment_hash, .. })) => {
-                vars.set("paymentHash", encode_hex32(&payment_hash));
+                vars.set("paymentHash", encode_hex(&payment_hash));
             }
             _ => {}
         }
@@ -310,6 +311,6 @@ fn solve(vars: &mut Vars, challenge: &Value) {
     };
     if let Some(nonce) = (0..1 << 16).find(|&n| verify_solution(key, hex, n, &target)) {
         vars.set("nonce", nonce.to_string());
-        vars.set("hashHex", encode_hex32(&solution_hash(key, hex, nonce)));
+        vars.set("hashHex", encode_hex(&solution_hash(key, hex, nonce)));
     }
 }

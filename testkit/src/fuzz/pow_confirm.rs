@@ -8,10 +8,10 @@ use std::collections::HashMap;
 use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderValue, Method, Request, StatusCode, Uri, header};
+use liveauth_protocol::codec::encode_hex;
 use liveauth_protocol::fuzzing::{
     PowInput, independent_hash, independent_less, independent_nonce, independent_target, pow_check,
 };
-use liveauth_protocol::pow::encode_hex32;
 use mock_api::Config;
 use serde_json::{Value, json};
 
@@ -95,7 +95,7 @@ pub fn pow_confirm_check(input: &PowInput) {
                 let hash = independent_hash(key, hex, &input.nonce);
                 let target = independent_target(bits).unwrap_or_default();
                 let sent_hash_differs =
-                    !input.target_hex.is_empty() && input.target_hex != encode_hex32(&hash);
+                    !input.target_hex.is_empty() && input.target_hex != encode_hex(&hash);
                 if sent_hash_differs {
                     Err("hash_mismatch")
                 } else if independent_less(&hash, &target) {

@@ -1,7 +1,7 @@
 //! The MCP tools under arbitrary arguments: a call must give a result or an `isError`
 //! result, never a JSON-RPC error, never a hang.
 //!
-//! A real rmcp client talks to [`LiveAuthServer`] over `tokio::io::duplex`; the server
+//! A real rmcp client talks to [`LiveAuthServer`] through `liveauth_mcp::in_process`; the server
 //! talks to the real mock API on a loopback port (demo mode, 4-bit challenges, instant
 //! demo settlement, 5 s API timeout). All of it is set up once per thread and rebuilt
 //! every [`CALLS_PER_HARNESS`] calls, so state (quotes, the agent's session) carries from
@@ -18,7 +18,6 @@ use std::time::Duration;
 
 use liveauth_mcp::LiveAuthServer;
 use liveauth_mcp::api::ApiClient;
-use rmcp::ServiceExt as _;
 use rmcp::model::CallToolRequestParams;
 use rmcp::service::RunningService;
 use serde_json::{Map, Value};
@@ -94,14 +93,8 @@ impl Harness {
                 Ok(api) => api,
                 Err(error) => panic!("fuzzing harness: API client: {error}"),
             };
-            let (server_io, client_io) = tokio::io::duplex(64 * 1024);
-            tokio::spawn(async move {
-                if let Ok(running) = LiveAuthServer::new(api).serve(server_io).await {
-                    let _ = running.waiting().await;
-                }
-            });
-            match ().serve(client_io).await {
-                Ok(client) => client,
+            match liveauth_mcp::in_process::connect(LiveAuthServer::new(api)).await {
+                Ok(connected) => connected.client,
                 Err(error) => panic!("fuzzing harness: MCP client: {error}"),
             }
         });
