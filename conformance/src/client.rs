@@ -11,7 +11,7 @@ use reqwest::{Method, RequestBuilder};
 use serde_json::{Value, json};
 
 /// The project key header (DESIGN.md).
-pub const KEY_HEADER: &str = liveauth_protocol::wire::PROJECT_KEY_HEADER;
+pub(crate) const KEY_HEADER: &str = liveauth_protocol::wire::PROJECT_KEY_HEADER;
 
 /// An answer, as received.
 #[derive(Debug, Clone)]
@@ -333,7 +333,7 @@ impl Api {
 
 /// The lowest nonce `>= from` whose hash meets the target derived from the quote's signed
 /// `difficultyBits`, and that hash.
-pub async fn solve_quote(quote: &PowQuote, from: u64) -> Result<(u64, String), String> {
+pub(crate) async fn solve_quote(quote: &PowQuote, from: u64) -> Result<(u64, String), String> {
     solve_for(
         quote.field_str("projectPublicKey"),
         quote.field_str("challengeHex"),
@@ -344,7 +344,7 @@ pub async fn solve_quote(quote: &PowQuote, from: u64) -> Result<(u64, String), S
 }
 
 /// As [`solve_quote`], for any key, challenge and bits.
-pub async fn solve_for(
+pub(crate) async fn solve_for(
     key: String,
     challenge_hex: String,
     bits: u32,
@@ -372,7 +372,7 @@ pub async fn solve_for(
 
 /// A nonce `>= from` whose hash does NOT meet the target (for negative checks); `None`
 /// when the difficulty is so low that nearly every nonce solves.
-pub fn non_solving_nonce(quote: &PowQuote, from: u64) -> Option<(u64, String)> {
+pub(crate) fn non_solving_nonce(quote: &PowQuote, from: u64) -> Option<(u64, String)> {
     let target = target_from_bits(quote.bits()).ok()?;
     let key = quote.field_str("projectPublicKey");
     let challenge = quote.field_str("challengeHex");

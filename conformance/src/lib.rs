@@ -17,14 +17,14 @@
 //! rotation, 402 headers). Checks that need the mock's dev endpoints (settle, clock) are
 //! skipped, with the reason, when the API does not offer them.
 
-pub mod client;
-pub mod errors;
+mod client;
+mod errors;
 pub mod junit;
-pub mod lightning;
-pub mod pow;
-pub mod quotes;
-pub mod sessions;
-pub mod tokens;
+mod lightning;
+mod pow;
+mod quotes;
+mod sessions;
+mod tokens;
 
 use std::fmt;
 use std::future::Future;

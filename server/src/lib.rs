@@ -22,10 +22,10 @@ pub mod demo;
 pub mod embedded;
 pub mod in_process;
 pub mod invoice_check;
-pub mod redact;
-pub mod session;
-pub mod solve;
-pub mod tools;
+mod redact;
+mod session;
+mod solve;
+mod tools;
 pub mod transport;
 
-pub use tools::LiveAuthServer;
+pub use tools::{LiveAuthServer, next_step};

@@ -19,7 +19,7 @@ const MIN_HIDDEN: usize = 8;
 ///
 /// Works on chars, not bytes, so any UTF-8 input is safe. A string that would show more
 /// than it hides becomes `…`.
-pub fn mask_secret(secret: &str) -> String {
+pub(crate) fn mask_secret(secret: &str) -> String {
     let prefix = KNOWN_PREFIXES
         .iter()
         .find(|p| secret.starts_with(**p))

@@ -12,7 +12,7 @@ use tokio_util::sync::CancellationToken;
 
 /// The hardest challenge this server will attempt: 2^40 hashes is hours on a laptop. A
 /// harder one is refused rather than burning every core until cancelled.
-pub const MAX_SOLVE_BITS: u32 = 40;
+pub(crate) const MAX_SOLVE_BITS: u32 = 40;
 
 /// How often a running solve reports progress.
 const PROGRESS_EVERY: Duration = Duration::from_millis(250);
@@ -52,7 +52,7 @@ pub enum SolveFailure {
 
 /// The target a solution must meet: the one derived from `difficultyBits`, or the
 /// challenge's `targetHex` if that is stricter, so the answer satisfies both readings.
-pub fn effective_target(challenge: &PowChallenge) -> Result<[u8; 32], SolveFailure> {
+pub(crate) fn effective_target(challenge: &PowChallenge) -> Result<[u8; 32], SolveFailure> {
     let derived = target_from_bits(challenge.difficulty_bits)
         .map_err(|error| SolveFailure::Malformed(error.to_string()))?;
     let stated = decode_hex32(&challenge.target_hex)
@@ -62,7 +62,7 @@ pub fn effective_target(challenge: &PowChallenge) -> Result<[u8; 32], SolveFailu
 
 /// Solves `challenge` on all cores until found, expired (`now_unix` against
 /// `expiresAtUnix`) or cancelled; `progress` gets the hashes tried so far.
-pub async fn solve_challenge(
+pub(crate) async fn solve_challenge(
     challenge: &PowChallenge,
     now_unix: i64,
     cancel: &CancellationToken,

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use liveauth_mcp::api::{ApiClient, ApiError, MAX_BODY_BYTES, TransportCause};
 use liveauth_mcp::config::DEFAULT_TIMEOUT;
-use liveauth_mcp::tools::next_step;
+use liveauth_mcp::next_step;
 use liveauth_protocol::wire::{
     ChargeStatus, ConfirmRequest, DenyReason, Nonce, PaymentStatus, QuoteStatus, StartResponse,
     UsageStatus,

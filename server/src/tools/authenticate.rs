@@ -35,7 +35,7 @@ pub struct AuthenticateParams {
 /// `liveauth_mcp_authenticate`: the confirm result, plus how it was obtained.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct AuthenticateResult {
+pub(crate) struct AuthenticateResult {
     /// `pow` or `lightning`.
     pub method: String,
     pub quote_id: String,
@@ -56,7 +56,7 @@ pub struct AuthenticateResult {
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct CheckedInvoice {
+pub(crate) struct CheckedInvoice {
     pub bolt11: String,
     pub decoded: DecodedInvoice,
 }

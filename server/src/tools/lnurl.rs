@@ -15,7 +15,7 @@ use crate::invoice_check::{DecodedInvoice, ExpectedInvoice, check_invoice};
 /// `liveauth_mcp_lnurl`: LUD-06 `{pr, routes}` plus the invoice as this server checked it.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct LnurlResult {
+pub(crate) struct LnurlResult {
     /// BOLT11 payment request, checked against the quote.
     pub pr: String,
     pub routes: Vec<serde_json::Value>,

@@ -36,16 +36,10 @@ use rmcp::service::RequestContext;
 use serde::Serialize;
 
 pub use advice::next_step;
-pub use args::{Args, QuoteParams};
-pub use authenticate::{AuthenticateParams, AuthenticateResult, CheckedInvoice};
-pub use charge::ChargeParams;
-pub use confirm::ConfirmParams;
-pub use error::ToolError;
-pub use lnurl::LnurlResult;
-pub use refresh::RefreshParams;
-pub use solve::{SolveParams, SolveResult};
-pub use start::StartParams;
-pub use usage::NoParams;
+pub(crate) use args::{Args, QuoteParams};
+pub(crate) use confirm::ConfirmParams;
+pub(crate) use error::ToolError;
+pub(crate) use start::StartParams;
 
 use crate::api::ApiClient;
 use crate::clock::Clock;
@@ -144,7 +138,7 @@ fn respond<T: Serialize>(result: Result<T, ToolError>) -> CallToolResult {
 }
 
 /// What an agent reads first: when to call what.
-pub const INSTRUCTIONS: &str = "\
+pub(crate) const INSTRUCTIONS: &str = "\
 LiveAuth lets you authenticate to an API by proof-of-work (PoW) or a Lightning payment, \
 then meter your calls in sats.
 Quickest: call liveauth_mcp_authenticate. It starts a session, solves the PoW challenge on \

@@ -23,7 +23,7 @@ pub struct SolveParams {
 /// `liveauth_mcp_solve`.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct SolveResult {
+pub(crate) struct SolveResult {
     pub quote_id: String,
     #[serde(flatten)]
     pub stats: SolveStats,
