@@ -10,7 +10,7 @@ use reqwest::header::{HeaderMap, HeaderValue};
 use reqwest::{Method, RequestBuilder};
 use serde_json::{Value, json};
 
-/// The project key header (DESIGN.md).
+/// The project key header (docs/design.md).
 pub(crate) const KEY_HEADER: &str = liveauth_protocol::wire::PROJECT_KEY_HEADER;
 
 /// An answer, as received.

@@ -43,7 +43,7 @@ pub(crate) fn checks() -> Vec<Check> {
     ]
 }
 
-/// Error answers for a spread of failures, each with the status and code DESIGN.md and
+/// Error answers for a spread of failures, each with the status and code docs/design.md and
 /// docs/decisions.md give it.
 async fn error_samples(ctx: &Ctx) -> Result<Vec<(&'static str, u16, &'static str, Resp)>, String> {
     let api = &ctx.api;

@@ -11,7 +11,7 @@
 //!   (problem+json, 404, 413).
 //! - [`junit`]: the JUnit XML report.
 //!
-//! Two levels, as DESIGN.md says: `compat` checks what the hosted API and its existing
+//! Two levels, as docs/design.md says: `compat` checks what the hosted API and its existing
 //! clients rely on (paths, the key header, shapes, the PoW rule, refusals), and `strict`
 //! checks this reference's stronger promises (problem+json, exact codes, atomicity,
 //! rotation, 402 headers). Checks that need the mock's dev endpoints (settle, clock) are

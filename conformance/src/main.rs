@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use clap::Parser;
 
-/// Checks a LiveAuth-compatible HTTP API against DESIGN.md (compat and strict levels).
+/// Checks a LiveAuth-compatible HTTP API against docs/design.md (compat and strict levels).
 #[derive(Debug, Parser)]
 #[command(version)]
 struct Args {

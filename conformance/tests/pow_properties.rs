@@ -1,5 +1,5 @@
 //! The PoW rule and the challenge signature, held to references written here from
-//! DESIGN.md (bit by bit, plain SHA-256), not to the code under test.
+//! docs/design.md (bit by bit, plain SHA-256), not to the code under test.
 
 #![allow(clippy::unwrap_used)] // test: a panic is a failed test
 
@@ -96,7 +96,7 @@ fn signed_fields_strategy()
 }
 
 proptest! {
-    /// valid ⇔ at least `bits` leading zero bits and hash ≠ target (DESIGN.md).
+    /// valid ⇔ at least `bits` leading zero bits and hash ≠ target (docs/design.md).
     #[test]
     fn valid_iff_leading_zeros_and_not_target(hash in any::<[u8; 32]>(), bits in 0u32..=256) {
         let target = reference_target(bits);

@@ -130,7 +130,7 @@ pub fn independent_nonce(nonce_text: &str) -> Option<u64> {
     u64::try_from(value).ok()
 }
 
-/// SHA-256 of the message as DESIGN.md spells it, with `nonce_text` as given.
+/// SHA-256 of the message as docs/design.md spells it, with `nonce_text` as given.
 pub fn independent_hash(key: &str, challenge_hex: &str, nonce_text: &str) -> [u8; 32] {
     Sha256::digest(format!("{key}:{challenge_hex}:{nonce_text}").as_bytes()).into()
 }

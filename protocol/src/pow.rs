@@ -1,4 +1,4 @@
-//! The proof-of-work rule, exactly as DESIGN.md states it.
+//! The proof-of-work rule, exactly as docs/design.md states it.
 //!
 //! message = `projectPublicKey ":" challengeHex ":" nonce`, hash = SHA-256(message), and a
 //! solution is valid iff hash < target as 32-byte big-endian numbers, where

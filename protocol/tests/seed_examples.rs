@@ -1,4 +1,4 @@
-//! The seed README's JSON examples, and the wire rules DESIGN.md adds, checked on raw JSON.
+//! The seed README's JSON examples, and the wire rules docs/design.md adds, checked on raw JSON.
 //!
 //! Each seed example is parsed into its wire type and written back; the
 //! result must equal the original as a JSON value, so no field is lost,
@@ -159,7 +159,7 @@ fn seed_refresh() {
     assert_eq!(r.refresh_token, None);
 }
 
-/// Requests, DESIGN.md additions and dev endpoints round-trip too.
+/// Requests, docs/design.md additions and dev endpoints round-trip too.
 #[test]
 fn other_bodies_round_trip() {
     round_trip::<StartRequest>(r#"{"forceLightning": true}"#);

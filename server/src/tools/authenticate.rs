@@ -4,14 +4,12 @@
 use std::time::Duration;
 
 use liveauth_protocol::wire::{Invoice, PaymentStatus};
-use rmcp::handler::server::common::{schema_for_output, schema_for_type};
-use rmcp::model::CallToolResult;
+use rmcp::RoleServer;
 use rmcp::service::RequestContext;
-use rmcp::{RoleServer, tool, tool_router};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{Args, Caller, ConfirmParams, LiveAuthServer, StartParams, ToolError, respond};
+use super::{Caller, ConfirmParams, StartParams, ToolError};
 use crate::invoice_check::DecodedInvoice;
 use crate::solve::SolveStats;
 
@@ -61,31 +59,17 @@ pub(crate) struct CheckedInvoice {
     pub decoded: DecodedInvoice,
 }
 
-#[tool_router(router = authenticate_router, vis = "pub(super)")]
-impl LiveAuthServer {
+tool! {
     /// Authenticate in one step. Proof-of-work (default): start, solve and confirm, and
     /// return the JWT with solve statistics. Lightning (forceLightning=true): start and
     /// return the checked invoice to pay; with waitForPaymentSeconds > 0, wait for the
     /// payment and confirm.
-    #[tool(
-        name = "liveauth_mcp_authenticate",
-        input_schema = schema_for_type::<AuthenticateParams>(),
-        output_schema = schema_for_output::<AuthenticateResult>(),
-        annotations(
-            title = "Authenticate (start, solve or pay, confirm)",
-            read_only_hint = false,
-            destructive_hint = false,
-            idempotent_hint = false,
-            open_world_hint = true
-        )
-    )]
-    pub async fn liveauth_mcp_authenticate(
-        &self,
-        Args(args): Args<AuthenticateParams>,
-        context: RequestContext<RoleServer>,
-    ) -> CallToolResult {
-        respond(async { self.caller(&context).authenticate(args?, &context).await }.await)
-    }
+    authenticate_router: liveauth_mcp_authenticate(AuthenticateParams) -> AuthenticateResult,
+    title: "Authenticate (start, solve or pay, confirm)",
+    read_only: false,
+    idempotent: false,
+    open_world: true,
+    |caller, args, context| caller.authenticate(args, &context).await
 }
 
 impl Caller {

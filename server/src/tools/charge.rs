@@ -1,14 +1,10 @@
 //! `liveauth_mcp_charge`: books the cost of one API call against the session's budget.
 
 use liveauth_protocol::wire::{ChargeResponse, ChargeStatus};
-use rmcp::handler::server::common::{schema_for_output, schema_for_type};
-use rmcp::model::CallToolResult;
-use rmcp::service::RequestContext;
-use rmcp::{RoleServer, tool, tool_router};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use super::{Args, Caller, LiveAuthServer, ToolError, respond};
+use super::{Caller, ToolError};
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
@@ -17,30 +13,16 @@ pub struct ChargeParams {
     pub call_cost_sats: u64,
 }
 
-#[tool_router(router = charge_router, vis = "pub(super)")]
-impl LiveAuthServer {
+tool! {
     /// Meter API usage after making an authenticated call: call this with the cost in sats
     /// of each API request. If the budget is exceeded the result is an error with
     /// status "deny": stop making paid calls.
-    #[tool(
-        name = "liveauth_mcp_charge",
-        input_schema = schema_for_type::<ChargeParams>(),
-        output_schema = schema_for_output::<ChargeResponse>(),
-        annotations(
-            title = "Charge an API call",
-            read_only_hint = false,
-            destructive_hint = false,
-            idempotent_hint = false,
-            open_world_hint = true
-        )
-    )]
-    pub async fn liveauth_mcp_charge(
-        &self,
-        Args(args): Args<ChargeParams>,
-        context: RequestContext<RoleServer>,
-    ) -> CallToolResult {
-        respond(async { self.caller(&context).charge(args?).await }.await)
-    }
+    charge_router: liveauth_mcp_charge(ChargeParams) -> ChargeResponse,
+    title: "Charge an API call",
+    read_only: false,
+    idempotent: false,
+    open_world: true,
+    |caller, args, _context| caller.charge(args).await
 }
 
 impl Caller {

@@ -5,14 +5,10 @@
 use liveauth_protocol::codec::{HexCase, encode_hex};
 use liveauth_protocol::pow::{Submission, SubmissionError};
 use liveauth_protocol::wire::{ConfirmRequest, ConfirmResponse, Nonce};
-use rmcp::handler::server::common::{schema_for_output, schema_for_type};
-use rmcp::model::CallToolResult;
-use rmcp::service::RequestContext;
-use rmcp::{RoleServer, tool, tool_router};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use super::{Args, Caller, LiveAuthServer, ToolError, respond};
+use super::{Caller, ToolError};
 use crate::session::Tokens;
 use crate::solve::effective_target;
 
@@ -58,31 +54,17 @@ impl ConfirmParams {
     }
 }
 
-#[tool_router(router = confirm_router, vis = "pub(super)")]
-impl LiveAuthServer {
+tool! {
     /// Submit the solved proof-of-work challenge (or, for a Lightning quote, just the
     /// quoteId once paid) to receive a JWT. Fields you omit are filled in from the quote
     /// and from liveauth_mcp_solve. The solution is checked locally before it is sent.
     /// Save the refreshToken (this server keeps it for you too).
-    #[tool(
-        name = "liveauth_mcp_confirm",
-        input_schema = schema_for_type::<ConfirmParams>(),
-        output_schema = schema_for_output::<ConfirmResponse>(),
-        annotations(
-            title = "Confirm a quote and get a JWT",
-            read_only_hint = false,
-            destructive_hint = false,
-            idempotent_hint = false,
-            open_world_hint = true
-        )
-    )]
-    pub async fn liveauth_mcp_confirm(
-        &self,
-        Args(args): Args<ConfirmParams>,
-        context: RequestContext<RoleServer>,
-    ) -> CallToolResult {
-        respond(async { self.caller(&context).confirm(args?).await }.await)
-    }
+    confirm_router: liveauth_mcp_confirm(ConfirmParams) -> ConfirmResponse,
+    title: "Confirm a quote and get a JWT",
+    read_only: false,
+    idempotent: false,
+    open_world: true,
+    |caller, args, _context| caller.confirm(args).await
 }
 
 impl Caller {

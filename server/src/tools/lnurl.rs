@@ -2,14 +2,10 @@
 //! quote before the agent sees it.
 
 use liveauth_protocol::wire::{Invoice, StartResponse};
-use rmcp::handler::server::common::{schema_for_output, schema_for_type};
-use rmcp::model::CallToolResult;
-use rmcp::service::RequestContext;
-use rmcp::{RoleServer, tool, tool_router};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{Args, Caller, LiveAuthServer, QuoteParams, ToolError, respond};
+use super::{Caller, QuoteParams, ToolError};
 use crate::invoice_check::{DecodedInvoice, ExpectedInvoice, check_invoice};
 
 /// `liveauth_mcp_lnurl`: LUD-06 `{pr, routes}` plus the invoice as this server checked it.
@@ -23,30 +19,16 @@ pub(crate) struct LnurlResult {
     pub decoded: DecodedInvoice,
 }
 
-#[tool_router(router = lnurl_router, vis = "pub(super)")]
-impl LiveAuthServer {
+tool! {
     /// Get the Lightning invoice of a quote (lnget-compatible {pr, routes}) to pay with any
     /// wallet. The invoice is verified first (signature, amount and payment hash equal to
     /// the quote, not expired) and returned decoded; never pay an invoice this refuses.
-    #[tool(
-        name = "liveauth_mcp_lnurl",
-        input_schema = schema_for_type::<QuoteParams>(),
-        output_schema = schema_for_output::<LnurlResult>(),
-        annotations(
-            title = "Get the checked Lightning invoice",
-            read_only_hint = true,
-            destructive_hint = false,
-            idempotent_hint = true,
-            open_world_hint = true
-        )
-    )]
-    pub async fn liveauth_mcp_lnurl(
-        &self,
-        Args(args): Args<QuoteParams>,
-        context: RequestContext<RoleServer>,
-    ) -> CallToolResult {
-        respond(async { self.caller(&context).lnurl(&args?.quote_id).await }.await)
-    }
+    lnurl_router: liveauth_mcp_lnurl(QuoteParams) -> LnurlResult,
+    title: "Get the checked Lightning invoice",
+    read_only: true,
+    idempotent: true,
+    open_world: true,
+    |caller, args, _context| caller.lnurl(&args.quote_id).await
 }
 
 impl Caller {

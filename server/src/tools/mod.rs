@@ -15,6 +15,54 @@
 //! - `args`: the argument extractor; `error`: [`ToolError`] and how it reads; `advice`:
 //!   what an agent should do about a failed API call ([`next_step`]).
 
+/// Declares one tool: a `#[tool_router]` block named `$router` holding the `#[tool]`
+/// adapter, which parses the arguments (a bad one is an `isError` naming the field), runs
+/// `$body` for the calling agent (`$caller`, with the parsed `$args` and the request
+/// `$context`) and renders its `Result` as the tool result. The doc comment is the tool's
+/// description; the flags are its MCP annotations (no tool here is destructive). Each tool
+/// file declares its tool with it once.
+macro_rules! tool {
+    (
+        $(#[doc = $doc:literal])+
+        $router:ident: $name:ident($params:ty) -> $output:ty,
+        title: $title:literal,
+        read_only: $read_only:literal,
+        idempotent: $idempotent:literal,
+        open_world: $open_world:literal,
+        |$caller:ident, $args:ident, $context:ident| $body:expr $(,)?
+    ) => {
+        #[rmcp::tool_router(router = $router, vis = "pub(super)")]
+        impl $crate::tools::LiveAuthServer {
+            $(#[doc = $doc])+
+            #[rmcp::tool(
+                input_schema = rmcp::handler::server::common::schema_for_type::<$params>(),
+                output_schema = rmcp::handler::server::common::schema_for_output::<$output>(),
+                annotations(
+                    title = $title,
+                    read_only_hint = $read_only,
+                    destructive_hint = false,
+                    idempotent_hint = $idempotent,
+                    open_world_hint = $open_world
+                )
+            )]
+            pub async fn $name(
+                &self,
+                $crate::tools::Args(args): $crate::tools::Args<$params>,
+                $context: rmcp::service::RequestContext<rmcp::RoleServer>,
+            ) -> rmcp::model::CallToolResult {
+                let $caller = self.caller(&$context);
+                $crate::tools::respond(
+                    async {
+                        let $args = args?;
+                        $body
+                    }
+                    .await,
+                )
+            }
+        }
+    };
+}
+
 mod advice;
 mod args;
 mod authenticate;

@@ -2,14 +2,8 @@
 //! protocol itself is in [`super::token`].
 
 use liveauth_protocol::wire::RefreshResponse;
-use rmcp::handler::server::common::{schema_for_output, schema_for_type};
-use rmcp::model::CallToolResult;
-use rmcp::service::RequestContext;
-use rmcp::{RoleServer, tool, tool_router};
 use schemars::JsonSchema;
 use serde::Deserialize;
-
-use super::{Args, LiveAuthServer, respond};
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
@@ -20,28 +14,14 @@ pub struct RefreshParams {
     pub refresh_token: Option<String>,
 }
 
-#[tool_router(router = refresh_router, vis = "pub(super)")]
-impl LiveAuthServer {
+tool! {
     /// Get a new JWT without re-authenticating, using the refreshToken from confirm (this
     /// server uses the one it holds if you omit it). The refresh token is rotated: the
     /// result carries the new one, and the old one stops working.
-    #[tool(
-        name = "liveauth_mcp_refresh",
-        input_schema = schema_for_type::<RefreshParams>(),
-        output_schema = schema_for_output::<RefreshResponse>(),
-        annotations(
-            title = "Refresh the JWT",
-            read_only_hint = false,
-            destructive_hint = false,
-            idempotent_hint = false,
-            open_world_hint = true
-        )
-    )]
-    pub async fn liveauth_mcp_refresh(
-        &self,
-        Args(args): Args<RefreshParams>,
-        context: RequestContext<RoleServer>,
-    ) -> CallToolResult {
-        respond(async { self.caller(&context).refresh(args?.refresh_token).await }.await)
-    }
+    refresh_router: liveauth_mcp_refresh(RefreshParams) -> RefreshResponse,
+    title: "Refresh the JWT",
+    read_only: false,
+    idempotent: false,
+    open_world: true,
+    |caller, args, _context| caller.refresh(args.refresh_token).await
 }

@@ -2,14 +2,13 @@
 //! progress notifications for a client that asks for them.
 
 use liveauth_protocol::wire::StartResponse;
-use rmcp::handler::server::common::{schema_for_output, schema_for_type};
-use rmcp::model::{CallToolResult, ProgressNotificationParam};
+use rmcp::RoleServer;
+use rmcp::model::ProgressNotificationParam;
 use rmcp::service::RequestContext;
-use rmcp::{RoleServer, tool, tool_router};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{Args, Caller, LiveAuthServer, ToolError, respond};
+use super::{Caller, ToolError};
 use crate::solve::{SolveStats, solve_challenge};
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -29,38 +28,17 @@ pub(crate) struct SolveResult {
     pub stats: SolveStats,
 }
 
-#[tool_router(router = solve_router, vis = "pub(super)")]
-impl LiveAuthServer {
+tool! {
     /// Solve the proof-of-work challenge of a quote (default: the latest) on all CPU
     /// cores. Returns the nonce and hash to pass to liveauth_mcp_confirm (which also
     /// picks them up by itself). Reports progress; stops if cancelled or if the
     /// challenge expires.
-    #[tool(
-        name = "liveauth_mcp_solve",
-        input_schema = schema_for_type::<SolveParams>(),
-        output_schema = schema_for_output::<SolveResult>(),
-        annotations(
-            title = "Solve a PoW challenge",
-            read_only_hint = true,
-            destructive_hint = false,
-            idempotent_hint = true,
-            open_world_hint = false
-        )
-    )]
-    pub async fn liveauth_mcp_solve(
-        &self,
-        Args(args): Args<SolveParams>,
-        context: RequestContext<RoleServer>,
-    ) -> CallToolResult {
-        respond(
-            async {
-                self.caller(&context)
-                    .solve(args?.quote_id.as_deref(), &context)
-                    .await
-            }
-            .await,
-        )
-    }
+    solve_router: liveauth_mcp_solve(SolveParams) -> SolveResult,
+    title: "Solve a PoW challenge",
+    read_only: true,
+    idempotent: true,
+    open_world: false,
+    |caller, args, context| caller.solve(args.quote_id.as_deref(), &context).await
 }
 
 impl Caller {

@@ -1,49 +1,24 @@
 //! `liveauth_mcp_usage`: the session's usage and remaining budget, without charging.
 
 use liveauth_protocol::wire::UsageResponse;
-use rmcp::handler::server::common::{schema_for_output, schema_for_type};
-use rmcp::model::CallToolResult;
-use rmcp::service::RequestContext;
-use rmcp::{RoleServer, tool, tool_router};
 use schemars::JsonSchema;
 use serde::Deserialize;
-
-use super::{Args, LiveAuthServer, respond};
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct NoParams {}
 
-#[tool_router(router = usage_router, vis = "pub(super)")]
-impl LiveAuthServer {
+tool! {
     /// Query current usage and remaining budget without making a charge. Use it before
     /// making paid API calls.
-    #[tool(
-        name = "liveauth_mcp_usage",
-        input_schema = schema_for_type::<NoParams>(),
-        output_schema = schema_for_output::<UsageResponse>(),
-        annotations(
-            title = "Usage and remaining budget",
-            read_only_hint = true,
-            destructive_hint = false,
-            idempotent_hint = true,
-            open_world_hint = true
-        )
-    )]
-    pub async fn liveauth_mcp_usage(
-        &self,
-        Args(args): Args<NoParams>,
-        context: RequestContext<RoleServer>,
-    ) -> CallToolResult {
-        let caller = self.caller(&context);
-        respond(
-            async {
-                args?;
-                let api = &caller.api;
-                caller
-                    .with_token(|jwt| async move { api.usage(&jwt).await })
-                    .await
-            }
-            .await,
-        )
+    usage_router: liveauth_mcp_usage(NoParams) -> UsageResponse,
+    title: "Usage and remaining budget",
+    read_only: true,
+    idempotent: true,
+    open_world: true,
+    |caller, _args, _context| {
+        let api = &caller.api;
+        caller
+            .with_token(|jwt| async move { api.usage(&jwt).await })
+            .await
     }
 }
