@@ -4,7 +4,7 @@
 use reqwest::Method;
 use serde_json::json;
 
-use crate::client::{KEY_HEADER, Resp, solve_quote};
+use crate::client::{Api, KEY_HEADER, Resp, solve_quote};
 use crate::quotes::is_nonempty_str;
 use crate::{Check, CheckResult, Ctx, Level, Outcome, ensure};
 
@@ -109,23 +109,13 @@ async fn error_samples(ctx: &Ctx) -> Result<Vec<(&'static str, u16, &'static str
         "a body that is not JSON",
         400,
         "bad_request",
-        api.fetch(
-            api.req(Method::POST, "/api/mcp/refresh")
-                .header("content-type", "application/json")
-                .body("{not json"),
-        )
-        .await?,
+        refresh_with(api, "application/json", "{not json").await?,
     ));
     out.push((
         "a text/plain body",
         415,
         "unsupported_media_type",
-        api.fetch(
-            api.req(Method::POST, "/api/mcp/refresh")
-                .header("content-type", "text/plain")
-                .body("{}"),
-        )
-        .await?,
+        refresh_with(api, "text/plain", "{}").await?,
     ));
     out.push((
         "a refresh token never issued",
@@ -263,4 +253,14 @@ async fn healthz_and_openapi(ctx: &Ctx) -> CheckResult {
         );
     }
     Ok(Outcome::Pass)
+}
+
+/// `POST /api/mcp/refresh` with this `Content-Type` and raw body.
+async fn refresh_with(api: &Api, content_type: &str, body: &'static str) -> Result<Resp, String> {
+    api.fetch(
+        api.req(Method::POST, "/api/mcp/refresh")
+            .header("content-type", content_type)
+            .body(body),
+    )
+    .await
 }

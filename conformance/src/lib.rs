@@ -168,24 +168,23 @@ impl Ctx {
 
     /// Skip unless the settle endpoint exists.
     pub fn need_settle(&self) -> Result<(), Outcome> {
-        if self.has_settle {
-            Ok(())
-        } else {
-            Err(Outcome::Skip(
-                "needs the mock's dev endpoint POST /api/dev/settle/{paymentHash}".into(),
-            ))
-        }
+        need(self.has_settle, "POST /api/dev/settle/{paymentHash}")
     }
 
     /// Skip unless the clock endpoint exists.
     pub fn need_clock(&self) -> Result<(), Outcome> {
-        if self.has_clock {
-            Ok(())
-        } else {
-            Err(Outcome::Skip(
-                "needs the mock's dev endpoint POST /api/dev/clock/advance".into(),
-            ))
-        }
+        need(self.has_clock, "POST /api/dev/clock/advance")
+    }
+}
+
+/// `Ok` when the API has the dev endpoint, else the skip that names it.
+fn need(has: bool, endpoint: &str) -> Result<(), Outcome> {
+    if has {
+        Ok(())
+    } else {
+        Err(Outcome::Skip(format!(
+            "needs the mock's dev endpoint {endpoint}"
+        )))
     }
 }
 

@@ -90,6 +90,22 @@ async fn status(ctx: &Ctx, quote_id: &str) -> Result<Value, String> {
     resp.expect(200, "status").cloned()
 }
 
+/// The quote's `status` and `paymentStatus` are these.
+async fn status_is(
+    ctx: &Ctx,
+    quote_id: &str,
+    quote_status: &str,
+    payment_status: &str,
+    what: &str,
+) -> Result<(), String> {
+    let answer = status(ctx, quote_id).await?;
+    ensure!(
+        answer["status"] == quote_status && answer["paymentStatus"] == payment_status,
+        "status of {what}: {answer}"
+    );
+    Ok(())
+}
+
 async fn confirm_pending_then_paid(ctx: &Ctx) -> CheckResult {
     let keyed = ctx.api.key().is_some();
     if keyed {
@@ -119,11 +135,7 @@ async fn confirm_pending_then_paid(ctx: &Ctx) -> CheckResult {
         first_body["paymentStatus"] == "pending",
         "paymentStatus is not pending: {first_body}"
     );
-    let pending = status(ctx, &quote_id).await?;
-    ensure!(
-        pending["status"] == "pending" && pending["paymentStatus"] == "pending",
-        "status of an unpaid quote: {pending}"
-    );
+    status_is(ctx, &quote_id, "pending", "pending", "an unpaid quote").await?;
     if ctx.has_settle {
         ctx.api
             .settle(invoice["paymentHash"].as_str().unwrap_or_default())
@@ -140,11 +152,7 @@ async fn confirm_pending_then_paid(ctx: &Ctx) -> CheckResult {
         }
         ensure!(paid, "the demo payment did not settle within 10 s");
     }
-    let paid = status(ctx, &quote_id).await?;
-    ensure!(
-        paid["status"] == "paid" && paid["paymentStatus"] == "paid",
-        "status of a paid quote: {paid}"
-    );
+    status_is(ctx, &quote_id, "paid", "paid", "a paid quote").await?;
     let second = ctx.api.confirm(&body).await?;
     let second_body = second.expect(200, "confirm of a paid quote")?;
     ensure!(

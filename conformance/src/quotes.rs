@@ -73,17 +73,32 @@ pub(crate) fn is_rfc3339(value: &Value) -> bool {
         .is_some_and(|s| liveauth_protocol::time::parse_rfc3339_utc(s).is_some())
 }
 
-async fn start_pow_shape(ctx: &Ctx) -> CheckResult {
-    let resp = ctx.api.start_raw(false).await?;
-    let body = resp.expect(200, "start")?;
+/// A start answer (Lightning or PoW): 200, a `quoteId`, and the other kind's field `null`.
+async fn started(ctx: &Ctx, lightning: bool) -> Result<Value, String> {
+    let (what, other) = if lightning {
+        ("start (forceLightning)", "powChallenge")
+    } else {
+        ("start", "invoice")
+    };
+    let body = ctx
+        .api
+        .start_raw(lightning)
+        .await?
+        .expect(200, what)?
+        .clone();
     ensure!(
         is_nonempty_str(&body["quoteId"]),
         "quoteId is not a string: {body}"
     );
     ensure!(
-        body.get("invoice") == Some(&Value::Null),
-        "invoice is not null: {body}"
+        body.get(other) == Some(&Value::Null),
+        "{other} is not null: {body}"
     );
+    Ok(body)
+}
+
+async fn start_pow_shape(ctx: &Ctx) -> CheckResult {
+    let body = started(ctx, false).await?;
     let c = &body["powChallenge"];
     for field in ["projectId", "projectPublicKey", "challengeHex", "signature"] {
         ensure!(
@@ -125,16 +140,7 @@ async fn start_pow_shape(ctx: &Ctx) -> CheckResult {
 }
 
 async fn start_lightning_shape(ctx: &Ctx) -> CheckResult {
-    let resp = ctx.api.start_raw(true).await?;
-    let body = resp.expect(200, "start (forceLightning)")?;
-    ensure!(
-        is_nonempty_str(&body["quoteId"]),
-        "quoteId is not a string: {body}"
-    );
-    ensure!(
-        body.get("powChallenge") == Some(&Value::Null),
-        "powChallenge is not null: {body}"
-    );
+    let body = started(ctx, true).await?;
     let invoice = &body["invoice"];
     ensure!(
         invoice["bolt11"]

@@ -106,6 +106,16 @@ impl Fixture {
         )
     }
 
+    /// A fresh fixture (demo mode), after snapping `tool` without a session as
+    /// `<tool without the liveauth_mcp_ prefix>_not_authenticated`.
+    async fn logged_out(tool: &str) -> Self {
+        let fixture = Self::new(config(), None).await;
+        let name = tool.trim_start_matches("liveauth_mcp_");
+        let snapshot = format!("{name}_not_authenticated");
+        fixture.snap(&snapshot, tool, json!({})).await;
+        fixture
+    }
+
     /// A session through start, solve and confirm.
     async fn log_in(&self) {
         let (quote_id, _) = self.pow_quote().await;
@@ -399,10 +409,7 @@ async fn lnurl() {
 #[tokio::test]
 async fn usage() {
     let usage = "liveauth_mcp_usage";
-    let fixture = Fixture::new(config(), None).await;
-    fixture
-        .snap("usage_not_authenticated", usage, json!({}))
-        .await;
+    let fixture = Fixture::logged_out(usage).await;
     fixture.log_in().await;
     fixture
         .agent
@@ -415,10 +422,7 @@ async fn usage() {
 #[tokio::test]
 async fn refresh() {
     let refresh = "liveauth_mcp_refresh";
-    let fixture = Fixture::new(config(), None).await;
-    fixture
-        .snap("refresh_not_authenticated", refresh, json!({}))
-        .await;
+    let fixture = Fixture::logged_out(refresh).await;
     let (quote_id, challenge) = fixture.pow_quote().await;
     let nonce = solve_challenge(&challenge);
     let solved = json!({"quoteId": quote_id, "nonce": nonce});

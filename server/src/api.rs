@@ -683,26 +683,20 @@ mod tests {
         ));
     }
 
+    fn keyed(key: &str) -> Result<ApiClient, ConfigError> {
+        ApiClient::new("http://h", Some(key.into()), DEFAULT_TIMEOUT)
+    }
+
     #[test]
     fn bad_keys_are_refused_without_echo() {
-        let error = ApiClient::new(
-            "http://h",
-            Some("la_pk_abcdefghijklmno\npqrstuvwxyz".into()),
-            DEFAULT_TIMEOUT,
-        )
-        .unwrap_err();
+        let error = keyed("la_pk_abcdefghijklmno\npqrstuvwxyz").unwrap_err();
         let text = error.to_string();
         assert!(!text.contains("efghij"), "{text}");
     }
 
     #[test]
     fn debug_hides_the_key() {
-        let client = ApiClient::new(
-            "http://h",
-            Some("la_pk_abcdefghijklmnopqrstuvwxyz".into()),
-            DEFAULT_TIMEOUT,
-        )
-        .unwrap();
+        let client = keyed("la_pk_abcdefghijklmnopqrstuvwxyz").unwrap();
         let debug = format!("{client:?}");
         assert!(debug.contains("la_pk_ab…yz"), "{debug}");
         assert!(!debug.contains("klmnop"), "{debug}");

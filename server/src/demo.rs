@@ -127,10 +127,7 @@ impl Demo<'_> {
         let quote_id = text(&start["quoteId"], "a quoteId")?;
         self.call("liveauth_mcp_solve", json!({"quoteId": quote_id}))
             .await?;
-        let confirm = self
-            .call("liveauth_mcp_confirm", json!({"quoteId": quote_id}))
-            .await?;
-        text(&confirm["jwt"], "a JWT from confirm")?;
+        self.confirm(&quote_id).await?;
         self.call("liveauth_mcp_charge", json!({"callCostSats": 3}))
             .await?;
         self.call("liveauth_mcp_usage", json!({})).await?;
@@ -162,10 +159,7 @@ impl Demo<'_> {
         }
         self.call("liveauth_mcp_status", json!({"quoteId": quote_id}))
             .await?;
-        let confirm = self
-            .call("liveauth_mcp_confirm", json!({"quoteId": quote_id}))
-            .await?;
-        text(&confirm["jwt"], "a JWT from confirm")?;
+        self.confirm(&quote_id).await?;
 
         say("\n— One step —");
         self.call("liveauth_mcp_authenticate", json!({})).await?;
@@ -187,6 +181,15 @@ impl Demo<'_> {
             Err(error) => say(&format!("    ✗ {}", with_causes(error))),
         }
         result
+    }
+
+    /// Confirms `quote_id`, which must give a JWT.
+    async fn confirm(&mut self, quote_id: &str) -> Result<(), DemoError> {
+        let confirm = self
+            .call("liveauth_mcp_confirm", json!({"quoteId": quote_id}))
+            .await?;
+        text(&confirm["jwt"], "a JWT from confirm")?;
+        Ok(())
     }
 
     async fn call_quiet(&self, tool: &str, arguments: Value) -> Result<Value, DemoError> {

@@ -9,7 +9,6 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use rmcp::ServiceExt as _;
-use rmcp::model::CallToolRequestParams;
 use rmcp::transport::{ConfigureCommandExt as _, TokioChildProcess};
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt as _, AsyncWriteExt as _, BufReader};
@@ -110,12 +109,7 @@ async fn child_process_client() {
     }))
     .unwrap();
     let client = ().serve(transport).await.unwrap();
-    let call = |name: &str, args: Value| {
-        let Value::Object(args) = args else {
-            unreachable!()
-        };
-        CallToolRequestParams::new(name.to_owned()).with_arguments(args)
-    };
+    let call = liveauth_testkit::mcp::request;
     let auth = client
         .call_tool(call("liveauth_mcp_authenticate", json!({})))
         .await

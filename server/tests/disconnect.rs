@@ -8,8 +8,6 @@ mod common;
 use std::time::Duration;
 
 use liveauth_mcp::LiveAuthServer;
-use liveauth_mcp::api::ApiClient;
-use liveauth_mcp::embedded::EmbeddedMock;
 use liveauth_mcp::in_process::{self, InProcess};
 use rmcp::model::{CallToolRequestParams, ClientRequest, Request};
 use rmcp::service::PeerRequestOptions;
@@ -26,23 +24,15 @@ fn cpu_ticks() -> u64 {
 
 #[tokio::test]
 async fn disconnect_mid_solve_stops_the_solver() {
-    let mock = EmbeddedMock::start(mock_api::Config {
-        difficulty_bits: 40,
-        ..common::mock_config()
-    })
-    .await
-    .unwrap();
-    let api = ApiClient::new(&mock.base_url, None, Duration::from_secs(5)).unwrap();
+    let (mock, api) = common::mock_at_difficulty(40).await;
     let InProcess { client, server } = in_process::connect(LiveAuthServer::new(api)).await.unwrap();
     let start = client
         .call_tool(CallToolRequestParams::new("liveauth_mcp_start").with_arguments(Map::new()))
         .await
         .unwrap();
     let quote_id = start.structured_content.unwrap()["quoteId"].clone();
-    let request = ClientRequest::CallToolRequest(Request::new(
-        CallToolRequestParams::new("liveauth_mcp_solve")
-            .with_arguments(Map::from_iter([("quoteId".to_owned(), json!(quote_id))])),
-    ));
+    let solve = liveauth_testkit::mcp::request("liveauth_mcp_solve", json!({"quoteId": quote_id}));
+    let request = ClientRequest::CallToolRequest(Request::new(solve));
     let _handle = client
         .send_cancellable_request(request, PeerRequestOptions::no_options())
         .await

@@ -8,13 +8,11 @@ mod common;
 use std::time::Duration;
 
 use liveauth_mcp::LiveAuthServer;
-use liveauth_mcp::api::ApiClient;
-use liveauth_mcp::embedded::EmbeddedMock;
 use liveauth_mcp::in_process;
-use rmcp::model::{CallToolRequestParams, ClientRequest, ProgressNotificationParam, Request};
+use rmcp::model::{ClientRequest, ProgressNotificationParam, Request};
 use rmcp::service::{NotificationContext, PeerRequestOptions};
 use rmcp::{ClientHandler, RoleClient};
-use serde_json::{Map, json};
+use serde_json::json;
 use tokio::sync::mpsc;
 
 struct ProgressClient {
@@ -34,25 +32,14 @@ impl ClientHandler for ProgressClient {
 #[tokio::test]
 async fn solve_reports_progress_and_stops_on_cancel() {
     // 30 bits: about a billion hashes, far more than the test waits for.
-    let mock = EmbeddedMock::start(mock_api::Config {
-        difficulty_bits: 30,
-        ..common::mock_config()
-    })
-    .await
-    .unwrap();
-    let api = ApiClient::new(&mock.base_url, None, Duration::from_secs(5)).unwrap();
+    let (mock, api) = common::mock_at_difficulty(30).await;
     let (sink, mut progress) = mpsc::unbounded_channel();
     let client = in_process::connect_with(LiveAuthServer::new(api), ProgressClient { sink })
         .await
         .unwrap()
         .client;
 
-    let call = |name: &str, args: serde_json::Value| {
-        let serde_json::Value::Object(args) = args else {
-            unreachable!()
-        };
-        CallToolRequestParams::new(name.to_owned()).with_arguments(args)
-    };
+    let call = liveauth_testkit::mcp::request;
     let start = client
         .call_tool(call("liveauth_mcp_start", json!({})))
         .await
@@ -62,10 +49,8 @@ async fn solve_reports_progress_and_stops_on_cancel() {
         .unwrap()
         .to_owned();
 
-    let request = ClientRequest::CallToolRequest(Request::new(
-        CallToolRequestParams::new("liveauth_mcp_solve")
-            .with_arguments(Map::from_iter([("quoteId".to_owned(), json!(quote_id))])),
-    ));
+    let solve = liveauth_testkit::mcp::request("liveauth_mcp_solve", json!({"quoteId": quote_id}));
+    let request = ClientRequest::CallToolRequest(Request::new(solve));
     let handle = client
         .send_cancellable_request(request, PeerRequestOptions::no_options())
         .await

@@ -48,12 +48,6 @@ async fn api_goes_away_and_comes_back() {
     assert!(gone.starts_with("not authenticated"), "{gone}");
 
     h.ok("liveauth_mcp_authenticate", json!({})).await;
-    let charge = h
-        .ok("liveauth_mcp_charge", json!({"callCostSats": 2}))
-        .await;
-    assert_eq!(
-        charge,
-        json!({"status": "ok", "callsUsed": 1, "satsUsed": 2})
-    );
+    h.first_charge(2).await;
     mock.stop().await;
 }

@@ -126,13 +126,7 @@ async fn pow_flow_step_by_step() {
     assert_eq!(confirm["expiresIn"], 600);
     assert_eq!(confirm["paymentStatus"], Value::Null);
 
-    let charge = h
-        .ok("liveauth_mcp_charge", json!({"callCostSats": 5}))
-        .await;
-    assert_eq!(
-        charge,
-        json!({"status": "ok", "callsUsed": 1, "satsUsed": 5})
-    );
+    h.first_charge(5).await;
     let usage = h.ok("liveauth_mcp_usage", json!({})).await;
     assert_eq!(
         (&usage["satsUsed"], &usage["remainingBudgetSats"]),
@@ -288,24 +282,28 @@ async fn errors_are_tool_results() {
     let text = h.err("liveauth_mcp_usage", json!({})).await;
     assert!(text.starts_with("not authenticated"), "{text}");
 
-    let text = h
-        .err("liveauth_mcp_charge", json!({"callCostSats": "five"}))
-        .await;
-    assert!(text.contains("`callCostSats`"), "{text}");
-    let text = h.err("liveauth_mcp_charge", json!({})).await;
-    assert!(text.contains("callCostSats"), "{text}");
-    let text = h
-        .err(
+    // Bad arguments name the field; an unknown quote names the API's answer.
+    for (tool, arguments, says) in [
+        (
+            "liveauth_mcp_charge",
+            json!({"callCostSats": "five"}),
+            "`callCostSats`",
+        ),
+        ("liveauth_mcp_charge", json!({}), "callCostSats"),
+        (
             "liveauth_mcp_confirm",
             json!({"quoteId": "q", "nonce": "05"}),
-        )
-        .await;
-    assert!(text.contains("`nonce`"), "{text}");
-
-    let text = h
-        .err("liveauth_mcp_status", json!({"quoteId": "no-such-quote"}))
-        .await;
-    assert!(text.contains("404 quote_not_found"), "{text}");
+            "`nonce`",
+        ),
+        (
+            "liveauth_mcp_status",
+            json!({"quoteId": "no-such-quote"}),
+            "404 quote_not_found",
+        ),
+    ] {
+        let text = h.err(tool, arguments).await;
+        assert!(text.contains(says), "{tool}: {text}");
+    }
 
     // A wrong nonce is caught locally, with the reason.
     let start = h.ok("liveauth_mcp_start", json!({})).await;
@@ -390,14 +388,7 @@ async fn unreachable_api() {
 /// original refresh token has been rotated away (presenting it is `invalid_grant`).
 #[tokio::test]
 async fn expired_jwt_is_refreshed_by_itself() {
-    let h = Harness::with(
-        mock_api::Config {
-            jwt_ttl_secs: 1,
-            ..mock_config()
-        },
-        None,
-    )
-    .await;
+    let h = short_lived_jwts().await;
     let auth = h.ok("liveauth_mcp_authenticate", json!({})).await;
     assert_eq!(auth["expiresIn"], 1);
     let charge = h
@@ -417,14 +408,7 @@ async fn expired_jwt_is_refreshed_by_itself() {
 /// presents a superseded refresh token (which would revoke the session).
 #[tokio::test]
 async fn parallel_calls_with_a_stale_jwt_keep_the_session() {
-    let h = Harness::with(
-        mock_api::Config {
-            jwt_ttl_secs: 1,
-            ..mock_config()
-        },
-        None,
-    )
-    .await;
+    let h = short_lived_jwts().await;
     h.ok("liveauth_mcp_authenticate", json!({})).await;
     let (a, b, c, d) = tokio::join!(
         h.call("liveauth_mcp_charge", json!({"callCostSats": 1})),
@@ -437,4 +421,13 @@ async fn parallel_calls_with_a_stale_jwt_keep_the_session() {
     }
     let usage = h.ok("liveauth_mcp_usage", json!({})).await;
     assert_eq!(usage["satsUsed"], 3);
+}
+
+/// A mock whose access tokens live one second, so the server soon finds them stale.
+async fn short_lived_jwts() -> Harness {
+    let config = mock_api::Config {
+        jwt_ttl_secs: 1,
+        ..mock_config()
+    };
+    Harness::with(config, None).await
 }

@@ -25,12 +25,8 @@ impl Agent {
 
     /// Calls `tool`; `arguments` must be a JSON object. Panics on a JSON-RPC error.
     pub async fn call(&self, tool: &str, arguments: Value) -> CallToolResult {
-        let Value::Object(arguments) = arguments else {
-            panic!("arguments must be an object")
-        };
-        let params = CallToolRequestParams::new(tool.to_owned()).with_arguments(arguments);
         self.client
-            .call_tool(params)
+            .call_tool(request(tool, arguments))
             .await
             .unwrap_or_else(|error| panic!("{tool}: JSON-RPC error: {error}"))
     }
@@ -108,6 +104,14 @@ impl Agent {
             .find(|t| t.name == name)
             .unwrap_or_else(|| panic!("no tool {name}"))
     }
+}
+
+/// A `tools/call` request; `arguments` must be a JSON object.
+pub fn request(tool: &str, arguments: Value) -> CallToolRequestParams {
+    let Value::Object(arguments) = arguments else {
+        panic!("{tool}: arguments must be an object")
+    };
+    CallToolRequestParams::new(tool.to_owned()).with_arguments(arguments)
 }
 
 /// The text blocks of a result, joined.

@@ -14,7 +14,7 @@ use liveauth_mcp::embedded::EmbeddedMock;
 use liveauth_mcp::in_process;
 use liveauth_testkit::mcp::Agent;
 use liveauth_testkit::mock;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 pub use liveauth_testkit::mcp::text;
 pub use liveauth_testkit::mock::PROJECT_KEY;
@@ -32,6 +32,19 @@ pub fn mock_config() -> mock_api::Config {
         projects: vec![mock::project(PROJECT_KEY, Some(21))],
         ..mock::for_agents(7)
     }
+}
+
+/// The mock with challenges of `bits` difficulty (high, for tests that stop a solve), and
+/// a demo-mode API client for it.
+pub async fn mock_at_difficulty(bits: u32) -> (EmbeddedMock, ApiClient) {
+    let mock = EmbeddedMock::start(mock_api::Config {
+        difficulty_bits: bits,
+        ..mock_config()
+    })
+    .await
+    .unwrap();
+    let api = ApiClient::new(&mock.base_url, None, Duration::from_secs(5)).unwrap();
+    (mock, api)
 }
 
 impl Deref for Harness {
@@ -71,5 +84,16 @@ impl Harness {
     /// and against the text block, which must hold the same JSON.
     pub async fn ok(&self, tool: &str, arguments: Value) -> Value {
         self.agent.ok_valid(tool, arguments).await
+    }
+
+    /// The session's first charge: booked, one call, `sats` sats.
+    pub async fn first_charge(&self, sats: u64) {
+        let charge = self
+            .ok("liveauth_mcp_charge", json!({"callCostSats": sats}))
+            .await;
+        assert_eq!(
+            charge,
+            json!({"status": "ok", "callsUsed": 1, "satsUsed": sats})
+        );
     }
 }
