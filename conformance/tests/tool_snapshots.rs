@@ -224,7 +224,9 @@ async fn solve_tool() {
     let (old_quote, _) = fixture.pow_quote().await;
     fixture.advance(301).await;
     let expired = json!({ "quoteId": old_quote });
-    fixture.snap("solve_expired_challenge", solve, expired).await;
+    fixture
+        .snap("solve_expired_challenge", solve, expired)
+        .await;
 }
 
 /// liveauth_mcp_confirm in every state.
