@@ -5,6 +5,7 @@ use std::str::FromStr;
 use sha2::{Digest, Sha256};
 
 use crate::lightning::Network;
+use crate::profile::Profile;
 
 /// The demo project's public key (clients without a key start at the demo endpoint).
 pub const DEMO_PUBLIC_KEY: &str = "la_pk_demo";
@@ -80,6 +81,8 @@ impl FromStr for ProjectSpec {
 /// Everything `app` needs; `Default` matches the CLI's defaults.
 #[derive(Debug, Clone)]
 pub struct Config {
+    /// Which API the mock behaves like (default: hosted).
+    pub profile: Profile,
     pub difficulty_bits: u32,
     pub challenge_ttl_secs: u64,
     pub jwt_ttl_secs: u64,
@@ -109,6 +112,7 @@ pub struct Config {
 impl Default for Config {
     fn default() -> Self {
         Self {
+            profile: Profile::default(),
             difficulty_bits: 18,
             challenge_ttl_secs: 300,
             jwt_ttl_secs: 600,

@@ -11,6 +11,8 @@
 //!   that signs invoices; [`token`]: access tokens and the JWKS.
 //! - [`error`] and [`extract`]: every failure as problem+json, including rejections.
 //! - [`openapi`]: the OpenAPI 3.1 document of every route, served at `/openapi.json`.
+//! - [`profile`]: `hosted` (the default, like the hosted API) or `strict` (the
+//!   reference's promises), and every point where the two differ.
 //! - [`clock`], [`rng`], [`config`]: what makes runs deterministic and configurable.
 
 pub mod budget;
@@ -21,6 +23,7 @@ pub mod extract;
 pub mod lightning;
 pub mod openapi;
 pub mod payment;
+pub mod profile;
 pub mod rng;
 pub mod routes;
 pub mod state;
@@ -41,6 +44,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
 
 pub use config::Config;
+pub use profile::Profile;
 pub use state::AppState;
 
 use error::Rejection;

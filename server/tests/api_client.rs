@@ -24,6 +24,7 @@ const KEY: &str = "la_pk_test";
 /// Serves a fresh deterministic mock (8-bit PoW, manual clock) and returns its base URL.
 async fn mock() -> Result<String, BoxError> {
     let config = mock_api::Config {
+        profile: mock_api::Profile::Strict,
         seed: Some(1),
         manual_clock: true,
         difficulty_bits: 8,

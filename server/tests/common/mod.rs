@@ -25,6 +25,7 @@ pub struct Harness {
 /// The mock for tests: low difficulty, instant demo settlement, seeded.
 pub fn mock_config() -> mock_api::Config {
     mock_api::Config {
+        profile: mock_api::Profile::Strict,
         seed: Some(7),
         difficulty_bits: 10,
         demo_settle_after_secs: 0,
