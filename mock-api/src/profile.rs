@@ -9,7 +9,13 @@
 use std::fmt;
 use std::str::FromStr;
 
-use liveauth_protocol::codec::HexCase;
+use liveauth_protocol::challenge::{
+    ChallengeSigner, HostedChallengeSigner, SignatureError, SignedFields,
+};
+use liveauth_protocol::codec::{HexCase, encode_hex};
+use liveauth_protocol::wire::PowChallenge;
+
+use crate::rng::Rng;
 use liveauth_protocol::pow::TargetRule;
 use liveauth_protocol::time::{rfc3339_utc, zoneless_utc};
 
@@ -31,6 +37,18 @@ pub enum IdempotencySource {
     Body,
     /// The header or the body field; both given and different is a 400.
     HeaderOrBody,
+}
+
+/// How a charge repeated with a used idempotency key is answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Replay {
+    /// The first answer byte for byte; the same key with another cost is 422
+    /// `idempotency_conflict`.
+    Exact,
+    /// The hosted API's (facts §9.8): the key alone names the charge, so any repeat is
+    /// 200 `ok` with the original amounts and the session's current `callsUsed` and
+    /// `satsUsed`.
+    CurrentCounters,
 }
 
 impl Profile {
@@ -74,11 +92,39 @@ impl Profile {
         }
     }
 
-    /// Random bytes of a new `challengeHex`: the hosted API draws 16 (32 hex digits).
-    pub fn challenge_bytes(self) -> usize {
+    /// The cost of a charge without `callCostSats`: the hosted anonymous tool's default
+    /// price (1 sat); strict still requires the field.
+    pub fn default_call_cost(self) -> Option<u64> {
         match self {
-            Self::Hosted => 16,
-            Self::Strict => 32,
+            Self::Hosted => Some(1),
+            Self::Strict => None,
+        }
+    }
+
+    /// How a charge repeated with a used idempotency key is answered.
+    pub fn replay(self) -> Replay {
+        match self {
+            Self::Hosted => Replay::CurrentCounters,
+            Self::Strict => Replay::Exact,
+        }
+    }
+
+    /// A new random `challengeHex`: the hosted API draws 16 bytes (32 hex digits), strict
+    /// 32 (64 hex digits).
+    pub fn new_challenge_hex(self, rng: &Rng) -> String {
+        match self {
+            Self::Hosted => encode_hex(&rng.bytes::<16>()),
+            Self::Strict => encode_hex(&rng.bytes::<32>()),
+        }
+    }
+
+    /// The challenge signer under `secret`: the hosted hex HMAC over
+    /// `projectId:challengeHex:bits:expiry`, or strict's length-prefixed MAC that also
+    /// binds the quote, the key and the target.
+    pub fn challenge_signer(self, secret: [u8; 32]) -> ChallengeSigning {
+        match self {
+            Self::Hosted => ChallengeSigning::Hosted(HostedChallengeSigner::new(&secret)),
+            Self::Strict => ChallengeSigning::Strict(ChallengeSigner::new(&secret)),
         }
     }
 
@@ -88,6 +134,47 @@ impl Profile {
         match self {
             Self::Hosted => zoneless_utc(unix_secs),
             Self::Strict => rfc3339_utc(unix_secs),
+        }
+    }
+}
+
+/// The challenge signature of a profile ([`Profile::challenge_signer`]).
+#[derive(Debug)]
+pub enum ChallengeSigning {
+    Hosted(HostedChallengeSigner),
+    Strict(ChallengeSigner),
+}
+
+impl ChallengeSigning {
+    /// The `signature` of `challenge`, issued for `quote_id`.
+    pub fn sign(&self, quote_id: &str, challenge: &PowChallenge) -> String {
+        match self {
+            Self::Hosted(signer) => signer.sign(
+                &challenge.project_id,
+                &challenge.challenge_hex,
+                challenge.difficulty_bits,
+                challenge.expires_at_unix,
+            ),
+            Self::Strict(signer) => signer.sign(&SignedFields::new(quote_id, challenge)),
+        }
+    }
+
+    /// Checks a presented `sig` against the stored challenge.
+    pub fn verify(
+        &self,
+        quote_id: &str,
+        challenge: &PowChallenge,
+        sig: &str,
+    ) -> Result<(), SignatureError> {
+        match self {
+            Self::Hosted(signer) => signer.verify(
+                &challenge.project_id,
+                &challenge.challenge_hex,
+                challenge.difficulty_bits,
+                challenge.expires_at_unix,
+                sig,
+            ),
+            Self::Strict(signer) => signer.verify(&SignedFields::new(quote_id, challenge), sig),
         }
     }
 }

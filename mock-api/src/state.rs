@@ -5,7 +5,6 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
-use liveauth_protocol::challenge::ChallengeSigner;
 use liveauth_protocol::codec::encode_base64url;
 use liveauth_protocol::problem::ErrorCode;
 use liveauth_protocol::wire::ConfirmResponse;
@@ -16,6 +15,7 @@ use crate::clock::{Clock, MANUAL_CLOCK_START};
 use crate::config::{Config, Project};
 use crate::error::Rejection;
 use crate::lightning::LightningNode;
+use crate::profile::ChallengeSigning;
 use crate::rng::Rng;
 use crate::store::{MemoryStore, Session, SessionInfo, Store, TokenHash};
 use crate::token::{AccessClaims, TokenIssuer};
@@ -37,7 +37,7 @@ pub struct AppState {
 /// The mock's secrets, all drawn from the app's RNG at start.
 #[derive(Debug)]
 pub struct Keys {
-    pub challenges: ChallengeSigner,
+    pub challenges: ChallengeSigning,
     pub tokens: TokenIssuer,
     pub node: LightningNode,
     /// Root key of the L402 macaroons the mock mints.
@@ -57,7 +57,7 @@ impl AppState {
             Clock::system()
         };
         let keys = Keys {
-            challenges: ChallengeSigner::new(&rng.bytes()),
+            challenges: config.profile.challenge_signer(rng.bytes()),
             tokens: TokenIssuer::new(rng.bytes(), config.issuer.clone(), config.audience.clone()),
             node: LightningNode::from_seed(rng.bytes(), config.network),
             macaroon_root: rng.bytes(),

@@ -11,10 +11,13 @@ use liveauth_protocol::wire::{
 
 use crate::error::Rejection;
 use crate::extract::{ApiJson, Authenticated, ProjectKey};
+use crate::profile::{IdempotencySource, Replay};
 use crate::state::AppState;
 use crate::store::IdempotentCharge;
 
 const MAX_IDEMPOTENCY_KEY_LEN: usize = 255;
+/// The hosted API's limit on the body field `idempotencyKey` (after trimming).
+const MAX_BODY_KEY_LEN: usize = 200;
 
 /// `POST /api/mcp/charge`: all-or-nothing; a deny is a 200 with `status: "deny"`. With an
 /// `Idempotency-Key`, an accepted charge is counted once however often it is repeated.
@@ -45,11 +48,23 @@ pub async fn charge(
     ApiJson(request): ApiJson<ChargeRequest>,
 ) -> Result<Json<ChargeResponse>, Rejection> {
     state.check_sent_key(project_key.as_deref(), &claims.project_id)?;
-    let key = idempotency_key(&headers)?;
-    // Until the hosted profile lands, the cost stays required, as it was.
+    let profile = state.config.profile;
+    let body_key = body_idempotency_key(request.idempotency_key.as_deref())?;
+    let key = match profile.idempotency_source() {
+        IdempotencySource::Body => body_key,
+        IdempotencySource::HeaderOrBody => match (header_idempotency_key(&headers)?, body_key) {
+            (Some(header), Some(body)) if header != body => {
+                return Err(Rejection::bad_request(
+                    "the Idempotency-Key header and the body's idempotencyKey differ; send one",
+                ));
+            }
+            (header, body) => header.or(body),
+        },
+    };
     let cost = request
         .call_cost_sats
-        .ok_or_else(|| Rejection::bad_request("callCostSats is required"))?;
+        .or(profile.default_call_cost())
+        .ok_or_else(|| Rejection::bad_request("field `callCostSats` is required"))?;
     charge_session(&state, &claims.sub, cost, key.as_deref()).map(Json)
 }
 
@@ -64,7 +79,13 @@ pub fn charge_session(
     let mut outcome = None;
     let found = state.store.update_session(session_id, &mut |session| {
         if let Some(previous) = key.and_then(|key| session.idempotency.get(key)) {
-            outcome = Some(if previous.cost == cost {
+            let policy = state.config.profile.replay();
+            outcome = Some(if policy == Replay::CurrentCounters {
+                let mut replay = previous.response.clone();
+                replay.calls_used = session.budget.calls_used;
+                replay.sats_used = session.budget.sats_used;
+                Ok(replay)
+            } else if previous.cost == cost {
                 Ok(previous.response.clone())
             } else {
                 Err(Rejection::new(
@@ -102,7 +123,20 @@ fn session_ended() -> Rejection {
     )
 }
 
-fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, Rejection> {
+/// The body's `idempotencyKey`, trimmed; blank reads as absent (as the hosted API does).
+fn body_idempotency_key(key: Option<&str>) -> Result<Option<String>, Rejection> {
+    let Some(key) = key.map(str::trim).filter(|key| !key.is_empty()) else {
+        return Ok(None);
+    };
+    if key.chars().count() > MAX_BODY_KEY_LEN {
+        return Err(Rejection::bad_request(format!(
+            "idempotencyKey must be at most {MAX_BODY_KEY_LEN} characters"
+        )));
+    }
+    Ok(Some(key.to_owned()))
+}
+
+fn header_idempotency_key(headers: &HeaderMap) -> Result<Option<String>, Rejection> {
     let Some(value) = headers.get("idempotency-key") else {
         return Ok(None);
     };

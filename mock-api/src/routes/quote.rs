@@ -3,8 +3,7 @@
 use axum::Json;
 use axum::extract::State;
 use liveauth_protocol::auth::Credential;
-use liveauth_protocol::challenge::SignedFields;
-use liveauth_protocol::codec::{HexCase, encode_hex};
+use liveauth_protocol::codec::encode_hex;
 use liveauth_protocol::pow::{Submission, SubmissionError, target_from_bits};
 use liveauth_protocol::problem::ErrorCode;
 use liveauth_protocol::time::rfc3339_utc;
@@ -46,7 +45,10 @@ pub async fn start(
     MaybeCredential(credential): MaybeCredential,
     ApiJson(request): ApiJson<StartRequest>,
 ) -> Result<Json<StartResponse>, Rejection> {
-    let project = state.project_for_key(key.as_deref())?;
+    let project = match key.as_deref() {
+        None if state.config.profile.keyless_start() => state.demo_project(),
+        key => state.project_for_key(key)?,
+    };
     if let Some(credential) = credential.filter(|c| !matches!(c, Credential::Bearer(_))) {
         let Some(quote) = payment::redeem(&state, &credential) else {
             return Err(payment::payment_required(
@@ -115,16 +117,13 @@ fn new_pow_quote(state: &AppState, project: &Project) -> Result<Quote, Rejection
     let mut challenge = PowChallenge {
         project_id: project.id.clone(),
         project_public_key: project.public_key.clone(),
-        challenge_hex: encode_hex(&state.rng.bytes::<32>()),
+        challenge_hex: state.config.profile.new_challenge_hex(&state.rng),
         target_hex: encode_hex(&target),
         difficulty_bits: bits,
         expires_at_unix: expires_at,
         signature: String::new(),
     };
-    challenge.signature = state
-        .keys
-        .challenges
-        .sign(&SignedFields::new(&id, &challenge));
+    challenge.signature = state.keys.challenges.sign(&id, &challenge);
     let quote = Quote::new(id, project, now, expires_at, QuoteKind::Pow(challenge));
     state.store.insert_quote(quote.clone());
     Ok(quote)
@@ -277,7 +276,7 @@ fn check_solution(
     state
         .keys
         .challenges
-        .verify(&SignedFields::new(&quote.id, challenge), sig)
+        .verify(&quote.id, challenge, sig)
         .map_err(|error| Rejection::new(ErrorCode::SignatureInvalid, format!("`sig`: {error}")))?;
     let mismatched = [
         ("challengeHex", challenge_hex != challenge.challenge_hex),
@@ -304,8 +303,11 @@ fn check_solution(
         nonce,
         hash_hex: request.hash_hex.as_deref(),
     };
+    let profile = state.config.profile;
+    let target = target_from_bits(challenge.difficulty_bits)
+        .map_err(|error| Rejection::new(ErrorCode::InternalError, error.to_string()))?;
     submission
-        .check(HexCase::Lower)
+        .check_with(&target, profile.hash_case(), profile.target_rule())
         .map(|_| ())
         .map_err(|error| {
             let (code, hint) = match error {

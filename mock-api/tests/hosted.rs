@@ -1,0 +1,248 @@
+//! The hosted profile (the default), fact by fact (DESIGN §2/§3, facts §2 and §9): each
+//! test asserts one hosted behaviour on the wire, and where strict differs, strict too.
+
+#![allow(clippy::unwrap_used)] // test helpers outside #[test] fns: a panic is a failed test
+
+mod common;
+
+use axum::http::StatusCode;
+use common::{KEYED, TestApp, config, hosted, solved};
+use liveauth_protocol::pow::TargetRule;
+use mock_api::Profile;
+use mock_api::profile::ChallengeSigning;
+use serde_json::{Value, json};
+
+/// `Config::default()` and the binary's `--profile` default are hosted.
+#[test]
+fn hosted_is_the_default_profile() {
+    assert_eq!(mock_api::Config::default().profile, Profile::Hosted);
+}
+
+/// Without `X-LW-Public`, `POST /api/mcp/start` gives a real PoW challenge of the demo
+/// project, and it confirms (facts §1.3.1, §2.3).
+#[tokio::test]
+async fn hosted_keyless_start_gives_a_demo_pow_challenge() {
+    let app = TestApp::with(hosted());
+    let start = app.post("/api/mcp/start", &[], json!({})).await;
+    assert_eq!(start.status, StatusCode::OK, "{start:?}");
+    let challenge = &start.body["powChallenge"];
+    assert_eq!(challenge["projectPublicKey"], "la_pk_demo");
+    assert_eq!(challenge["projectId"], app.state.demo_project().id);
+    let confirm = app.confirm(solved(&start.body)).await;
+    assert_eq!(confirm.status, StatusCode::OK, "{confirm:?}");
+    assert!(confirm.body["jwt"].is_string());
+}
+
+/// `challengeHex` is 16 random bytes (32 lowercase hex) and `signature` the hosted hex
+/// HMAC over `projectId:challengeHex:difficultyBits:expiresAtUnix` (facts §2.3).
+#[tokio::test]
+async fn hosted_challenge_is_32_hex_with_the_hosted_signature() {
+    let app = TestApp::with(hosted());
+    let start = app.start_pow().await;
+    let c = &start["powChallenge"];
+    let challenge_hex = c["challengeHex"].as_str().unwrap();
+    assert_eq!(challenge_hex.len(), 32);
+    assert!(
+        challenge_hex
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    );
+    let signature = c["signature"].as_str().unwrap();
+    assert_eq!(signature.len(), 64);
+    assert_eq!(signature, signature.to_lowercase());
+    let ChallengeSigning::Hosted(signer) = &app.state.keys.challenges else {
+        panic!("the hosted profile signs with the hosted signer");
+    };
+    let bits = u32::try_from(c["difficultyBits"].as_u64().unwrap()).unwrap();
+    let expires = c["expiresAtUnix"].as_i64().unwrap();
+    let project = c["projectId"].as_str().unwrap();
+    assert_eq!(
+        signer.sign(project, challenge_hex, bits, expires),
+        signature,
+        "the signature covers exactly projectId:challengeHex:bits:expiry"
+    );
+    // Upper-case hex is what the hosted verifier lowercases: it confirms.
+    let mut body = solved(&start);
+    body["sig"] = json!(signature.to_uppercase());
+    assert_eq!(app.confirm(body).await.status, StatusCode::OK);
+}
+
+/// Strict keeps 64-hex challenges and its base64url MAC.
+#[tokio::test]
+async fn strict_challenge_keeps_64_hex_and_the_base64url_mac() {
+    let app = TestApp::with(config());
+    let start = app.start_pow().await;
+    let c = &start["powChallenge"];
+    assert_eq!(c["challengeHex"].as_str().unwrap().len(), 64);
+    assert_eq!(c["signature"].as_str().unwrap().len(), 43);
+}
+
+/// `hashHex` is compared case-insensitively in hosted, lowercase only in strict.
+#[tokio::test]
+async fn hosted_hash_hex_is_compared_case_insensitively() {
+    for (config, expected) in [
+        (hosted(), StatusCode::OK),
+        (config(), StatusCode::UNPROCESSABLE_ENTITY),
+    ] {
+        let profile = config.profile;
+        let app = TestApp::with(config);
+        let start = app.start_pow().await;
+        let mut body = solved(&start);
+        body["hashHex"] = json!(body["hashHex"].as_str().unwrap().to_uppercase());
+        let answer = app.confirm(body).await;
+        assert_eq!(answer.status, expected, "{profile}: {answer:?}");
+    }
+}
+
+/// At hash == target the hosted rule accepts and the strict rule refuses (facts §2.4);
+/// just below, both accept; just above, neither.
+#[test]
+fn hosted_accepts_hash_equal_to_target_and_strict_refuses_it() {
+    let target = liveauth_protocol::pow::target_from_bits(8).unwrap();
+    let mut below = target;
+    below[31] -= 1;
+    let mut above = target;
+    above[0] = 1;
+    assert_eq!(Profile::Hosted.target_rule(), TargetRule::AtMost);
+    assert_eq!(Profile::Strict.target_rule(), TargetRule::Below);
+    assert!(Profile::Hosted.target_rule().accepts(&target, &target));
+    assert!(!Profile::Strict.target_rule().accepts(&target, &target));
+    for profile in [Profile::Hosted, Profile::Strict] {
+        assert!(profile.target_rule().accepts(&below, &target), "{profile}");
+        assert!(!profile.target_rule().accepts(&above, &target), "{profile}");
+    }
+}
+
+async fn jwt(app: &TestApp) -> String {
+    app.session().await["jwt"].as_str().unwrap().to_owned()
+}
+
+async fn charge(app: &TestApp, jwt: &str, headers: &[(&str, &str)], body: Value) -> Value {
+    let bearer = format!("Bearer {jwt}");
+    let mut all = vec![("authorization", bearer.as_str())];
+    all.extend_from_slice(headers);
+    let answer = app.post("/api/mcp/charge", &all, body).await;
+    assert_eq!(answer.status, StatusCode::OK, "{answer:?}");
+    answer.body
+}
+
+/// Hosted idempotency is the body field only: the same `idempotencyKey` books once and
+/// the replay is 200 ok with the original amounts and the current counters; the
+/// `Idempotency-Key` header is ignored (facts §2.5, §9.8).
+#[tokio::test]
+async fn hosted_idempotency_is_the_body_key_and_the_header_is_ignored() {
+    let app = TestApp::with(hosted());
+    let jwt = jwt(&app).await;
+    let first = charge(
+        &app,
+        &jwt,
+        &[],
+        json!({"callCostSats": 2, "idempotencyKey": " k1 "}),
+    )
+    .await;
+    assert_eq!(
+        (first["callsUsed"].as_u64(), first["satsUsed"].as_u64()),
+        (Some(1), Some(2))
+    );
+    let other = charge(&app, &jwt, &[], json!({"callCostSats": 3})).await;
+    assert_eq!(other["satsUsed"], 5);
+    // Trimmed, so "k1" is the same key; another cost is still the original charge.
+    let replay = charge(
+        &app,
+        &jwt,
+        &[],
+        json!({"callCostSats": 9, "idempotencyKey": "k1"}),
+    )
+    .await;
+    assert_eq!(replay["status"], "ok");
+    assert_eq!(
+        (replay["callsUsed"].as_u64(), replay["satsUsed"].as_u64()),
+        (Some(2), Some(5))
+    );
+    // The header is not an idempotency key here: both charges book.
+    for _ in 0..2 {
+        charge(
+            &app,
+            &jwt,
+            &[("idempotency-key", "h1")],
+            json!({"callCostSats": 1}),
+        )
+        .await;
+    }
+    let usage = app
+        .get(
+            "/api/mcp/usage",
+            &[("authorization", &format!("Bearer {jwt}"))],
+        )
+        .await;
+    assert_eq!(usage.body["callsUsed"], 4);
+    // Longer than 200 characters is refused.
+    let long = "x".repeat(201);
+    let bearer = format!("Bearer {jwt}");
+    let refused = app
+        .post(
+            "/api/mcp/charge",
+            &[("authorization", &bearer)],
+            json!({"idempotencyKey": long}),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+}
+
+/// `callCostSats` is optional in hosted (the anonymous tool's price, 1 sat).
+#[tokio::test]
+async fn hosted_call_cost_defaults_to_one_sat() {
+    let app = TestApp::with(hosted());
+    let jwt = jwt(&app).await;
+    let answer = charge(&app, &jwt, &[], json!({})).await;
+    assert_eq!(
+        (answer["callsUsed"].as_u64(), answer["satsUsed"].as_u64()),
+        (Some(1), Some(1))
+    );
+}
+
+/// Strict takes the header or the body key (the same charge either way); both given and
+/// different is a 400.
+#[tokio::test]
+async fn strict_takes_header_or_body_idempotency_key_and_refuses_two_different() {
+    let app = TestApp::with(config());
+    let jwt = jwt(&app).await;
+    charge(
+        &app,
+        &jwt,
+        &[("idempotency-key", "k")],
+        json!({"callCostSats": 2}),
+    )
+    .await;
+    let replay = charge(
+        &app,
+        &jwt,
+        &[],
+        json!({"callCostSats": 2, "idempotencyKey": "k"}),
+    )
+    .await;
+    assert_eq!(
+        (replay["callsUsed"].as_u64(), replay["satsUsed"].as_u64()),
+        (Some(1), Some(2))
+    );
+    let bearer = format!("Bearer {jwt}");
+    let both = app
+        .post(
+            "/api/mcp/charge",
+            &[("authorization", &bearer), ("idempotency-key", "a")],
+            json!({"callCostSats": 1, "idempotencyKey": "b"}),
+        )
+        .await;
+    assert_eq!(both.problem(), (400, "bad_request"));
+}
+
+/// Keyed requests still work in hosted.
+#[tokio::test]
+async fn hosted_keyed_start_names_the_project() {
+    let app = TestApp::with(hosted());
+    let start = app.post("/api/mcp/start", KEYED, json!({})).await;
+    assert_eq!(
+        start.body["powChallenge"]["projectPublicKey"],
+        common::PROJECT_KEY
+    );
+}
