@@ -12,7 +12,7 @@ use std::str::FromStr;
 use liveauth_protocol::challenge::{
     ChallengeSigner, HostedChallengeSigner, SignatureError, SignedFields,
 };
-use liveauth_protocol::codec::{HexCase, encode_hex};
+use liveauth_protocol::codec::{HexCase, encode_base64url, encode_hex};
 use liveauth_protocol::wire::PowChallenge;
 
 use crate::rng::Rng;
@@ -82,6 +82,35 @@ impl Profile {
     /// is re-audited (see `docs/decisions.md`).
     pub fn keyless_start(self) -> bool {
         matches!(self, Self::Hosted)
+    }
+
+    /// Whether refresh rotates the refresh token (strict, with reuse detection) or keeps
+    /// it for the session (hosted: the answer has no `refreshToken`).
+    pub fn rotates_refresh_tokens(self) -> bool {
+        matches!(self, Self::Strict)
+    }
+
+    /// Whether a new access token retires the session's previous ones (hosted: the
+    /// gate-token row holds one `jti`, so a refresh makes the old JWT "Unknown token").
+    pub fn retires_previous_tokens(self) -> bool {
+        matches!(self, Self::Hosted)
+    }
+
+    /// A new refresh token: hosted 32 hex (a GUID "N"), strict `la_rt_` + 256 random
+    /// bits base64url.
+    pub fn new_refresh_token(self, rng: &Rng) -> String {
+        match self {
+            Self::Hosted => encode_hex(&rng.bytes::<16>()),
+            Self::Strict => format!("la_rt_{}", encode_base64url(&rng.bytes::<32>())),
+        }
+    }
+
+    /// A new token id: hosted 32 hex (a GUID "N"), strict a hyphenated UUID.
+    pub fn new_token_id(self, rng: &Rng) -> String {
+        match self {
+            Self::Hosted => encode_hex(&rng.bytes::<16>()),
+            Self::Strict => rng.uuid(),
+        }
     }
 
     /// Where a charge's idempotency key comes from.

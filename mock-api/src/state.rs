@@ -5,7 +5,6 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
-use liveauth_protocol::codec::encode_base64url;
 use liveauth_protocol::problem::ErrorCode;
 use liveauth_protocol::wire::ConfirmResponse;
 use sha2::{Digest, Sha256};
@@ -19,6 +18,10 @@ use crate::profile::ChallengeSigning;
 use crate::rng::Rng;
 use crate::store::{MemoryStore, Session, SessionInfo, Store, TokenHash};
 use crate::token::{AccessClaims, TokenIssuer};
+
+/// The detail of a token a later refresh retired (hosted: charge says `Unknown token`,
+/// usage `No active session found`).
+pub const RETIRED_TOKEN: &str = "a newer access token of this session replaced this one";
 
 /// How often (in app time) expired state is swept.
 const PURGE_EVERY_SECS: i64 = 60;
@@ -122,10 +125,20 @@ impl AppState {
     /// Checks a token's signature and claims, and that its session still exists.
     pub fn verify_access_token(&self, token: &str) -> Result<AccessClaims, Rejection> {
         let claims = self.keys.tokens.verify(token, self.now())?;
-        if !self.store.update_session(&claims.sub, &mut |_| {}) {
+        let retires = self.config.profile.retires_previous_tokens();
+        let mut retired = false;
+        if !self.store.update_session(&claims.sub, &mut |session| {
+            retired = retires && session.current_jti != claims.jti;
+        }) {
             return Err(Rejection::Token(
                 ErrorCode::TokenInvalid,
                 "the session of this token has ended: authenticate again".into(),
+            ));
+        }
+        if retired {
+            return Err(Rejection::Token(
+                ErrorCode::TokenInvalid,
+                RETIRED_TOKEN.into(),
             ));
         }
         Ok(claims)
@@ -147,8 +160,11 @@ impl AppState {
             expires_at: now.saturating_add(secs(config.session_ttl_secs)),
             budget: Budget::new(config.max_sats_per_day, config.max_calls_per_minute, now),
             idempotency: Default::default(),
+            current_jti: String::new(),
         };
-        let (jwt, expires_in) = self.access_token(&session.info(), now)?;
+        let mut session = session;
+        let (jwt, expires_in, jti) = self.access_token(&session.info(), now)?;
+        session.current_jti = jti;
         let refresh_token = self.new_refresh_token();
         self.store.insert_refresh(
             refresh_hash(&refresh_token),
@@ -166,12 +182,13 @@ impl AppState {
         })
     }
 
-    /// An access token for the session; never outlives it.
+    /// An access token for the session, its lifetime and its `jti`; never outlives the
+    /// session.
     pub fn access_token(
         &self,
         session: &SessionInfo,
         now: i64,
-    ) -> Result<(String, u64), Rejection> {
+    ) -> Result<(String, u64, String), Rejection> {
         let exp = now
             .saturating_add(secs(self.config.jwt_ttl_secs))
             .min(session.expires_at);
@@ -182,7 +199,7 @@ impl AppState {
             iat: now,
             nbf: now,
             exp,
-            jti: self.rng.uuid(),
+            jti: self.config.profile.new_token_id(&self.rng),
             max_sats_per_day: session.max_sats_per_day,
             max_calls_per_minute: session.max_calls_per_minute,
             project_id: session.project_id.clone(),
@@ -193,12 +210,12 @@ impl AppState {
                 format!("could not sign a token: {error}"),
             )
         })?;
-        Ok((jwt, u64::try_from(exp - now).unwrap_or(0)))
+        Ok((jwt, u64::try_from(exp - now).unwrap_or(0), claims.jti))
     }
 
-    /// 256 random bits, base64url, with a prefix that says what it is.
+    /// A new refresh token in the profile's form.
     pub fn new_refresh_token(&self) -> String {
-        format!("la_rt_{}", encode_base64url(&self.rng.bytes::<32>()))
+        self.config.profile.new_refresh_token(&self.rng)
     }
 
     /// Sweeps expired state at most once per [`PURGE_EVERY_SECS`] of app time.

@@ -246,3 +246,66 @@ async fn hosted_keyed_start_names_the_project() {
         common::PROJECT_KEY
     );
 }
+
+/// Hosted refresh tokens are 32 hex and not rotated: the answer has no `refreshToken`,
+/// the same token refreshes again, and each refresh retires the previous JWT (facts
+/// §2.2, §2.6).
+#[tokio::test]
+async fn hosted_refresh_keeps_the_token_and_retires_the_jwt() {
+    let app = TestApp::with(hosted());
+    let session = app.session().await;
+    let refresh_token = session["refreshToken"].as_str().unwrap();
+    assert_eq!(refresh_token.len(), 32);
+    assert!(refresh_token.bytes().all(|b| b.is_ascii_hexdigit()));
+    let first_jwt = session["jwt"].as_str().unwrap();
+    charge(&app, first_jwt, &[], json!({"callCostSats": 4})).await;
+
+    let refreshed = app.refresh(refresh_token).await;
+    assert_eq!(refreshed.status, StatusCode::OK, "{refreshed:?}");
+    assert_eq!(
+        common::keys(&refreshed.body),
+        ["expiresIn", "jwt", "remainingBudgetSats"]
+    );
+    assert_eq!(refreshed.body["expiresIn"], 600);
+    // The day window is not reset: the 4 sats stay spent.
+    assert_eq!(refreshed.body["remainingBudgetSats"], 10_000 - 4);
+    let second_jwt = refreshed.body["jwt"].as_str().unwrap().to_owned();
+
+    let bearer = format!("Bearer {first_jwt}");
+    let old = app
+        .post("/api/mcp/charge", &[("authorization", &bearer)], json!({}))
+        .await;
+    assert_eq!(old.status, StatusCode::UNAUTHORIZED, "{old:?}");
+    charge(&app, &second_jwt, &[], json!({})).await;
+
+    // Not rotated: the same refresh token works again, and retires the second JWT.
+    let again = app.refresh(refresh_token).await;
+    assert_eq!(again.status, StatusCode::OK, "{again:?}");
+    let bearer = format!("Bearer {second_jwt}");
+    let retired = app
+        .post("/api/mcp/charge", &[("authorization", &bearer)], json!({}))
+        .await;
+    assert_eq!(retired.status, StatusCode::UNAUTHORIZED);
+}
+
+/// Strict rotates: a new `refreshToken` every time, and the previous JWT stays valid
+/// until it expires.
+#[tokio::test]
+async fn strict_refresh_rotates_and_keeps_the_previous_jwt() {
+    let app = TestApp::with(config());
+    let session = app.session().await;
+    let refreshed = app.refresh(session["refreshToken"].as_str().unwrap()).await;
+    assert!(
+        refreshed.body["refreshToken"]
+            .as_str()
+            .unwrap()
+            .starts_with("la_rt_")
+    );
+    charge(
+        &app,
+        session["jwt"].as_str().unwrap(),
+        &[],
+        json!({"callCostSats": 1}),
+    )
+    .await;
+}
