@@ -9,7 +9,8 @@
 //! - [`budget`]: the per-session spending rules.
 //! - [`payment`]: Lightning quotes and L402/x402 credentials; [`lightning`]: the node
 //!   that signs invoices; [`token`]: access tokens and the JWKS.
-//! - [`error`] and [`extract`]: every failure as problem+json, including rejections.
+//! - [`error`] and [`extract`]: every failure as problem+json, including rejections;
+//!   [`hosted_errors`]: the hosted profile's wording of the same failures.
 //! - [`openapi`]: the OpenAPI 3.1 document of every route, served at `/openapi.json`.
 //! - [`profile`]: `hosted` (the default, like the hosted API) or `strict` (the
 //!   reference's promises), and every point where the two differ.
@@ -20,6 +21,7 @@ pub mod clock;
 pub mod config;
 pub mod error;
 pub mod extract;
+pub mod hosted_errors;
 pub mod lightning;
 pub mod openapi;
 pub mod payment;
@@ -87,6 +89,10 @@ pub fn router(state: AppState) -> Router {
                 "this endpoint does not take that method",
             )
         })
+        .layer(middleware::from_fn_with_state(
+            state.config.profile,
+            hosted_errors::render,
+        ))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn_with_state(timeout, request_timeout))
         .layer(CatchPanicLayer::custom(|_| {

@@ -130,6 +130,20 @@ impl Profile {
         }
     }
 
+    /// Whether a quote id that is not a GUID is refused as such before any lookup (hosted:
+    /// 400 `Invalid quoteId`); strict answers it as an unknown quote.
+    pub fn refuses_non_guid_quote_ids(self) -> bool {
+        matches!(self, Self::Hosted)
+    }
+
+    /// The smallest `callCostSats` accepted: the hosted body validation refuses 0.
+    pub fn min_call_cost(self) -> u64 {
+        match self {
+            Self::Hosted => 1,
+            Self::Strict => 0,
+        }
+    }
+
     /// How a charge repeated with a used idempotency key is answered.
     pub fn replay(self) -> Replay {
         match self {

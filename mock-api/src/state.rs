@@ -23,6 +23,9 @@ use crate::token::{AccessClaims, TokenIssuer};
 /// usage `No active session found`).
 pub const RETIRED_TOKEN: &str = "a newer access token of this session replaced this one";
 
+/// The detail of a token whose session has ended (hosted: `Token expired`).
+pub const SESSION_ENDED: &str = "the session of this token has ended: authenticate again";
+
 /// How often (in app time) expired state is swept.
 const PURGE_EVERY_SECS: i64 = 60;
 
@@ -132,7 +135,7 @@ impl AppState {
         }) {
             return Err(Rejection::Token(
                 ErrorCode::TokenInvalid,
-                "the session of this token has ended: authenticate again".into(),
+                SESSION_ENDED.into(),
             ));
         }
         if retired {

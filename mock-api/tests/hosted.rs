@@ -309,3 +309,190 @@ async fn strict_refresh_rotates_and_keeps_the_previous_jwt() {
     )
     .await;
 }
+
+/// `(status, content type, body text)` of an answer.
+fn wire(answer: &common::Answer) -> (u16, String, String) {
+    let content_type = answer.header("content-type").join(",");
+    (
+        answer.status.as_u16(),
+        content_type,
+        String::from_utf8(answer.raw.clone()).unwrap(),
+    )
+}
+
+fn text(status: u16, body: &str) -> (u16, String, String) {
+    (status, "text/plain; charset=utf-8".into(), body.into())
+}
+
+/// Confirm's refusals in the hosted controller's order and words (facts §2.4).
+#[tokio::test]
+async fn hosted_confirm_refusals_are_the_hosted_plain_texts() {
+    let app = TestApp::with(hosted());
+    let start = app.start_pow().await;
+    let good = solved(&start);
+    let with = |field: &str, value: Value| {
+        let mut body = good.clone();
+        body[field] = value;
+        body
+    };
+    let without = |field: &str| {
+        let mut body = good.clone();
+        body.as_object_mut().unwrap().remove(field);
+        body
+    };
+    let cases = [
+        (
+            with("quoteId", json!("not-a-guid")),
+            text(400, "Invalid quoteId"),
+        ),
+        (
+            with("challengeHex", json!("00".repeat(16))),
+            text(400, "Challenge mismatch"),
+        ),
+        (without("sig"), text(400, "Missing PoW signed fields")),
+        (
+            without("difficultyBits"),
+            text(400, "Missing PoW signed fields"),
+        ),
+        (
+            with("sig", json!("ab".repeat(32))),
+            text(401, "Invalid signature"),
+        ),
+        (without("nonce"), text(400, "Missing PoW solution")),
+        (
+            with("hashHex", json!("ab".repeat(32))),
+            text(401, "Hash mismatch"),
+        ),
+        (
+            with("nonce", json!(common::failing_nonce(&start)))
+                .as_object()
+                .map(|o| {
+                    let mut o = o.clone();
+                    o.remove("hashHex");
+                    Value::Object(o)
+                })
+                .unwrap(),
+            text(401, "Difficulty not met"),
+        ),
+        (
+            without("challengeHex"),
+            text(400, "No valid confirmation method provided"),
+        ),
+    ];
+    for (body, expected) in cases {
+        let answer = app.confirm(body.clone()).await;
+        assert_eq!(wire(&answer), expected, "{body}");
+    }
+    assert_eq!(app.confirm(good.clone()).await.status, StatusCode::OK);
+    assert_eq!(
+        wire(&app.confirm(good).await),
+        text(400, "Session not pending")
+    );
+
+    let expired = app.start_pow().await;
+    app.advance(301).await;
+    assert_eq!(
+        wire(&app.confirm(solved(&expired)).await),
+        text(400, "Challenge expired")
+    );
+}
+
+/// Unknown quotes and body validation are ASP.NET problem+json (facts §9.3, §9.4).
+#[tokio::test]
+async fn hosted_bare_404_and_validation_are_aspnet_problems() {
+    let app = TestApp::with(hosted());
+    let unknown = "00000000-0000-4000-8000-000000000000";
+    for answer in [
+        app.confirm(json!({"quoteId": unknown})).await,
+        app.get(&format!("/api/mcp/status/{unknown}"), &[]).await,
+        app.get(&format!("/api/mcp/lnurl/{unknown}"), &[]).await,
+    ] {
+        assert_eq!(answer.status, StatusCode::NOT_FOUND);
+        assert_eq!(
+            answer.header("content-type"),
+            ["application/problem+json; charset=utf-8"]
+        );
+        assert_eq!(answer.body["title"], "Not Found");
+        assert_eq!(answer.body["status"], 404);
+    }
+    let missing = app.confirm(json!({})).await;
+    assert_eq!(missing.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        missing.body["errors"]["QuoteId"][0],
+        "The QuoteId field is required."
+    );
+    let refresh = app.post("/api/mcp/refresh", &[], json!({})).await;
+    assert_eq!(
+        refresh.body["errors"]["RefreshToken"][0],
+        "The RefreshToken field is required."
+    );
+    let text_body = app
+        .send(
+            axum::http::Request::post("/api/mcp/confirm")
+                .header("content-type", "text/plain")
+                .body(axum::body::Body::from("x"))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(text_body.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert_eq!(text_body.body["status"], 415);
+    let jwt = jwt(&app).await;
+    let bearer = format!("Bearer {jwt}");
+    let zero = app
+        .post(
+            "/api/mcp/charge",
+            &[("authorization", &bearer)],
+            json!({"callCostSats": 0}),
+        )
+        .await;
+    assert_eq!(zero.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        zero.body["errors"]["CallCostSats"][0],
+        "CallCostSats must be positive"
+    );
+}
+
+/// The key middleware's `{error, error_description}`, lnurl's, refresh's and the token
+/// checks' texts (facts §2.1, §2.2, §2.6).
+#[tokio::test]
+async fn hosted_key_token_lnurl_and_refresh_errors() {
+    let app = TestApp::with(hosted());
+    let unknown = app
+        .post(
+            "/api/mcp/start",
+            &[("x-lw-public", "la_pk_nobody")],
+            json!({}),
+        )
+        .await;
+    assert_eq!(unknown.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        unknown.body,
+        json!({"error": "invalid_api_key", "error_description": "Invalid public API key."})
+    );
+    let pow = app.start_pow().await;
+    let quote = pow["quoteId"].as_str().unwrap();
+    let lnurl = app.get(&format!("/api/mcp/lnurl/{quote}"), &[]).await;
+    assert_eq!(
+        wire(&lnurl),
+        text(400, "No Lightning invoice for this session")
+    );
+    let refresh = app.refresh("0123456789abcdef0123456789abcdef").await;
+    assert_eq!(wire(&refresh), text(401, "Invalid refresh token"));
+    let charge = app.post("/api/mcp/charge", &[], json!({})).await;
+    assert_eq!(wire(&charge), text(401, "Missing projectId/jti"));
+    let usage = app
+        .get("/api/mcp/usage", &[("authorization", "Bearer not.a.jwt")])
+        .await;
+    assert_eq!(wire(&usage), text(401, "Missing projectId/jti"));
+
+    // A refresh retires the JWT: charge says `Unknown token`, usage 404.
+    let session = app.session().await;
+    let old = format!("Bearer {}", session["jwt"].as_str().unwrap());
+    app.refresh(session["refreshToken"].as_str().unwrap()).await;
+    let charge = app
+        .post("/api/mcp/charge", &[("authorization", &old)], json!({}))
+        .await;
+    assert_eq!(wire(&charge), text(401, "Unknown token"));
+    let usage = app.get("/api/mcp/usage", &[("authorization", &old)]).await;
+    assert_eq!(wire(&usage), text(404, "No active session found"));
+}

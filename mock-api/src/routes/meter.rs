@@ -11,6 +11,7 @@ use liveauth_protocol::wire::{
 
 use crate::error::Rejection;
 use crate::extract::{ApiJson, Authenticated, ProjectKey};
+use crate::hosted_errors::COST_NOT_POSITIVE;
 use crate::profile::{IdempotencySource, Replay};
 use crate::state::AppState;
 use crate::store::IdempotentCharge;
@@ -65,6 +66,9 @@ pub async fn charge(
         .call_cost_sats
         .or(profile.default_call_cost())
         .ok_or_else(|| Rejection::bad_request("field `callCostSats` is required"))?;
+    if cost < profile.min_call_cost() {
+        return Err(Rejection::bad_request(COST_NOT_POSITIVE));
+    }
     charge_session(&state, &claims.sub, cost, key.as_deref()).map(Json)
 }
 

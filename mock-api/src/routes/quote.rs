@@ -15,6 +15,7 @@ use liveauth_protocol::wire::{
 use crate::config::Project;
 use crate::error::Rejection;
 use crate::extract::{ApiJson, MaybeCredential, PathParam, ProjectKey};
+use crate::hosted_errors::NOT_A_GUID;
 use crate::payment;
 use crate::state::{AppState, secs};
 use crate::store::{Quote, QuoteKind};
@@ -236,12 +237,24 @@ fn already_confirmed() -> Rejection {
 }
 
 fn find_quote(state: &AppState, id: &str) -> Result<Quote, Rejection> {
+    if state.config.profile.refuses_non_guid_quote_ids() && !is_guid(id) {
+        return Err(Rejection::new(ErrorCode::QuoteNotFound, NOT_A_GUID));
+    }
     state.store.quote(id).ok_or_else(|| {
         Rejection::new(
             ErrorCode::QuoteNotFound,
             "no such quote (unknown, or purged after expiry)",
         )
     })
+}
+
+/// 8-4-4-4-12 hex digits (either case): the only form quote ids take.
+fn is_guid(id: &str) -> bool {
+    id.len() == 36
+        && id.bytes().enumerate().all(|(i, b)| match i {
+            8 | 13 | 18 | 23 => b == b'-',
+            _ => b.is_ascii_hexdigit(),
+        })
 }
 
 fn check_solution(
@@ -395,6 +408,12 @@ pub async fn lnurl(
     ProjectKey(key): ProjectKey,
     PathParam(id): PathParam,
 ) -> Result<Json<LnurlResponse>, Rejection> {
+    if !is_guid(&id) {
+        return Err(Rejection::Lnurl(
+            ErrorCode::QuoteNotFound,
+            NOT_A_GUID.into(),
+        ));
+    }
     let quote = state
         .store
         .quote(&id)
