@@ -8,7 +8,8 @@
 //! - [`store`]: the [`store::Store`] trait (atomic operations) and its in-memory version.
 //! - [`budget`]: the per-session spending rules.
 //! - [`payment`]: Lightning quotes and L402/x402 credentials; [`lightning`]: the node
-//!   that signs invoices; [`token`]: access tokens and the JWKS.
+//!   that signs invoices; [`token`]: access tokens and the JWKS; [`hosted_token`]: the
+//!   hosted profile's HS256 tokens.
 //! - [`error`] and [`extract`]: every failure as problem+json, including rejections;
 //!   [`hosted_errors`]: the hosted profile's wording of the same failures.
 //! - [`openapi`]: the OpenAPI 3.1 document of every route, served at `/openapi.json`.
@@ -22,6 +23,7 @@ pub mod config;
 pub mod error;
 pub mod extract;
 pub mod hosted_errors;
+pub mod hosted_token;
 pub mod lightning;
 pub mod openapi;
 pub mod payment;
@@ -72,9 +74,11 @@ pub fn router(state: AppState) -> Router {
         .route("/api/mcp/usage", get(meter::usage))
         .route("/api/mcp/refresh", post(refresh::refresh))
         .route("/api/demo/resource", get(demo::resource))
-        .route("/.well-known/jwks.json", get(meta::jwks))
         .route("/healthz", get(meta::healthz))
         .route("/openapi.json", get(openapi::openapi_json));
+    if state.config.profile.publishes_jwks() {
+        routes = routes.route("/.well-known/jwks.json", get(meta::jwks));
+    }
     if state.config.dev_endpoints {
         routes = routes
             .route("/api/dev/settle/{payment_hash}", post(dev::settle))

@@ -15,7 +15,9 @@ use liveauth_protocol::challenge::{
 use liveauth_protocol::codec::{HexCase, encode_base64url, encode_hex};
 use liveauth_protocol::wire::PowChallenge;
 
+use crate::hosted_token::{AccessTokens, HostedTokenIssuer};
 use crate::rng::Rng;
+use crate::token::TokenIssuer;
 use liveauth_protocol::pow::TargetRule;
 use liveauth_protocol::time::{rfc3339_utc, zoneless_utc};
 
@@ -109,6 +111,29 @@ impl Profile {
     pub fn new_token_id(self, rng: &Rng) -> String {
         match self {
             Self::Hosted => encode_hex(&rng.bytes::<16>()),
+            Self::Strict => rng.uuid(),
+        }
+    }
+
+    /// The access tokens of the profile, keyed by the seed-derived `secret`: hosted HS256
+    /// with the hosted claims, or strict's EdDSA issuer (`strict`) with its JWKS.
+    pub fn access_tokens(self, secret: [u8; 32], strict: &TokenIssuer) -> AccessTokens {
+        match self {
+            Self::Hosted => AccessTokens::Hs256(HostedTokenIssuer::new(secret)),
+            Self::Strict => AccessTokens::EdDsa(strict.clone()),
+        }
+    }
+
+    /// Whether `/.well-known/jwks.json` is served (hosted has no JWKS: 404).
+    pub fn publishes_jwks(self) -> bool {
+        matches!(self, Self::Strict)
+    }
+
+    /// The session id of a confirmed quote: hosted keys its gate session by the quote
+    /// (the token's `mcpQuoteId`), strict draws a fresh id.
+    pub fn session_id(self, quote_id: &str, rng: &Rng) -> String {
+        match self {
+            Self::Hosted => quote_id.to_owned(),
             Self::Strict => rng.uuid(),
         }
     }

@@ -13,6 +13,7 @@ use crate::budget::Budget;
 use crate::clock::{Clock, MANUAL_CLOCK_START};
 use crate::config::{Config, Project};
 use crate::error::Rejection;
+use crate::hosted_token::AccessTokens;
 use crate::lightning::LightningNode;
 use crate::profile::ChallengeSigning;
 use crate::rng::Rng;
@@ -44,7 +45,10 @@ pub struct AppState {
 #[derive(Debug)]
 pub struct Keys {
     pub challenges: ChallengeSigning,
+    /// The strict EdDSA issuer (and the JWKS it publishes).
     pub tokens: TokenIssuer,
+    /// The profile's access tokens: [`Keys::tokens`] in strict, HS256 in hosted.
+    pub access: AccessTokens,
     pub node: LightningNode,
     /// Root key of the L402 macaroons the mock mints.
     pub macaroon_root: [u8; 32],
@@ -62,9 +66,14 @@ impl AppState {
         } else {
             Clock::system()
         };
+        let challenges = config.profile.challenge_signer(rng.bytes());
+        // One draw for both formats, so the strict profile's keys stay what they were.
+        let token_seed = rng.bytes();
+        let tokens = TokenIssuer::new(token_seed, config.issuer.clone(), config.audience.clone());
         let keys = Keys {
-            challenges: config.profile.challenge_signer(rng.bytes()),
-            tokens: TokenIssuer::new(rng.bytes(), config.issuer.clone(), config.audience.clone()),
+            challenges,
+            access: config.profile.access_tokens(token_seed, &tokens),
+            tokens,
             node: LightningNode::from_seed(rng.bytes(), config.network),
             macaroon_root: rng.bytes(),
         };
@@ -127,7 +136,7 @@ impl AppState {
 
     /// Checks a token's signature and claims, and that its session still exists.
     pub fn verify_access_token(&self, token: &str) -> Result<AccessClaims, Rejection> {
-        let claims = self.keys.tokens.verify(token, self.now())?;
+        let claims = self.keys.access.verify(token, self.now())?;
         let retires = self.config.profile.retires_previous_tokens();
         let mut retired = false;
         if !self.store.update_session(&claims.sub, &mut |session| {
@@ -153,6 +162,7 @@ impl AppState {
         &self,
         session_id: String,
         project: &Project,
+        auth_type: &str,
     ) -> Result<ConfirmResponse, Rejection> {
         let now = self.now();
         let config = &self.config;
@@ -166,7 +176,7 @@ impl AppState {
             current_jti: String::new(),
         };
         let mut session = session;
-        let (jwt, expires_in, jti) = self.access_token(&session.info(), now)?;
+        let (jwt, expires_in, jti) = self.access_token(&session.info(), now, auth_type)?;
         session.current_jti = jti;
         let refresh_token = self.new_refresh_token();
         self.store.insert_refresh(
@@ -191,6 +201,7 @@ impl AppState {
         &self,
         session: &SessionInfo,
         now: i64,
+        auth_type: &str,
     ) -> Result<(String, u64, String), Rejection> {
         let exp = now
             .saturating_add(secs(self.config.jwt_ttl_secs))
@@ -207,12 +218,16 @@ impl AppState {
             max_calls_per_minute: session.max_calls_per_minute,
             project_id: session.project_id.clone(),
         };
-        let jwt = self.keys.tokens.issue(&claims).map_err(|error| {
-            Rejection::new(
-                ErrorCode::InternalError,
-                format!("could not sign a token: {error}"),
-            )
-        })?;
+        let jwt = self
+            .keys
+            .access
+            .issue(&claims, auth_type)
+            .map_err(|error| {
+                Rejection::new(
+                    ErrorCode::InternalError,
+                    format!("could not sign a token: {error}"),
+                )
+            })?;
         Ok((jwt, u64::try_from(exp - now).unwrap_or(0), claims.jti))
     }
 

@@ -496,3 +496,91 @@ async fn hosted_key_token_lnurl_and_refresh_errors() {
     let usage = app.get("/api/mcp/usage", &[("authorization", &old)]).await;
     assert_eq!(wire(&usage), text(404, "No active session found"));
 }
+
+/// The JWT is HS256 under the seed-derived secret with exactly the hosted claims, no
+/// `kid` and no `typ: at+jwt` (facts §2.2, §9.5); there is no JWKS (404).
+#[tokio::test]
+async fn hosted_jwt_is_hs256_with_the_hosted_claims_and_no_jwks() {
+    use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode, decode_header};
+    use mock_api::hosted_token::AccessTokens;
+
+    let app = TestApp::with(hosted());
+    let start = app.start_pow().await;
+    let quote = start["quoteId"].as_str().unwrap().to_owned();
+    let project = start["powChallenge"]["projectId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let confirm = app.confirm(solved(&start)).await;
+    assert_eq!(confirm.body["expiresIn"], 600);
+    assert_eq!(confirm.body["paymentStatus"], Value::Null);
+    let jwt = confirm.body["jwt"].as_str().unwrap();
+
+    let header = decode_header(jwt).unwrap();
+    assert_eq!(header.alg, Algorithm::HS256);
+    assert_eq!(header.kid, None);
+    assert_ne!(header.typ.as_deref(), Some("at+jwt"));
+
+    let AccessTokens::Hs256(issuer) = &app.state.keys.access else {
+        panic!("hosted signs HS256");
+    };
+    let mut validation = Validation::new(Algorithm::HS256);
+    validation.set_audience(&["LiveAuthUsers"]);
+    validation.set_issuer(&["LiveAuth"]);
+    validation.validate_exp = false;
+    let claims = decode::<Value>(jwt, &DecodingKey::from_secret(issuer.secret()), &validation)
+        .unwrap()
+        .claims;
+    let role = "http://schemas.microsoft.com/ws/2008/06/identity/claims/role";
+    let mut names: Vec<&str> = claims
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    names.sort_unstable();
+    let mut expected = vec![
+        "aud",
+        "authType",
+        "exp",
+        "iss",
+        "jti",
+        "mcpQuoteId",
+        "projectId",
+        role,
+        "userId",
+    ];
+    expected.sort_unstable();
+    assert_eq!(names, expected);
+    assert_eq!(claims["userId"], format!("mcp:{project}:{quote}"));
+    assert_eq!(claims[role], "McpClient");
+    assert_eq!(claims["projectId"], project);
+    assert_eq!(claims["authType"], "mcp_pow");
+    assert_eq!(claims["mcpQuoteId"], quote);
+    let jti = claims["jti"].as_str().unwrap();
+    assert_eq!(jti.len(), 32);
+    assert!(jti.bytes().all(|b| b.is_ascii_hexdigit()));
+    assert_eq!(claims["exp"], app.state.now() + 600);
+
+    let refreshed = app
+        .refresh(confirm.body["refreshToken"].as_str().unwrap())
+        .await;
+    let again = decode::<Value>(
+        refreshed.body["jwt"].as_str().unwrap(),
+        &DecodingKey::from_secret(issuer.secret()),
+        &validation,
+    )
+    .unwrap()
+    .claims;
+    assert_eq!(again["authType"], "mcp_refresh");
+
+    assert_eq!(
+        app.get("/.well-known/jwks.json", &[]).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let strict = TestApp::with(config());
+    assert_eq!(
+        strict.get("/.well-known/jwks.json", &[]).await.status,
+        StatusCode::OK
+    );
+}

@@ -207,7 +207,7 @@ pub async fn confirm(
         }
     };
     // The claim is the atomic step: of concurrent confirms exactly one sets the session.
-    let session_id = state.rng.uuid();
+    let session_id = state.config.profile.session_id(&quote.id, &state.rng);
     let mut claimed = false;
     state.store.update_quote(&quote.id, &mut |stored| {
         if stored.confirmed_session.is_none() {
@@ -223,7 +223,11 @@ pub async fn confirm(
         .iter()
         .find(|p| p.id == quote.project_id)
         .ok_or_else(|| Rejection::new(ErrorCode::InternalError, "quote of an unknown project"))?;
-    let mut response = state.open_session(session_id, project)?;
+    let auth_type = match quote.kind {
+        QuoteKind::Pow(_) => "mcp_pow",
+        QuoteKind::Lightning(_) => "mcp_lightning",
+    };
+    let mut response = state.open_session(session_id, project, auth_type)?;
     response.payment_status = Some(payment_status);
     Ok(Json(response))
 }

@@ -68,7 +68,7 @@ pub async fn refresh(
             "the session of this refresh token has ended",
         )
     })?;
-    let (jwt, expires_in, jti) = state.access_token(&info, now)?;
+    let (jwt, expires_in, jti) = state.access_token(&info, now, "mcp_refresh")?;
     // The session's one current token from now on (retires the previous where the
     // profile does so).
     state.store.update_session(&session_id, &mut |session| {
