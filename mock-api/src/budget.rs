@@ -20,6 +20,8 @@ pub struct Budget {
     pub day_start: i64,
     pub sats_used: u64,
     pub calls_used: u64,
+    /// Whether `max_calls_per_minute` is enforced (the hosted API only reports it).
+    pub limits_calls_per_minute: bool,
     /// Times of the accepted calls in the last minute, oldest first.
     recent_calls: VecDeque<i64>,
 }
@@ -32,6 +34,7 @@ impl Budget {
             day_start: utc_day_start(now),
             sats_used: 0,
             calls_used: 0,
+            limits_calls_per_minute: true,
             recent_calls: VecDeque::new(),
         }
     }
@@ -69,7 +72,9 @@ impl Budget {
         if cost > self.remaining_sats() {
             return deny(self, DenyReason::BudgetExceeded, self.day_start + DAY - now);
         }
-        if self.recent_calls.len() >= self.max_calls_per_minute as usize {
+        if self.limits_calls_per_minute
+            && self.recent_calls.len() >= self.max_calls_per_minute as usize
+        {
             let oldest = self.recent_calls.front().copied().unwrap_or(now);
             return deny(self, DenyReason::RateLimited, oldest + MINUTE - now);
         }

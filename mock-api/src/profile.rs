@@ -13,7 +13,7 @@ use liveauth_protocol::challenge::{
     ChallengeSigner, HostedChallengeSigner, SignatureError, SignedFields,
 };
 use liveauth_protocol::codec::{HexCase, encode_base64url, encode_hex};
-use liveauth_protocol::wire::PowChallenge;
+use liveauth_protocol::wire::{ChargeResponse, ChargeStatus, Invoice, PowChallenge};
 
 use crate::hosted_token::{AccessTokens, HostedTokenIssuer};
 use crate::rng::Rng;
@@ -29,6 +29,48 @@ pub enum Profile {
     Hosted,
     /// The reference's stronger promises (problem+json, EdDSA, rotation, `<` target, …).
     Strict,
+}
+
+/// The hosted platform fee on charges, in basis points (facts §2.5).
+const PLATFORM_FEE_BP: u64 = 500;
+/// The hosted invoice fee, in basis points, and its minimum (facts §2.3).
+const INVOICE_FEE_BP: u64 = 200;
+const INVOICE_FEE_MIN_SATS: u64 = 1;
+/// The id of the mock's one tool, the hosted system tool `anonymous-agent-call`.
+const ANONYMOUS_TOOL_ID: &str = "5a0c1f3e-7d2b-4e8a-9c61-0b4d2e6f8a17";
+
+/// The hosted invoice fee on a base price.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InvoiceFee {
+    pub base_sats: u64,
+    pub fee_sats: u64,
+}
+
+impl InvoiceFee {
+    /// `max(1, floor(base × 200 / 10000))` on `base`.
+    pub fn on(base_sats: u64) -> Self {
+        let fee_sats =
+            (base_sats.saturating_mul(INVOICE_FEE_BP) / 10_000).max(INVOICE_FEE_MIN_SATS);
+        Self {
+            base_sats,
+            fee_sats,
+        }
+    }
+
+    /// What the payer pays: the BOLT11 amount and `amountSats`.
+    pub fn total_sats(self) -> u64 {
+        self.base_sats.saturating_add(self.fee_sats)
+    }
+
+    /// Writes the hosted fee fields into `invoice` (whose `amountSats` is the total).
+    pub fn describe(self, invoice: &mut Invoice) {
+        invoice.base_amount_sats = Some(self.base_sats);
+        invoice.invoice_fee_basis_points = Some(INVOICE_FEE_BP);
+        invoice.invoice_fee_minimum_sats = Some(INVOICE_FEE_MIN_SATS);
+        invoice.invoice_fee_sats = Some(self.fee_sats);
+        invoice.total_charged_sats = Some(self.total_sats());
+        invoice.credit_amount_sats = Some(self.base_sats);
+    }
 }
 
 /// Where a charge's idempotency key is read from.
@@ -136,6 +178,38 @@ impl Profile {
             Self::Hosted => quote_id.to_owned(),
             Self::Strict => rng.uuid(),
         }
+    }
+
+    /// Whether `maxCallsPerMinute` is enforced: the hosted API reports it in usage but
+    /// never denies `rate_limited`.
+    pub fn limits_calls_per_minute(self) -> bool {
+        matches!(self, Self::Strict)
+    }
+
+    /// The hosted invoice fee on a `base` price: 200 bp, at least 1 sat (facts §2.3).
+    /// `None` in strict, whose invoices are the bare price.
+    pub fn invoice_fee(self, base: u64) -> Option<InvoiceFee> {
+        match self {
+            Self::Hosted => Some(InvoiceFee::on(base)),
+            Self::Strict => None,
+        }
+    }
+
+    /// Adds the hosted charge answer's fields (facts §2.5) to an accepted charge of
+    /// `cost`; strict answers only the counters.
+    pub fn describe_charge(self, response: &mut ChargeResponse, cost: u64, rng: &Rng) {
+        if self == Self::Strict || response.status != ChargeStatus::Ok {
+            return;
+        }
+        let fee = (cost.saturating_mul(PLATFORM_FEE_BP) / 10_000).max(1);
+        response.gross_sats = Some(cost);
+        response.platform_fee_sats = Some(fee);
+        response.net_sats = Some(cost.saturating_sub(fee));
+        response.fee_basis_points = Some(PLATFORM_FEE_BP);
+        response.revenue_event_id = Some(rng.uuid());
+        response.tool_id = Some(ANONYMOUS_TOOL_ID.to_owned());
+        response.tool_name = Some("Anonymous Agent Call".to_owned());
+        response.tool_slug = Some("anonymous-agent-call".to_owned());
     }
 
     /// Where a charge's idempotency key comes from.

@@ -166,12 +166,14 @@ impl AppState {
     ) -> Result<ConfirmResponse, Rejection> {
         let now = self.now();
         let config = &self.config;
+        let mut budget = Budget::new(config.max_sats_per_day, config.max_calls_per_minute, now);
+        budget.limits_calls_per_minute = config.profile.limits_calls_per_minute();
         let session = Session {
             id: session_id,
             project_id: project.id.clone(),
             created_at: now,
             expires_at: now.saturating_add(secs(config.session_ttl_secs)),
-            budget: Budget::new(config.max_sats_per_day, config.max_calls_per_minute, now),
+            budget,
             idempotency: Default::default(),
             current_jti: String::new(),
         };

@@ -584,3 +584,135 @@ async fn hosted_jwt_is_hs256_with_the_hosted_claims_and_no_jwks() {
         StatusCode::OK
     );
 }
+
+/// No per-minute limit in hosted: more calls than `maxCallsPerMinute` in one minute all
+/// book, and usage still reports the limit (facts §2.5).
+#[tokio::test]
+async fn hosted_has_no_per_minute_limit_but_reports_it() {
+    let app = TestApp::with(mock_api::Config {
+        max_calls_per_minute: 2,
+        ..hosted()
+    });
+    let jwt = jwt(&app).await;
+    for _ in 0..5 {
+        let answer = charge(&app, &jwt, &[], json!({})).await;
+        assert_eq!(answer["status"], "ok", "{answer}");
+    }
+    let usage = app
+        .get(
+            "/api/mcp/usage",
+            &[("authorization", &format!("Bearer {jwt}"))],
+        )
+        .await;
+    assert_eq!(usage.body["maxCallsPerMinute"], 2);
+    assert_eq!(usage.body["callsUsed"], 5);
+}
+
+/// Times read back from the "database" carry no zone in hosted (facts §9.7):
+/// `status.expiresAt`, `usage.expiresAt`, `dayWindowStart`; strict writes `Z`.
+#[tokio::test]
+async fn hosted_stored_times_are_written_without_a_zone() {
+    let app = TestApp::with(hosted());
+    let start = app.start_pow().await;
+    let quote = start["quoteId"].as_str().unwrap();
+    let status = app.get(&format!("/api/mcp/status/{quote}"), &[]).await;
+    assert_eq!(status.body["expiresAt"], "2026-01-01T00:05:00");
+    let jwt = jwt(&app).await;
+    let usage = app
+        .get(
+            "/api/mcp/usage",
+            &[("authorization", &format!("Bearer {jwt}"))],
+        )
+        .await;
+    assert_eq!(usage.body["dayWindowStart"], "2026-01-01T00:00:00");
+    assert_eq!(usage.body["expiresAt"], "2026-01-02T00:00:00");
+    for text in [&status.body["expiresAt"], &usage.body["expiresAt"]] {
+        assert!(liveauth_protocol::time::parse_api_timestamp(text.as_str().unwrap()).is_some());
+    }
+    let strict = TestApp::with(config());
+    let start = strict.start_pow().await;
+    let quote = start["quoteId"].as_str().unwrap();
+    let status = strict.get(&format!("/api/mcp/status/{quote}"), &[]).await;
+    assert_eq!(status.body["expiresAt"], "2026-01-01T00:05:00Z");
+}
+
+/// The charge answer's hosted fields (facts §2.5): gross, a 500 bp platform fee of at
+/// least 1 sat, net, a revenue event GUID kept on replay, and the anonymous tool. The
+/// signed `receipt` is issue 13 and not written yet.
+#[tokio::test]
+async fn hosted_charge_answer_carries_fee_revenue_and_tool_fields() {
+    let app = TestApp::with(hosted());
+    let jwt = jwt(&app).await;
+    let small = charge(
+        &app,
+        &jwt,
+        &[],
+        json!({"callCostSats": 5, "idempotencyKey": "a"}),
+    )
+    .await;
+    assert_eq!(
+        (
+            small["grossSats"].as_u64(),
+            small["platformFeeSats"].as_u64(),
+            small["netSats"].as_u64()
+        ),
+        (Some(5), Some(1), Some(4))
+    );
+    assert_eq!(small["feeBasisPoints"], 500);
+    assert_eq!(small["toolName"], "Anonymous Agent Call");
+    assert_eq!(small["toolSlug"], "anonymous-agent-call");
+    assert_eq!(small["toolId"].as_str().unwrap().len(), 36);
+    let revenue = small["revenueEventId"].as_str().unwrap();
+    assert_eq!(revenue.len(), 36);
+    assert!(small.get("receipt").is_none());
+    let big = charge(&app, &jwt, &[], json!({"callCostSats": 1000})).await;
+    assert_eq!(
+        (big["platformFeeSats"].as_u64(), big["netSats"].as_u64()),
+        (Some(50), Some(950))
+    );
+    let replay = charge(
+        &app,
+        &jwt,
+        &[],
+        json!({"callCostSats": 5, "idempotencyKey": "a"}),
+    )
+    .await;
+    assert_eq!(replay["revenueEventId"], revenue);
+    assert_eq!(replay["grossSats"], 5);
+    assert_eq!(replay["satsUsed"], 1005);
+    let strict = TestApp::with(config());
+    let jwt = jwt_of(&strict).await;
+    let answer = charge(&strict, &jwt, &[], json!({"callCostSats": 5})).await;
+    assert_eq!(common::keys(&answer), ["callsUsed", "satsUsed", "status"]);
+}
+
+async fn jwt_of(app: &TestApp) -> String {
+    jwt(app).await
+}
+
+/// The Lightning invoice carries the hosted fee fields; `amountSats` is the total and
+/// equals the BOLT11 amount, whose payment hash is the hex `paymentHash` (facts §2.3).
+/// `authHint` is on every start answer, `null`.
+#[tokio::test]
+async fn hosted_invoice_has_fee_fields_and_the_bolt11_amount_is_the_total() {
+    use lightning_invoice::Bolt11Invoice;
+
+    let app = TestApp::with(hosted());
+    let start = app.start_lightning(Some(common::PROJECT_KEY)).await;
+    assert_eq!(start["authHint"], Value::Null);
+    assert_eq!(app.start_pow().await["authHint"], Value::Null);
+    let invoice = &start["invoice"];
+    // The keyed project's price is 50: fee max(1, floor(50 × 200 / 10000)) = 1.
+    assert_eq!(invoice["baseAmountSats"], 50);
+    assert_eq!(invoice["invoiceFeeBasisPoints"], 200);
+    assert_eq!(invoice["invoiceFeeMinimumSats"], 1);
+    assert_eq!(invoice["invoiceFeeSats"], 1);
+    assert_eq!(invoice["amountSats"], 51);
+    assert_eq!(invoice["totalChargedSats"], 51);
+    assert_eq!(invoice["creditAmountSats"], 50);
+    let bolt11: Bolt11Invoice = invoice["bolt11"].as_str().unwrap().parse().unwrap();
+    assert_eq!(bolt11.amount_milli_satoshis(), Some(51_000));
+    let hash = liveauth_protocol::codec::encode_hex(bolt11.payment_hash().as_ref());
+    assert_eq!(invoice["paymentHash"], hash);
+    assert!(mock_api::profile::InvoiceFee::on(10_000).fee_sats == 200);
+}

@@ -4,7 +4,6 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use liveauth_protocol::problem::ErrorCode;
-use liveauth_protocol::time::rfc3339_utc;
 use liveauth_protocol::wire::{
     ChargeRequest, ChargeResponse, ChargeStatus, UsageResponse, UsageStatus,
 };
@@ -103,7 +102,11 @@ pub fn charge_session(
             });
             return;
         }
-        let response = session.budget.charge(cost, now);
+        let mut response = session.budget.charge(cost, now);
+        state
+            .config
+            .profile
+            .describe_charge(&mut response, cost, &state.rng);
         if let (Some(key), ChargeStatus::Ok) = (key, response.status) {
             let record = IdempotentCharge {
                 cost,
@@ -175,6 +178,7 @@ pub async fn usage(
 ) -> Result<Json<UsageResponse>, Rejection> {
     state.check_sent_key(project_key.as_deref(), &claims.project_id)?;
     let now = state.now();
+    let profile = state.config.profile;
     let mut usage = None;
     state.store.update_session(&claims.sub, &mut |session| {
         session.budget.roll(now);
@@ -186,8 +190,8 @@ pub async fn usage(
             max_sats_per_day: budget.max_sats_per_day,
             remaining_budget_sats: budget.remaining_sats(),
             max_calls_per_minute: u64::from(budget.max_calls_per_minute),
-            expires_at: rfc3339_utc(session.expires_at),
-            day_window_start: rfc3339_utc(budget.day_start),
+            expires_at: profile.stored_time(session.expires_at),
+            day_window_start: profile.stored_time(budget.day_start),
         });
     });
     usage.map(Json).ok_or_else(session_ended)

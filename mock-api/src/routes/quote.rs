@@ -385,7 +385,7 @@ pub async fn status(
         quote_id: quote.id,
         status,
         payment_status,
-        expires_at: rfc3339_utc(quote.expires_at),
+        expires_at: state.config.profile.stored_time(quote.expires_at),
     }))
 }
 
