@@ -66,7 +66,6 @@ pub fn app(config: Config) -> Router {
 pub fn router(state: AppState) -> Router {
     let mut routes = Router::new()
         .route("/api/mcp/start", post(quote::start))
-        .route("/api/public/demo/start", post(quote::demo_start))
         .route("/api/mcp/confirm", post(quote::confirm))
         .route("/api/mcp/charge", post(meter::charge))
         .route("/api/mcp/status/{quote_id}", get(quote::status))
@@ -76,6 +75,16 @@ pub fn router(state: AppState) -> Router {
         .route("/api/demo/resource", get(demo::resource))
         .route("/healthz", get(meta::healthz))
         .route("/openapi.json", get(openapi::openapi_json));
+    routes = if state.config.profile.legacy_demo_start() {
+        routes
+            .route(
+                "/api/public/auth/demo/start",
+                post(quote::legacy_demo_start),
+            )
+            .route("/api/public/demo/start", post(quote::legacy_demo_start))
+    } else {
+        routes.route("/api/public/demo/start", post(quote::demo_start))
+    };
     if state.config.profile.publishes_jwks() {
         routes = routes.route("/.well-known/jwks.json", get(meta::jwks));
     }

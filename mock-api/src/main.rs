@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 
 use anyhow::Context as _;
 use clap::Parser;
-use mock_api::config::{DEMO_PUBLIC_KEY, ProjectSpec};
+use mock_api::config::{DEMO_PUBLIC_KEY, PaymentHashEncoding, ProjectSpec};
 use mock_api::lightning::Network;
 use mock_api::{AppState, Config, Profile};
 
@@ -17,6 +17,10 @@ struct Args {
     /// `strict`: the reference's stronger promises (problem+json, EdDSA + JWKS, rotation).
     #[arg(long, default_value = "hosted", value_parser = clap::value_parser!(Profile))]
     profile: Profile,
+    /// How `invoice.paymentHash` is written: `hex` (current hosted backend) or `base64`
+    /// (LND's `r_hash`, as an older backend sent it).
+    #[arg(long, default_value = "hex", value_parser = clap::value_parser!(PaymentHashEncoding))]
+    payment_hash_encoding: PaymentHashEncoding,
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8402")]
     listen: SocketAddr,
@@ -79,6 +83,7 @@ async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let config = Config {
         profile: args.profile,
+        payment_hash_encoding: args.payment_hash_encoding,
         difficulty_bits: args.difficulty_bits,
         challenge_ttl_secs: args.challenge_ttl,
         jwt_ttl_secs: args.jwt_ttl,

@@ -6,7 +6,6 @@
 //! L402 also a macaroon minted here whose identifier names that payment hash.
 
 use liveauth_protocol::auth::{Challenge, Credential, L402Scheme};
-use liveauth_protocol::codec::encode_hex;
 use liveauth_protocol::l402::{L402Identifier, preimage_matches};
 use liveauth_protocol::macaroon::Macaroon;
 use liveauth_protocol::problem::ErrorCode;
@@ -52,7 +51,7 @@ pub fn new_lightning_quote(state: &AppState, project: &Project) -> Result<Quote,
         bolt11,
         amount_sats,
         expires_at_unix: expires_at,
-        payment_hash: encode_hex(&payment_hash),
+        payment_hash: state.config.payment_hash_encoding.encode(&payment_hash),
         base_amount_sats: None,
         invoice_fee_basis_points: None,
         invoice_fee_minimum_sats: None,

@@ -180,6 +180,14 @@ impl Profile {
         }
     }
 
+    /// Whether the demo start paths answer the hosted legacy shape
+    /// (`LegacyDemoStartResponse`, at `/api/public/auth/demo/start` and
+    /// `/api/public/demo/start`); strict keeps `/api/public/demo/start` in the
+    /// `/api/mcp/start` shape.
+    pub fn legacy_demo_start(self) -> bool {
+        matches!(self, Self::Hosted)
+    }
+
     /// Whether `maxCallsPerMinute` is enforced: the hosted API reports it in usage but
     /// never denies `rate_limited`.
     pub fn limits_calls_per_minute(self) -> bool {

@@ -716,3 +716,100 @@ async fn hosted_invoice_has_fee_fields_and_the_bolt11_amount_is_the_total() {
     assert_eq!(invoice["paymentHash"], hash);
     assert!(mock_api::profile::InvoiceFee::on(10_000).fee_sats == 200);
 }
+
+/// `--payment-hash-encoding base64` writes LND's standard-base64 `r_hash` as the older
+/// backend did; it decodes to the BOLT11 payment hash, and the dev settle endpoint takes
+/// hex, base64 and base64url (facts §2.3, §9.1).
+#[tokio::test]
+async fn hosted_base64_payment_hash_is_the_bolt11_hash_and_settles_in_every_encoding() {
+    use lightning_invoice::Bolt11Invoice;
+    use liveauth_protocol::codec::{decode_base64, encode_base64url, encode_hex};
+    use mock_api::config::PaymentHashEncoding;
+
+    let app = TestApp::with(mock_api::Config {
+        payment_hash_encoding: PaymentHashEncoding::Base64,
+        ..hosted()
+    });
+    for settle_as in ["base64", "base64url", "hex"] {
+        let start = app.start_lightning(Some(common::PROJECT_KEY)).await;
+        let invoice = &start["invoice"];
+        let sent = invoice["paymentHash"].as_str().unwrap();
+        assert_eq!(sent.len(), 44);
+        let bytes: [u8; 32] = decode_base64(sent).unwrap().try_into().unwrap();
+        let bolt11: Bolt11Invoice = invoice["bolt11"].as_str().unwrap().parse().unwrap();
+        assert_eq!(&bytes, bolt11.payment_hash().as_ref() as &[u8; 32]);
+        let path = match settle_as {
+            "base64" => sent.replace('/', "%2F").replace('+', "%2B"),
+            "base64url" => encode_base64url(&bytes),
+            _ => encode_hex(&bytes),
+        };
+        let settled = app
+            .post(&format!("/api/dev/settle/{path}"), &[], json!({}))
+            .await;
+        assert_eq!(settled.status, StatusCode::OK, "{settle_as}: {settled:?}");
+        let quote = start["quoteId"].as_str().unwrap();
+        let confirm = app.confirm_quote(quote).await;
+        assert_eq!(confirm.body["paymentStatus"], "paid", "{settle_as}");
+    }
+}
+
+/// The legacy demo start paths answer the hosted shape (facts §1.5) in hosted; strict
+/// keeps `/api/public/demo/start` in the start shape and has no `/auth/` path.
+#[tokio::test]
+async fn hosted_legacy_demo_start_has_the_hosted_shape() {
+    let app = TestApp::with(hosted());
+    for path in ["/api/public/auth/demo/start", "/api/public/demo/start"] {
+        let answer = app.post(path, &[], json!({})).await;
+        assert_eq!(answer.status, StatusCode::OK, "{path}: {answer:?}");
+        let body = &answer.body;
+        assert_eq!(
+            common::keys(body),
+            [
+                "amountSats",
+                "baseAmountSats",
+                "expiresAtUnix",
+                "invoice",
+                "invoiceFeeBasisPoints",
+                "invoiceFeeMinimumSats",
+                "invoiceFeeSats",
+                "mode",
+                "sessionId",
+                "totalChargedSats"
+            ]
+        );
+        assert_eq!(body["mode"], "DEMO");
+        assert!(body["invoice"].as_str().unwrap().starts_with("lnbcrt"));
+        // The demo price is 3 sats: fee 1, total 4.
+        assert_eq!(
+            (body["baseAmountSats"].as_u64(), body["amountSats"].as_u64()),
+            (Some(3), Some(4))
+        );
+    }
+    let strict = TestApp::with(config());
+    let answer = strict.post("/api/public/demo/start", &[], json!({})).await;
+    assert!(answer.body["powChallenge"].is_object());
+    let auth = strict
+        .post("/api/public/auth/demo/start", &[], json!({}))
+        .await;
+    assert_eq!(auth.status, StatusCode::NOT_FOUND);
+}
+
+/// `/openapi.json` records the profile in `info.x-liveauth-profile` and a sentence of
+/// the description; hosted lists no JWKS path.
+#[tokio::test]
+async fn openapi_info_records_the_profile() {
+    for (config, name) in [(hosted(), "hosted"), (config(), "strict")] {
+        let app = TestApp::with(config);
+        let doc = app.get("/openapi.json", &[]).await.body;
+        assert_eq!(doc["info"]["x-liveauth-profile"], name);
+        let description = doc["info"]["description"].as_str().unwrap();
+        assert!(
+            description.contains(&format!("`{name}` profile")),
+            "{description}"
+        );
+        assert_eq!(
+            doc["paths"]["/.well-known/jwks.json"].is_object(),
+            name == "strict"
+        );
+    }
+}

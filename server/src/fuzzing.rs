@@ -70,6 +70,7 @@ pub fn mock_config() -> mock_api::Config {
         seed: Some(1),
         difficulty_bits: 4,
         demo_settle_after_secs: 0,
+        profile: mock_api::Profile::Strict,
         ..mock_api::Config::default()
     }
 }

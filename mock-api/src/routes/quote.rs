@@ -8,8 +8,8 @@ use liveauth_protocol::pow::{Submission, SubmissionError, target_from_bits};
 use liveauth_protocol::problem::ErrorCode;
 use liveauth_protocol::time::rfc3339_utc;
 use liveauth_protocol::wire::{
-    ConfirmRequest, ConfirmResponse, LnurlResponse, PaymentStatus, PowChallenge, QuoteStatus,
-    StartRequest, StartResponse, StatusResponse,
+    ConfirmRequest, ConfirmResponse, LegacyDemoStartResponse, LnurlResponse, PaymentStatus,
+    PowChallenge, QuoteStatus, StartRequest, StartResponse, StatusResponse,
 };
 
 use crate::config::Project;
@@ -92,6 +92,36 @@ pub async fn demo_start(
     ApiJson(request): ApiJson<StartRequest>,
 ) -> Result<Json<StartResponse>, Rejection> {
     new_quote(&state, state.demo_project(), request)
+}
+
+/// `POST /api/public/auth/demo/start` and `/api/public/demo/start` in the hosted profile:
+/// the legacy simulated demo (facts §1.5), a demo-project Lightning session that settles
+/// by itself, answered `{sessionId, invoice: <bolt11>, amountSats, fee fields,
+/// expiresAtUnix, mode: "DEMO"}`.
+pub async fn legacy_demo_start(
+    State(state): State<AppState>,
+) -> Result<Json<LegacyDemoStartResponse>, Rejection> {
+    state.maybe_purge();
+    let quote = payment::new_lightning_quote(&state, state.demo_project())?;
+    let QuoteKind::Lightning(ln) = quote.kind else {
+        return Err(Rejection::new(
+            ErrorCode::InternalError,
+            "a Lightning quote without an invoice",
+        ));
+    };
+    let invoice = ln.invoice;
+    Ok(Json(LegacyDemoStartResponse {
+        session_id: quote.id,
+        invoice: invoice.bolt11,
+        amount_sats: invoice.amount_sats,
+        base_amount_sats: invoice.base_amount_sats,
+        invoice_fee_basis_points: invoice.invoice_fee_basis_points,
+        invoice_fee_minimum_sats: invoice.invoice_fee_minimum_sats,
+        invoice_fee_sats: invoice.invoice_fee_sats,
+        total_charged_sats: invoice.total_charged_sats,
+        expires_at_unix: invoice.expires_at_unix,
+        mode: "DEMO".to_owned(),
+    }))
 }
 
 fn new_quote(
