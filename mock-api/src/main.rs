@@ -126,7 +126,9 @@ fn print_banner(state: &AppState, base: &str) {
         state.keys.node.node_id_hex(),
         state.config.network
     );
-    println!("  jwks             : {base}/.well-known/jwks.json");
+    if state.config.profile.publishes_jwks() {
+        println!("  jwks             : {base}/.well-known/jwks.json");
+    }
     if state.config.dev_endpoints {
         println!("  dev endpoints    : POST {base}/api/dev/settle/{{paymentHash}}");
         println!("                     POST {base}/api/dev/clock/advance {{\"seconds\": N}}");
