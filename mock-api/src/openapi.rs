@@ -194,6 +194,11 @@ pub fn document(dev_endpoints: bool) -> utoipa::openapi::OpenApi {
     doc
 }
 
+/// The operations only the hosted profile serves.
+#[derive(Debug, Clone, Copy, OpenApi)]
+#[openapi(paths(quote::legacy_demo_start))]
+struct HostedDoc;
+
 /// [`document`] for a mock in `profile`: `info.x-liveauth-profile` names it and the
 /// description says what it changes; hosted has no JWKS path.
 pub fn document_for(dev_endpoints: bool, profile: Profile) -> utoipa::openapi::OpenApi {
@@ -220,6 +225,11 @@ pub fn document_for(dev_endpoints: bool, profile: Profile) -> utoipa::openapi::O
     );
     if !profile.publishes_jwks() {
         doc.paths.paths.remove("/.well-known/jwks.json");
+    }
+    if profile.legacy_demo_start() {
+        // The older path answers the same legacy shape (see its description).
+        doc.paths.paths.remove("/api/public/demo/start");
+        doc.merge(HostedDoc::openapi());
     }
     doc
 }

@@ -813,3 +813,41 @@ async fn openapi_info_records_the_profile() {
         );
     }
 }
+
+/// The hosted document lists the legacy demo start (and no JWKS), and real hosted answers
+/// fit the schemas it names.
+#[tokio::test]
+async fn hosted_openapi_documents_the_hosted_answers() {
+    let app = TestApp::with(hosted());
+    let doc = app.get("/openapi.json", &[]).await.body;
+    let op = &doc["paths"]["/api/public/auth/demo/start"]["post"];
+    assert_eq!(op["operationId"], "legacyDemoStart");
+    let schemas = &doc["components"]["schemas"];
+    let fits = |name: &str, body: &Value| {
+        let schema = &schemas[name];
+        let object = body.as_object().unwrap();
+        for field in schema["required"].as_array().unwrap() {
+            assert!(
+                object.contains_key(field.as_str().unwrap()),
+                "{name}: {body}"
+            );
+        }
+        let known = schema["properties"].as_object().unwrap();
+        for field in object.keys() {
+            assert!(
+                known.contains_key(field),
+                "{name} does not document {field}"
+            );
+        }
+    };
+    let legacy = app
+        .post("/api/public/auth/demo/start", &[], json!({}))
+        .await;
+    fits("LegacyDemoStartResponse", &legacy.body);
+    let start = app.start_lightning(Some(common::PROJECT_KEY)).await;
+    fits("StartResponse", &start);
+    fits("Invoice", &start["invoice"]);
+    let jwt = jwt(&app).await;
+    let answer = charge(&app, &jwt, &[], json!({})).await;
+    fits("ChargeResponse", &answer);
+}

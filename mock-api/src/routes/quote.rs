@@ -98,6 +98,18 @@ pub async fn demo_start(
 /// the legacy simulated demo (facts §1.5), a demo-project Lightning session that settles
 /// by itself, answered `{sessionId, invoice: <bolt11>, amountSats, fee fields,
 /// expiresAtUnix, mode: "DEMO"}`.
+#[utoipa::path(
+    post,
+    path = "/api/public/auth/demo/start",
+    tag = "quotes",
+    operation_id = "legacyDemoStart",
+    summary = "Hosted profile only: the legacy simulated demo start (also at `/api/public/demo/start`)",
+    description = "A demo-project Lightning session whose invoice settles by itself; `invoice` is the BOLT11 string. Served only by the hosted profile, which also answers `/api/public/demo/start` this way.",
+    responses(
+        (status = 200, description = "The demo session.", body = liveauth_protocol::wire::LegacyDemoStartResponse),
+    ),
+    security(()),
+)]
 pub async fn legacy_demo_start(
     State(state): State<AppState>,
 ) -> Result<Json<LegacyDemoStartResponse>, Rejection> {
