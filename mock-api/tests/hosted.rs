@@ -851,3 +851,20 @@ async fn hosted_openapi_documents_the_hosted_answers() {
     let answer = charge(&app, &jwt, &[], json!({})).await;
     fits("ChargeResponse", &answer);
 }
+
+/// Another project's quote is a bare 404 in hosted (facts §2.4), 401 `project_mismatch`
+/// in strict.
+#[tokio::test]
+async fn hosted_other_projects_quote_is_404_and_strict_401() {
+    for (config, status) in [(hosted(), 404), (config(), 401)] {
+        let app = TestApp::with(config);
+        let start = app.start_pow().await;
+        let quote = start["quoteId"].as_str().unwrap();
+        let demo = [("x-lw-public", "la_pk_demo")];
+        let confirm = app.post("/api/mcp/confirm", &demo, solved(&start)).await;
+        let status_answer = app.get(&format!("/api/mcp/status/{quote}"), &demo).await;
+        for answer in [confirm, status_answer] {
+            assert_eq!(answer.status.as_u16(), status, "{answer:?}");
+        }
+    }
+}
