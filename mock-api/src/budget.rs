@@ -20,6 +20,8 @@ pub struct Budget {
     pub day_start: i64,
     pub sats_used: u64,
     pub calls_used: u64,
+    /// Whether `max_calls_per_minute` is enforced (the hosted API only reports it).
+    pub limits_calls_per_minute: bool,
     /// Times of the accepted calls in the last minute, oldest first.
     recent_calls: VecDeque<i64>,
 }
@@ -32,6 +34,7 @@ impl Budget {
             day_start: utc_day_start(now),
             sats_used: 0,
             calls_used: 0,
+            limits_calls_per_minute: true,
             recent_calls: VecDeque::new(),
         }
     }
@@ -61,30 +64,24 @@ impl Budget {
     pub fn charge(&mut self, cost: u64, now: i64) -> ChargeResponse {
         self.roll(now);
         let deny = |budget: &Self, reason, retry_after: i64| ChargeResponse {
-            status: ChargeStatus::Deny,
-            calls_used: budget.calls_used,
-            sats_used: budget.sats_used,
             reason: Some(reason),
             retry_after_seconds: Some(u64::try_from(retry_after.max(1)).unwrap_or(1)),
+            ..ChargeResponse::new(ChargeStatus::Deny, budget.calls_used, budget.sats_used)
         };
         // The day's budget first: when both apply, it is the one that lasts longer.
         if cost > self.remaining_sats() {
             return deny(self, DenyReason::BudgetExceeded, self.day_start + DAY - now);
         }
-        if self.recent_calls.len() >= self.max_calls_per_minute as usize {
+        if self.limits_calls_per_minute
+            && self.recent_calls.len() >= self.max_calls_per_minute as usize
+        {
             let oldest = self.recent_calls.front().copied().unwrap_or(now);
             return deny(self, DenyReason::RateLimited, oldest + MINUTE - now);
         }
         self.sats_used += cost;
         self.calls_used += 1;
         self.recent_calls.push_back(now);
-        ChargeResponse {
-            status: ChargeStatus::Ok,
-            calls_used: self.calls_used,
-            sats_used: self.sats_used,
-            reason: None,
-            retry_after_seconds: None,
-        }
+        ChargeResponse::new(ChargeStatus::Ok, self.calls_used, self.sats_used)
     }
 }
 

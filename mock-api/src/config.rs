@@ -5,6 +5,7 @@ use std::str::FromStr;
 use sha2::{Digest, Sha256};
 
 use crate::lightning::Network;
+use crate::profile::Profile;
 
 /// The demo project's public key (clients without a key start at the demo endpoint).
 pub const DEMO_PUBLIC_KEY: &str = "la_pk_demo";
@@ -77,9 +78,44 @@ impl FromStr for ProjectSpec {
     }
 }
 
+/// How `invoice.paymentHash` is written (`--payment-hash-encoding`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PaymentHashEncoding {
+    /// 64 lowercase hex: the current hosted backend.
+    #[default]
+    Hex,
+    /// Standard base64 (LND's `r_hash`): the older hosted backend.
+    Base64,
+}
+
+impl PaymentHashEncoding {
+    pub fn encode(self, hash: &[u8; 32]) -> String {
+        match self {
+            Self::Hex => liveauth_protocol::codec::encode_hex(hash),
+            Self::Base64 => liveauth_protocol::codec::encode_base64(hash),
+        }
+    }
+}
+
+impl FromStr for PaymentHashEncoding {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "hex" => Ok(Self::Hex),
+            "base64" => Ok(Self::Base64),
+            other => Err(format!("unknown encoding {other:?}: use hex or base64")),
+        }
+    }
+}
+
 /// Everything `app` needs; `Default` matches the CLI's defaults.
 #[derive(Debug, Clone)]
 pub struct Config {
+    /// Which API the mock behaves like (default: hosted).
+    pub profile: Profile,
+    /// How `invoice.paymentHash` is written.
+    pub payment_hash_encoding: PaymentHashEncoding,
     pub difficulty_bits: u32,
     pub challenge_ttl_secs: u64,
     pub jwt_ttl_secs: u64,
@@ -109,6 +145,8 @@ pub struct Config {
 impl Default for Config {
     fn default() -> Self {
         Self {
+            profile: Profile::default(),
+            payment_hash_encoding: PaymentHashEncoding::default(),
             difficulty_bits: 18,
             challenge_ttl_secs: 300,
             jwt_ttl_secs: 600,

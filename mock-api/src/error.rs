@@ -12,6 +12,8 @@ use axum::response::{IntoResponse, Response};
 use liveauth_protocol::problem::{self, ErrorCode, Problem};
 use liveauth_protocol::wire::LnurlError;
 
+use crate::hosted_errors::Refused;
+
 /// An error answer of the API; handlers return it, extractors reject with it.
 #[derive(Debug)]
 pub enum Rejection {
@@ -79,11 +81,19 @@ impl IntoResponse for Rejection {
                 detail, challenges, ..
             } => (detail, challenges),
             Self::Lnurl(_, reason) => {
-                return (status, axum::Json(LnurlError::new(reason))).into_response();
+                let mut response =
+                    (status, axum::Json(LnurlError::new(reason.clone()))).into_response();
+                response.extensions_mut().insert(Refused {
+                    code,
+                    detail: reason,
+                });
+                return response;
             }
         };
-        let body = serde_json::to_vec(&Problem::new(code, detail)).unwrap_or_default();
+        let body = serde_json::to_vec(&Problem::new(code, detail.clone())).unwrap_or_default();
         let mut response = (status, body).into_response();
+        // For the hosted profile's wording (crate::hosted_errors::render).
+        response.extensions_mut().insert(Refused { code, detail });
         let response_headers = response.headers_mut();
         response_headers.insert(
             header::CONTENT_TYPE,

@@ -8,9 +8,13 @@
 //! - [`store`]: the [`store::Store`] trait (atomic operations) and its in-memory version.
 //! - [`budget`]: the per-session spending rules.
 //! - [`payment`]: Lightning quotes and L402/x402 credentials; [`lightning`]: the node
-//!   that signs invoices; [`token`]: access tokens and the JWKS.
-//! - [`error`] and [`extract`]: every failure as problem+json, including rejections.
+//!   that signs invoices; [`token`]: access tokens and the JWKS; [`hosted_token`]: the
+//!   hosted profile's HS256 tokens.
+//! - [`error`] and [`extract`]: every failure as problem+json, including rejections;
+//!   [`hosted_errors`]: the hosted profile's wording of the same failures.
 //! - [`openapi`]: the OpenAPI 3.1 document of every route, served at `/openapi.json`.
+//! - [`profile`]: `hosted` (the default, like the hosted API) or `strict` (the
+//!   reference's promises), and every point where the two differ.
 //! - [`clock`], [`rng`], [`config`]: what makes runs deterministic and configurable.
 
 pub mod budget;
@@ -18,9 +22,12 @@ pub mod clock;
 pub mod config;
 pub mod error;
 pub mod extract;
+pub mod hosted_errors;
+pub mod hosted_token;
 pub mod lightning;
 pub mod openapi;
 pub mod payment;
+pub mod profile;
 pub mod rng;
 pub mod routes;
 pub mod state;
@@ -41,6 +48,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
 
 pub use config::Config;
+pub use profile::Profile;
 pub use state::AppState;
 
 use error::Rejection;
@@ -58,7 +66,6 @@ pub fn app(config: Config) -> Router {
 pub fn router(state: AppState) -> Router {
     let mut routes = Router::new()
         .route("/api/mcp/start", post(quote::start))
-        .route("/api/public/demo/start", post(quote::demo_start))
         .route("/api/mcp/confirm", post(quote::confirm))
         .route("/api/mcp/charge", post(meter::charge))
         .route("/api/mcp/status/{quote_id}", get(quote::status))
@@ -66,9 +73,21 @@ pub fn router(state: AppState) -> Router {
         .route("/api/mcp/usage", get(meter::usage))
         .route("/api/mcp/refresh", post(refresh::refresh))
         .route("/api/demo/resource", get(demo::resource))
-        .route("/.well-known/jwks.json", get(meta::jwks))
         .route("/healthz", get(meta::healthz))
         .route("/openapi.json", get(openapi::openapi_json));
+    routes = if state.config.profile.legacy_demo_start() {
+        routes
+            .route(
+                "/api/public/auth/demo/start",
+                post(quote::legacy_demo_start),
+            )
+            .route("/api/public/demo/start", post(quote::legacy_demo_start))
+    } else {
+        routes.route("/api/public/demo/start", post(quote::demo_start))
+    };
+    if state.config.profile.publishes_jwks() {
+        routes = routes.route("/.well-known/jwks.json", get(meta::jwks));
+    }
     if state.config.dev_endpoints {
         routes = routes
             .route("/api/dev/settle/{payment_hash}", post(dev::settle))
@@ -83,6 +102,10 @@ pub fn router(state: AppState) -> Router {
                 "this endpoint does not take that method",
             )
         })
+        .layer(middleware::from_fn_with_state(
+            state.config.profile,
+            hosted_errors::render,
+        ))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn_with_state(timeout, request_timeout))
         .layer(CatchPanicLayer::custom(|_| {

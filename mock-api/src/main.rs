@@ -4,15 +4,23 @@ use std::net::SocketAddr;
 
 use anyhow::Context as _;
 use clap::Parser;
-use mock_api::config::{DEMO_PUBLIC_KEY, ProjectSpec};
+use mock_api::config::{DEMO_PUBLIC_KEY, PaymentHashEncoding, ProjectSpec};
 use mock_api::lightning::Network;
-use mock_api::{AppState, Config};
+use mock_api::{AppState, Config, Profile};
 
 /// The LiveAuth reference API: signed PoW challenges, real regtest BOLT11 invoices, EdDSA
 /// JWTs and budgets, for offline development and conformance tests.
 #[derive(Debug, Parser)]
 #[command(version)]
 struct Args {
+    /// `hosted`: behave like the hosted API (plain-text errors, HS256, ≤ target, …);
+    /// `strict`: the reference's stronger promises (problem+json, EdDSA + JWKS, rotation).
+    #[arg(long, default_value = "hosted", value_parser = clap::value_parser!(Profile))]
+    profile: Profile,
+    /// How `invoice.paymentHash` is written: `hex` (current hosted backend) or `base64`
+    /// (LND's `r_hash`, as an older backend sent it).
+    #[arg(long, default_value = "hex", value_parser = clap::value_parser!(PaymentHashEncoding))]
+    payment_hash_encoding: PaymentHashEncoding,
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8402")]
     listen: SocketAddr,
@@ -74,6 +82,8 @@ async fn main() -> anyhow::Result<()> {
         .init();
     let args = Args::parse();
     let config = Config {
+        profile: args.profile,
+        payment_hash_encoding: args.payment_hash_encoding,
         difficulty_bits: args.difficulty_bits,
         challenge_ttl_secs: args.challenge_ttl,
         jwt_ttl_secs: args.jwt_ttl,
@@ -103,6 +113,7 @@ async fn main() -> anyhow::Result<()> {
 #[allow(clippy::print_stdout)] // the banner is this binary's interface; logs go to stderr
 fn print_banner(state: &AppState, base: &str) {
     println!("LiveAuth mock API listening on {base}");
+    println!("profile: {}", state.config.profile);
     println!("  demo project key : {DEMO_PUBLIC_KEY} (or POST {base}/api/public/demo/start)");
     for project in state.projects.iter().skip(1) {
         println!(
@@ -115,7 +126,9 @@ fn print_banner(state: &AppState, base: &str) {
         state.keys.node.node_id_hex(),
         state.config.network
     );
-    println!("  jwks             : {base}/.well-known/jwks.json");
+    if state.config.profile.publishes_jwks() {
+        println!("  jwks             : {base}/.well-known/jwks.json");
+    }
     if state.config.dev_endpoints {
         println!("  dev endpoints    : POST {base}/api/dev/settle/{{paymentHash}}");
         println!("                     POST {base}/api/dev/clock/advance {{\"seconds\": N}}");

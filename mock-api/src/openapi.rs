@@ -20,6 +20,7 @@ use utoipa::openapi::{ContentBuilder, Ref, Required};
 use utoipa::{Modify, OpenApi, ToSchema};
 
 use crate::error::Rejection;
+use crate::profile::Profile;
 use crate::routes::{demo, dev, meta, meter, quote, refresh};
 use crate::state::AppState;
 
@@ -193,7 +194,48 @@ pub fn document(dev_endpoints: bool) -> utoipa::openapi::OpenApi {
     doc
 }
 
-/// `GET /openapi.json`: this document, serialized once per process (per dev setting).
+/// The operations only the hosted profile serves.
+#[derive(Debug, Clone, Copy, OpenApi)]
+#[openapi(paths(quote::legacy_demo_start))]
+struct HostedDoc;
+
+/// [`document`] for a mock in `profile`: `info.x-liveauth-profile` names it and the
+/// description says what it changes; hosted has no JWKS path.
+pub fn document_for(dev_endpoints: bool, profile: Profile) -> utoipa::openapi::OpenApi {
+    let mut doc = document(dev_endpoints);
+    let sentence = match profile {
+        Profile::Hosted => {
+            "\n\nThis server runs the `hosted` profile (`mock-api --profile hosted`, the \
+             default): it behaves like the hosted LiveAuth API, so its refusals are the \
+             hosted plain-text bodies, ASP.NET problem+json or `{error, error_description}` \
+             rather than the problem documents described per response, tokens are HS256, \
+             refresh tokens are not rotated and there is no JWKS."
+        }
+        Profile::Strict => {
+            "\n\nThis server runs the `strict` profile (`mock-api --profile strict`): the \
+             reference behaviour described here."
+        }
+    };
+    let description = doc.info.description.take().unwrap_or_default();
+    doc.info.description = Some(format!("{description}{sentence}"));
+    doc.info.extensions = Some(
+        utoipa::openapi::extensions::ExtensionsBuilder::new()
+            .add("x-liveauth-profile", profile.name())
+            .build(),
+    );
+    if !profile.publishes_jwks() {
+        doc.paths.paths.remove("/.well-known/jwks.json");
+    }
+    if profile.legacy_demo_start() {
+        // The older path answers the same legacy shape (see its description).
+        doc.paths.paths.remove("/api/public/demo/start");
+        doc.merge(HostedDoc::openapi());
+    }
+    doc
+}
+
+/// `GET /openapi.json`: this document, serialized once per process (per dev setting and
+/// profile).
 #[utoipa::path(
     get,
     path = "/openapi.json",
@@ -206,11 +248,11 @@ pub fn document(dev_endpoints: bool) -> utoipa::openapi::OpenApi {
     ),
 )]
 pub async fn openapi_json(State(state): State<AppState>) -> Response {
-    static WITH_DEV: OnceLock<Option<Bytes>> = OnceLock::new();
-    static WITHOUT_DEV: OnceLock<Option<Bytes>> = OnceLock::new();
+    static CACHE: [OnceLock<Option<Bytes>>; 4] = [const { OnceLock::new() }; 4];
     let dev = state.config.dev_endpoints;
-    let cell = if dev { &WITH_DEV } else { &WITHOUT_DEV };
-    let json = cell.get_or_init(|| document(dev).to_json().ok().map(Bytes::from));
+    let profile = state.config.profile;
+    let cell = &CACHE[usize::from(dev) * 2 + usize::from(profile == Profile::Hosted)];
+    let json = cell.get_or_init(|| document_for(dev, profile).to_json().ok().map(Bytes::from));
     match json {
         Some(json) => ([(header::CONTENT_TYPE, "application/json")], json.clone()).into_response(),
         None => Rejection::new(
@@ -270,7 +312,8 @@ pub enum DemoPaidBy {
     /// A bearer access token; the call was charged to its session.
     Jwt {
         /// The charge booked for this call (always `status: "ok"`: a deny is a 429).
-        charge: ChargeResponse,
+        // Boxed: the hosted charge fields made this variant much larger than the others.
+        charge: Box<ChargeResponse>,
     },
     /// A paid L402 credential.
     L402 {

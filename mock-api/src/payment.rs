@@ -6,7 +6,6 @@
 //! L402 also a macaroon minted here whose identifier names that payment hash.
 
 use liveauth_protocol::auth::{Challenge, Credential, L402Scheme};
-use liveauth_protocol::codec::encode_hex;
 use liveauth_protocol::l402::{L402Identifier, preimage_matches};
 use liveauth_protocol::macaroon::Macaroon;
 use liveauth_protocol::problem::ErrorCode;
@@ -15,6 +14,7 @@ use liveauth_protocol::wire::Invoice;
 use crate::config::Project;
 use crate::error::Rejection;
 use crate::lightning::{InvoiceRequest, payment_hash};
+use crate::profile::InvoiceFee;
 use crate::state::{AppState, secs};
 use crate::store::{LightningQuote, Quote, QuoteKind};
 
@@ -27,8 +27,10 @@ pub fn new_lightning_quote(state: &AppState, project: &Project) -> Result<Quote,
     let preimage: [u8; 32] = state.rng.bytes();
     let payment_hash = payment_hash(&preimage);
     let ttl = state.config.invoice_ttl_secs;
+    let fee = state.config.profile.invoice_fee(project.price_sats);
+    let amount_sats = fee.map_or(project.price_sats, InvoiceFee::total_sats);
     let request = InvoiceRequest {
-        amount_sats: project.price_sats,
+        amount_sats,
         payment_hash,
         payment_secret: state.rng.bytes(),
         description: format!("LiveAuth session {id}"),
@@ -45,12 +47,21 @@ pub fn new_lightning_quote(state: &AppState, project: &Project) -> Result<Quote,
     let auto_settle_at = project
         .demo
         .then(|| now.saturating_add(secs(state.config.demo_settle_after_secs)));
-    let invoice = Invoice {
+    let mut invoice = Invoice {
         bolt11,
-        amount_sats: project.price_sats,
+        amount_sats,
         expires_at_unix: expires_at,
-        payment_hash: encode_hex(&payment_hash),
+        payment_hash: state.config.payment_hash_encoding.encode(&payment_hash),
+        base_amount_sats: None,
+        invoice_fee_basis_points: None,
+        invoice_fee_minimum_sats: None,
+        invoice_fee_sats: None,
+        total_charged_sats: None,
+        credit_amount_sats: None,
     };
+    if let Some(fee) = fee {
+        fee.describe(&mut invoice);
+    }
     let kind = QuoteKind::Lightning(LightningQuote {
         invoice,
         payment_hash,

@@ -5,8 +5,6 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
-use liveauth_protocol::challenge::ChallengeSigner;
-use liveauth_protocol::codec::encode_base64url;
 use liveauth_protocol::problem::ErrorCode;
 use liveauth_protocol::wire::ConfirmResponse;
 use sha2::{Digest, Sha256};
@@ -15,10 +13,19 @@ use crate::budget::Budget;
 use crate::clock::{Clock, MANUAL_CLOCK_START};
 use crate::config::{Config, Project};
 use crate::error::Rejection;
+use crate::hosted_token::AccessTokens;
 use crate::lightning::LightningNode;
+use crate::profile::ChallengeSigning;
 use crate::rng::Rng;
 use crate::store::{MemoryStore, Session, SessionInfo, Store, TokenHash};
 use crate::token::{AccessClaims, TokenIssuer};
+
+/// The detail of a token a later refresh retired (hosted: charge says `Unknown token`,
+/// usage `No active session found`).
+pub const RETIRED_TOKEN: &str = "a newer access token of this session replaced this one";
+
+/// The detail of a token whose session has ended (hosted: `Token expired`).
+pub const SESSION_ENDED: &str = "the session of this token has ended: authenticate again";
 
 /// How often (in app time) expired state is swept.
 const PURGE_EVERY_SECS: i64 = 60;
@@ -37,8 +44,11 @@ pub struct AppState {
 /// The mock's secrets, all drawn from the app's RNG at start.
 #[derive(Debug)]
 pub struct Keys {
-    pub challenges: ChallengeSigner,
+    pub challenges: ChallengeSigning,
+    /// The strict EdDSA issuer (and the JWKS it publishes).
     pub tokens: TokenIssuer,
+    /// The profile's access tokens: [`Keys::tokens`] in strict, HS256 in hosted.
+    pub access: AccessTokens,
     pub node: LightningNode,
     /// Root key of the L402 macaroons the mock mints.
     pub macaroon_root: [u8; 32],
@@ -56,9 +66,14 @@ impl AppState {
         } else {
             Clock::system()
         };
+        let challenges = config.profile.challenge_signer(rng.bytes());
+        // One draw for both formats, so the strict profile's keys stay what they were.
+        let token_seed = rng.bytes();
+        let tokens = TokenIssuer::new(token_seed, config.issuer.clone(), config.audience.clone());
         let keys = Keys {
-            challenges: ChallengeSigner::new(&rng.bytes()),
-            tokens: TokenIssuer::new(rng.bytes(), config.issuer.clone(), config.audience.clone()),
+            challenges,
+            access: config.profile.access_tokens(token_seed, &tokens),
+            tokens,
             node: LightningNode::from_seed(rng.bytes(), config.network),
             macaroon_root: rng.bytes(),
         };
@@ -121,11 +136,21 @@ impl AppState {
 
     /// Checks a token's signature and claims, and that its session still exists.
     pub fn verify_access_token(&self, token: &str) -> Result<AccessClaims, Rejection> {
-        let claims = self.keys.tokens.verify(token, self.now())?;
-        if !self.store.update_session(&claims.sub, &mut |_| {}) {
+        let claims = self.keys.access.verify(token, self.now())?;
+        let retires = self.config.profile.retires_previous_tokens();
+        let mut retired = false;
+        if !self.store.update_session(&claims.sub, &mut |session| {
+            retired = retires && session.current_jti != claims.jti;
+        }) {
             return Err(Rejection::Token(
                 ErrorCode::TokenInvalid,
-                "the session of this token has ended: authenticate again".into(),
+                SESSION_ENDED.into(),
+            ));
+        }
+        if retired {
+            return Err(Rejection::Token(
+                ErrorCode::TokenInvalid,
+                RETIRED_TOKEN.into(),
             ));
         }
         Ok(claims)
@@ -137,18 +162,24 @@ impl AppState {
         &self,
         session_id: String,
         project: &Project,
+        auth_type: &str,
     ) -> Result<ConfirmResponse, Rejection> {
         let now = self.now();
         let config = &self.config;
+        let mut budget = Budget::new(config.max_sats_per_day, config.max_calls_per_minute, now);
+        budget.limits_calls_per_minute = config.profile.limits_calls_per_minute();
         let session = Session {
             id: session_id,
             project_id: project.id.clone(),
             created_at: now,
             expires_at: now.saturating_add(secs(config.session_ttl_secs)),
-            budget: Budget::new(config.max_sats_per_day, config.max_calls_per_minute, now),
+            budget,
             idempotency: Default::default(),
+            current_jti: String::new(),
         };
-        let (jwt, expires_in) = self.access_token(&session.info(), now)?;
+        let mut session = session;
+        let (jwt, expires_in, jti) = self.access_token(&session.info(), now, auth_type)?;
+        session.current_jti = jti;
         let refresh_token = self.new_refresh_token();
         self.store.insert_refresh(
             refresh_hash(&refresh_token),
@@ -166,12 +197,14 @@ impl AppState {
         })
     }
 
-    /// An access token for the session; never outlives it.
+    /// An access token for the session, its lifetime and its `jti`; never outlives the
+    /// session.
     pub fn access_token(
         &self,
         session: &SessionInfo,
         now: i64,
-    ) -> Result<(String, u64), Rejection> {
+        auth_type: &str,
+    ) -> Result<(String, u64, String), Rejection> {
         let exp = now
             .saturating_add(secs(self.config.jwt_ttl_secs))
             .min(session.expires_at);
@@ -182,23 +215,27 @@ impl AppState {
             iat: now,
             nbf: now,
             exp,
-            jti: self.rng.uuid(),
+            jti: self.config.profile.new_token_id(&self.rng),
             max_sats_per_day: session.max_sats_per_day,
             max_calls_per_minute: session.max_calls_per_minute,
             project_id: session.project_id.clone(),
         };
-        let jwt = self.keys.tokens.issue(&claims).map_err(|error| {
-            Rejection::new(
-                ErrorCode::InternalError,
-                format!("could not sign a token: {error}"),
-            )
-        })?;
-        Ok((jwt, u64::try_from(exp - now).unwrap_or(0)))
+        let jwt = self
+            .keys
+            .access
+            .issue(&claims, auth_type)
+            .map_err(|error| {
+                Rejection::new(
+                    ErrorCode::InternalError,
+                    format!("could not sign a token: {error}"),
+                )
+            })?;
+        Ok((jwt, u64::try_from(exp - now).unwrap_or(0), claims.jti))
     }
 
-    /// 256 random bits, base64url, with a prefix that says what it is.
+    /// A new refresh token in the profile's form.
     pub fn new_refresh_token(&self) -> String {
-        format!("la_rt_{}", encode_base64url(&self.rng.bytes::<32>()))
+        self.config.profile.new_refresh_token(&self.rng)
     }
 
     /// Sweeps expired state at most once per [`PURGE_EVERY_SECS`] of app time.

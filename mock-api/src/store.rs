@@ -88,6 +88,9 @@ pub struct Session {
     /// remembered: a denied one changed nothing, so repeating it is already harmless
     /// (and may succeed later), and the rate limit bounds how many keys there can be.
     pub idempotency: HashMap<String, IdempotentCharge>,
+    /// The `jti` of the session's latest access token (the hosted gate-token row): where
+    /// the profile retires older tokens, only this one is accepted.
+    pub current_jti: String,
 }
 
 impl Session {
@@ -169,6 +172,10 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         replacement: TokenHash,
         now: i64,
     ) -> Result<String, RefreshError>;
+
+    /// The session of a refresh token that is its family's current one, without rotating
+    /// it (the hosted profile's refresh tokens last the session).
+    fn check_refresh(&self, presented: &TokenHash, now: i64) -> Result<String, RefreshError>;
 
     /// Drops everything that can no longer matter at `now`.
     fn purge(&self, now: i64);
@@ -346,6 +353,22 @@ impl Store for MemoryStore {
         Ok(session_id)
     }
 
+    fn check_refresh(&self, presented: &TokenHash, now: i64) -> Result<String, RefreshError> {
+        let refresh = lock(&self.refresh);
+        let id = refresh.index.get(presented).ok_or(RefreshError::Unknown)?;
+        let family = refresh.families.get(id).ok_or(RefreshError::Unknown)?;
+        if family.revoked {
+            return Err(RefreshError::Revoked);
+        }
+        if family.current != *presented {
+            return Err(RefreshError::Unknown);
+        }
+        if now >= family.expires_at {
+            return Err(RefreshError::Expired);
+        }
+        Ok(family.session_id.clone())
+    }
+
     fn purge(&self, now: i64) {
         let mut gone_payments = Vec::new();
         for shard in &self.quotes {
@@ -460,6 +483,12 @@ mod tests {
                     amount_sats: 3,
                     expires_at_unix: expires_at,
                     payment_hash: String::new(),
+                    base_amount_sats: None,
+                    invoice_fee_basis_points: None,
+                    invoice_fee_minimum_sats: None,
+                    invoice_fee_sats: None,
+                    total_charged_sats: None,
+                    credit_amount_sats: None,
                 },
                 payment_hash: [hash; 32],
                 preimage: [0; 32],

@@ -38,6 +38,7 @@ const METHODS: &[&str] = &[
 
 fn config() -> Config {
     Config {
+        profile: mock_api::Profile::Strict,
         seed: Some(7),
         manual_clock: true,
         ..Config::default()

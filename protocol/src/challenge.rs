@@ -2,8 +2,12 @@
 //! verifier can trust the challenge's fields without storing them, and nobody can lower
 //! the difficulty, move the expiry or reuse a challenge for another quote or project.
 //!
-//! The MAC covers a version tag and every field, each preceded by its length (u32
-//! big-endian), so no two distinct field tuples encode to the same bytes.
+//! [`ChallengeSigner`] (the strict format) covers a version tag and every field, each
+//! preceded by its length (u32 big-endian), so no two distinct field tuples encode to the
+//! same bytes. [`HostedChallengeSigner`] is the hosted API's format (facts §2.3): lowercase
+//! hex HMAC-SHA256 over `{projectId}:{challengeHex}:{difficultyBits}:{expiresAtUnix}`,
+//! which binds neither the quote, the target nor the public key; the mock's hosted profile
+//! signs with it so clients meet the signatures production sends.
 
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
@@ -71,7 +75,7 @@ impl<'a> SignedFields<'a> {
 /// Why a signature was refused. Deliberately coarse: a verifier learns nothing else.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum SignatureError {
-    #[error("signature is not base64url of 32 bytes")]
+    #[error("signature is not 32 bytes in the signer's encoding")]
     Malformed,
     #[error("signature does not match the challenge")]
     Mismatch,
@@ -120,9 +124,107 @@ impl ChallengeSigner {
     }
 }
 
+/// The hosted API's challenge signature (`PowChallengeSigner`): lowercase hex
+/// HMAC-SHA256, keyed by the UTF-8 secret, over
+/// `{projectId}:{challengeHex}:{difficultyBits}:{expiresAtUnix}`.
+#[derive(Clone)]
+pub struct HostedChallengeSigner {
+    mac: Hmac<Sha256>,
+}
+
+impl std::fmt::Debug for HostedChallengeSigner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("HostedChallengeSigner { .. }")
+    }
+}
+
+impl HostedChallengeSigner {
+    pub fn new(secret: &[u8]) -> Self {
+        let mac = <Hmac<Sha256> as KeyInit>::new_from_slice(secret)
+            .unwrap_or_else(|_| unreachable!("HMAC accepts any key length"));
+        Self { mac }
+    }
+
+    fn tag(
+        &self,
+        project_id: &str,
+        challenge_hex: &str,
+        difficulty_bits: u32,
+        expires_at_unix: i64,
+    ) -> Hmac<Sha256> {
+        let mut mac = self.mac.clone();
+        let message = format!("{project_id}:{challenge_hex}:{difficulty_bits}:{expires_at_unix}");
+        mac.update(message.as_bytes());
+        mac
+    }
+
+    /// 64 lowercase hex digits.
+    pub fn sign(
+        &self,
+        project_id: &str,
+        challenge_hex: &str,
+        difficulty_bits: u32,
+        expires_at_unix: i64,
+    ) -> String {
+        let tag = self.tag(project_id, challenge_hex, difficulty_bits, expires_at_unix);
+        codec::encode_hex(&tag.finalize().into_bytes())
+    }
+
+    /// Checks `signature` in constant time; hex of either case is read, as the hosted
+    /// verifier lowercases what it is sent.
+    pub fn verify(
+        &self,
+        project_id: &str,
+        challenge_hex: &str,
+        difficulty_bits: u32,
+        expires_at_unix: i64,
+        signature: &str,
+    ) -> Result<(), SignatureError> {
+        let bytes =
+            codec::decode_hex32_any_case(signature).map_err(|_| SignatureError::Malformed)?;
+        self.tag(project_id, challenge_hex, difficulty_bits, expires_at_unix)
+            .verify_slice(&bytes)
+            .map_err(|_| SignatureError::Mismatch)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Facts §2.10's worked example of the hosted signature.
+    #[test]
+    fn hosted_signature_matches_the_worked_example() {
+        let signer = HostedChallengeSigner::new(b"example-pow-hmac-secret");
+        let (project, challenge) = (
+            "00000000-0000-0000-0000-000000000002",
+            "0123456789abcdef0123456789abcdef",
+        );
+        let expected = "d81ce9a5ecd925e924bf5da042d25b923f39d9d4743bc7fd4156357e1662442e";
+        assert_eq!(signer.sign(project, challenge, 18, 1_790_000_000), expected);
+        assert_eq!(
+            signer.verify(project, challenge, 18, 1_790_000_000, expected),
+            Ok(())
+        );
+        assert_eq!(
+            signer.verify(
+                project,
+                challenge,
+                18,
+                1_790_000_000,
+                &expected.to_uppercase()
+            ),
+            Ok(())
+        );
+        assert_eq!(
+            signer.verify(project, challenge, 17, 1_790_000_000, expected),
+            Err(SignatureError::Mismatch)
+        );
+        assert_eq!(
+            signer.verify(project, challenge, 18, 1_790_000_000, "zz"),
+            Err(SignatureError::Malformed)
+        );
+    }
 
     const FIELDS: SignedFields<'static> = SignedFields {
         project_id: "proj",

@@ -55,6 +55,26 @@ pub fn target_from_bits(bits: u32) -> Result<Hash, BitsError> {
     Ok(target)
 }
 
+/// Which hashes a verifier accepts against its target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TargetRule {
+    /// `hash < target`: this workspace's strict rule ([`meets_target`]).
+    Below,
+    /// `hash ≤ target`: the hosted API's and the npm solvers' rule. Our solver's answers
+    /// meet both, since they are below.
+    AtMost,
+}
+
+impl TargetRule {
+    /// Whether `hash` is accepted against `target`, both big-endian.
+    pub fn accepts(self, hash: &Hash, target: &Hash) -> bool {
+        match self {
+            Self::Below => hash < target,
+            Self::AtMost => hash <= target,
+        }
+    }
+}
+
 /// The strict rule: `hash < target`, both big-endian (byte arrays compare that way).
 pub fn meets_target(hash: &Hash, target: &Hash) -> bool {
     hash < target
@@ -199,6 +219,16 @@ impl Submission<'_> {
     /// As [`Submission::check`], against `target`: for a verifier that also holds the
     /// solution to a stricter target than the bits give (a challenge's `targetHex`).
     pub fn check_against(&self, target: &Hash, case: HexCase) -> Result<Hash, SubmissionError> {
+        self.check_with(target, case, TargetRule::Below)
+    }
+
+    /// As [`Submission::check_against`], accepting hashes under `rule`.
+    pub fn check_with(
+        &self,
+        target: &Hash,
+        case: HexCase,
+        rule: TargetRule,
+    ) -> Result<Hash, SubmissionError> {
         if self.nonce > MAX_NONCE {
             return Err(NonceError::TooLarge.into());
         }
@@ -214,7 +244,7 @@ impl Submission<'_> {
                 return Err(SubmissionError::HashMismatch { computed: hash });
             }
         }
-        if !meets_target(&hash, target) {
+        if !rule.accepts(&hash, target) {
             return Err(SubmissionError::AboveTarget {
                 hash,
                 target: *target,
@@ -242,6 +272,8 @@ mod tests {
     fn strict_comparison() {
         let target = target_from_bits(16).unwrap();
         assert!(!meets_target(&target, &target));
+        assert!(!TargetRule::Below.accepts(&target, &target));
+        assert!(TargetRule::AtMost.accepts(&target, &target));
         let mut below = target;
         below[31] = 0xfe;
         assert!(meets_target(&below, &target));

@@ -48,9 +48,13 @@ pub async fn run(api_base: Option<String>, api_key: Option<String>) -> Result<()
     let mock = match api_base {
         Some(_) => None,
         None => Some(
-            EmbeddedMock::start(mock_api::Config::default())
-                .await
-                .map_err(DemoError::Mock)?,
+            // Strict until this client speaks the mock's hosted (default) profile.
+            EmbeddedMock::start(mock_api::Config {
+                profile: mock_api::Profile::Strict,
+                ..mock_api::Config::default()
+            })
+            .await
+            .map_err(DemoError::Mock)?,
         ),
     };
     let base = api_base

@@ -4,7 +4,7 @@
 
 use mock_api::config::ProjectSpec;
 use mock_api::lightning::{InvoiceRequest, LightningError, LightningNode, Network};
-use mock_api::{AppState, Config};
+use mock_api::{AppState, Config, Profile};
 use tokio::net::TcpListener;
 
 /// The keyed project of [`config`] and [`for_agents`].
@@ -19,9 +19,12 @@ pub fn project(public_key: &str, price_sats: Option<u64>) -> ProjectSpec {
 }
 
 /// Byte-identical runs: seeded, manual clock (tests move it through the dev endpoint),
-/// 8-bit challenges (solved at once), and [`PROJECT_KEY`] at the default price.
+/// 8-bit challenges (solved at once), and [`PROJECT_KEY`] at the default price, in the
+/// strict profile (the tests written before the hosted profile assert its behaviour;
+/// hosted tests set `profile` themselves).
 pub fn config(seed: u64) -> Config {
     Config {
+        profile: Profile::Strict,
         seed: Some(seed),
         manual_clock: true,
         difficulty_bits: 8,
@@ -32,9 +35,11 @@ pub fn config(seed: u64) -> Config {
 
 /// For a mock behind the MCP server: seeded, on the system clock (the server checks
 /// challenge and invoice expiry against its own clock, which a manual clock starting in
-/// the past would fail), and demo invoices paid as soon as they are issued.
+/// the past would fail), and demo invoices paid as soon as they are issued. Strict
+/// profile, as [`config`].
 pub fn for_agents(seed: u64) -> Config {
     Config {
+        profile: Profile::Strict,
         seed: Some(seed),
         demo_settle_after_secs: 0,
         ..Config::default()

@@ -3,7 +3,7 @@
 
 use axum::Json;
 use axum::extract::State;
-use liveauth_protocol::codec::{decode_hex32, encode_hex};
+use liveauth_protocol::codec::{decode_hash32_any, encode_hex};
 use liveauth_protocol::problem::ErrorCode;
 use liveauth_protocol::wire::{ClockAdvanceRequest, ClockAdvanceResponse, SettleResponse};
 
@@ -36,8 +36,10 @@ pub async fn settle(
     State(state): State<AppState>,
     PathParam(payment_hash): PathParam,
 ) -> Result<Json<SettleResponse>, Rejection> {
-    let hash = decode_hex32(&payment_hash)
-        .map_err(|error| Rejection::bad_request(format!("paymentHash: {error}")))?;
+    // Hex, base64 or base64url: whichever `invoice.paymentHash` was written in.
+    let hash = decode_hash32_any(&payment_hash).ok_or_else(|| {
+        Rejection::bad_request("paymentHash is not 32 bytes of hex, base64 or base64url")
+    })?;
     let not_found = || {
         Rejection::new(
             ErrorCode::QuoteNotFound,

@@ -4,17 +4,20 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use liveauth_protocol::problem::ErrorCode;
-use liveauth_protocol::time::rfc3339_utc;
 use liveauth_protocol::wire::{
     ChargeRequest, ChargeResponse, ChargeStatus, UsageResponse, UsageStatus,
 };
 
 use crate::error::Rejection;
 use crate::extract::{ApiJson, Authenticated, ProjectKey};
+use crate::hosted_errors::COST_NOT_POSITIVE;
+use crate::profile::{IdempotencySource, Replay};
 use crate::state::AppState;
 use crate::store::IdempotentCharge;
 
 const MAX_IDEMPOTENCY_KEY_LEN: usize = 255;
+/// The hosted API's limit on the body field `idempotencyKey` (after trimming).
+const MAX_BODY_KEY_LEN: usize = 200;
 
 /// `POST /api/mcp/charge`: all-or-nothing; a deny is a 200 with `status: "deny"`. With an
 /// `Idempotency-Key`, an accepted charge is counted once however often it is repeated.
@@ -45,8 +48,27 @@ pub async fn charge(
     ApiJson(request): ApiJson<ChargeRequest>,
 ) -> Result<Json<ChargeResponse>, Rejection> {
     state.check_sent_key(project_key.as_deref(), &claims.project_id)?;
-    let key = idempotency_key(&headers)?;
-    charge_session(&state, &claims.sub, request.call_cost_sats, key.as_deref()).map(Json)
+    let profile = state.config.profile;
+    let body_key = body_idempotency_key(request.idempotency_key.as_deref())?;
+    let key = match profile.idempotency_source() {
+        IdempotencySource::Body => body_key,
+        IdempotencySource::HeaderOrBody => match (header_idempotency_key(&headers)?, body_key) {
+            (Some(header), Some(body)) if header != body => {
+                return Err(Rejection::bad_request(
+                    "the Idempotency-Key header and the body's idempotencyKey differ; send one",
+                ));
+            }
+            (header, body) => header.or(body),
+        },
+    };
+    let cost = request
+        .call_cost_sats
+        .or(profile.default_call_cost())
+        .ok_or_else(|| Rejection::bad_request("field `callCostSats` is required"))?;
+    if cost < profile.min_call_cost() {
+        return Err(Rejection::bad_request(COST_NOT_POSITIVE));
+    }
+    charge_session(&state, &claims.sub, cost, key.as_deref()).map(Json)
 }
 
 /// Charges `cost` to a session atomically (also used by the metered demo resource).
@@ -60,7 +82,13 @@ pub fn charge_session(
     let mut outcome = None;
     let found = state.store.update_session(session_id, &mut |session| {
         if let Some(previous) = key.and_then(|key| session.idempotency.get(key)) {
-            outcome = Some(if previous.cost == cost {
+            let policy = state.config.profile.replay();
+            outcome = Some(if policy == Replay::CurrentCounters {
+                let mut replay = previous.response.clone();
+                replay.calls_used = session.budget.calls_used;
+                replay.sats_used = session.budget.sats_used;
+                Ok(replay)
+            } else if previous.cost == cost {
                 Ok(previous.response.clone())
             } else {
                 Err(Rejection::new(
@@ -74,7 +102,11 @@ pub fn charge_session(
             });
             return;
         }
-        let response = session.budget.charge(cost, now);
+        let mut response = session.budget.charge(cost, now);
+        state
+            .config
+            .profile
+            .describe_charge(&mut response, cost, &state.rng);
         if let (Some(key), ChargeStatus::Ok) = (key, response.status) {
             let record = IdempotentCharge {
                 cost,
@@ -98,7 +130,20 @@ fn session_ended() -> Rejection {
     )
 }
 
-fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, Rejection> {
+/// The body's `idempotencyKey`, trimmed; blank reads as absent (as the hosted API does).
+fn body_idempotency_key(key: Option<&str>) -> Result<Option<String>, Rejection> {
+    let Some(key) = key.map(str::trim).filter(|key| !key.is_empty()) else {
+        return Ok(None);
+    };
+    if key.chars().count() > MAX_BODY_KEY_LEN {
+        return Err(Rejection::bad_request(format!(
+            "idempotencyKey must be at most {MAX_BODY_KEY_LEN} characters"
+        )));
+    }
+    Ok(Some(key.to_owned()))
+}
+
+fn header_idempotency_key(headers: &HeaderMap) -> Result<Option<String>, Rejection> {
     let Some(value) = headers.get("idempotency-key") else {
         return Ok(None);
     };
@@ -133,6 +178,7 @@ pub async fn usage(
 ) -> Result<Json<UsageResponse>, Rejection> {
     state.check_sent_key(project_key.as_deref(), &claims.project_id)?;
     let now = state.now();
+    let profile = state.config.profile;
     let mut usage = None;
     state.store.update_session(&claims.sub, &mut |session| {
         session.budget.roll(now);
@@ -144,8 +190,8 @@ pub async fn usage(
             max_sats_per_day: budget.max_sats_per_day,
             remaining_budget_sats: budget.remaining_sats(),
             max_calls_per_minute: u64::from(budget.max_calls_per_minute),
-            expires_at: rfc3339_utc(session.expires_at),
-            day_window_start: rfc3339_utc(budget.day_start),
+            expires_at: profile.stored_time(session.expires_at),
+            day_window_start: profile.stored_time(budget.day_start),
         });
     });
     usage.map(Json).ok_or_else(session_ended)

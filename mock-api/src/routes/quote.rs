@@ -3,19 +3,19 @@
 use axum::Json;
 use axum::extract::State;
 use liveauth_protocol::auth::Credential;
-use liveauth_protocol::challenge::SignedFields;
-use liveauth_protocol::codec::{HexCase, encode_hex};
+use liveauth_protocol::codec::encode_hex;
 use liveauth_protocol::pow::{Submission, SubmissionError, target_from_bits};
 use liveauth_protocol::problem::ErrorCode;
 use liveauth_protocol::time::rfc3339_utc;
 use liveauth_protocol::wire::{
-    ConfirmRequest, ConfirmResponse, LnurlResponse, PaymentStatus, PowChallenge, QuoteStatus,
-    StartRequest, StartResponse, StatusResponse,
+    ConfirmRequest, ConfirmResponse, LegacyDemoStartResponse, LnurlResponse, PaymentStatus,
+    PowChallenge, QuoteStatus, StartRequest, StartResponse, StatusResponse,
 };
 
 use crate::config::Project;
 use crate::error::Rejection;
 use crate::extract::{ApiJson, MaybeCredential, PathParam, ProjectKey};
+use crate::hosted_errors::NOT_A_GUID;
 use crate::payment;
 use crate::state::{AppState, secs};
 use crate::store::{Quote, QuoteKind};
@@ -46,7 +46,10 @@ pub async fn start(
     MaybeCredential(credential): MaybeCredential,
     ApiJson(request): ApiJson<StartRequest>,
 ) -> Result<Json<StartResponse>, Rejection> {
-    let project = state.project_for_key(key.as_deref())?;
+    let project = match key.as_deref() {
+        None if state.config.profile.keyless_start() => state.demo_project(),
+        key => state.project_for_key(key)?,
+    };
     if let Some(credential) = credential.filter(|c| !matches!(c, Credential::Bearer(_))) {
         let Some(quote) = payment::redeem(&state, &credential) else {
             return Err(payment::payment_required(
@@ -91,6 +94,48 @@ pub async fn demo_start(
     new_quote(&state, state.demo_project(), request)
 }
 
+/// `POST /api/public/auth/demo/start` and `/api/public/demo/start` in the hosted profile:
+/// the legacy simulated demo (facts §1.5), a demo-project Lightning session that settles
+/// by itself, answered `{sessionId, invoice: <bolt11>, amountSats, fee fields,
+/// expiresAtUnix, mode: "DEMO"}`.
+#[utoipa::path(
+    post,
+    path = "/api/public/auth/demo/start",
+    tag = "quotes",
+    operation_id = "legacyDemoStart",
+    summary = "Hosted profile only: the legacy simulated demo start (also at `/api/public/demo/start`)",
+    description = "A demo-project Lightning session whose invoice settles by itself; `invoice` is the BOLT11 string. Served only by the hosted profile, which also answers `/api/public/demo/start` this way.",
+    responses(
+        (status = 200, description = "The demo session.", body = liveauth_protocol::wire::LegacyDemoStartResponse),
+    ),
+    security(()),
+)]
+pub async fn legacy_demo_start(
+    State(state): State<AppState>,
+) -> Result<Json<LegacyDemoStartResponse>, Rejection> {
+    state.maybe_purge();
+    let quote = payment::new_lightning_quote(&state, state.demo_project())?;
+    let QuoteKind::Lightning(ln) = quote.kind else {
+        return Err(Rejection::new(
+            ErrorCode::InternalError,
+            "a Lightning quote without an invoice",
+        ));
+    };
+    let invoice = ln.invoice;
+    Ok(Json(LegacyDemoStartResponse {
+        session_id: quote.id,
+        invoice: invoice.bolt11,
+        amount_sats: invoice.amount_sats,
+        base_amount_sats: invoice.base_amount_sats,
+        invoice_fee_basis_points: invoice.invoice_fee_basis_points,
+        invoice_fee_minimum_sats: invoice.invoice_fee_minimum_sats,
+        invoice_fee_sats: invoice.invoice_fee_sats,
+        total_charged_sats: invoice.total_charged_sats,
+        expires_at_unix: invoice.expires_at_unix,
+        mode: "DEMO".to_owned(),
+    }))
+}
+
 fn new_quote(
     state: &AppState,
     project: &Project,
@@ -115,16 +160,13 @@ fn new_pow_quote(state: &AppState, project: &Project) -> Result<Quote, Rejection
     let mut challenge = PowChallenge {
         project_id: project.id.clone(),
         project_public_key: project.public_key.clone(),
-        challenge_hex: encode_hex(&state.rng.bytes::<32>()),
+        challenge_hex: state.config.profile.new_challenge_hex(&state.rng),
         target_hex: encode_hex(&target),
         difficulty_bits: bits,
         expires_at_unix: expires_at,
         signature: String::new(),
     };
-    challenge.signature = state
-        .keys
-        .challenges
-        .sign(&SignedFields::new(&id, &challenge));
+    challenge.signature = state.keys.challenges.sign(&id, &challenge);
     let quote = Quote::new(id, project, now, expires_at, QuoteKind::Pow(challenge));
     state.store.insert_quote(quote.clone());
     Ok(quote)
@@ -139,6 +181,7 @@ fn start_response(quote: &Quote) -> StartResponse {
         quote_id: quote.id.clone(),
         pow_challenge,
         invoice,
+        auth_hint: None,
     }
 }
 
@@ -206,7 +249,7 @@ pub async fn confirm(
         }
     };
     // The claim is the atomic step: of concurrent confirms exactly one sets the session.
-    let session_id = state.rng.uuid();
+    let session_id = state.config.profile.session_id(&quote.id, &state.rng);
     let mut claimed = false;
     state.store.update_quote(&quote.id, &mut |stored| {
         if stored.confirmed_session.is_none() {
@@ -222,7 +265,11 @@ pub async fn confirm(
         .iter()
         .find(|p| p.id == quote.project_id)
         .ok_or_else(|| Rejection::new(ErrorCode::InternalError, "quote of an unknown project"))?;
-    let mut response = state.open_session(session_id, project)?;
+    let auth_type = match quote.kind {
+        QuoteKind::Pow(_) => "mcp_pow",
+        QuoteKind::Lightning(_) => "mcp_lightning",
+    };
+    let mut response = state.open_session(session_id, project, auth_type)?;
     response.payment_status = Some(payment_status);
     Ok(Json(response))
 }
@@ -236,12 +283,24 @@ fn already_confirmed() -> Rejection {
 }
 
 fn find_quote(state: &AppState, id: &str) -> Result<Quote, Rejection> {
+    if state.config.profile.refuses_non_guid_quote_ids() && !is_guid(id) {
+        return Err(Rejection::new(ErrorCode::QuoteNotFound, NOT_A_GUID));
+    }
     state.store.quote(id).ok_or_else(|| {
         Rejection::new(
             ErrorCode::QuoteNotFound,
             "no such quote (unknown, or purged after expiry)",
         )
     })
+}
+
+/// 8-4-4-4-12 hex digits (either case): the only form quote ids take.
+fn is_guid(id: &str) -> bool {
+    id.len() == 36
+        && id.bytes().enumerate().all(|(i, b)| match i {
+            8 | 13 | 18 | 23 => b == b'-',
+            _ => b.is_ascii_hexdigit(),
+        })
 }
 
 fn check_solution(
@@ -276,7 +335,7 @@ fn check_solution(
     state
         .keys
         .challenges
-        .verify(&SignedFields::new(&quote.id, challenge), sig)
+        .verify(&quote.id, challenge, sig)
         .map_err(|error| Rejection::new(ErrorCode::SignatureInvalid, format!("`sig`: {error}")))?;
     let mismatched = [
         ("challengeHex", challenge_hex != challenge.challenge_hex),
@@ -303,8 +362,11 @@ fn check_solution(
         nonce,
         hash_hex: request.hash_hex.as_deref(),
     };
+    let profile = state.config.profile;
+    let target = target_from_bits(challenge.difficulty_bits)
+        .map_err(|error| Rejection::new(ErrorCode::InternalError, error.to_string()))?;
     submission
-        .check(HexCase::Lower)
+        .check_with(&target, profile.hash_case(), profile.target_rule())
         .map(|_| ())
         .map_err(|error| {
             let (code, hint) = match error {
@@ -365,7 +427,7 @@ pub async fn status(
         quote_id: quote.id,
         status,
         payment_status,
-        expires_at: rfc3339_utc(quote.expires_at),
+        expires_at: state.config.profile.stored_time(quote.expires_at),
     }))
 }
 
@@ -392,6 +454,12 @@ pub async fn lnurl(
     ProjectKey(key): ProjectKey,
     PathParam(id): PathParam,
 ) -> Result<Json<LnurlResponse>, Rejection> {
+    if !is_guid(&id) {
+        return Err(Rejection::Lnurl(
+            ErrorCode::QuoteNotFound,
+            NOT_A_GUID.into(),
+        ));
+    }
     let quote = state
         .store
         .quote(&id)

@@ -46,11 +46,17 @@ pub async fn refresh(
             state.check_sent_key(key.as_deref(), &project)?;
         }
     }
-    let replacement = state.new_refresh_token();
-    let session_id = state
-        .store
-        .rotate_refresh(&presented, refresh_hash(&replacement), now)
-        .map_err(|error| Rejection::new(ErrorCode::InvalidGrant, error.to_string()))?;
+    let (session_id, replacement) = if state.config.profile.rotates_refresh_tokens() {
+        let replacement = state.new_refresh_token();
+        let session = state
+            .store
+            .rotate_refresh(&presented, refresh_hash(&replacement), now);
+        (session, Some(replacement))
+    } else {
+        (state.store.check_refresh(&presented, now), None)
+    };
+    let session_id =
+        session_id.map_err(|error| Rejection::new(ErrorCode::InvalidGrant, error.to_string()))?;
     let mut info = None;
     state.store.update_session(&session_id, &mut |session| {
         session.budget.roll(now);
@@ -62,11 +68,16 @@ pub async fn refresh(
             "the session of this refresh token has ended",
         )
     })?;
-    let (jwt, expires_in) = state.access_token(&info, now)?;
+    let (jwt, expires_in, jti) = state.access_token(&info, now, "mcp_refresh")?;
+    // The session's one current token from now on (retires the previous where the
+    // profile does so).
+    state.store.update_session(&session_id, &mut |session| {
+        session.current_jti = jti.clone()
+    });
     Ok(Json(RefreshResponse {
         jwt,
         expires_in,
         remaining_budget_sats: info.remaining_sats,
-        refresh_token: Some(replacement),
+        refresh_token: replacement,
     }))
 }

@@ -77,9 +77,18 @@ pub fn keys(value: &Value) -> Vec<&str> {
     keys
 }
 
-/// Defaults for tests: seeded, manual clock, low difficulty, one extra project.
+/// Defaults for tests: seeded, manual clock, low difficulty, one extra project, strict
+/// profile (what the tests written before the hosted profile assert).
 pub fn config() -> Config {
     liveauth_testkit::mock::config(42)
+}
+
+/// As [`config`], in the hosted profile.
+pub fn hosted() -> Config {
+    Config {
+        profile: mock_api::Profile::Hosted,
+        ..config()
+    }
 }
 
 impl TestApp {

@@ -59,7 +59,8 @@ pub enum ToolError {
         calls = .0.calls_used,
         retry = retry_hint(.0)
     )]
-    Denied(ChargeResponse),
+    // Boxed: the hosted charge fields make a ChargeResponse large (clippy result_large_err).
+    Denied(Box<ChargeResponse>),
     /// A result that does not serialize (a bug, never the agent's fault).
     #[error("could not encode the result: {0}")]
     Encode(serde_json::Error),

@@ -35,6 +35,8 @@ const DIFFICULTY_BITS: u32 = 4;
 /// The app every script runs against: seeded, manual clock, low difficulty.
 pub fn config() -> Config {
     Config {
+        // The script's oracle knows the strict profile's codes.
+        profile: mock_api::Profile::Strict,
         seed: Some(1),
         manual_clock: true,
         difficulty_bits: DIFFICULTY_BITS,
