@@ -61,11 +61,9 @@ impl Budget {
     pub fn charge(&mut self, cost: u64, now: i64) -> ChargeResponse {
         self.roll(now);
         let deny = |budget: &Self, reason, retry_after: i64| ChargeResponse {
-            status: ChargeStatus::Deny,
-            calls_used: budget.calls_used,
-            sats_used: budget.sats_used,
             reason: Some(reason),
             retry_after_seconds: Some(u64::try_from(retry_after.max(1)).unwrap_or(1)),
+            ..ChargeResponse::new(ChargeStatus::Deny, budget.calls_used, budget.sats_used)
         };
         // The day's budget first: when both apply, it is the one that lasts longer.
         if cost > self.remaining_sats() {
@@ -78,13 +76,7 @@ impl Budget {
         self.sats_used += cost;
         self.calls_used += 1;
         self.recent_calls.push_back(now);
-        ChargeResponse {
-            status: ChargeStatus::Ok,
-            calls_used: self.calls_used,
-            sats_used: self.sats_used,
-            reason: None,
-            retry_after_seconds: None,
-        }
+        ChargeResponse::new(ChargeStatus::Ok, self.calls_used, self.sats_used)
     }
 }
 

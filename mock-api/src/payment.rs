@@ -50,6 +50,12 @@ pub fn new_lightning_quote(state: &AppState, project: &Project) -> Result<Quote,
         amount_sats: project.price_sats,
         expires_at_unix: expires_at,
         payment_hash: encode_hex(&payment_hash),
+        base_amount_sats: None,
+        invoice_fee_basis_points: None,
+        invoice_fee_minimum_sats: None,
+        invoice_fee_sats: None,
+        total_charged_sats: None,
+        credit_amount_sats: None,
     };
     let kind = QuoteKind::Lightning(LightningQuote {
         invoice,

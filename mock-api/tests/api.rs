@@ -22,7 +22,10 @@ async fn demo_start_gives_a_signed_pow_challenge() {
     let answer = app.post("/api/public/demo/start", &[], json!({})).await;
     assert_eq!(answer.status, StatusCode::OK);
     let body = &answer.body;
-    assert_eq!(keys(body), ["invoice", "powChallenge", "quoteId"]);
+    assert_eq!(
+        keys(body),
+        ["authHint", "invoice", "powChallenge", "quoteId"]
+    );
     assert_eq!(body["invoice"], Value::Null);
     let challenge = &body["powChallenge"];
     assert_eq!(

@@ -4,6 +4,10 @@
 //! `dayWindowStart` match byte for byte. The conversion is Howard Hinnant's
 //! days-from-civil algorithm (proleptic Gregorian calendar); no dependency needed.
 //!
+//! Reading what an API sent is lenient ([`parse_api_timestamp`]): the hosted API writes
+//! times read back from its database without a zone (`2026-01-01T00:10:00`), which mean
+//! UTC, and may add a fraction or an offset. [`zoneless_utc`] writes that hosted form.
+//!
 //! Range: years 0000 to 9999, the range RFC 3339 can write with four digits.
 //! [`rfc3339_utc`] clamps times outside it to the nearest end; [`try_rfc3339_utc`]
 //! refuses them. Leap seconds (`:60`) are not represented, as in unix time.
@@ -78,6 +82,59 @@ pub fn parse_rfc3339_utc(s: &str) -> Option<i64> {
     }
     let days = days_from_civil(year, month, day);
     Some(days * SECS_PER_DAY + hour * 3600 + minute * 60 + second)
+}
+
+/// Formats unix seconds as the hosted API writes database times: `YYYY-MM-DDTHH:MM:SS`,
+/// no zone, meaning UTC (clamped as [`rfc3339_utc`]).
+pub fn zoneless_utc(unix_secs: i64) -> String {
+    let mut text = rfc3339_utc(unix_secs);
+    text.pop();
+    text
+}
+
+/// Reads a timestamp as APIs send it, to unix seconds: `YYYY-MM-DDTHH:MM:SS`, an
+/// optional fraction (1–9 digits, dropped: times here are whole seconds), then `Z`,
+/// `±HH:MM`, or nothing, which means UTC (the hosted API's zone-less database times).
+///
+/// `T` and `Z` may be lowercase (RFC 3339 §5.6 allows it); anything else is `None`.
+pub fn parse_api_timestamp(s: &str) -> Option<i64> {
+    let b = s.as_bytes();
+    if b.len() < 19 || !matches!(b[10], b'T' | b't') {
+        return None;
+    }
+    let mut base = [0u8; 20];
+    base[..19].copy_from_slice(&b[..19]);
+    base[10] = b'T';
+    base[19] = b'Z';
+    let base = std::str::from_utf8(&base).ok()?;
+    let mut unix = parse_rfc3339_utc(base)?;
+    let mut rest = &b[19..];
+    if let [b'.', tail @ ..] = rest {
+        let digits = tail.iter().take_while(|c| c.is_ascii_digit()).count();
+        if !(1..=9).contains(&digits) {
+            return None;
+        }
+        rest = &tail[digits..];
+    }
+    match rest {
+        [] | [b'Z' | b'z'] => Some(unix),
+        [sign @ (b'+' | b'-'), h1, h2, b':', m1, m2] => {
+            let hours = digits(&[*h1, *h2])?;
+            let minutes = digits(&[*m1, *m2])?;
+            if hours > 23 || minutes > 59 {
+                return None;
+            }
+            // `+02:00` is two hours ahead of UTC: subtract it.
+            let offset = hours * 3600 + minutes * 60;
+            unix = if *sign == b'+' {
+                unix - offset
+            } else {
+                unix + offset
+            };
+            Some(unix)
+        }
+        _ => None,
+    }
 }
 
 /// ASCII digits only (`i64::from_str` would also take a sign).
@@ -211,7 +268,50 @@ mod tests {
         }
     }
 
+    #[test]
+    fn api_timestamps_read_zoneless_as_utc() {
+        let t = 1_767_226_200; // 2026-01-01T00:10:00Z
+        assert_eq!(zoneless_utc(t), "2026-01-01T00:10:00");
+        for text in [
+            "2026-01-01T00:10:00",
+            "2026-01-01T00:10:00Z",
+            "2026-01-01t00:10:00z",
+            "2026-01-01T00:10:00.1234567",
+            "2026-01-01T00:10:00.5Z",
+            "2026-01-01T02:10:00+02:00",
+            "2026-01-01T02:10:00.000+02:00",
+            "2025-12-31T23:40:00-00:30",
+        ] {
+            assert_eq!(parse_api_timestamp(text), Some(t), "{text}");
+        }
+        for bad in [
+            "",
+            "2026-01-01",
+            "2026-01-01 00:10:00",
+            "2026-01-01T00:10:00.",
+            "2026-01-01T00:10:00.1234567890",
+            "2026-01-01T00:10:00+0200",
+            "2026-01-01T00:10:00+24:00",
+            "2026-01-01T00:10:00ZZ",
+            "2026-01-01T00:10:00 ",
+            "2026-02-30T00:10:00",
+        ] {
+            assert_eq!(parse_api_timestamp(bad), None, "{bad:?}");
+        }
+    }
+
     proptest! {
+        #[test]
+        fn api_timestamp_reads_both_forms(t in MIN_UNIX..=MAX_UNIX) {
+            prop_assert_eq!(parse_api_timestamp(&rfc3339_utc(t)), Some(t));
+            prop_assert_eq!(parse_api_timestamp(&zoneless_utc(t)), Some(t));
+        }
+
+        #[test]
+        fn api_timestamp_never_panics(s in "\\PC{0,40}") {
+            let _ = parse_api_timestamp(&s);
+        }
+
         #[test]
         fn round_trip(t in MIN_UNIX..=MAX_UNIX) {
             let s = rfc3339_utc(t);

@@ -44,7 +44,9 @@ pub struct StartRequest {
 /// Result of `POST /api/mcp/start` and `POST /api/public/demo/start`.
 ///
 /// Exactly one of `powChallenge` and `invoice` is set; the other is written
-/// as `null`, as in the seed.
+/// as `null`, as in the seed. `authHint` is always written too (`null` unless the
+/// API names another method, e.g. hosted `"l402_bundle"`), as the hosted API does; a
+/// body without it (the seed's examples) reads as `null`.
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -58,6 +60,11 @@ pub struct StartResponse {
     /// The invoice of a Lightning quote.
     #[cfg_attr(feature = "openapi", schema(required = true))]
     pub invoice: Option<Invoice>,
+    /// How the quote is meant to be redeemed when it is neither PoW nor Lightning
+    /// (hosted: `"l402_bundle"` for `forceL402`); `null` otherwise.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(required = true))]
+    pub auth_hint: Option<String>,
 }
 
 /// The signed PoW challenge inside a [`StartResponse`] (`POST /api/mcp/start`).
@@ -84,6 +91,10 @@ pub struct PowChallenge {
 }
 
 /// The Lightning invoice inside a [`StartResponse`] (`POST /api/mcp/start`).
+///
+/// The fee fields are the hosted API's (facts §2.3): `amountSats` is what the payer
+/// pays, `baseAmountSats`/`creditAmountSats` what the session is credited, and
+/// `amountSats = base + invoiceFeeSats`. They are left out when absent (the seed).
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -91,13 +102,71 @@ pub struct PowChallenge {
 pub struct Invoice {
     /// BOLT11 payment request.
     pub bolt11: String,
-    /// Amount to pay.
+    /// Amount to pay, fee included; the BOLT11 amount.
     pub amount_sats: u64,
     /// After this unix time the invoice cannot be paid.
     pub expires_at_unix: i64,
-    /// SHA-256 of the preimage, lowercase hex.
-    #[cfg_attr(feature = "openapi", schema(pattern = "^[0-9a-f]{64}$"))]
+    /// SHA-256 of the preimage: 64 lowercase hex, or (an older hosted backend) LND's
+    /// standard-base64 `r_hash`. Compare as 32 decoded bytes
+    /// ([`crate::codec::decode_hash32_any`]).
+    #[cfg_attr(
+        feature = "openapi",
+        schema(pattern = "^([0-9a-f]{64}|[A-Za-z0-9+/]{43}=)$")
+    )]
     pub payment_hash: String,
+    /// Price before the invoice fee.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_amount_sats: Option<u64>,
+    /// Invoice fee rate in basis points of the base amount.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invoice_fee_basis_points: Option<u64>,
+    /// Smallest invoice fee.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invoice_fee_minimum_sats: Option<u64>,
+    /// `max(minimum, floor(base × bp / 10000))`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invoice_fee_sats: Option<u64>,
+    /// Equal to `amountSats`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total_charged_sats: Option<u64>,
+    /// Sats the session is credited once paid (the base amount).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credit_amount_sats: Option<u64>,
+}
+
+/// Result of the hosted legacy demo start (`POST /api/public/auth/demo/start`, older
+/// `/api/public/demo/start`; facts §1.5): a simulated session whose `invoice` is a bare
+/// BOLT11 string, not the [`Invoice`] object of `/api/mcp/start`.
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct LegacyDemoStartResponse {
+    /// Identifies the demo session (the quote id of later calls).
+    pub session_id: String,
+    /// BOLT11 payment request.
+    pub invoice: String,
+    /// Amount to pay, fee included.
+    pub amount_sats: u64,
+    /// Price before the invoice fee.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_amount_sats: Option<u64>,
+    /// Invoice fee rate in basis points.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invoice_fee_basis_points: Option<u64>,
+    /// Smallest invoice fee.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invoice_fee_minimum_sats: Option<u64>,
+    /// The invoice fee.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invoice_fee_sats: Option<u64>,
+    /// Equal to `amountSats`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total_charged_sats: Option<u64>,
+    /// After this unix time the invoice cannot be paid.
+    pub expires_at_unix: i64,
+    /// `"DEMO"` (the hosted API also knows `"TEST"` and `"LIVE"`).
+    pub mode: String,
 }
 
 /// Body of `POST /api/mcp/confirm`.
@@ -314,14 +383,23 @@ mod double_option {
     }
 }
 
-/// Body of `POST /api/mcp/charge`.
+/// Body of `POST /api/mcp/charge`. Every field is optional, as on the hosted API; an
+/// empty body `{}` books one call at the tool's default price (1 sat).
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", default)]
 pub struct ChargeRequest {
-    /// Cost of the call just made.
-    pub call_cost_sats: u64,
+    /// Cost of the call just made; absent → the tool's default price.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub call_cost_sats: Option<u64>,
+    /// A charge repeated with the same key (per tool, ≤ 200 characters, trimmed) is
+    /// booked once; the hosted API's only idempotency mechanism.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub idempotency_key: Option<String>,
+    /// The tool the call is attributed to (slug or name); absent → the anonymous tool.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tool_name: Option<String>,
 }
 
 /// Result of `POST /api/mcp/charge`; a deny is a 200 with `status: "deny"`.
@@ -343,6 +421,57 @@ pub struct ChargeResponse {
     /// or the next UTC day (`budget_exceeded`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_after_seconds: Option<u64>,
+    /// Sats charged for the call.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gross_sats: Option<u64>,
+    /// The platform's share: `max(1, floor(gross × feeBasisPoints / 10000))`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub platform_fee_sats: Option<u64>,
+    /// `grossSats − platformFeeSats`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub net_sats: Option<u64>,
+    /// Platform fee rate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fee_basis_points: Option<u64>,
+    /// The booked revenue event (a GUID); the same on an idempotent replay.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revenue_event_id: Option<String>,
+    /// The tool charged (a GUID).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool_id: Option<String>,
+    /// The tool's display name (`Anonymous Agent Call` without `toolName`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool_name: Option<String>,
+    /// The tool's slug (`anonymous-agent-call` without `toolName`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool_slug: Option<String>,
+    /// Every other field the API sent (`receipt`, `fundingMode`, `duplicate`, …), kept
+    /// so a client can pass the answer through whole.
+    #[serde(flatten)]
+    #[cfg_attr(feature = "openapi", schema(ignore))]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ChargeResponse {
+    /// An answer with these counters and no optional field.
+    pub fn new(status: ChargeStatus, calls_used: u64, sats_used: u64) -> Self {
+        Self {
+            status,
+            calls_used,
+            sats_used,
+            reason: None,
+            retry_after_seconds: None,
+            gross_sats: None,
+            platform_fee_sats: None,
+            net_sats: None,
+            fee_basis_points: None,
+            revenue_event_id: None,
+            tool_id: None,
+            tool_name: None,
+            tool_slug: None,
+            extra: serde_json::Map::new(),
+        }
+    }
 }
 
 /// `status` of a [`ChargeResponse`]. Strict: a client must never mistake an
@@ -526,7 +655,8 @@ pub enum UsageStatus {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct RefreshRequest {
-    /// The latest refresh token; each is valid once.
+    /// The latest refresh token (rotating APIs accept each once; the hosted API keeps
+    /// one for the session).
     pub refresh_token: String,
 }
 
@@ -542,7 +672,8 @@ pub struct RefreshResponse {
     pub expires_in: u64,
     /// Sats left in today's budget.
     pub remaining_budget_sats: u64,
-    /// The rotated refresh token; absent from APIs that do not rotate (the seed).
+    /// The rotated refresh token; absent from APIs that do not rotate (the seed, the
+    /// hosted API).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refresh_token: Option<String>,
 }

@@ -93,10 +93,21 @@ const REFRESH: &str = r#"{
 "remainingBudgetSats": 9985
 }"#;
 
+/// A seed start example parses, and is written back with the one key the hosted API
+/// always adds: `authHint: null`.
+fn start_round_trip(raw: &str) -> StartResponse {
+    let parsed: StartResponse = serde_json::from_str(raw).unwrap_or_else(|e| panic!("{e}"));
+    let mut original: Value = serde_json::from_str(raw).unwrap_or_else(|e| panic!("{e}"));
+    original["authHint"] = Value::Null;
+    let written = serde_json::to_value(&parsed).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(written, original, "{raw}");
+    parsed
+}
+
 /// Seed: `liveauth_mcp_start` returning a PoW challenge.
 #[test]
 fn seed_start_pow() {
-    let r: StartResponse = round_trip(START_POW);
+    let r = start_round_trip(START_POW);
     let c = r.pow_challenge.unwrap();
     assert_eq!(c.difficulty_bits, 18);
     assert_eq!(c.expires_at_unix, 1_234_567_890);
@@ -106,7 +117,7 @@ fn seed_start_pow() {
 /// Seed: `liveauth_mcp_start` returning a Lightning invoice.
 #[test]
 fn seed_start_lightning() {
-    let r: StartResponse = round_trip(START_LIGHTNING);
+    let r = start_round_trip(START_LIGHTNING);
     assert!(r.pow_challenge.is_none());
     assert_eq!(r.invoice.unwrap().amount_sats, 50);
 }
@@ -190,6 +201,43 @@ fn other_bodies_round_trip() {
     assert_eq!(
         serde_json::to_value(LnurlError::new("gone")).unwrap(),
         json!({"status": "ERROR", "reason": "gone"})
+    );
+}
+
+/// The hosted API's bodies (facts §1.5, §2.3–§2.6) round-trip field for field; a charge
+/// answer keeps the fields this version has no type for (`receipt`, …) in `extra`.
+#[test]
+fn hosted_bodies_round_trip() {
+    let start: StartResponse = round_trip(
+        r#"{"quoteId":"7d0e6f0a-1b2c-4d3e-8f40-5a6b7c8d9e0f","powChallenge":null,"invoice":{
+        "bolt11":"lnbcrt1","amountSats":51,"expiresAtUnix":1790000000,
+        "paymentHash":"0000000000000000000000000000000000000000000000000000000000000000",
+        "baseAmountSats":50,"invoiceFeeBasisPoints":200,"invoiceFeeMinimumSats":1,
+        "invoiceFeeSats":1,"totalChargedSats":51,"creditAmountSats":50},"authHint":null}"#,
+    );
+    assert_eq!(start.invoice.unwrap().invoice_fee_sats, Some(1));
+    round_trip::<StartResponse>(
+        r#"{"quoteId":"q","powChallenge":null,"invoice":null,"authHint":"l402_bundle"}"#,
+    );
+    round_trip::<ChargeRequest>("{}");
+    round_trip::<ChargeRequest>(
+        r#"{"callCostSats":2,"idempotencyKey":"call-1","toolName":"web-fetch"}"#,
+    );
+    let charge: ChargeResponse = round_trip(
+        r#"{"status":"ok","callsUsed":1,"satsUsed":5,"grossSats":5,"platformFeeSats":1,
+        "netSats":4,"feeBasisPoints":500,"revenueEventId":"3f2b8c1e-5d4a-4e6f-9a7b-1c2d3e4f5a6b",
+        "toolId":"11111111-2222-4333-8444-555555555555","toolName":"Anonymous Agent Call",
+        "toolSlug":"anonymous-agent-call","receipt":{"version":"mcp-call-receipt-v1"},
+        "duplicate":false}"#,
+    );
+    assert_eq!(charge.net_sats, Some(4));
+    assert_eq!(charge.extra["receipt"]["version"], "mcp-call-receipt-v1");
+    assert_eq!(charge.extra["duplicate"], false);
+    round_trip::<RefreshResponse>(r#"{"jwt":"j","expiresIn":600,"remainingBudgetSats":10}"#);
+    round_trip::<LegacyDemoStartResponse>(
+        r#"{"sessionId":"s","invoice":"lnbcrt1","amountSats":4,"baseAmountSats":3,
+        "invoiceFeeBasisPoints":200,"invoiceFeeMinimumSats":1,"invoiceFeeSats":1,
+        "totalChargedSats":4,"expiresAtUnix":1790000000,"mode":"DEMO"}"#,
     );
 }
 

@@ -293,7 +293,10 @@ impl ApiClient {
         call_cost_sats: u64,
         idempotency_key: &str,
     ) -> Result<ChargeResponse, ApiError> {
-        let body = ChargeRequest { call_cost_sats };
+        let body = ChargeRequest {
+            call_cost_sats: Some(call_cost_sats),
+            ..ChargeRequest::default()
+        };
         let builder = self
             .post_json(&["api", "mcp", "charge"], &body)?
             .header(header::AUTHORIZATION, bearer(jwt)?)

@@ -166,6 +166,7 @@ mod tests {
             quote_id: id.into(),
             pow_challenge: None,
             invoice: None,
+            auth_hint: None,
         }
     }
 

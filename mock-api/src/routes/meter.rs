@@ -46,7 +46,11 @@ pub async fn charge(
 ) -> Result<Json<ChargeResponse>, Rejection> {
     state.check_sent_key(project_key.as_deref(), &claims.project_id)?;
     let key = idempotency_key(&headers)?;
-    charge_session(&state, &claims.sub, request.call_cost_sats, key.as_deref()).map(Json)
+    // Until the hosted profile lands, the cost stays required, as it was.
+    let cost = request
+        .call_cost_sats
+        .ok_or_else(|| Rejection::bad_request("callCostSats is required"))?;
+    charge_session(&state, &claims.sub, cost, key.as_deref()).map(Json)
 }
 
 /// Charges `cost` to a session atomically (also used by the metered demo resource).

@@ -139,6 +139,7 @@ fn start_response(quote: &Quote) -> StartResponse {
         quote_id: quote.id.clone(),
         pow_challenge,
         invoice,
+        auth_hint: None,
     }
 }
 
