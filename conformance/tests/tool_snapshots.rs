@@ -31,6 +31,9 @@ use wiremock::matchers::{method, path, path_regex};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 const KEY: &str = "la_pk_snap";
+/// The mock's demo project, for the snapshots of the demo flows: the strict (reference)
+/// mock refuses a keyless start, so they name its key (answers are the same).
+const DEMO_KEY: &str = mock_api::config::DEMO_PUBLIC_KEY;
 /// Where the mock's manual clock starts (2026-01-01T00:00:00Z).
 const START: i64 = mock_api::clock::MANUAL_CLOCK_START;
 
@@ -183,7 +186,7 @@ macro_rules! assert_solve_snapshot {
 /// The tools an agent sees: names, descriptions, input and output schemas, annotations.
 #[tokio::test]
 async fn tools_list() {
-    let fixture = Fixture::new(config(), None).await;
+    let fixture = Fixture::new(config(), Some(DEMO_KEY)).await;
     let tools = fixture.agent.client.list_all_tools().await.unwrap();
     assert_json_snapshot!("tools_list", serde_json::to_value(tools).unwrap());
 }
@@ -192,7 +195,7 @@ async fn tools_list() {
 #[tokio::test]
 async fn start() {
     let start = "liveauth_mcp_start";
-    let fixture = Fixture::new(config(), None).await;
+    let fixture = Fixture::new(config(), Some(DEMO_KEY)).await;
     fixture.snap("start_pow", start, json!({})).await;
     let keyed = Fixture::new(config(), Some(KEY)).await;
     let lightning = json!({"forceLightning": true});
@@ -207,7 +210,7 @@ async fn start() {
 #[tokio::test]
 async fn solve_tool() {
     let solve = "liveauth_mcp_solve";
-    let fixture = Fixture::new(config(), None).await;
+    let fixture = Fixture::new(config(), Some(DEMO_KEY)).await;
     fixture.snap("solve_no_quote_yet", solve, json!({})).await;
     let (quote_id, _) = fixture.pow_quote().await;
     assert_solve_snapshot!(
@@ -233,7 +236,7 @@ async fn solve_tool() {
 #[tokio::test]
 async fn confirm() {
     let confirm = "liveauth_mcp_confirm";
-    let fixture = Fixture::new(config(), None).await;
+    let fixture = Fixture::new(config(), Some(DEMO_KEY)).await;
     let (quote_id, challenge) = fixture.pow_quote().await;
     let wrong = pow::failing_nonce(&challenge).unwrap();
     let nonce = solve_challenge(&challenge);
@@ -302,7 +305,7 @@ async fn charge() {
         max_calls_per_minute: 3,
         ..config()
     };
-    let fixture = Fixture::new(limited, None).await;
+    let fixture = Fixture::new(limited, Some(DEMO_KEY)).await;
     assert_json_snapshot!("charge_not_authenticated", fixture.charge(1).await);
     fixture.log_in().await;
     assert_json_snapshot!("charge_ok", fixture.charge(40).await);
@@ -399,7 +402,7 @@ async fn lnurl() {
 #[tokio::test]
 async fn usage() {
     let usage = "liveauth_mcp_usage";
-    let fixture = Fixture::new(config(), None).await;
+    let fixture = Fixture::new(config(), Some(DEMO_KEY)).await;
     fixture
         .snap("usage_not_authenticated", usage, json!({}))
         .await;
@@ -415,7 +418,7 @@ async fn usage() {
 #[tokio::test]
 async fn refresh() {
     let refresh = "liveauth_mcp_refresh";
-    let fixture = Fixture::new(config(), None).await;
+    let fixture = Fixture::new(config(), Some(DEMO_KEY)).await;
     fixture
         .snap("refresh_not_authenticated", refresh, json!({}))
         .await;
@@ -438,7 +441,7 @@ async fn refresh() {
 #[tokio::test]
 async fn authenticate() {
     let authenticate = "liveauth_mcp_authenticate";
-    let fixture = Fixture::new(config(), None).await;
+    let fixture = Fixture::new(config(), Some(DEMO_KEY)).await;
     assert_solve_snapshot!(
         "authenticate_pow",
         fixture.call(authenticate, json!({})).await

@@ -32,7 +32,12 @@ async fn disconnect_mid_solve_stops_the_solver() {
     })
     .await
     .unwrap();
-    let api = ApiClient::new(&mock.base_url, None, Duration::from_secs(5)).unwrap();
+    let api = ApiClient::new(
+        &mock.base_url,
+        Some(common::DEMO_KEY.to_owned()),
+        Duration::from_secs(5),
+    )
+    .unwrap();
     let InProcess { client, server } = in_process::connect(LiveAuthServer::new(api)).await.unwrap();
     let start = client
         .call_tool(CallToolRequestParams::new("liveauth_mcp_start").with_arguments(Map::new()))

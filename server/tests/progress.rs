@@ -40,7 +40,12 @@ async fn solve_reports_progress_and_stops_on_cancel() {
     })
     .await
     .unwrap();
-    let api = ApiClient::new(&mock.base_url, None, Duration::from_secs(5)).unwrap();
+    let api = ApiClient::new(
+        &mock.base_url,
+        Some(common::DEMO_KEY.to_owned()),
+        Duration::from_secs(5),
+    )
+    .unwrap();
     let (sink, mut progress) = mpsc::unbounded_channel();
     let client = in_process::connect_with(LiveAuthServer::new(api), ProgressClient { sink })
         .await

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{Harness, PROJECT_KEY, mock_config};
+use common::{DEMO_KEY, Harness, PROJECT_KEY, mock_config};
 use serde_json::{Value, json};
 use sha2::Digest as _;
 
@@ -357,7 +357,7 @@ async fn budget_deny_keeps_its_shape() {
             max_sats_per_day: 10,
             ..mock_config()
         },
-        None,
+        Some(DEMO_KEY),
     )
     .await;
     h.ok("liveauth_mcp_authenticate", json!({})).await;
@@ -395,7 +395,7 @@ async fn expired_jwt_is_refreshed_by_itself() {
             jwt_ttl_secs: 1,
             ..mock_config()
         },
-        None,
+        Some(DEMO_KEY),
     )
     .await;
     let auth = h.ok("liveauth_mcp_authenticate", json!({})).await;
@@ -422,7 +422,7 @@ async fn parallel_calls_with_a_stale_jwt_keep_the_session() {
             jwt_ttl_secs: 1,
             ..mock_config()
         },
-        None,
+        Some(DEMO_KEY),
     )
     .await;
     h.ok("liveauth_mcp_authenticate", json!({})).await;

@@ -19,6 +19,10 @@ use serde_json::Value;
 pub use liveauth_testkit::mcp::text;
 pub use liveauth_testkit::mock::PROJECT_KEY;
 
+/// The mock's demo project (what keyless tests used before keyless start went to
+/// `/api/mcp/start`, which the strict mock refuses without a key).
+pub const DEMO_KEY: &str = mock_api::config::DEMO_PUBLIC_KEY;
+
 pub struct Harness {
     pub agent: Agent,
     pub mock: Option<EmbeddedMock>,
@@ -43,9 +47,11 @@ impl Deref for Harness {
 }
 
 impl Harness {
-    /// Demo mode against a fresh mock.
+    /// The mock's demo project against a fresh mock. Keyed with the demo project's key:
+    /// the reference (strict) mock refuses a keyless start, which only its hosted profile
+    /// allows.
     pub async fn new() -> Self {
-        Self::with(mock_config(), None).await
+        Self::with(mock_config(), Some(DEMO_KEY)).await
     }
 
     pub async fn with(config: mock_api::Config, key: Option<&str>) -> Self {
