@@ -65,7 +65,7 @@ impl Caller {
             .await?;
         match response.status {
             ChargeStatus::Ok => Ok(response),
-            ChargeStatus::Deny => Err(ToolError::Denied(response)),
+            ChargeStatus::Deny => Err(ToolError::Denied(Box::new(response))),
         }
     }
 }

@@ -59,7 +59,8 @@ pub enum ToolError {
         calls = .0.calls_used,
         retry = retry_hint(.0)
     )]
-    Denied(ChargeResponse),
+    /// Boxed: a charge answer with every field the API sent is large.
+    Denied(Box<ChargeResponse>),
     /// A result that does not serialize (a bug, never the agent's fault).
     #[error("could not encode the result: {0}")]
     Encode(serde_json::Error),
