@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use liveauth_protocol::codec::encode_hex;
 use liveauth_protocol::json::{decode_strict, is_json_media_type};
-use liveauth_protocol::problem::{ErrorCode, parse_error_body};
+use liveauth_protocol::problem::{ApiErrorBody, ErrorCode, parse_error_body};
 use liveauth_protocol::wire::{
     ChargeRequest, ChargeResponse, ConfirmRequest, ConfirmResponse, Invoice,
     LegacyDemoStartResponse, LnurlResponse, RefreshRequest, RefreshResponse, StartRequest,
@@ -189,6 +189,14 @@ impl ApiError {
     /// `true` if no answer arrived (the API may be down or unreachable).
     pub fn is_transport(&self) -> bool {
         matches!(self, Self::Transport { .. })
+    }
+
+    /// What the API said went wrong (its text, ≤ 200 chars), if it said anything.
+    pub fn detail(&self) -> Option<&str> {
+        match self {
+            Self::Api { detail, .. } => detail.as_deref(),
+            _ => None,
+        }
     }
 
     /// The HTTP status of the answer, if one arrived.
@@ -552,7 +560,7 @@ async fn error_from_response(response: Response) -> ApiError {
         .await
         .map(|(body, _)| body)
         .unwrap_or_default();
-    let parsed = parse_error_body(&body);
+    let parsed = read_error_body(&body);
     let detail = parsed.detail.or_else(|| redirect_detail(status, &headers));
     ApiError::Api {
         status: status.as_u16(),
@@ -564,6 +572,67 @@ async fn error_from_response(response: Response) -> ApiError {
             .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
             .collect(),
     }
+}
+
+/// Most characters of an error detail kept (as the protocol's reader keeps).
+const MAX_DETAIL_CHARS: usize = 200;
+
+/// Reads an error body in the order the hosted API's clients read it: `error_description`,
+/// `detail`, `message`, then `error`, then the text body; an ASP.NET validation problem's
+/// `errors` (`{"QuoteId": ["The QuoteId field is required."]}`) say more than its `title`.
+/// Other forms (nested errors, LUD-06, plain text, HTML, empty) are the protocol's
+/// [`parse_error_body`].
+fn read_error_body(body: &[u8]) -> ApiErrorBody {
+    let parsed = parse_error_body(body);
+    let Ok(serde_json::Value::Object(map)) = serde_json::from_slice::<serde_json::Value>(body)
+    else {
+        return parsed;
+    };
+    if map.get("error").is_some_and(serde_json::Value::is_object) {
+        return parsed;
+    }
+    let text = |key: &str| {
+        map.get(key)
+            .and_then(serde_json::Value::as_str)
+            .and_then(short_text)
+    };
+    let validation = map.get("errors").and_then(validation_messages);
+    let detail = ["error_description", "detail", "message"]
+        .into_iter()
+        .find_map(text)
+        .or(validation)
+        .or(parsed.detail);
+    ApiErrorBody {
+        code: parsed.code,
+        detail,
+    }
+}
+
+/// The messages of an ASP.NET validation problem's `errors` map, joined.
+fn validation_messages(errors: &serde_json::Value) -> Option<String> {
+    let messages: Vec<&str> = errors
+        .as_object()?
+        .values()
+        .filter_map(serde_json::Value::as_array)
+        .flatten()
+        .filter_map(serde_json::Value::as_str)
+        .collect();
+    short_text(&messages.join(" "))
+}
+
+/// Whitespace collapsed, control characters dropped, at most [`MAX_DETAIL_CHARS`].
+fn short_text(text: &str) -> Option<String> {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let mut out: String = words
+        .join(" ")
+        .chars()
+        .filter(|c| !c.is_control())
+        .collect();
+    if out.chars().count() > MAX_DETAIL_CHARS {
+        out = out.chars().take(MAX_DETAIL_CHARS - 1).collect();
+        out.push('…');
+    }
+    (!out.is_empty()).then_some(out)
 }
 
 fn redirect_detail(status: StatusCode, headers: &HeaderMap) -> Option<String> {
@@ -841,6 +910,40 @@ mod tests {
             scrub_quoted(r#"bad "0123456789012345678901234567890"#),
             r#"bad "01…90"#
         );
+    }
+
+    /// `error_description`, then `detail`, then `message`; a validation problem's
+    /// `errors` before its `title`; the rest as the protocol reads it.
+    #[test]
+    fn error_bodies_are_read_in_the_clients_order() {
+        let read = |body: &str| read_error_body(body.as_bytes());
+        let both = read(
+            r#"{"error":"invalid_grant","error_description":"the refresh token is spent","detail":"d"}"#,
+        );
+        assert_eq!(both.code.as_deref(), Some("invalid_grant"));
+        assert_eq!(both.detail.as_deref(), Some("the refresh token is spent"));
+        let problem = read(r#"{"title":"Bad","detail":"d","message":"m"}"#);
+        assert_eq!(problem.detail.as_deref(), Some("d"));
+        let l402 = read(r#"{"error":"Payment required","message":"macaroon expired"}"#);
+        assert_eq!(
+            (l402.code.as_deref(), l402.detail.as_deref()),
+            (Some("Payment required"), Some("macaroon expired"))
+        );
+        let validation = read(
+            r#"{"title":"One or more validation errors occurred.","status":400,
+                "errors":{"QuoteId":["The QuoteId field is required."]}}"#,
+        );
+        assert_eq!(
+            validation.detail.as_deref(),
+            Some("The QuoteId field is required.")
+        );
+        assert_eq!(
+            read("Hash mismatch").detail.as_deref(),
+            Some("Hash mismatch")
+        );
+        assert_eq!(read(""), ApiErrorBody::default());
+        let long = format!(r#"{{"message":"{}"}}"#, "x".repeat(500));
+        assert_eq!(read(&long).detail.map(|d| d.chars().count()), Some(200));
     }
 
     #[test]

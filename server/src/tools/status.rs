@@ -24,6 +24,13 @@ impl LiveAuthServer {
         )
     )]
     pub async fn liveauth_mcp_status(&self, Args(args): Args<QuoteParams>) -> CallToolResult {
-        respond(async { Ok(self.api.status(&args?.quote_id).await?) }.await)
+        respond(
+            async {
+                let mut status = self.api.status(&args?.quote_id).await?;
+                status.expires_at = super::utc(status.expires_at);
+                Ok(status)
+            }
+            .await,
+        )
     }
 }

@@ -39,9 +39,12 @@ impl LiveAuthServer {
             async {
                 args?;
                 let api = &caller.api;
-                caller
+                let mut usage = caller
                     .with_token(|jwt| async move { api.usage(&jwt).await })
-                    .await
+                    .await?;
+                usage.expires_at = super::utc(usage.expires_at);
+                usage.day_window_start = super::utc(usage.day_window_start);
+                Ok(usage)
             }
             .await,
         )

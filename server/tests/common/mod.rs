@@ -65,11 +65,17 @@ impl Harness {
     /// Against any base URL (e.g. one where nothing listens).
     pub async fn connect(base: &str, key: Option<&str>) -> Self {
         let api = ApiClient::new(base, key.map(str::to_owned), Duration::from_secs(5)).unwrap();
+        Self::with_api(api).await
+    }
+
+    /// A server on this API client (e.g. one in the legacy demo mode).
+    pub async fn with_api(api: ApiClient) -> Self {
+        let base = api.base().to_owned();
         let connection = in_process::connect(LiveAuthServer::new(api)).await.unwrap();
         Self {
             agent: Agent::new(connection.client),
             mock: None,
-            base: base.to_owned(),
+            base,
         }
     }
 
