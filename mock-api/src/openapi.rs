@@ -270,7 +270,8 @@ pub enum DemoPaidBy {
     /// A bearer access token; the call was charged to its session.
     Jwt {
         /// The charge booked for this call (always `status: "ok"`: a deny is a 429).
-        charge: ChargeResponse,
+        // Boxed: the hosted charge fields made this variant much larger than the others.
+        charge: Box<ChargeResponse>,
     },
     /// A paid L402 credential.
     L402 {
