@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use liveauth_testkit::mcp::Agent;
 use serde_json::{Value, json};
-use wiremock::matchers::{body_json, header, method, path, path_regex};
+use wiremock::matchers::{body_json, body_partial_json, header, method, path, path_regex};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
 /// Short, so the slow-answer case stays quick.
@@ -193,7 +193,7 @@ async fn payment_required_with_challenges() {
     };
     on_post(
         &api,
-        "/api/public/demo/start",
+        "/api/mcp/start",
         problem(
             402,
             "payment_required",
@@ -255,7 +255,7 @@ async fn authenticated(api: &MockServer) -> Agent {
 async fn log_in(agent: &Agent, api: &MockServer) {
     on_post(
         api,
-        "/api/public/demo/start",
+        "/api/mcp/start",
         ResponseTemplate::new(200).set_body_json(start_body()),
     )
     .await;
@@ -279,18 +279,18 @@ fn token_expired() -> ResponseTemplate {
     )
 }
 
+/// The charge's idempotency key: the body field `idempotencyKey` (the hosted API's only
+/// mechanism), which the `Idempotency-Key` header repeats.
 fn idempotency_key(request: &Request) -> String {
-    request
-        .headers
-        .get("idempotency-key")
-        .unwrap()
-        .to_str()
-        .unwrap()
-        .to_owned()
+    let body: Value = serde_json::from_slice(&request.body).unwrap();
+    let key = body["idempotencyKey"].as_str().unwrap().to_owned();
+    let header = request.headers.get("idempotency-key").unwrap();
+    assert_eq!(header.to_str().unwrap(), key);
+    key
 }
 
 /// 401 on charge: the server refreshes with its refresh token and retries the charge
-/// once, with the new JWT and the same Idempotency-Key.
+/// once, with the new JWT and the same idempotency key (body and header).
 #[tokio::test]
 async fn unauthorized_charge_refreshes_and_retries() {
     let api = MockServer::start().await;
@@ -313,7 +313,7 @@ async fn unauthorized_charge_refreshes_and_retries() {
     Mock::given(method("POST"))
         .and(path("/api/mcp/charge"))
         .and(header("authorization", "Bearer jwt-2"))
-        .and(body_json(json!({"callCostSats": 5})))
+        .and(body_partial_json(json!({"callCostSats": 5})))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({
             "status": "ok", "callsUsed": 1, "satsUsed": 5
         })))

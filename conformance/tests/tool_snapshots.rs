@@ -31,6 +31,9 @@ use wiremock::matchers::{method, path, path_regex};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 const KEY: &str = "la_pk_snap";
+/// The mock's demo project, for the snapshots of the demo flows: the strict (reference)
+/// mock refuses a keyless start, so they name its key (answers are the same).
+const DEMO_KEY: &str = mock_api::config::DEMO_PUBLIC_KEY;
 /// Where the mock's manual clock starts (2026-01-01T00:00:00Z).
 const START: i64 = mock_api::clock::MANUAL_CLOCK_START;
 
@@ -106,10 +109,10 @@ impl Fixture {
         )
     }
 
-    /// A fresh fixture (demo mode), after snapping `tool` without a session as
+    /// A fresh fixture (the demo project), after snapping `tool` without a session as
     /// `<tool without the liveauth_mcp_ prefix>_not_authenticated`.
     async fn logged_out(tool: &str) -> Self {
-        let fixture = Self::new(config(), None).await;
+        let fixture = Self::new(config(), Some(DEMO_KEY)).await;
         let name = tool.trim_start_matches("liveauth_mcp_");
         let snapshot = format!("{name}_not_authenticated");
         fixture.snap(&snapshot, tool, json!({})).await;
@@ -193,7 +196,7 @@ macro_rules! assert_solve_snapshot {
 /// The tools an agent sees: names, descriptions, input and output schemas, annotations.
 #[tokio::test]
 async fn tools_list() {
-    let fixture = Fixture::new(config(), None).await;
+    let fixture = Fixture::new(config(), Some(DEMO_KEY)).await;
     let tools = fixture.agent.client.list_all_tools().await.unwrap();
     assert_json_snapshot!("tools_list", serde_json::to_value(tools).unwrap());
 }
@@ -202,7 +205,7 @@ async fn tools_list() {
 #[tokio::test]
 async fn start() {
     let start = "liveauth_mcp_start";
-    let fixture = Fixture::new(config(), None).await;
+    let fixture = Fixture::new(config(), Some(DEMO_KEY)).await;
     fixture.snap("start_pow", start, json!({})).await;
     let keyed = Fixture::new(config(), Some(KEY)).await;
     let lightning = json!({"forceLightning": true});
@@ -217,7 +220,7 @@ async fn start() {
 #[tokio::test]
 async fn solve_tool() {
     let solve = "liveauth_mcp_solve";
-    let fixture = Fixture::new(config(), None).await;
+    let fixture = Fixture::new(config(), Some(DEMO_KEY)).await;
     fixture.snap("solve_no_quote_yet", solve, json!({})).await;
     let (quote_id, _) = fixture.pow_quote().await;
     assert_solve_snapshot!(
@@ -243,7 +246,7 @@ async fn solve_tool() {
 #[tokio::test]
 async fn confirm() {
     let confirm = "liveauth_mcp_confirm";
-    let fixture = Fixture::new(config(), None).await;
+    let fixture = Fixture::new(config(), Some(DEMO_KEY)).await;
     let (quote_id, challenge) = fixture.pow_quote().await;
     let wrong = pow::failing_nonce(&challenge).unwrap();
     let nonce = solve_challenge(&challenge);
@@ -312,7 +315,7 @@ async fn charge() {
         max_calls_per_minute: 3,
         ..config()
     };
-    let fixture = Fixture::new(limited, None).await;
+    let fixture = Fixture::new(limited, Some(DEMO_KEY)).await;
     assert_json_snapshot!("charge_not_authenticated", fixture.charge(1).await);
     fixture.log_in().await;
     assert_json_snapshot!("charge_ok", fixture.charge(40).await);
@@ -442,7 +445,7 @@ async fn refresh() {
 #[tokio::test]
 async fn authenticate() {
     let authenticate = "liveauth_mcp_authenticate";
-    let fixture = Fixture::new(config(), None).await;
+    let fixture = Fixture::new(config(), Some(DEMO_KEY)).await;
     assert_solve_snapshot!(
         "authenticate_pow",
         fixture.call(authenticate, json!({})).await

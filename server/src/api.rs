@@ -13,11 +13,13 @@
 use std::fmt;
 use std::time::Duration;
 
+use liveauth_protocol::codec::encode_hex;
 use liveauth_protocol::json::{decode_strict, is_json_media_type};
-use liveauth_protocol::problem::{ErrorCode, parse_error_body};
+use liveauth_protocol::problem::{ApiErrorBody, ErrorCode, parse_error_body};
 use liveauth_protocol::wire::{
-    ChargeRequest, ChargeResponse, ConfirmRequest, ConfirmResponse, LnurlResponse, RefreshRequest,
-    RefreshResponse, StartRequest, StartResponse, StatusResponse, UsageResponse,
+    ChargeRequest, ChargeResponse, ConfirmRequest, ConfirmResponse, Invoice,
+    LegacyDemoStartResponse, LnurlResponse, RefreshRequest, RefreshResponse, StartRequest,
+    StartResponse, StatusResponse, UsageResponse,
 };
 use reqwest::header::{self, HeaderMap, HeaderValue};
 use reqwest::{Method, RequestBuilder, Response, StatusCode, Url};
@@ -36,8 +38,11 @@ const USER_AGENT: &str = concat!("liveauth-mcp/", env!("CARGO_PKG_VERSION"));
 
 /// A client for one LiveAuth API, with or without a project key.
 ///
-/// Cheap to clone (the connection pool is shared). Without a key it runs in demo mode:
-/// sessions start at `/api/public/demo/start` and no key is sent anywhere.
+/// Cheap to clone (the connection pool is shared). With a key, the key goes on every
+/// request: the hosted API finds the project of confirm, status and lnurl from it and
+/// answers 404 for a quote of another project. Without one it is anonymous (the hosted
+/// API's demo project, real PoW, no key sent); [`ApiClient::legacy_demo`] is the
+/// `LIVEAUTH_DEMO=true` mode.
 #[derive(Clone)]
 pub struct ApiClient {
     http: reqwest::Client,
@@ -45,6 +50,8 @@ pub struct ApiClient {
     /// `base` as shown in messages: no trailing slash.
     base_display: String,
     api_key: Option<String>,
+    /// `LIVEAUTH_DEMO=true`: sessions start at the legacy demo endpoint.
+    legacy_demo: bool,
     timeout: Duration,
 }
 
@@ -53,6 +60,7 @@ impl fmt::Debug for ApiClient {
         f.debug_struct("ApiClient")
             .field("base", &self.base_display)
             .field("api_key", &self.api_key.as_deref().map(mask_secret))
+            .field("legacy_demo", &self.legacy_demo)
             .field("timeout", &self.timeout)
             .finish_non_exhaustive()
     }
@@ -183,6 +191,14 @@ impl ApiError {
         matches!(self, Self::Transport { .. })
     }
 
+    /// What the API said went wrong (its text, ≤ 200 chars), if it said anything.
+    pub fn detail(&self) -> Option<&str> {
+        match self {
+            Self::Api { detail, .. } => detail.as_deref(),
+            _ => None,
+        }
+    }
+
     /// The HTTP status of the answer, if one arrived.
     pub fn status(&self) -> Option<u16> {
         match self {
@@ -194,8 +210,8 @@ impl ApiError {
 
 impl ApiClient {
     /// A client for the API at `base` (`http(s)://host[:port][/prefix]`, trailing slash
-    /// optional). Without `api_key` it runs in demo mode. `timeout` bounds each whole
-    /// request, body included.
+    /// optional). Without `api_key` it is anonymous (no key sent). `timeout` bounds each
+    /// whole request, body included.
     pub fn new(
         base: &str,
         api_key: Option<String>,
@@ -240,13 +256,29 @@ impl ApiClient {
             base: url,
             base_display,
             api_key,
+            legacy_demo: false,
             timeout,
         })
     }
 
-    /// `true` without a project key: sessions start at the demo endpoint.
+    /// The same client in the legacy demo mode (`LIVEAUTH_DEMO=true`): no key is sent and
+    /// sessions start at `POST /api/public/auth/demo/start`, whose answer is mapped to a
+    /// Lightning quote. Nothing is simulated here: confirm still asks the API.
+    #[must_use]
+    pub fn legacy_demo(mut self) -> Self {
+        self.api_key = None;
+        self.legacy_demo = true;
+        self
+    }
+
+    /// `true` without a project key (anonymous or legacy demo): no key is sent.
     pub fn is_demo(&self) -> bool {
         self.api_key.is_none()
+    }
+
+    /// `true` in the legacy demo mode.
+    pub fn is_legacy_demo(&self) -> bool {
+        self.legacy_demo
     }
 
     /// The base URL, without a trailing slash.
@@ -261,18 +293,59 @@ impl ApiClient {
 
     /// Starts a quote: a PoW challenge, or an invoice with `force_lightning`.
     ///
-    /// With a key: `POST /api/mcp/start` with `X-LW-Public`; in demo mode:
-    /// `POST /api/public/demo/start` without a key.
+    /// `POST /api/mcp/start`, with `X-LW-Public` when keyed and without it when anonymous
+    /// (the hosted API then issues a real challenge of its demo project). In the legacy
+    /// demo mode: [`ApiClient::legacy_demo_start`], mapped to a Lightning quote.
     pub async fn start(&self, force_lightning: bool) -> Result<StartResponse, ApiError> {
+        if self.legacy_demo {
+            return self.legacy_demo_start(force_lightning).await;
+        }
         let body = StartRequest {
             force_lightning: force_lightning.then_some(true),
         };
-        let (path, key) = match &self.api_key {
-            Some(key) => (&["api", "mcp", "start"][..], Some(key.as_str())),
-            None => (&["api", "public", "demo", "start"][..], None),
+        let builder = self.post_json(&["api", "mcp", "start"], &body)?;
+        self.send(builder).await
+    }
+
+    /// `POST /api/public/auth/demo/start`: the hosted simulated demo. Its answer
+    /// (`{sessionId, invoice: "<bolt11>", amountSats, …, mode: "DEMO"}`) becomes a
+    /// Lightning quote whose payment hash is read from the invoice itself (the answer
+    /// names none), so the amount is still checked against what the API quoted.
+    async fn legacy_demo_start(&self, force_lightning: bool) -> Result<StartResponse, ApiError> {
+        let body = StartRequest {
+            force_lightning: force_lightning.then_some(true),
         };
-        let request = self.request(Method::POST, path, None)?.json(&body);
-        self.send(with_project_key(request, key)?).await
+        let builder = self.post_json(&["api", "public", "auth", "demo", "start"], &body)?;
+        let demo: LegacyDemoStartResponse = self.send(builder).await?;
+        let payment_hash = demo
+            .invoice
+            .trim()
+            .parse::<lightning_invoice::Bolt11Invoice>()
+            .map(|invoice| {
+                let hash: &[u8; 32] = invoice.payment_hash().as_ref();
+                encode_hex(hash)
+            })
+            .map_err(|error| ApiError::Decode {
+                status: 200,
+                message: format!("field `invoice`: not a BOLT11 invoice ({error})"),
+            })?;
+        Ok(StartResponse {
+            quote_id: demo.session_id,
+            pow_challenge: None,
+            invoice: Some(Invoice {
+                bolt11: demo.invoice,
+                amount_sats: demo.amount_sats,
+                expires_at_unix: demo.expires_at_unix,
+                payment_hash,
+                base_amount_sats: demo.base_amount_sats,
+                invoice_fee_basis_points: demo.invoice_fee_basis_points,
+                invoice_fee_minimum_sats: demo.invoice_fee_minimum_sats,
+                invoice_fee_sats: demo.invoice_fee_sats,
+                total_charged_sats: demo.total_charged_sats,
+                credit_amount_sats: None,
+            }),
+            auth_hint: None,
+        })
     }
 
     /// Exchanges a solved or paid quote for a session: `POST /api/mcp/confirm`.
@@ -280,30 +353,32 @@ impl ApiClient {
     /// An unpaid Lightning quote answers `{jwt: null, paymentStatus: "pending"}`.
     pub async fn confirm(&self, request: &ConfirmRequest) -> Result<ConfirmResponse, ApiError> {
         let builder = self.post_json(&["api", "mcp", "confirm"], request)?;
-        self.send(with_project_key(builder, self.api_key.as_deref())?)
-            .await
+        self.send(builder).await
     }
 
     /// Books `call_cost_sats` against the session: `POST /api/mcp/charge`. A charge
     /// repeated with the same `idempotency_key` is counted once. A budget deny is a
     /// successful answer with `status: "deny"`.
+    ///
+    /// The key goes in the body field `idempotencyKey`, the hosted API's only idempotency
+    /// mechanism, and in an `Idempotency-Key` header too, which the reference API reads
+    /// and the hosted one ignores.
     pub async fn charge(
         &self,
         jwt: &str,
         call_cost_sats: u64,
         idempotency_key: &str,
     ) -> Result<ChargeResponse, ApiError> {
+        let key_header = header_value("idempotency key", idempotency_key)?;
         let body = ChargeRequest {
             call_cost_sats: Some(call_cost_sats),
+            idempotency_key: Some(idempotency_key.to_owned()),
             ..ChargeRequest::default()
         };
         let builder = self
             .post_json(&["api", "mcp", "charge"], &body)?
             .header(header::AUTHORIZATION, bearer(jwt)?)
-            .header(
-                "Idempotency-Key",
-                header_value("idempotency key", idempotency_key)?,
-            );
+            .header("Idempotency-Key", key_header);
         self.send(builder).await
     }
 
@@ -327,8 +402,10 @@ impl ApiClient {
         self.send(builder).await
     }
 
-    /// A new access token and a rotated refresh token: `POST /api/mcp/refresh`. The old
-    /// refresh token is spent; presenting it again revokes the session's tokens.
+    /// A new access token: `POST /api/mcp/refresh`. The previous access token stops
+    /// working. The reference API rotates the refresh token (the answer carries the new
+    /// one, and presenting the spent one revokes the session); the hosted API keeps it
+    /// (the answer carries none).
     pub async fn refresh(&self, refresh_token: &str) -> Result<RefreshResponse, ApiError> {
         let body = RefreshRequest {
             refresh_token: refresh_token.to_owned(),
@@ -341,7 +418,8 @@ impl ApiClient {
         Ok(self.request(Method::POST, path, None)?.json(body))
     }
 
-    /// A request to `base` + `path`, plus `param` as one percent-encoded segment.
+    /// A request to `base` + `path`, plus `param` as one percent-encoded segment, with
+    /// the project key when there is one (every endpoint: see [`ApiClient`]).
     fn request(
         &self,
         method: Method,
@@ -349,10 +427,14 @@ impl ApiClient {
         param: Option<&str>,
     ) -> Result<RequestBuilder, ApiError> {
         let url = self.endpoint(path, param)?;
-        Ok(self
+        let builder = self
             .http
             .request(method, url)
-            .header(header::ACCEPT, "application/json"))
+            .header(header::ACCEPT, "application/json");
+        Ok(match &self.api_key {
+            Some(key) => builder.header(PROJECT_KEY_HEADER, header_value("API key", key)?),
+            None => builder,
+        })
     }
 
     fn endpoint(&self, path: &[&str], param: Option<&str>) -> Result<Url, ApiError> {
@@ -418,16 +500,6 @@ impl ApiClient {
     }
 }
 
-fn with_project_key(
-    builder: RequestBuilder,
-    key: Option<&str>,
-) -> Result<RequestBuilder, ApiError> {
-    Ok(match key {
-        Some(key) => builder.header(PROJECT_KEY_HEADER, header_value("API key", key)?),
-        None => builder,
-    })
-}
-
 fn bearer(token: &str) -> Result<HeaderValue, ApiError> {
     if token.is_empty() {
         return Err(ApiError::InvalidInput {
@@ -488,7 +560,7 @@ async fn error_from_response(response: Response) -> ApiError {
         .await
         .map(|(body, _)| body)
         .unwrap_or_default();
-    let parsed = parse_error_body(&body);
+    let parsed = read_error_body(&body);
     let detail = parsed.detail.or_else(|| redirect_detail(status, &headers));
     ApiError::Api {
         status: status.as_u16(),
@@ -500,6 +572,67 @@ async fn error_from_response(response: Response) -> ApiError {
             .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
             .collect(),
     }
+}
+
+/// Most characters of an error detail kept (as the protocol's reader keeps).
+const MAX_DETAIL_CHARS: usize = 200;
+
+/// Reads an error body in the order the hosted API's clients read it: `error_description`,
+/// `detail`, `message`, then `error`, then the text body; an ASP.NET validation problem's
+/// `errors` (`{"QuoteId": ["The QuoteId field is required."]}`) say more than its `title`.
+/// Other forms (nested errors, LUD-06, plain text, HTML, empty) are the protocol's
+/// [`parse_error_body`].
+fn read_error_body(body: &[u8]) -> ApiErrorBody {
+    let parsed = parse_error_body(body);
+    let Ok(serde_json::Value::Object(map)) = serde_json::from_slice::<serde_json::Value>(body)
+    else {
+        return parsed;
+    };
+    if map.get("error").is_some_and(serde_json::Value::is_object) {
+        return parsed;
+    }
+    let text = |key: &str| {
+        map.get(key)
+            .and_then(serde_json::Value::as_str)
+            .and_then(short_text)
+    };
+    let validation = map.get("errors").and_then(validation_messages);
+    let detail = ["error_description", "detail", "message"]
+        .into_iter()
+        .find_map(text)
+        .or(validation)
+        .or(parsed.detail);
+    ApiErrorBody {
+        code: parsed.code,
+        detail,
+    }
+}
+
+/// The messages of an ASP.NET validation problem's `errors` map, joined.
+fn validation_messages(errors: &serde_json::Value) -> Option<String> {
+    let messages: Vec<&str> = errors
+        .as_object()?
+        .values()
+        .filter_map(serde_json::Value::as_array)
+        .flatten()
+        .filter_map(serde_json::Value::as_str)
+        .collect();
+    short_text(&messages.join(" "))
+}
+
+/// Whitespace collapsed, control characters dropped, at most [`MAX_DETAIL_CHARS`].
+fn short_text(text: &str) -> Option<String> {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let mut out: String = words
+        .join(" ")
+        .chars()
+        .filter(|c| !c.is_control())
+        .collect();
+    if out.chars().count() > MAX_DETAIL_CHARS {
+        out = out.chars().take(MAX_DETAIL_CHARS - 1).collect();
+        out.push('…');
+    }
+    (!out.is_empty()).then_some(out)
 }
 
 fn redirect_detail(status: StatusCode, headers: &HeaderMap) -> Option<String> {
@@ -771,6 +904,40 @@ mod tests {
             scrub_quoted(r#"bad "0123456789012345678901234567890"#),
             r#"bad "01…90"#
         );
+    }
+
+    /// `error_description`, then `detail`, then `message`; a validation problem's
+    /// `errors` before its `title`; the rest as the protocol reads it.
+    #[test]
+    fn error_bodies_are_read_in_the_clients_order() {
+        let read = |body: &str| read_error_body(body.as_bytes());
+        let both = read(
+            r#"{"error":"invalid_grant","error_description":"the refresh token is spent","detail":"d"}"#,
+        );
+        assert_eq!(both.code.as_deref(), Some("invalid_grant"));
+        assert_eq!(both.detail.as_deref(), Some("the refresh token is spent"));
+        let problem = read(r#"{"title":"Bad","detail":"d","message":"m"}"#);
+        assert_eq!(problem.detail.as_deref(), Some("d"));
+        let l402 = read(r#"{"error":"Payment required","message":"macaroon expired"}"#);
+        assert_eq!(
+            (l402.code.as_deref(), l402.detail.as_deref()),
+            (Some("Payment required"), Some("macaroon expired"))
+        );
+        let validation = read(
+            r#"{"title":"One or more validation errors occurred.","status":400,
+                "errors":{"QuoteId":["The QuoteId field is required."]}}"#,
+        );
+        assert_eq!(
+            validation.detail.as_deref(),
+            Some("The QuoteId field is required.")
+        );
+        assert_eq!(
+            read("Hash mismatch").detail.as_deref(),
+            Some("Hash mismatch")
+        );
+        assert_eq!(read(""), ApiErrorBody::default());
+        let long = format!(r#"{{"message":"{}"}}"#, "x".repeat(500));
+        assert_eq!(read(&long).detail.map(|d| d.chars().count()), Some(200));
     }
 
     #[test]

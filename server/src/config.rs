@@ -12,8 +12,11 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 #[derive(Clone, PartialEq, Eq)]
 pub struct Settings {
     pub api_base: String,
-    /// `None` is demo mode: the demo start endpoint, and no key is sent.
+    /// `None`: anonymous (the API's demo project, real PoW) or the legacy demo; no key is
+    /// sent.
     pub api_key: Option<String>,
+    /// `LIVEAUTH_DEMO=true` / `--demo`: the legacy demo start endpoint, no key sent.
+    pub legacy_demo: bool,
     pub timeout: Duration,
 }
 
@@ -25,14 +28,15 @@ impl std::fmt::Debug for Settings {
                 "api_key",
                 &self.api_key.as_deref().map(crate::redact::mask_secret),
             )
+            .field("legacy_demo", &self.legacy_demo)
             .field("timeout", &self.timeout)
             .finish()
     }
 }
 
 impl Settings {
-    /// `demo` (flag or `LIVEAUTH_DEMO=true`) forces demo mode even when a key is set; an
-    /// empty key counts as none.
+    /// `demo` (flag or `LIVEAUTH_DEMO=true`) selects the legacy demo, even when a key is
+    /// set (no key is sent then, as in the npm server); an empty key counts as none.
     pub fn new(api_base: Option<String>, api_key: Option<String>, demo: bool) -> Self {
         let api_key = api_key
             .map(|k| k.trim().to_owned())
@@ -40,8 +44,20 @@ impl Settings {
         Self {
             api_base: api_base.unwrap_or_else(|| DEFAULT_API_BASE.to_owned()),
             api_key,
+            legacy_demo: demo,
             timeout: DEFAULT_TIMEOUT,
         }
+    }
+
+    /// The API client these settings describe.
+    pub fn client(&self) -> Result<crate::api::ApiClient, crate::api::ConfigError> {
+        let client =
+            crate::api::ApiClient::new(&self.api_base, self.api_key.clone(), self.timeout)?;
+        Ok(if self.legacy_demo {
+            client.legacy_demo()
+        } else {
+            client
+        })
     }
 
     pub fn is_demo(&self) -> bool {
@@ -58,6 +74,14 @@ mod tests {
         assert!(Settings::new(None, None, false).is_demo());
         assert!(Settings::new(None, Some(" ".into()), false).is_demo());
         assert!(Settings::new(None, Some("la_pk_x".into()), true).is_demo());
+        assert!(Settings::new(None, None, true).legacy_demo);
+        assert!(!Settings::new(None, None, false).legacy_demo);
+        assert!(
+            Settings::new(None, None, true)
+                .client()
+                .unwrap()
+                .is_legacy_demo()
+        );
         let keyed = Settings::new(
             Some("http://x".into()),
             Some("la_pk_secret123".into()),

@@ -60,6 +60,12 @@ pub async fn run(api_base: Option<String>, api_key: Option<String>) -> Result<()
     let base = api_base
         .or_else(|| mock.as_ref().map(|m| m.base_url.clone()))
         .unwrap_or_default();
+    // Against the embedded (reference) mock a keyless run uses its demo project's key,
+    // since that mock refuses a keyless start.
+    let api_key = match (&mock, api_key) {
+        (Some(_), None) => Some(crate::embedded::DEMO_KEY.to_owned()),
+        (_, key) => key,
+    };
     let settings = Settings::new(Some(base.clone()), api_key, false);
     let api = ApiClient::new(
         &settings.api_base,

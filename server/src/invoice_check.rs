@@ -9,7 +9,7 @@
 use lightning_invoice::{
     Bolt11Invoice, Bolt11ParseError, Bolt11SemanticError, Currency, ParseOrSemanticError,
 };
-use liveauth_protocol::codec::encode_hex as hex;
+use liveauth_protocol::codec::{decode_hash32_any, encode_hex as hex};
 use liveauth_protocol::time::try_rfc3339_utc;
 use serde::{Deserialize, Serialize};
 
@@ -18,8 +18,10 @@ use serde::{Deserialize, Serialize};
 pub struct ExpectedInvoice<'a> {
     /// The quoted price in whole sats.
     pub amount_sats: u64,
-    /// The quoted payment hash, 64 hex characters (compared case-insensitively).
-    pub payment_hash_hex: &'a str,
+    /// The quoted payment hash as the API wrote it: 64 hex digits (either case), or
+    /// base64 / base64url (LND's `r_hash`, what an older hosted backend returns). It is
+    /// compared as the 32 bytes it encodes.
+    pub payment_hash: &'a str,
 }
 
 /// An invoice that passed every check, reduced to what an agent needs to decide.
@@ -149,10 +151,11 @@ pub fn check_invoice(
 
     let hash_bytes: &[u8; 32] = invoice.payment_hash().as_ref();
     let payment_hash = hex(hash_bytes);
-    if !payment_hash.eq_ignore_ascii_case(expected.payment_hash_hex) {
+    // A quoted hash in no known encoding matches nothing.
+    if decode_hash32_any(expected.payment_hash.trim()) != Some(*hash_bytes) {
         return Err(InvoiceCheckError::PaymentHashMismatch {
             invoice: payment_hash,
-            expected: expected.payment_hash_hex.to_owned(),
+            expected: expected.payment_hash.to_owned(),
         });
     }
 
@@ -244,7 +247,7 @@ pub mod fuzzing {
         let text = String::from_utf8_lossy(data);
         let expected = ExpectedInvoice {
             amount_sats: AMOUNT_SATS,
-            payment_hash_hex: PAYMENT_HASH_HEX,
+            payment_hash: PAYMENT_HASH_HEX,
         };
         let Ok(decoded) = check_invoice(&text, &expected, NOW_UNIX) else {
             return;
@@ -266,7 +269,7 @@ pub mod fuzzing {
         for amount_sats in [AMOUNT_SATS - 1, AMOUNT_SATS + 1] {
             let other = ExpectedInvoice {
                 amount_sats,
-                payment_hash_hex: PAYMENT_HASH_HEX,
+                payment_hash: PAYMENT_HASH_HEX,
             };
             assert!(
                 matches!(
@@ -278,7 +281,7 @@ pub mod fuzzing {
         }
         let other_hash = ExpectedInvoice {
             amount_sats: AMOUNT_SATS,
-            payment_hash_hex: &PAYMENT_HASH_HEX.replace('6', "7"),
+            payment_hash: &PAYMENT_HASH_HEX.replace('6', "7"),
         };
         assert!(
             matches!(
@@ -326,7 +329,7 @@ mod tests {
     fn quote() -> ExpectedInvoice<'static> {
         ExpectedInvoice {
             amount_sats: AMOUNT_SATS,
-            payment_hash_hex: PAYMENT_HASH_HEX,
+            payment_hash: PAYMENT_HASH_HEX,
         }
     }
 
@@ -363,12 +366,47 @@ mod tests {
         let upper = PAYMENT_HASH_HEX.to_uppercase();
         let quote = ExpectedInvoice {
             amount_sats: 3,
-            payment_hash_hex: &upper,
+            payment_hash: &upper,
         };
         let padded = format!("  {}\n", quoted_invoice());
         assert!(check_invoice(&padded, &quote, NOW_UNIX).is_ok());
         // BOLT 11 allows the all-upper-case form (QR codes use it).
         assert!(check(&quoted_invoice().to_uppercase()).is_ok());
+    }
+
+    /// The quoted hash is compared as 32 bytes: base64 (LND's `r_hash`, what an older
+    /// hosted backend returns) and base64url, padded or not, match as hex does; other
+    /// bytes in those encodings do not.
+    #[test]
+    fn quoted_hash_in_base64_forms_is_accepted() {
+        use liveauth_protocol::codec::{encode_base64, encode_base64url};
+        let bytes = payment_hash(&[0; 32]);
+        let standard = encode_base64(&bytes);
+        let url = encode_base64url(&bytes);
+        for form in [
+            standard.clone(),
+            standard.trim_end_matches('=').to_owned(),
+            url.clone(),
+            format!("{url}="),
+        ] {
+            let quote = ExpectedInvoice {
+                amount_sats: 3,
+                payment_hash: &form,
+            };
+            let decoded = check_invoice(&quoted_invoice(), &quote, NOW_UNIX)
+                .unwrap_or_else(|e| panic!("{form}: {e}"));
+            // What the agent is shown is the invoice's own hash, in hex.
+            assert_eq!(decoded.payment_hash, PAYMENT_HASH_HEX);
+        }
+        let other = encode_base64(&payment_hash(&[1; 32]));
+        let quote = ExpectedInvoice {
+            amount_sats: 3,
+            payment_hash: &other,
+        };
+        assert!(matches!(
+            check_invoice(&quoted_invoice(), &quote, NOW_UNIX),
+            Err(InvoiceCheckError::PaymentHashMismatch { .. })
+        ));
     }
 
     /// Every network name is reported.
@@ -410,7 +448,7 @@ mod tests {
     fn extreme_quotes_do_not_match() {
         let quote = ExpectedInvoice {
             amount_sats: u64::MAX,
-            payment_hash_hex: PAYMENT_HASH_HEX,
+            payment_hash: PAYMENT_HASH_HEX,
         };
         assert!(matches!(
             check_invoice(&quoted_invoice(), &quote, NOW_UNIX),
@@ -418,7 +456,7 @@ mod tests {
         ));
         let quote = ExpectedInvoice {
             amount_sats: 0,
-            payment_hash_hex: PAYMENT_HASH_HEX,
+            payment_hash: PAYMENT_HASH_HEX,
         };
         assert!(matches!(
             check_invoice(&quoted_invoice(), &quote, NOW_UNIX),
@@ -480,7 +518,7 @@ mod tests {
         // A malformed quoted hash matches nothing.
         let quote = ExpectedInvoice {
             amount_sats: 3,
-            payment_hash_hex: "",
+            payment_hash: "",
         };
         assert!(matches!(
             check_invoice(&quoted_invoice(), &quote, NOW_UNIX),
@@ -661,7 +699,7 @@ mod tests {
             let quoted_hash = if same_hash { invoice_hash } else { payment_hash(&[0xee; 32]) };
             let bolt11 = node().create_invoice(&request(invoice_sats, invoice_hash)).unwrap();
             let quoted_hash_hex = hex(&quoted_hash);
-            let quote = ExpectedInvoice { amount_sats: quoted_sats, payment_hash_hex: &quoted_hash_hex };
+            let quote = ExpectedInvoice { amount_sats: quoted_sats, payment_hash: &quoted_hash_hex };
             let now = CREATED + now_offset;
             let result = check_invoice(&bolt11, &quote, now);
             let should_accept =

@@ -5,7 +5,6 @@ use std::net::SocketAddr;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
-use liveauth_mcp::api::ApiClient;
 use liveauth_mcp::config::Settings;
 use liveauth_mcp::transport;
 use tokio_util::sync::CancellationToken;
@@ -18,10 +17,12 @@ struct Cli {
     /// LiveAuth API base URL.
     #[arg(long, env = "LIVEAUTH_API_BASE", global = true)]
     api_base: Option<String>,
-    /// Project public key (la_pk_…); without one the server runs in demo mode.
+    /// Project public key (la_pk_…), sent on every request; without one the server is
+    /// anonymous (the API's demo project, real proof-of-work).
     #[arg(long, env = "LIVEAUTH_API_KEY", hide_env_values = true, global = true)]
     api_key: Option<String>,
-    /// Force demo mode (the free demo endpoint, no key sent).
+    /// The legacy simulated demo (POST /api/public/auth/demo/start, no key sent); this
+    /// server never invents tokens, so confirm still asks the API.
     #[arg(long, env = "LIVEAUTH_DEMO", global = true, value_parser = clap::builder::BoolishValueParser::new())]
     demo: bool,
     /// Run the mock LiveAuth API in this process and use it (offline); an --api-key is
@@ -76,12 +77,7 @@ async fn main() -> anyhow::Result<()> {
 async fn serve(cli: &Cli, base: Option<String>) -> anyhow::Result<()> {
     let settings = Settings::new(base, cli.api_key.clone(), cli.demo);
     tracing::info!(?settings, "starting");
-    let api = ApiClient::new(
-        &settings.api_base,
-        settings.api_key.clone(),
-        settings.timeout,
-    )
-    .context("invalid API base")?;
+    let api = settings.client().context("invalid API base")?;
     match cli.http {
         Some(addr) => {
             let shutdown = CancellationToken::new();
@@ -101,6 +97,12 @@ async fn serve(cli: &Cli, base: Option<String>) -> anyhow::Result<()> {
 async fn serve_with_embedded_mock(cli: Cli) -> anyhow::Result<()> {
     let key = cli.api_key.as_deref().filter(|_| !cli.demo);
     let mock = liveauth_mcp::embedded::EmbeddedMock::start_with_project(key).await?;
+    let mut cli = cli;
+    if cli.api_key.is_none() && !cli.demo {
+        // The embedded (reference) mock refuses a keyless start; its demo project's key
+        // stands in for the hosted API's anonymous project.
+        cli.api_key = Some(liveauth_mcp::embedded::DEMO_KEY.to_owned());
+    }
     let served = serve(&cli, Some(mock.base_url.clone())).await;
     mock.stop().await;
     served

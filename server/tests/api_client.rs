@@ -64,27 +64,114 @@ fn api_parts(error: &ApiError) -> (u16, Option<&str>, Option<&str>) {
     }
 }
 
-/// Demo mode starts at the demo endpoint: a PoW challenge of the demo project, or a
-/// 3-sat regtest invoice.
+/// Anonymous mode (no key, 1.1+) starts at `/api/mcp/start` without `X-LW-Public`: the
+/// hosted API's demo project answers with a real challenge (its answer shape, `authHint`
+/// included, is read as is).
 #[tokio::test]
-async fn demo_start_pow_and_lightning() -> TestResult {
-    let base = mock().await?;
-    let client = demo(&base)?;
-    assert!(client.is_demo());
+async fn anonymous_start_sends_no_key() -> TestResult {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/api/mcp/start"))
+        .and(body_json(json!({})))
+        .respond_with(ResponseTemplate::new(200).set_body_json(hosted_pow_start()))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let client = demo(&server.uri())?;
+    assert!(client.is_demo() && !client.is_legacy_demo());
+    let start = client.start(false).await?;
+    assert_eq!(start.quote_id, "8d3f8a3e-5b7c-4d0e-9f55-1d2a3b4c5d6e");
+    assert_eq!(start.auth_hint, None);
+    let requests = server.received_requests().await.unwrap_or_default();
+    assert!(
+        requests
+            .iter()
+            .all(|r| r.headers.get("x-lw-public").is_none())
+    );
+    Ok(())
+}
 
-    let pow = client.start(false).await?;
-    let challenge = pow.pow_challenge.as_ref().expect("PoW challenge");
-    assert!(pow.invoice.is_none());
-    assert_eq!(challenge.project_public_key, "la_pk_demo");
-    assert_eq!(challenge.difficulty_bits, 8);
-    assert_eq!(challenge.target_hex, format!("00{}", "f".repeat(62)));
+/// The hosted start answer of a PoW quote (facts §2.3): GUID quote id, 32-hex challenge,
+/// hex-HMAC signature, `authHint: null`.
+fn hosted_pow_start() -> Value {
+    json!({
+        "quoteId": "8d3f8a3e-5b7c-4d0e-9f55-1d2a3b4c5d6e",
+        "powChallenge": {
+            "projectId": "0b0c0d0e-0000-4000-8000-000000000001",
+            "projectPublicKey": "la_pk_demo",
+            "challengeHex": "00112233445566778899aabbccddeeff",
+            "targetHex": format!("0000{}", "f".repeat(60)),
+            "difficultyBits": 16,
+            "expiresAtUnix": 1_900_000_000,
+            "signature": "a".repeat(64)
+        },
+        "invoice": null,
+        "authHint": null
+    })
+}
 
-    let ln = client.start(true).await?;
-    assert!(ln.pow_challenge.is_none());
-    let invoice = ln.invoice.expect("invoice");
-    assert_eq!(invoice.amount_sats, 3);
-    assert!(invoice.bolt11.starts_with("lnbcrt"), "{}", invoice.bolt11);
-    assert_eq!(invoice.payment_hash.len(), 64);
+/// `LIVEAUTH_DEMO=true`: the legacy demo start (`/api/public/auth/demo/start`, no key),
+/// whose `{sessionId, invoice: "<bolt11>", …}` answer becomes a Lightning quote with the
+/// invoice's own payment hash and the answer's fee fields.
+#[tokio::test]
+async fn legacy_demo_start_is_mapped_to_a_lightning_quote() -> TestResult {
+    let server = MockServer::start().await;
+    let hash = [7u8; 32];
+    let bolt11 = mock::invoice(102, hash, 1_900_000_000)?;
+    Mock::given(method("POST"))
+        .and(path("/api/public/auth/demo/start"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "sessionId": "5f0e1d2c-3b4a-4958-8776-655443322110",
+            "invoice": bolt11,
+            "amountSats": 102,
+            "baseAmountSats": 100,
+            "invoiceFeeBasisPoints": 200,
+            "invoiceFeeMinimumSats": 1,
+            "invoiceFeeSats": 2,
+            "totalChargedSats": 102,
+            "expiresAtUnix": 1_900_000_600,
+            "mode": "DEMO"
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let client = ApiClient::new(&server.uri(), Some(KEY.into()), DEFAULT_TIMEOUT)?.legacy_demo();
+    assert!(client.is_legacy_demo() && client.is_demo());
+    let start = client.start(false).await?;
+    assert_eq!(start.quote_id, "5f0e1d2c-3b4a-4958-8776-655443322110");
+    assert!(start.pow_challenge.is_none());
+    let invoice = start.invoice.expect("invoice");
+    assert_eq!(invoice.bolt11, bolt11);
+    assert_eq!(invoice.amount_sats, 102);
+    assert_eq!(invoice.invoice_fee_sats, Some(2));
+    assert_eq!(invoice.base_amount_sats, Some(100));
+    assert_eq!(
+        invoice.payment_hash,
+        liveauth_protocol::codec::encode_hex(&hash)
+    );
+    let requests = server.received_requests().await.unwrap_or_default();
+    assert!(
+        requests
+            .iter()
+            .all(|r| r.headers.get("x-lw-public").is_none())
+    );
+
+    // A legacy answer whose invoice is not BOLT11 is refused, not half-read.
+    let bad = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/api/public/auth/demo/start"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "sessionId": "s", "invoice": "not-an-invoice", "amountSats": 1,
+            "expiresAtUnix": 1, "mode": "DEMO"
+        })))
+        .mount(&bad)
+        .await;
+    let error = demo(&bad.uri())?
+        .legacy_demo()
+        .start(false)
+        .await
+        .unwrap_err();
+    assert!(matches!(error, ApiError::Decode { .. }), "{error}");
     Ok(())
 }
 
@@ -194,17 +281,6 @@ async fn pow_session_end_to_end() -> TestResult {
     // Reuse revoked the family: the rotated token is dead too.
     let revoked = client.refresh(&rotated).await.unwrap_err();
     assert_eq!(revoked.code(), Some("invalid_grant"));
-    Ok(())
-}
-
-/// Demo mode confirms without a key too.
-#[tokio::test]
-async fn demo_confirm_without_key() -> TestResult {
-    let base = mock().await?;
-    let client = demo(&base)?;
-    let start = client.start(false).await?;
-    let confirmed = client.confirm(&solved(&start)?).await?;
-    assert!(confirmed.jwt.is_some());
     Ok(())
 }
 
@@ -473,7 +549,7 @@ async fn html_502_from_a_proxy() -> TestResult {
                 <h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n\
                 </html>\r\n";
     Mock::given(method("POST"))
-        .and(path("/api/public/demo/start"))
+        .and(path("/api/mcp/start"))
         .respond_with(ResponseTemplate::new(502).set_body_raw(page, "text/html"))
         .mount(&server)
         .await;
@@ -635,22 +711,23 @@ async fn redirects_are_not_followed() -> TestResult {
     Ok(())
 }
 
-/// What goes on the wire: paths, the project key header (never in demo mode), bodies,
-/// bearer and idempotency headers, and the user agent.
+/// What goes on the wire: paths, the project key header on every request of a keyed
+/// client (start, confirm, status, lnurl, charge, usage, refresh) and on none of an
+/// anonymous one, bodies (charge's `idempotencyKey`), bearer and idempotency headers, and
+/// the user agent.
 #[tokio::test]
 async fn request_shapes_on_the_wire() -> TestResult {
     let server = MockServer::start().await;
-    let start = json!({"quoteId": "q1", "powChallenge": null, "invoice": null});
+    let start = json!({"quoteId": "q1", "powChallenge": null, "invoice": null, "authHint": null});
     Mock::given(method("POST"))
         .and(path("/api/mcp/start"))
-        .and(header("X-LW-Public", KEY))
         .and(body_json(json!({"forceLightning": true})))
         .respond_with(ResponseTemplate::new(200).set_body_json(start.clone()))
         .expect(1)
         .mount(&server)
         .await;
     Mock::given(method("POST"))
-        .and(path("/api/public/demo/start"))
+        .and(path("/api/mcp/start"))
         .and(body_json(json!({})))
         .respond_with(ResponseTemplate::new(200).set_body_json(start))
         .expect(1)
@@ -660,7 +737,9 @@ async fn request_shapes_on_the_wire() -> TestResult {
         .and(path("/api/mcp/charge"))
         .and(header("Authorization", "Bearer eyJtoken"))
         .and(header("Idempotency-Key", "k-1"))
-        .and(body_json(json!({"callCostSats": 5})))
+        .and(body_json(
+            json!({"callCostSats": 5, "idempotencyKey": "k-1"}),
+        ))
         .respond_with(
             ResponseTemplate::new(200)
                 .set_body_json(json!({"status": "ok", "callsUsed": 1, "satsUsed": 5})),
@@ -670,7 +749,6 @@ async fn request_shapes_on_the_wire() -> TestResult {
         .await;
     Mock::given(method("POST"))
         .and(path("/api/mcp/confirm"))
-        .and(header("X-LW-Public", KEY))
         .and(body_json(json!({
             "quoteId": "q1", "challengeHex": "ab", "nonce": 42, "hashHex": "cd",
             "expiresAtUnix": 1, "difficultyBits": 8, "sig": "s"
@@ -678,32 +756,85 @@ async fn request_shapes_on_the_wire() -> TestResult {
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({
             "jwt": null, "expiresIn": null, "remainingBudgetSats": null, "refreshToken": null
         })))
-        .expect(1)
+        .expect(2)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/mcp/status/q1"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "quoteId": "q1", "status": "pending", "paymentStatus": "pending",
+            "expiresAt": "2026-01-01T00:10:00"
+        })))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/mcp/lnurl/q1"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"pr": "lnbcrt1", "routes": []})),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/mcp/usage"))
+        .and(header("Authorization", "Bearer eyJtoken"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "status": "active", "callsUsed": 1, "satsUsed": 5, "maxSatsPerDay": 100,
+            "remainingBudgetSats": 95, "maxCallsPerMinute": 60,
+            "expiresAt": "2026-01-01T00:10:00", "dayWindowStart": "2026-01-01T00:00:00"
+        })))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/api/mcp/refresh"))
+        .and(body_json(json!({"refreshToken": "rt"})))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "jwt": "eyJnew", "expiresIn": 600, "remainingBudgetSats": 95
+        })))
         .mount(&server)
         .await;
 
+    let confirm = ConfirmRequest {
+        quote_id: "q1".into(),
+        challenge_hex: Some("ab".into()),
+        nonce: Some(Nonce(42)),
+        hash_hex: Some("cd".into()),
+        expires_at_unix: Some(1),
+        difficulty_bits: Some(8),
+        sig: Some("s".into()),
+    };
     let keyed = keyed(&server.uri())?;
     keyed.start(true).await?;
-    demo(&server.uri())?.start(false).await?;
+    keyed.confirm(&confirm).await?;
+    keyed.status("q1").await?;
+    keyed.lnurl("q1").await?;
     keyed.charge("eyJtoken", 5, "k-1").await?;
-    keyed
-        .confirm(&ConfirmRequest {
-            quote_id: "q1".into(),
-            challenge_hex: Some("ab".into()),
-            nonce: Some(Nonce(42)),
-            hash_hex: Some("cd".into()),
-            expires_at_unix: Some(1),
-            difficulty_bits: Some(8),
-            sig: Some("s".into()),
-        })
-        .await?;
+    keyed.usage("eyJtoken").await?;
+    let refreshed = keyed.refresh("rt").await?;
+    assert_eq!(refreshed.refresh_token, None);
+    let keyed_requests = server.received_requests().await.unwrap_or_default();
+    assert_eq!(keyed_requests.len(), 7);
+    for request in &keyed_requests {
+        let key = request
+            .headers
+            .get("x-lw-public")
+            .and_then(|v| v.to_str().ok());
+        assert_eq!(key, Some(KEY), "{} {}", request.method, request.url.path());
+    }
 
+    let anonymous = demo(&server.uri())?;
+    anonymous.start(false).await?;
+    anonymous.confirm(&confirm).await?;
+    anonymous.status("q1").await?;
+    anonymous.lnurl("q1").await?;
     let requests = server.received_requests().await.unwrap_or_default();
-    let demo_start = requests
-        .iter()
-        .find(|r| r.url.path() == "/api/public/demo/start")
-        .expect("demo start request");
-    assert!(demo_start.headers.get("x-lw-public").is_none());
+    for request in &requests[keyed_requests.len()..] {
+        assert!(
+            request.headers.get("x-lw-public").is_none(),
+            "{} {}",
+            request.method,
+            request.url.path()
+        );
+    }
     for request in &requests {
         let agent = request
             .headers

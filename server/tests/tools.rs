@@ -5,7 +5,8 @@
 
 mod common;
 
-use common::{Harness, PROJECT_KEY, mock_config};
+use common::{DEMO_KEY, Harness, PROJECT_KEY, mock_config};
+use liveauth_testkit::proxy::LossyProxy;
 use serde_json::{Value, json};
 use sha2::Digest as _;
 
@@ -355,7 +356,7 @@ async fn budget_deny_keeps_its_shape() {
             max_sats_per_day: 10,
             ..mock_config()
         },
-        None,
+        Some(DEMO_KEY),
     )
     .await;
     h.ok("liveauth_mcp_authenticate", json!({})).await;
@@ -429,5 +430,58 @@ async fn short_lived_jwts() -> Harness {
         jwt_ttl_secs: 1,
         ..mock_config()
     };
-    Harness::with(config, None).await
+    Harness::with(config, Some(DEMO_KEY)).await
+}
+
+/// A charge whose answer is lost after the API counted it (the proxy forwards it, then
+/// drops the connection) is retried once with the same idempotency key, in the body field
+/// `idempotencyKey` and the header, and the API counts it once.
+#[tokio::test]
+async fn retried_charge_is_counted_once() {
+    let mock = liveauth_mcp::embedded::EmbeddedMock::start(mock_config())
+        .await
+        .unwrap();
+    let proxy = LossyProxy::start(&mock.base_url, "/api/mcp/charge", 1)
+        .await
+        .unwrap();
+    let h = Harness::connect(&proxy.base, Some(PROJECT_KEY)).await;
+    h.ok("liveauth_mcp_authenticate", json!({})).await;
+    let charged = h
+        .ok("liveauth_mcp_charge", json!({"callCostSats": 3}))
+        .await;
+    assert_eq!(
+        (charged["callsUsed"].clone(), charged["satsUsed"].clone()),
+        (json!(1), json!(3))
+    );
+    let usage = h.ok("liveauth_mcp_usage", json!({})).await;
+    assert_eq!(
+        (usage["callsUsed"].clone(), usage["satsUsed"].clone()),
+        (json!(1), json!(3))
+    );
+
+    let charges: Vec<_> = proxy
+        .seen()
+        .into_iter()
+        .filter(|seen| seen.path == "/api/mcp/charge")
+        .collect();
+    assert_eq!(charges.len(), 2);
+    assert!(!charges[0].answered && charges[1].answered);
+    let keys: Vec<(String, String)> = charges
+        .iter()
+        .map(|seen| {
+            let body: Value = serde_json::from_slice(&seen.body).unwrap();
+            let key = body["idempotencyKey"].as_str().unwrap().to_owned();
+            (key, seen.header("idempotency-key").unwrap().to_owned())
+        })
+        .collect();
+    assert_eq!(keys[0], keys[1]);
+    assert_eq!(keys[0].0, keys[0].1);
+    // A new call is a new charge: a fresh key, counted.
+    let again = h
+        .ok("liveauth_mcp_charge", json!({"callCostSats": 3}))
+        .await;
+    assert_eq!(again["callsUsed"], 2);
+    let last = proxy.seen().pop().unwrap();
+    let body: Value = serde_json::from_slice(&last.body).unwrap();
+    assert_ne!(body["idempotencyKey"].as_str().unwrap(), keys[0].0);
 }

@@ -5,6 +5,8 @@
 //! - [`mock`]: seeded mock configurations and the real mock app served on 127.0.0.1:0.
 //! - [`pow`]: a start response's challenge solved, as a typed confirm body or as JSON.
 //! - [`mcp`]: tool calls through an rmcp client, read as the wire carries them.
+//! - [`proxy`]: a loopback proxy to a real API that loses chosen answers (transport
+//!   failures after the API acted).
 //! - [`fuzz`]: the fuzz harnesses that need more than a parser: an API driven by request
 //!   scripts, the mock's PoW acceptance, the MCP tools under arbitrary arguments.
 //!
@@ -17,3 +19,4 @@ pub mod fuzz;
 pub mod mcp;
 pub mod mock;
 pub mod pow;
+pub mod proxy;

@@ -22,11 +22,78 @@ pub fn next_step(error: &ApiError) -> &'static str {
              at a LiveAuth API"
         }
         ApiError::InvalidInput { .. } => "fix the argument and call the tool again",
-        ApiError::Api { status, .. } => match error.error_code() {
-            Some(code) => for_code(code).unwrap_or_else(|| for_status(*status)),
-            None => for_status(*status),
-        },
+        ApiError::Api { status, code, .. } => error
+            .error_code()
+            .and_then(for_code)
+            .or_else(|| {
+                // The hosted API mostly answers in plain text, without a code: its text
+                // (or an `error` that is a sentence) says what happened.
+                let text = [error.detail(), code.as_deref()];
+                text.into_iter()
+                    .flatten()
+                    .find_map(|t| for_text(*status, t))
+            })
+            .unwrap_or_else(|| for_status(*status)),
     }
+}
+
+/// Advice for the hosted API's texts (facts §2.4–§2.6, §9), matched case-insensitively on
+/// the status and the start of the text; `None` for a text this server does not know.
+fn for_text(status: u16, text: &str) -> Option<&'static str> {
+    let text = text.trim().to_ascii_lowercase();
+    let starts = |prefix: &str| text.starts_with(prefix);
+    Some(match status {
+        400 | 401 | 403
+            if starts("hash mismatch")
+                || starts("difficulty not met")
+                || starts("missing pow solution") =>
+        {
+            "solve the challenge with liveauth_mcp_solve, then confirm with only the quoteId"
+        }
+        400 | 401
+            if starts("invalid signature")
+                || starts("challenge mismatch")
+                || starts("missing pow signed fields") =>
+        {
+            "pass the challenge fields exactly as liveauth_mcp_start returned them, or confirm \
+             with only the quoteId and let this server fill them in"
+        }
+        400 | 410 if starts("challenge expired") || starts("session expired") => {
+            "start a new quote with liveauth_mcp_start"
+        }
+        400 | 409 if starts("session not pending") => {
+            "the quote is used; you are already authenticated (liveauth_mcp_usage) or must \
+             start a new quote with liveauth_mcp_start"
+        }
+        400 if starts("invalid quoteid") || starts("the quoteid field is required") => {
+            "pass the quoteId (a GUID) exactly as liveauth_mcp_start returned it"
+        }
+        400 if starts("no lightning invoice") => {
+            "this quote is a PoW challenge: solve it with liveauth_mcp_solve, or start a \
+             Lightning quote with liveauth_mcp_start and forceLightning: true"
+        }
+        400 if starts("no valid confirmation method") => {
+            "solve the PoW challenge with liveauth_mcp_solve, or pay the Lightning invoice, \
+             then confirm"
+        }
+        400 if starts("callcostsats must be positive") => "pass callCostSats of at least 1",
+        401 | 404
+            if starts("unknown token")
+                || starts("token expired")
+                || starts("missing projectid/jti")
+                || starts("invalid projectid")
+                || starts("no active session") =>
+        {
+            "the access token is no longer valid (a refresh retires the previous one): call \
+             liveauth_mcp_refresh, or liveauth_mcp_authenticate for a new session"
+        }
+        400 | 401 if starts("invalid refresh token") || starts("refresh token required") => {
+            "the refresh token is not valid: call liveauth_mcp_authenticate to start a new \
+             session"
+        }
+        404 if starts("unknown mcp tool") => "check the tool name: the API knows no such tool",
+        _ => return None,
+    })
 }
 
 /// Advice for a known code; `None` where the status says more (e.g. `internal_error`).
@@ -87,7 +154,11 @@ fn for_status(status: u16) -> &'static str {
             "check LIVEAUTH_API_KEY, or start a new session with liveauth_mcp_authenticate"
         }
         402 => PAYMENT_STEP,
-        404 => "check the quoteId and LIVEAUTH_API_BASE",
+        404 => {
+            "check the quoteId (a quote of another project is 404 too: use the quoteId \
+             liveauth_mcp_start returned with the same LIVEAUTH_API_KEY) and \
+             LIVEAUTH_API_BASE, or start a new quote with liveauth_mcp_start"
+        }
         408 | 429 => "wait a moment and retry",
         410 => "start a new quote with liveauth_mcp_start",
         500..=599 => "the API failed; retry later",

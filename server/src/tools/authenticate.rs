@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use liveauth_protocol::wire::{Invoice, PaymentStatus};
+use liveauth_protocol::wire::{Invoice, PaymentStatus, QuoteStatus};
 use rmcp::RoleServer;
 use rmcp::service::RequestContext;
 use schemars::JsonSchema;
@@ -123,11 +123,17 @@ impl Caller {
         let mut paid = false;
         while !wait.is_zero() {
             let status = self.api.status(&quote_id).await?;
-            if matches!(status.payment_status, Some(PaymentStatus::Paid)) {
+            // The hosted API reports a paid quote as `paymentStatus: "paid"` with
+            // `status: "pending"` until it is confirmed; the reference says `status: "paid"`.
+            if matches!(status.payment_status, Some(PaymentStatus::Paid))
+                || matches!(status.status, QuoteStatus::Paid | QuoteStatus::Confirmed)
+            {
                 paid = true;
                 break;
             }
-            if matches!(status.payment_status, Some(PaymentStatus::Expired)) {
+            if matches!(status.payment_status, Some(PaymentStatus::Expired))
+                || matches!(status.status, QuoteStatus::Expired)
+            {
                 return Err(ToolError::InvoiceExpired { quote_id });
             }
             if tokio::time::Instant::now() + PAYMENT_POLL > deadline {

@@ -9,6 +9,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 
 use super::{Caller, ToolError};
+use crate::api::ApiError;
 use crate::session::Tokens;
 use crate::solve::effective_target;
 
@@ -71,7 +72,13 @@ impl Caller {
     /// Confirms the quote and keeps the session's tokens.
     pub(super) async fn confirm(&self, args: ConfirmParams) -> Result<ConfirmResponse, ToolError> {
         let request = self.confirm_request(args)?;
-        let response = self.api.confirm(&request).await?;
+        let response = match self.api.confirm(&request).await {
+            Ok(response) => response,
+            Err(error @ ApiError::Api { .. }) if self.api.is_legacy_demo() => {
+                return Err(ToolError::LegacyDemoConfirm(error));
+            }
+            Err(error) => return Err(error.into()),
+        };
         if let Some(jwt) = &response.jwt {
             let expires_in = response.expires_in.unwrap_or(0);
             self.session.set_tokens(Tokens::new(

@@ -22,6 +22,10 @@ pub enum ToolError {
     NotAuthenticated,
     #[error("{0}")]
     Api(ApiError),
+    /// Confirm of a legacy demo session (`LIVEAUTH_DEMO=true`) that the API refused: this
+    /// server never simulates a token, so the agent must use another mode.
+    #[error("{0}")]
+    LegacyDemoConfirm(ApiError),
     /// A quote id this server holds no quote for (it started none with that id).
     #[error("quote {quote_id} was not started through this server; call liveauth_mcp_start")]
     UnknownQuote { quote_id: String },
@@ -59,7 +63,7 @@ pub enum ToolError {
         calls = .0.calls_used,
         retry = retry_hint(.0)
     )]
-    // Boxed: the hosted charge fields make a ChargeResponse large (clippy result_large_err).
+    /// Boxed: a charge answer with every field the API sent is large.
     Denied(Box<ChargeResponse>),
     /// A result that does not serialize (a bug, never the agent's fault).
     #[error("could not encode the result: {0}")]
@@ -93,6 +97,12 @@ impl ToolError {
                 "{error}.{} Next: {}",
                 advice::offered_invoices(error),
                 advice::next_step(error)
+            ),
+            Self::LegacyDemoConfirm(error) => format!(
+                "{error}. The API did not confirm this legacy demo session (LIVEAUTH_DEMO=true), \
+                 and this server never makes up tokens. Next: unset LIVEAUTH_DEMO to \
+                 authenticate by proof-of-work as the API's anonymous demo project (or set \
+                 LIVEAUTH_API_KEY), then call liveauth_mcp_authenticate"
             ),
             other => other.to_string(),
         };

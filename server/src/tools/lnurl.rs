@@ -67,7 +67,7 @@ impl Caller {
     ) -> Result<DecodedInvoice, ToolError> {
         let expected = ExpectedInvoice {
             amount_sats: quoted.amount_sats,
-            payment_hash_hex: &quoted.payment_hash,
+            payment_hash: &quoted.payment_hash,
         };
         let now = u64::try_from(self.clock.now_unix()).unwrap_or(0);
         Ok(check_invoice(bolt11, &expected, now)?)

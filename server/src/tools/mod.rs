@@ -177,6 +177,15 @@ impl LiveAuthServer {
     }
 }
 
+/// An API timestamp as RFC 3339 UTC (`…Z`). The hosted API writes the times it reads back
+/// from its database without a zone, meaning UTC; an agent must not read them as local
+/// time. Text that is no timestamp is passed on as sent.
+fn utc(text: String) -> String {
+    liveauth_protocol::time::parse_api_timestamp(&text)
+        .and_then(liveauth_protocol::time::try_rfc3339_utc)
+        .unwrap_or(text)
+}
+
 /// Structured content and the same JSON as text, or the error.
 fn respond<T: Serialize>(result: Result<T, ToolError>) -> CallToolResult {
     match result.and_then(|value| serde_json::to_value(value).map_err(ToolError::Encode)) {

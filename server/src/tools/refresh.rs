@@ -1,5 +1,5 @@
-//! `liveauth_mcp_refresh`: a new access token for the refresh token, which rotates. The
-//! protocol itself is in [`super::token`].
+//! `liveauth_mcp_refresh`: a new access token for the refresh token, which the API may
+//! rotate (reference) or keep (hosted). The protocol itself is in [`super::token`].
 
 use liveauth_protocol::wire::RefreshResponse;
 use schemars::JsonSchema;
@@ -16,8 +16,9 @@ pub struct RefreshParams {
 
 tool! {
     /// Get a new JWT without re-authenticating, using the refreshToken from confirm (this
-    /// server uses the one it holds if you omit it). The refresh token is rotated: the
-    /// result carries the new one, and the old one stops working.
+    /// server uses the one it holds if you omit it). The previous JWT stops working. If the
+    /// result carries a new refreshToken, the old one is spent; if it carries none, the
+    /// refresh token stays valid (and this server keeps it).
     refresh_router: liveauth_mcp_refresh(RefreshParams) -> RefreshResponse,
     title: "Refresh the JWT",
     read_only: false,

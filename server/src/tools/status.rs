@@ -12,5 +12,9 @@ tool! {
     read_only: true,
     idempotent: true,
     open_world: true,
-    |caller, args, _context| Ok(caller.api.status(&args.quote_id).await?)
+    |caller, args, _context| {
+        let mut status = caller.api.status(&args.quote_id).await?;
+        status.expires_at = super::utc(status.expires_at);
+        Ok(status)
+    }
 }

@@ -1,5 +1,8 @@
 //! The token protocol of charge, usage and refresh: use the stored access token while it
-//! is fresh, refresh it when stale, and on a 401 refresh once and retry once.
+//! is fresh, refresh it when stale, and when the API refuses it refresh once and retry
+//! once. A refresh replaces the stored access token at once (the API retires the previous
+//! one) and keeps the refresh token unless the answer carries a new one (the hosted API
+//! does not rotate it).
 //!
 //! Refreshes of one agent are serialized by its session's refresh gate. Two refreshes
 //! racing with one refresh token would present a superseded token, which revokes the
@@ -32,7 +35,7 @@ impl Caller {
     {
         let jwt = self.fresh_jwt().await?;
         match call(jwt.clone()).await {
-            Err(error) if error.status() == Some(401) => {
+            Err(error) if token_refused(&error) => {
                 // Status and code only: an API's detail text is not ours to log.
                 tracing::info!(code = error.code(), "access token refused; refreshing once");
                 let jwt = self.refresh_stored(&jwt).await?;
@@ -75,7 +78,7 @@ impl Caller {
         }
         match self.refresh_locked(None).await {
             Ok(response) => Ok(response.jwt),
-            Err(ToolError::Api(error)) if error.error_code() == Some(ErrorCode::InvalidGrant) => {
+            Err(ToolError::Api(error)) if refresh_refused(&error) => {
                 // The session is over; say so rather than retrying a dead token forever.
                 self.session.clear_tokens();
                 Err(ToolError::Api(error))
@@ -83,4 +86,23 @@ impl Caller {
             Err(error) => Err(error),
         }
     }
+}
+
+/// Whether the API refused the access token: any 401 (ours `token_expired`, the hosted
+/// `Unknown token`, `Token expired`, `Missing projectId/jti`), and the hosted usage
+/// endpoint's 404 `No active session found` for a token whose session row moved on.
+fn token_refused(error: &ApiError) -> bool {
+    match error.status() {
+        Some(401) => true,
+        Some(404) => error
+            .detail()
+            .is_some_and(|d| d.to_ascii_lowercase().starts_with("no active session")),
+        _ => false,
+    }
+}
+
+/// Whether a refresh was refused for good: `invalid_grant`, or the hosted plain-text 401
+/// `Invalid refresh token`.
+fn refresh_refused(error: &ApiError) -> bool {
+    error.error_code() == Some(ErrorCode::InvalidGrant) || error.status() == Some(401)
 }

@@ -17,8 +17,11 @@ tool! {
     open_world: true,
     |caller, _args, _context| {
         let api = &caller.api;
-        caller
+        let mut usage = caller
             .with_token(|jwt| async move { api.usage(&jwt).await })
-            .await
+            .await?;
+        usage.expires_at = super::utc(usage.expires_at);
+        usage.day_window_start = super::utc(usage.day_window_start);
+        Ok(usage)
     }
 }

@@ -19,6 +19,10 @@ use serde_json::{Value, json};
 pub use liveauth_testkit::mcp::text;
 pub use liveauth_testkit::mock::PROJECT_KEY;
 
+/// The mock's demo project (what keyless tests used before keyless start went to
+/// `/api/mcp/start`, which the strict mock refuses without a key).
+pub const DEMO_KEY: &str = mock_api::config::DEMO_PUBLIC_KEY;
+
 pub struct Harness {
     pub agent: Agent,
     pub mock: Option<EmbeddedMock>,
@@ -43,7 +47,12 @@ pub async fn mock_at_difficulty(bits: u32) -> (EmbeddedMock, ApiClient) {
     })
     .await
     .unwrap();
-    let api = ApiClient::new(&mock.base_url, None, Duration::from_secs(5)).unwrap();
+    let api = ApiClient::new(
+        &mock.base_url,
+        Some(DEMO_KEY.to_owned()),
+        Duration::from_secs(5),
+    )
+    .unwrap();
     (mock, api)
 }
 
@@ -56,9 +65,11 @@ impl Deref for Harness {
 }
 
 impl Harness {
-    /// Demo mode against a fresh mock.
+    /// The mock's demo project against a fresh mock. Keyed with the demo project's key:
+    /// the reference (strict) mock refuses a keyless start, which only its hosted profile
+    /// allows.
     pub async fn new() -> Self {
-        Self::with(mock_config(), None).await
+        Self::with(mock_config(), Some(DEMO_KEY)).await
     }
 
     pub async fn with(config: mock_api::Config, key: Option<&str>) -> Self {
@@ -72,11 +83,17 @@ impl Harness {
     /// Against any base URL (e.g. one where nothing listens).
     pub async fn connect(base: &str, key: Option<&str>) -> Self {
         let api = ApiClient::new(base, key.map(str::to_owned), Duration::from_secs(5)).unwrap();
+        Self::with_api(api).await
+    }
+
+    /// A server on this API client (e.g. one in the legacy demo mode).
+    pub async fn with_api(api: ApiClient) -> Self {
+        let base = api.base().to_owned();
         let connection = in_process::connect(LiveAuthServer::new(api)).await.unwrap();
         Self {
             agent: Agent::new(connection.client),
             mock: None,
-            base: base.to_owned(),
+            base,
         }
     }
 
