@@ -240,7 +240,7 @@ async fn pow_session_end_to_end() -> TestResult {
     assert_eq!(again.code(), Some("already_confirmed"));
     assert_eq!(
         next_step(&again),
-        "the quote is used; you are already authenticated or must start a new quote"
+        "the quote is used; you are already authenticated (liveauth_mcp_usage) or must start a new quote with liveauth_mcp_start"
     );
 
     let first = client.charge(&jwt, 7, "call-1").await?;

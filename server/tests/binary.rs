@@ -178,9 +178,10 @@ async fn help_and_version() {
 /// Streamable HTTP at /mcp: initialize, tools/list, and a tool call.
 #[tokio::test]
 async fn streamable_http_transport() {
-    let mock = liveauth_mcp::embedded::EmbeddedMock::start(common::mock_config())
-        .await
-        .unwrap();
+    let mock =
+        liveauth_mcp::embedded::EmbeddedMock::start(common::mock_config(common::Profile::Strict))
+            .await
+            .unwrap();
     let api = liveauth_mcp::api::ApiClient::new(
         &mock.base_url,
         Some(common::DEMO_KEY.to_owned()),

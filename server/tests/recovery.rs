@@ -4,16 +4,15 @@
 
 mod common;
 
-use common::{Harness, mock_config};
+use common::{Harness, Profile, mock_config};
 use liveauth_mcp::embedded::EmbeddedMock;
 use serde_json::json;
 
 /// While the API is down, calls fail with a clear transport error; when a fresh API comes
 /// back (it has forgotten the session), the old token is refused, and
 /// `liveauth_mcp_authenticate` starts a new session by itself.
-#[tokio::test]
-async fn api_goes_away_and_comes_back() {
-    let mut h = Harness::new().await;
+async fn api_goes_away_and_comes_back(profile: Profile) {
+    let mut h = Harness::new(profile).await;
     h.ok("liveauth_mcp_authenticate", json!({})).await;
     h.ok("liveauth_mcp_charge", json!({"callCostSats": 1}))
         .await;
@@ -34,7 +33,7 @@ async fn api_goes_away_and_comes_back() {
         addr,
         mock_api::Config {
             seed: Some(99),
-            ..mock_config()
+            ..mock_config(profile)
         },
     )
     .await
@@ -42,7 +41,11 @@ async fn api_goes_away_and_comes_back() {
     let stale = h
         .err("liveauth_mcp_charge", json!({"callCostSats": 1}))
         .await;
-    assert!(stale.contains("invalid_grant"), "{stale}");
+    let refusal = match profile {
+        Profile::Hosted => "Invalid refresh token",
+        Profile::Strict => "invalid_grant",
+    };
+    assert!(stale.contains(refusal), "{stale}");
     assert!(stale.contains("liveauth_mcp_authenticate"), "{stale}");
     let gone = h.err("liveauth_mcp_usage", json!({})).await;
     assert!(gone.starts_with("not authenticated"), "{gone}");
@@ -51,3 +54,5 @@ async fn api_goes_away_and_comes_back() {
     h.first_charge(2).await;
     mock.stop().await;
 }
+
+liveauth_testkit::on_both_profiles!(api_goes_away_and_comes_back);

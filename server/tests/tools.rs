@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{DEMO_KEY, Harness, PROJECT_KEY, mock_config};
+use common::{DEMO_KEY, Harness, PROJECT_KEY, Profile, mock_config};
 use liveauth_testkit::proxy::LossyProxy;
 use serde_json::{Value, json};
 use sha2::Digest as _;
@@ -26,7 +26,7 @@ const TOOLS: [&str; 9] = [
 /// output schemas, descriptions and honest annotations.
 #[tokio::test]
 async fn server_info_and_tool_list() {
-    let h = Harness::new().await;
+    let h = Harness::new(Profile::Strict).await;
     let info = h.client.peer_info().unwrap();
     let server = info.server_info.as_ref().unwrap();
     assert_eq!(server.name, "liveauth-mcp");
@@ -95,9 +95,8 @@ async fn server_info_and_tool_list() {
 }
 
 /// The seed's PoW flow, step by step: start, solve, confirm, charge, usage, refresh, status.
-#[tokio::test]
-async fn pow_flow_step_by_step() {
-    let h = Harness::new().await;
+async fn pow_flow_step_by_step(profile: Profile) {
+    let h = Harness::new(profile).await;
     let start = h.ok("liveauth_mcp_start", json!({})).await;
     let quote_id = start["quoteId"].as_str().unwrap();
     assert_eq!(start["invoice"], Value::Null);
@@ -136,17 +135,27 @@ async fn pow_flow_step_by_step() {
 
     let first_refresh = confirm["refreshToken"].as_str().unwrap();
     let refreshed = h.ok("liveauth_mcp_refresh", json!({})).await;
-    let rotated = refreshed["refreshToken"].as_str().unwrap();
-    assert_ne!(rotated, first_refresh);
     assert_eq!(refreshed["remainingBudgetSats"], 9995);
-    // The old refresh token is dead (and presenting it revokes the family).
+    assert_ne!(refreshed["jwt"], confirm["jwt"]);
     let reused = h
-        .err(
+        .call(
             "liveauth_mcp_refresh",
             json!({"refreshToken": first_refresh}),
         )
         .await;
-    assert!(reused.contains("invalid_grant"), "{reused}");
+    match profile {
+        // Not rotated: the answer names no new refresh token and the first one still works.
+        Profile::Hosted => {
+            assert_eq!(refreshed.get("refreshToken"), None, "{refreshed}");
+            assert_eq!(reused.is_error, Some(false), "{}", common::text(&reused));
+        }
+        // Rotated: the old refresh token is dead (and presenting it revokes the family).
+        Profile::Strict => {
+            assert_ne!(refreshed["refreshToken"].as_str().unwrap(), first_refresh);
+            let text = common::text(&reused);
+            assert!(text.contains("invalid_grant"), "{text}");
+        }
+    }
 
     let status = h
         .ok("liveauth_mcp_status", json!({"quoteId": quote_id}))
@@ -155,9 +164,8 @@ async fn pow_flow_step_by_step() {
 }
 
 /// The explicit seed-style confirm with every field, including `nonce` as a number.
-#[tokio::test]
-async fn confirm_with_all_fields_as_the_seed_documents() {
-    let h = Harness::new().await;
+async fn confirm_with_all_fields_as_the_seed_documents(profile: Profile) {
+    let h = Harness::new(profile).await;
     let start = h.ok("liveauth_mcp_start", json!({})).await;
     let solved = h.ok("liveauth_mcp_solve", json!({})).await;
     let c = &start["powChallenge"];
@@ -179,13 +187,17 @@ async fn confirm_with_all_fields_as_the_seed_documents() {
     let again = h
         .err("liveauth_mcp_confirm", json!({"quoteId": start["quoteId"]}))
         .await;
-    assert!(again.contains("already_confirmed"), "{again}");
+    let refusal = match profile {
+        Profile::Hosted => "400 (Bad Request): Session not pending",
+        Profile::Strict => "already_confirmed",
+    };
+    assert!(again.contains(refusal), "{again}");
+    assert!(again.contains("liveauth_mcp_start"), "{again}");
 }
 
 /// One call does start + solve + confirm; charge and usage then work with no token.
-#[tokio::test]
-async fn authenticate_then_charge() {
-    let h = Harness::new().await;
+async fn authenticate_then_charge(profile: Profile) {
+    let h = Harness::new(profile).await;
     let auth = h.ok("liveauth_mcp_authenticate", json!({})).await;
     assert_eq!(auth["method"], "pow");
     assert!(auth["jwt"].is_string() && auth["refreshToken"].is_string());
@@ -198,22 +210,26 @@ async fn authenticate_then_charge() {
 
 /// Lightning: the invoice is checked and decoded; after the (simulated) payment the
 /// status is paid and confirm gives the JWT.
-#[tokio::test]
-async fn lightning_flow() {
-    let h = Harness::with(mock_config(), Some(PROJECT_KEY)).await;
+async fn lightning_flow(profile: Profile) {
+    let h = Harness::with(mock_config(profile), Some(PROJECT_KEY)).await;
     let start = h
         .ok("liveauth_mcp_start", json!({"forceLightning": true}))
         .await;
     let quote_id = start["quoteId"].as_str().unwrap();
     let invoice = &start["invoice"];
-    assert_eq!(invoice["amountSats"], 21);
+    // The hosted invoice adds its fee (200 bp, at least 1 sat) to the 21-sat price.
+    let amount = match profile {
+        Profile::Hosted => 22,
+        Profile::Strict => 21,
+    };
+    assert_eq!(invoice["amountSats"], amount);
 
     let lnurl = h
         .ok("liveauth_mcp_lnurl", json!({"quoteId": quote_id}))
         .await;
     assert_eq!(lnurl["pr"], invoice["bolt11"]);
     assert_eq!(lnurl["routes"], json!([]));
-    assert_eq!(lnurl["decoded"]["amountSats"], 21);
+    assert_eq!(lnurl["decoded"]["amountSats"], amount);
     assert_eq!(lnurl["decoded"]["paymentHash"], invoice["paymentHash"]);
     assert_eq!(lnurl["decoded"]["network"], "regtest");
 
@@ -245,14 +261,17 @@ async fn lightning_flow() {
 }
 
 /// Lightning in one call: the demo invoice settles by itself, so waiting gets a JWT.
-#[tokio::test]
-async fn authenticate_with_lightning_waits_for_payment() {
-    let h = Harness::new().await;
+async fn authenticate_with_lightning_waits_for_payment(profile: Profile) {
+    let h = Harness::new(profile).await;
     let pending = h
         .ok("liveauth_mcp_authenticate", json!({"forceLightning": true}))
         .await;
     assert_eq!(pending["paymentStatus"], "pending");
-    assert_eq!(pending["invoice"]["decoded"]["amountSats"], 3);
+    let amount = match profile {
+        Profile::Hosted => 4, // 3 sats and the hosted 1-sat minimum fee
+        Profile::Strict => 3,
+    };
+    assert_eq!(pending["invoice"]["decoded"]["amountSats"], amount);
     assert!(
         pending["nextStep"]
             .as_str()
@@ -270,9 +289,8 @@ async fn authenticate_with_lightning_waits_for_payment() {
 }
 
 /// Errors are `isError` results with a message an agent can act on, never JSON-RPC errors.
-#[tokio::test]
-async fn errors_are_tool_results() {
-    let h = Harness::with(mock_config(), Some(PROJECT_KEY)).await;
+async fn errors_are_tool_results(profile: Profile) {
+    let h = Harness::with(mock_config(profile), Some(PROJECT_KEY)).await;
     let text = h
         .err("liveauth_mcp_charge", json!({"callCostSats": 1}))
         .await;
@@ -299,7 +317,10 @@ async fn errors_are_tool_results() {
         (
             "liveauth_mcp_status",
             json!({"quoteId": "no-such-quote"}),
-            "404 quote_not_found",
+            match profile {
+                Profile::Hosted => "400 (Bad Request): Invalid quoteId",
+                Profile::Strict => "404 quote_not_found",
+            },
         ),
     ] {
         let text = h.err(tool, arguments).await;
@@ -343,18 +364,21 @@ async fn errors_are_tool_results() {
             json!({"refreshToken": "la_rt_bogus"}),
         )
         .await;
-    assert!(text.contains("invalid_grant"), "{text}");
+    let refusal = match profile {
+        Profile::Hosted => "401 (Unauthorized): Invalid refresh token",
+        Profile::Strict => "invalid_grant",
+    };
+    assert!(text.contains(refusal), "{text}");
     // The server is still fine.
     h.ok("liveauth_mcp_authenticate", json!({})).await;
 }
 
 /// A budget deny is an error that keeps the deny shape in structured content.
-#[tokio::test]
-async fn budget_deny_keeps_its_shape() {
+async fn budget_deny_keeps_its_shape(profile: Profile) {
     let h = Harness::with(
         mock_api::Config {
             max_sats_per_day: 10,
-            ..mock_config()
+            ..mock_config(profile)
         },
         Some(DEMO_KEY),
     )
@@ -386,10 +410,10 @@ async fn unreachable_api() {
 }
 
 /// A JWT about to expire is refreshed by the server before charging: afterwards the
-/// original refresh token has been rotated away (presenting it is `invalid_grant`).
-#[tokio::test]
-async fn expired_jwt_is_refreshed_by_itself() {
-    let h = short_lived_jwts().await;
+/// original refresh token has been rotated away (strict: presenting it is
+/// `invalid_grant`) or is still the session's (hosted: it refreshes again).
+async fn expired_jwt_is_refreshed_by_itself(profile: Profile) {
+    let h = short_lived_jwts(profile).await;
     let auth = h.ok("liveauth_mcp_authenticate", json!({})).await;
     assert_eq!(auth["expiresIn"], 1);
     let charge = h
@@ -399,17 +423,23 @@ async fn expired_jwt_is_refreshed_by_itself() {
     let usage = h.ok("liveauth_mcp_usage", json!({})).await;
     assert_eq!(usage["satsUsed"], 2);
     let first = auth["refreshToken"].as_str().unwrap();
-    let rotated = h
-        .err("liveauth_mcp_refresh", json!({"refreshToken": first}))
+    let again = h
+        .call("liveauth_mcp_refresh", json!({"refreshToken": first}))
         .await;
-    assert!(rotated.contains("invalid_grant"), "{rotated}");
+    match profile {
+        // Hosted refresh tokens are not rotated: the first one still refreshes.
+        Profile::Hosted => assert_eq!(again.is_error, Some(false), "{}", common::text(&again)),
+        Profile::Strict => {
+            let text = common::text(&again);
+            assert!(text.contains("invalid_grant"), "{text}");
+        }
+    }
 }
 
 /// Parallel calls that all find the JWT stale refresh one after another, so none of them
 /// presents a superseded refresh token (which would revoke the session).
-#[tokio::test]
-async fn parallel_calls_with_a_stale_jwt_keep_the_session() {
-    let h = short_lived_jwts().await;
+async fn parallel_calls_with_a_stale_jwt_keep_the_session(profile: Profile) {
+    let h = short_lived_jwts(profile).await;
     h.ok("liveauth_mcp_authenticate", json!({})).await;
     let (a, b, c, d) = tokio::join!(
         h.call("liveauth_mcp_charge", json!({"callCostSats": 1})),
@@ -425,10 +455,10 @@ async fn parallel_calls_with_a_stale_jwt_keep_the_session() {
 }
 
 /// A mock whose access tokens live one second, so the server soon finds them stale.
-async fn short_lived_jwts() -> Harness {
+async fn short_lived_jwts(profile: Profile) -> Harness {
     let config = mock_api::Config {
         jwt_ttl_secs: 1,
-        ..mock_config()
+        ..mock_config(profile)
     };
     Harness::with(config, Some(DEMO_KEY)).await
 }
@@ -436,9 +466,8 @@ async fn short_lived_jwts() -> Harness {
 /// A charge whose answer is lost after the API counted it (the proxy forwards it, then
 /// drops the connection) is retried once with the same idempotency key, in the body field
 /// `idempotencyKey` and the header, and the API counts it once.
-#[tokio::test]
-async fn retried_charge_is_counted_once() {
-    let mock = liveauth_mcp::embedded::EmbeddedMock::start(mock_config())
+async fn retried_charge_is_counted_once(profile: Profile) {
+    let mock = liveauth_mcp::embedded::EmbeddedMock::start(mock_config(profile))
         .await
         .unwrap();
     let proxy = LossyProxy::start(&mock.base_url, "/api/mcp/charge", 1)
@@ -485,3 +514,16 @@ async fn retried_charge_is_counted_once() {
     let body: Value = serde_json::from_slice(&last.body).unwrap();
     assert_ne!(body["idempotencyKey"].as_str().unwrap(), keys[0].0);
 }
+
+liveauth_testkit::on_both_profiles!(
+    pow_flow_step_by_step,
+    confirm_with_all_fields_as_the_seed_documents,
+    authenticate_then_charge,
+    lightning_flow,
+    authenticate_with_lightning_waits_for_payment,
+    errors_are_tool_results,
+    budget_deny_keeps_its_shape,
+    expired_jwt_is_refreshed_by_itself,
+    parallel_calls_with_a_stale_jwt_keep_the_session,
+    retried_charge_is_counted_once,
+);

@@ -2,9 +2,10 @@
 //! socket for clients that need one (reqwest, the MCP server's API client), and real
 //! invoices from a mock node for stand-in APIs.
 
+pub use mock_api::Profile;
 use mock_api::config::ProjectSpec;
 use mock_api::lightning::{InvoiceRequest, LightningError, LightningNode, Network};
-use mock_api::{AppState, Config, Profile};
+use mock_api::{AppState, Config};
 use tokio::net::TcpListener;
 
 /// The keyed project of [`config`] and [`for_agents`].
@@ -88,4 +89,32 @@ pub fn invoice(
         created_at_unix,
         expiry_secs: 600,
     })
+}
+
+/// Both profiles, for tests that loop over them.
+pub const PROFILES: [Profile; 2] = [Profile::Hosted, Profile::Strict];
+
+/// Declares each `async fn name(profile: Profile)` of the test file as two tests,
+/// `hosted::name` and `strict::name`, so every flow runs against both mock profiles and a
+/// failure names the profile it failed on.
+#[macro_export]
+macro_rules! on_both_profiles {
+    ($($name:ident),+ $(,)?) => {
+        mod hosted {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    super::$name($crate::mock::Profile::Hosted).await;
+                }
+            )+
+        }
+        mod strict {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    super::$name($crate::mock::Profile::Strict).await;
+                }
+            )+
+        }
+    };
 }

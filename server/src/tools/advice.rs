@@ -10,6 +10,11 @@ use liveauth_protocol::problem::ErrorCode;
 
 use crate::api::ApiError;
 
+/// A quote that already gave its session (strict `already_confirmed`, hosted `Session not
+/// pending`).
+const USED_QUOTE: &str = "the quote is used; you are already authenticated (liveauth_mcp_usage) \
+                          or must start a new quote with liveauth_mcp_start";
+
 /// What an AI agent should do about `error`, as one sentence naming the tool.
 pub fn next_step(error: &ApiError) -> &'static str {
     match error {
@@ -61,10 +66,7 @@ fn for_text(status: u16, text: &str) -> Option<&'static str> {
         400 | 410 if starts("challenge expired") || starts("session expired") => {
             "start a new quote with liveauth_mcp_start"
         }
-        400 | 409 if starts("session not pending") => {
-            "the quote is used; you are already authenticated (liveauth_mcp_usage) or must \
-             start a new quote with liveauth_mcp_start"
-        }
+        400 | 409 if starts("session not pending") => USED_QUOTE,
         400 if starts("invalid quoteid") || starts("the quoteid field is required") => {
             "pass the quoteId (a GUID) exactly as liveauth_mcp_start returned it"
         }
@@ -112,9 +114,7 @@ fn for_code(code: ErrorCode) -> Option<&'static str> {
             "check the quoteId; if it is right, the quote is gone: start a new quote with \
              liveauth_mcp_start"
         }
-        C::AlreadyConfirmed => {
-            "the quote is used; you are already authenticated or must start a new quote"
-        }
+        C::AlreadyConfirmed => USED_QUOTE,
         C::SolutionInvalid | C::HashMismatch | C::NonceInvalid => {
             "solve the challenge with liveauth_mcp_solve"
         }

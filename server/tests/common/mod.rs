@@ -17,7 +17,7 @@ use liveauth_testkit::mock;
 use serde_json::{Value, json};
 
 pub use liveauth_testkit::mcp::text;
-pub use liveauth_testkit::mock::PROJECT_KEY;
+pub use liveauth_testkit::mock::{PROJECT_KEY, Profile};
 
 /// The mock's demo project (what keyless tests used before keyless start went to
 /// `/api/mcp/start`, which the strict mock refuses without a key).
@@ -29,9 +29,10 @@ pub struct Harness {
     pub base: String,
 }
 
-/// The mock for tests: low difficulty, instant demo settlement, seeded.
-pub fn mock_config() -> mock_api::Config {
+/// The mock for tests in `profile`: low difficulty, instant demo settlement, seeded.
+pub fn mock_config(profile: Profile) -> mock_api::Config {
     mock_api::Config {
+        profile,
         difficulty_bits: 10,
         projects: vec![mock::project(PROJECT_KEY, Some(21))],
         ..mock::for_agents(7)
@@ -43,7 +44,7 @@ pub fn mock_config() -> mock_api::Config {
 pub async fn mock_at_difficulty(bits: u32) -> (EmbeddedMock, ApiClient) {
     let mock = EmbeddedMock::start(mock_api::Config {
         difficulty_bits: bits,
-        ..mock_config()
+        ..mock_config(Profile::Strict)
     })
     .await
     .unwrap();
@@ -65,11 +66,11 @@ impl Deref for Harness {
 }
 
 impl Harness {
-    /// The mock's demo project against a fresh mock. Keyed with the demo project's key:
-    /// the reference (strict) mock refuses a keyless start, which only its hosted profile
-    /// allows.
-    pub async fn new() -> Self {
-        Self::with(mock_config(), Some(DEMO_KEY)).await
+    /// The mock's demo project against a fresh mock in `profile`. Keyed with the demo
+    /// project's key: the reference (strict) mock refuses a keyless start, which only its
+    /// hosted profile allows.
+    pub async fn new(profile: Profile) -> Self {
+        Self::with(mock_config(profile), Some(DEMO_KEY)).await
     }
 
     pub async fn with(config: mock_api::Config, key: Option<&str>) -> Self {
@@ -109,8 +110,9 @@ impl Harness {
             .ok("liveauth_mcp_charge", json!({"callCostSats": sats}))
             .await;
         assert_eq!(
-            charge,
-            json!({"status": "ok", "callsUsed": 1, "satsUsed": sats})
+            (&charge["status"], &charge["callsUsed"], &charge["satsUsed"]),
+            (&json!("ok"), &json!(1), &json!(sats)),
+            "{charge}"
         );
     }
 }
