@@ -6,7 +6,9 @@
 mod common;
 
 use common::{DEMO_KEY, Harness, PROJECT_KEY, Profile, mock_config};
+use liveauth_protocol::codec::{decode_hash32_any, encode_hex};
 use liveauth_testkit::proxy::LossyProxy;
+use mock_api::config::PaymentHashEncoding;
 use serde_json::{Value, json};
 use sha2::Digest as _;
 
@@ -113,7 +115,7 @@ async fn pow_flow_step_by_step(profile: Profile) {
         challenge["projectPublicKey"].as_str().unwrap(),
         challenge["challengeHex"].as_str().unwrap()
     );
-    let hash = liveauth_protocol::codec::encode_hex(&sha2::Sha256::digest(message));
+    let hash = encode_hex(&sha2::Sha256::digest(message));
     assert_eq!(solved["hashHex"], hash);
     assert!(hash.starts_with("00"), "10 bits: {hash}");
     assert!(solved["hashesTried"].as_u64().unwrap() >= 1);
@@ -137,6 +139,24 @@ async fn pow_flow_step_by_step(profile: Profile) {
     let refreshed = h.ok("liveauth_mcp_refresh", json!({})).await;
     assert_eq!(refreshed["remainingBudgetSats"], 9995);
     assert_ne!(refreshed["jwt"], confirm["jwt"]);
+    // The hosted API retires the previous JWT on refresh (its usage answers 404 `No active
+    // session found`, as production does); strict lets it run out.
+    let old_jwt = reqwest::Client::new()
+        .get(format!("{}/api/mcp/usage", h.base))
+        .bearer_auth(confirm["jwt"].as_str().unwrap())
+        .header("X-LW-Public", DEMO_KEY)
+        .send()
+        .await
+        .unwrap()
+        .status();
+    let expected = match profile {
+        Profile::Hosted => 404,
+        Profile::Strict => 200,
+    };
+    assert_eq!(old_jwt, expected);
+    // The server uses the new one.
+    let usage = h.ok("liveauth_mcp_usage", json!({})).await;
+    assert_eq!(usage["satsUsed"], 5);
     let reused = h
         .call(
             "liveauth_mcp_refresh",
@@ -209,9 +229,23 @@ async fn authenticate_then_charge(profile: Profile) {
 }
 
 /// Lightning: the invoice is checked and decoded; after the (simulated) payment the
-/// status is paid and confirm gives the JWT.
+/// status is paid, confirm gives the JWT, and it pays for a call.
 async fn lightning_flow(profile: Profile) {
-    let h = Harness::with(mock_config(profile), Some(PROJECT_KEY)).await;
+    lightning_flow_with(profile, PaymentHashEncoding::Hex).await;
+}
+
+/// The same against the older hosted backend, whose `paymentHash` is LND's base64
+/// `r_hash`: the server compares it with the BOLT11's hash as the 32 bytes it encodes.
+async fn lightning_flow_with_base64_payment_hashes(profile: Profile) {
+    lightning_flow_with(profile, PaymentHashEncoding::Base64).await;
+}
+
+async fn lightning_flow_with(profile: Profile, encoding: PaymentHashEncoding) {
+    let config = mock_api::Config {
+        payment_hash_encoding: encoding,
+        ..mock_config(profile)
+    };
+    let h = Harness::with(config, Some(PROJECT_KEY)).await;
     let start = h
         .ok("liveauth_mcp_start", json!({"forceLightning": true}))
         .await;
@@ -230,7 +264,10 @@ async fn lightning_flow(profile: Profile) {
     assert_eq!(lnurl["pr"], invoice["bolt11"]);
     assert_eq!(lnurl["routes"], json!([]));
     assert_eq!(lnurl["decoded"]["amountSats"], amount);
-    assert_eq!(lnurl["decoded"]["paymentHash"], invoice["paymentHash"]);
+    let quoted_hash = invoice["paymentHash"].as_str().unwrap();
+    let hash = decode_hash32_any(quoted_hash).unwrap();
+    assert_eq!(quoted_hash, encoding.encode(&hash));
+    assert_eq!(lnurl["decoded"]["paymentHash"], encode_hex(&hash));
     assert_eq!(lnurl["decoded"]["network"], "regtest");
 
     let pending = h
@@ -242,9 +279,8 @@ async fn lightning_flow(profile: Profile) {
     );
 
     // Pay it through the mock's dev endpoint, as a wallet would.
-    let hash = invoice["paymentHash"].as_str().unwrap();
     let settle = reqwest::Client::new()
-        .post(format!("{}/api/dev/settle/{hash}", h.base))
+        .post(format!("{}/api/dev/settle/{}", h.base, encode_hex(&hash)))
         .send()
         .await
         .unwrap();
@@ -258,6 +294,7 @@ async fn lightning_flow(profile: Profile) {
         .await;
     assert_eq!(confirm["paymentStatus"], "paid");
     assert!(confirm["jwt"].is_string());
+    h.first_charge(2).await;
 }
 
 /// Lightning in one call: the demo invoice settles by itself, so waiting gets a JWT.
@@ -520,6 +557,7 @@ liveauth_testkit::on_both_profiles!(
     confirm_with_all_fields_as_the_seed_documents,
     authenticate_then_charge,
     lightning_flow,
+    lightning_flow_with_base64_payment_hashes,
     authenticate_with_lightning_waits_for_payment,
     errors_are_tool_results,
     budget_deny_keeps_its_shape,
