@@ -47,25 +47,16 @@ pub enum DemoError {
 pub async fn run(api_base: Option<String>, api_key: Option<String>) -> Result<(), DemoError> {
     let mock = match api_base {
         Some(_) => None,
+        // The default (hosted) profile: the walkthrough meets the API as production has it.
         None => Some(
-            // Strict until this client speaks the mock's hosted (default) profile.
-            EmbeddedMock::start(mock_api::Config {
-                profile: mock_api::Profile::Strict,
-                ..mock_api::Config::default()
-            })
-            .await
-            .map_err(DemoError::Mock)?,
+            EmbeddedMock::start(mock_api::Config::default())
+                .await
+                .map_err(DemoError::Mock)?,
         ),
     };
     let base = api_base
         .or_else(|| mock.as_ref().map(|m| m.base_url.clone()))
         .unwrap_or_default();
-    // Against the embedded (reference) mock a keyless run uses its demo project's key,
-    // since that mock refuses a keyless start.
-    let api_key = match (&mock, api_key) {
-        (Some(_), None) => Some(crate::embedded::DEMO_KEY.to_owned()),
-        (_, key) => key,
-    };
     let settings = Settings::new(Some(base.clone()), api_key, false);
     let api = ApiClient::new(
         &settings.api_base,

@@ -39,11 +39,8 @@ impl EmbeddedMock {
     /// The mock for `--embedded-mock`: `key`, when given, is registered as a project (the
     /// demo key is known to the mock already; any other must look like one).
     pub async fn start_with_project(key: Option<&str>) -> Result<Self, EmbeddedError> {
-        // Strict until this client speaks the mock's hosted (default) profile (issue 11).
-        let mut config = Config {
-            profile: mock_api::Profile::Strict,
-            ..Config::default()
-        };
+        // The default profile, hosted: offline runs meet the API as production has it.
+        let mut config = Config::default();
         if let Some(key) = key.filter(|key| *key != mock_api::config::DEMO_PUBLIC_KEY) {
             config
                 .projects

@@ -97,12 +97,6 @@ async fn serve(cli: &Cli, base: Option<String>) -> anyhow::Result<()> {
 async fn serve_with_embedded_mock(cli: Cli) -> anyhow::Result<()> {
     let key = cli.api_key.as_deref().filter(|_| !cli.demo);
     let mock = liveauth_mcp::embedded::EmbeddedMock::start_with_project(key).await?;
-    let mut cli = cli;
-    if cli.api_key.is_none() && !cli.demo {
-        // The embedded (reference) mock refuses a keyless start; its demo project's key
-        // stands in for the hosted API's anonymous project.
-        cli.api_key = Some(liveauth_mcp::embedded::DEMO_KEY.to_owned());
-    }
     let served = serve(&cli, Some(mock.base_url.clone())).await;
     mock.stop().await;
     served
