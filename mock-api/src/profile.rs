@@ -128,6 +128,12 @@ impl Profile {
         matches!(self, Self::Hosted)
     }
 
+    /// Whether confirm, status and lnurl find their project from `X-LW-Public` alone
+    /// (hosted: no key is the anonymous demo project), rather than from the quote.
+    pub fn resolves_quotes_by_key(self) -> bool {
+        matches!(self, Self::Hosted)
+    }
+
     /// Whether refresh rotates the refresh token (strict, with reuse detection) or keeps
     /// it for the session (hosted: the answer has no `refreshToken`).
     pub fn rotates_refresh_tokens(self) -> bool {

@@ -134,6 +134,24 @@ impl AppState {
         ))
     }
 
+    /// The key check of confirm, status and lnurl, which name a quote: the hosted API finds
+    /// their project from `X-LW-Public`, or takes the anonymous demo project when none is
+    /// sent, so a keyless request for a keyed project's quote finds nothing (404 there);
+    /// strict finds the project from the quote and refuses only a wrong sent key.
+    pub fn check_quote_key(&self, key: Option<&str>, project_id: &str) -> Result<(), Rejection> {
+        if key.is_none()
+            && self.config.profile.resolves_quotes_by_key()
+            && project_id != self.demo_project().id
+        {
+            return Err(Rejection::new(
+                ErrorCode::ProjectMismatch,
+                "without X-LW-Public the request is the demo project's, and this quote is \
+                 another project's",
+            ));
+        }
+        self.check_sent_key(key, project_id)
+    }
+
     /// Checks a token's signature and claims, and that its session still exists.
     pub fn verify_access_token(&self, token: &str) -> Result<AccessClaims, Rejection> {
         let claims = self.keys.access.verify(token, self.now())?;

@@ -64,7 +64,7 @@ async fn hosted_challenge_is_32_hex_with_the_hosted_signature() {
     // Upper-case hex is what the hosted verifier lowercases: it confirms.
     let mut body = solved(&start);
     body["sig"] = json!(signature.to_uppercase());
-    assert_eq!(app.confirm(body).await.status, StatusCode::OK);
+    assert_eq!(app.confirm_keyed(body).await.status, StatusCode::OK);
 }
 
 /// Strict keeps 64-hex challenges and its base64url MAC.
@@ -89,7 +89,7 @@ async fn hosted_hash_hex_is_compared_case_insensitively() {
         let start = app.start_pow().await;
         let mut body = solved(&start);
         body["hashHex"] = json!(body["hashHex"].as_str().unwrap().to_uppercase());
-        let answer = app.confirm(body).await;
+        let answer = app.confirm_keyed(body).await;
         assert_eq!(answer.status, expected, "{profile}: {answer:?}");
     }
 }
@@ -380,19 +380,19 @@ async fn hosted_confirm_refusals_are_the_hosted_plain_texts() {
         ),
     ];
     for (body, expected) in cases {
-        let answer = app.confirm(body.clone()).await;
+        let answer = app.confirm_keyed(body.clone()).await;
         assert_eq!(wire(&answer), expected, "{body}");
     }
-    assert_eq!(app.confirm(good.clone()).await.status, StatusCode::OK);
+    assert_eq!(app.confirm_keyed(good.clone()).await.status, StatusCode::OK);
     assert_eq!(
-        wire(&app.confirm(good).await),
+        wire(&app.confirm_keyed(good).await),
         text(400, "Session not pending")
     );
 
     let expired = app.start_pow().await;
     app.advance(301).await;
     assert_eq!(
-        wire(&app.confirm(solved(&expired)).await),
+        wire(&app.confirm_keyed(solved(&expired)).await),
         text(400, "Challenge expired")
     );
 }
@@ -403,7 +403,7 @@ async fn hosted_bare_404_and_validation_are_aspnet_problems() {
     let app = TestApp::with(hosted());
     let unknown = "00000000-0000-4000-8000-000000000000";
     for answer in [
-        app.confirm(json!({"quoteId": unknown})).await,
+        app.confirm_keyed(json!({"quoteId": unknown})).await,
         app.get(&format!("/api/mcp/status/{unknown}"), &[]).await,
         app.get(&format!("/api/mcp/lnurl/{unknown}"), &[]).await,
     ] {
@@ -415,7 +415,7 @@ async fn hosted_bare_404_and_validation_are_aspnet_problems() {
         assert_eq!(answer.body["title"], "Not Found");
         assert_eq!(answer.body["status"], 404);
     }
-    let missing = app.confirm(json!({})).await;
+    let missing = app.confirm_keyed(json!({})).await;
     assert_eq!(missing.status, StatusCode::BAD_REQUEST);
     assert_eq!(
         missing.body["errors"]["QuoteId"][0],
@@ -471,7 +471,7 @@ async fn hosted_key_token_lnurl_and_refresh_errors() {
     );
     let pow = app.start_pow().await;
     let quote = pow["quoteId"].as_str().unwrap();
-    let lnurl = app.get(&format!("/api/mcp/lnurl/{quote}"), &[]).await;
+    let lnurl = app.get(&format!("/api/mcp/lnurl/{quote}"), KEYED).await;
     assert_eq!(
         wire(&lnurl),
         text(400, "No Lightning invoice for this session")
@@ -511,7 +511,7 @@ async fn hosted_jwt_is_hs256_with_the_hosted_claims_and_no_jwks() {
         .as_str()
         .unwrap()
         .to_owned();
-    let confirm = app.confirm(solved(&start)).await;
+    let confirm = app.confirm_keyed(solved(&start)).await;
     assert_eq!(confirm.body["expiresIn"], 600);
     assert_eq!(confirm.body["paymentStatus"], Value::Null);
     let jwt = confirm.body["jwt"].as_str().unwrap();
@@ -615,7 +615,7 @@ async fn hosted_stored_times_are_written_without_a_zone() {
     let app = TestApp::with(hosted());
     let start = app.start_pow().await;
     let quote = start["quoteId"].as_str().unwrap();
-    let status = app.get(&format!("/api/mcp/status/{quote}"), &[]).await;
+    let status = app.get(&format!("/api/mcp/status/{quote}"), KEYED).await;
     assert_eq!(status.body["expiresAt"], "2026-01-01T00:05:00");
     let jwt = jwt(&app).await;
     let usage = app
@@ -748,7 +748,7 @@ async fn hosted_base64_payment_hash_is_the_bolt11_hash_and_settles_in_every_enco
             .await;
         assert_eq!(settled.status, StatusCode::OK, "{settle_as}: {settled:?}");
         let quote = start["quoteId"].as_str().unwrap();
-        let confirm = app.confirm_quote(quote).await;
+        let confirm = app.confirm_keyed(json!({ "quoteId": quote })).await;
         assert_eq!(confirm.body["paymentStatus"], "paid", "{settle_as}");
     }
 }
@@ -867,4 +867,40 @@ async fn hosted_other_projects_quote_is_404_and_strict_401() {
             assert_eq!(answer.status.as_u16(), status, "{answer:?}");
         }
     }
+}
+
+/// Confirm, status and lnurl find their project from `X-LW-Public`: without it they are
+/// the anonymous demo project's, so a keyed project's quote is 404 there (facts §2.4),
+/// and with the key it is found. Strict finds the quote's project from the quote.
+#[tokio::test]
+async fn hosted_keyless_confirm_status_and_lnurl_of_a_keyed_quote_are_404() {
+    let app = TestApp::with(hosted());
+    let pow = app.start_pow().await;
+    let lightning = app.start_lightning(Some(common::PROJECT_KEY)).await;
+    let (pow_id, ln_id) = (
+        pow["quoteId"].as_str().unwrap(),
+        lightning["quoteId"].as_str().unwrap(),
+    );
+    let not_found = |answer: &common::Answer| answer.status == StatusCode::NOT_FOUND;
+    assert!(not_found(&app.confirm(solved(&pow)).await));
+    assert!(not_found(
+        &app.get(&format!("/api/mcp/status/{pow_id}"), &[]).await
+    ));
+    let lnurl = app.get(&format!("/api/mcp/lnurl/{ln_id}"), &[]).await;
+    assert!(not_found(&lnurl), "{lnurl:?}");
+    // Another project's key finds nothing either, lnurl included.
+    let demo: &[(&str, &str)] = &[("x-lw-public", mock_api::config::DEMO_PUBLIC_KEY)];
+    assert!(not_found(
+        &app.get(&format!("/api/mcp/lnurl/{ln_id}"), demo).await
+    ));
+    // Nothing was consumed: with the key, all three work.
+    let status = app.get(&format!("/api/mcp/status/{pow_id}"), KEYED).await;
+    assert_eq!(status.body["status"], "pending");
+    let lnurl = app.get(&format!("/api/mcp/lnurl/{ln_id}"), KEYED).await;
+    assert_eq!(lnurl.status, StatusCode::OK, "{lnurl:?}");
+    assert_eq!(app.confirm_keyed(solved(&pow)).await.status, StatusCode::OK);
+
+    let strict = TestApp::with(config());
+    let start = strict.start_pow().await;
+    assert_eq!(strict.confirm(solved(&start)).await.status, StatusCode::OK);
 }

@@ -221,7 +221,7 @@ pub async fn confirm(
 ) -> Result<Json<ConfirmResponse>, Rejection> {
     state.maybe_purge();
     let quote = find_quote(&state, &request.quote_id)?;
-    state.check_sent_key(key.as_deref(), &quote.project_id)?;
+    state.check_quote_key(key.as_deref(), &quote.project_id)?;
     if quote.confirmed_session.is_some() {
         return Err(already_confirmed());
     }
@@ -405,7 +405,7 @@ pub async fn status(
     PathParam(id): PathParam,
 ) -> Result<Json<StatusResponse>, Rejection> {
     let quote = find_quote(&state, &id)?;
-    state.check_sent_key(key.as_deref(), &quote.project_id)?;
+    state.check_quote_key(key.as_deref(), &quote.project_id)?;
     let now = state.now();
     let paid = match &quote.kind {
         QuoteKind::Pow(_) => None,
@@ -464,7 +464,7 @@ pub async fn lnurl(
         .store
         .quote(&id)
         .ok_or_else(|| Rejection::Lnurl(ErrorCode::QuoteNotFound, "no such quote".into()))?;
-    if let Err(mismatch) = state.check_sent_key(key.as_deref(), &quote.project_id) {
+    if let Err(mismatch) = state.check_quote_key(key.as_deref(), &quote.project_id) {
         return Err(Rejection::Lnurl(mismatch.code(), mismatch.to_string()));
     }
     match quote.kind {

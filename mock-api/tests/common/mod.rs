@@ -195,6 +195,12 @@ impl TestApp {
         self.post("/api/mcp/confirm", &[], body).await
     }
 
+    /// `POST /api/mcp/confirm` with `body` and the key of [`Self::start_pow`]'s project
+    /// (the hosted profile finds a keyless confirm's quote in the demo project only).
+    pub async fn confirm_keyed(&self, body: Value) -> Answer {
+        self.post("/api/mcp/confirm", KEYED, body).await
+    }
+
     /// Confirms a Lightning quote (the body names only the quote).
     pub async fn confirm_quote(&self, quote_id: &str) -> Answer {
         self.confirm(json!({"quoteId": quote_id})).await
@@ -223,7 +229,7 @@ impl TestApp {
     /// A PoW session: start, solve, confirm. Returns the confirm body.
     pub async fn session(&self) -> Value {
         let start = self.start_pow().await;
-        let answer = self.confirm(solved(&start)).await;
+        let answer = self.confirm_keyed(solved(&start)).await;
         assert_eq!(answer.status, StatusCode::OK, "{answer:?}");
         answer.body
     }
