@@ -935,6 +935,20 @@ mod tests {
             read("Hash mismatch").detail.as_deref(),
             Some("Hash mismatch")
         );
+        // `detail` before `message`; `error` is the code, shown when nothing else is sent.
+        let all_but_description = read(r#"{"error":"e","message":"m","detail":"d"}"#);
+        assert_eq!(
+            (
+                all_but_description.code.as_deref(),
+                all_but_description.detail.as_deref()
+            ),
+            (Some("e"), Some("d"))
+        );
+        let sentence = read(r#"{"error":"Session expired"}"#);
+        assert_eq!(
+            (sentence.code.as_deref(), sentence.detail),
+            (Some("Session expired"), None)
+        );
         assert_eq!(read(""), ApiErrorBody::default());
         let long = format!(r#"{{"message":"{}"}}"#, "x".repeat(500));
         assert_eq!(read(&long).detail.map(|d| d.chars().count()), Some(200));
