@@ -120,14 +120,6 @@ impl Profile {
         }
     }
 
-    /// Whether `POST /api/mcp/start` without `X-LW-Public` starts a quote of the demo
-    /// project (1.1+ clients rely on it). Strict still refuses it with
-    /// `missing_project_key` until the conformance catalogue, which checks that refusal,
-    /// is re-audited (see `docs/decisions.md`).
-    pub fn keyless_start(self) -> bool {
-        matches!(self, Self::Hosted)
-    }
-
     /// Whether refresh rotates the refresh token (strict, with reuse detection) or keeps
     /// it for the session (hosted: the answer has no `refreshToken`).
     pub fn rotates_refresh_tokens(self) -> bool {
