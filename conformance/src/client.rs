@@ -71,9 +71,26 @@ impl Resp {
         }
     }
 
-    /// A refusal: 4xx and no token in the body. If the body names an error code, it must
-    /// be `code` (an API that names codes must name the documented one).
-    pub fn expect_refusal(&self, code: &str, what: &str) -> Result<(), String> {
+    /// What a person or an agent can read of an error body, in the order clients read it
+    /// (docs/design.md §2): `error_description`, `detail`, `message`, `error`, then
+    /// ASP.NET's `title`, then the body as text. `None` for an empty body.
+    pub fn error_text(&self) -> Option<String> {
+        let field = ["error_description", "detail", "message", "error", "title"]
+            .iter()
+            .find_map(|name| self.json.get(*name).and_then(Value::as_str))
+            .filter(|text| !text.trim().is_empty());
+        if let Some(text) = field {
+            return Some(text.to_owned());
+        }
+        let text = String::from_utf8_lossy(&self.body);
+        let text = text.trim();
+        (!text.is_empty()).then(|| text.to_owned())
+    }
+
+    /// A refusal as any client must be able to handle it (compat): a 4xx, no token in the
+    /// body, and a readable body (plain text, problem+json, `{error, error_description}`,
+    /// `{error, message}`).
+    pub fn expect_refusal(&self, what: &str) -> Result<(), String> {
         if !(400..500).contains(&self.status) {
             return Err(format!(
                 "{what}: expected a 4xx refusal, got {}",
@@ -83,16 +100,17 @@ impl Resp {
         if self.json.get("jwt").is_some_and(|jwt| !jwt.is_null()) {
             return Err(format!("{what}: a refusal carries a jwt: {}", self.brief()));
         }
-        match self.code() {
-            Some(got) if got != code => Err(format!(
-                "{what}: expected error code {code}, got {got} ({})",
+        if self.error_text().is_none() {
+            return Err(format!(
+                "{what}: the refusal has no readable body: {}",
                 self.brief()
-            )),
-            _ => Ok(()),
+            ));
         }
+        Ok(())
     }
 
-    /// A strict refusal: exactly `status` and problem `code`.
+    /// A strict refusal: exactly `status`, an RFC 9457 problem+json body whose `code` is
+    /// `code`.
     pub fn expect_problem(&self, status: u16, code: &str, what: &str) -> Result<(), String> {
         if self.status != status || self.code() != Some(code) {
             return Err(format!(
@@ -100,8 +118,36 @@ impl Resp {
                 self.brief()
             ));
         }
+        if self.content_type() != "application/problem+json" {
+            return Err(format!(
+                "{what}: content type {:?}, not application/problem+json",
+                self.content_type()
+            ));
+        }
         Ok(())
     }
+
+    /// The refusal a check expects, at the level it runs: compat takes any readable 4xx
+    /// ([`Resp::expect_refusal`]), strict exactly `status` and `code`
+    /// ([`Resp::expect_problem`]).
+    pub fn expect_refused(&self, strict: Option<(u16, &str)>, what: &str) -> Result<(), String> {
+        self.expect_refusal(what)?;
+        match strict {
+            Some((status, code)) => self.expect_problem(status, code, what),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Where a charge's idempotency key goes.
+#[derive(Debug, Clone, Copy)]
+pub enum Idempotency<'a> {
+    /// No key.
+    None,
+    /// The body field `idempotencyKey` (what the hosted API reads).
+    Body(&'a str),
+    /// The `Idempotency-Key` header only (the strict reference's extra).
+    Header(&'a str),
 }
 
 /// A started PoW quote.
@@ -141,6 +187,9 @@ impl PowQuote {
 /// A confirmed session.
 #[derive(Debug, Clone)]
 pub struct Session {
+    /// The quote it was confirmed from (unique per run: checks build idempotency keys
+    /// from it, since the hosted API scopes keys by tool, not session).
+    pub quote_id: String,
     pub jwt: String,
     pub refresh_token: String,
     /// The confirm answer as received.
@@ -199,28 +248,36 @@ impl Api {
         })
     }
 
+    /// A request to `base + path` carrying the project key when there is one: a keyed
+    /// client sends it on every request, since the hosted API resolves the project of
+    /// confirm, status and lnurl from it (docs/design.md §2).
+    pub fn keyed(&self, method: Method, path: &str) -> RequestBuilder {
+        let request = self.req(method, path);
+        match &self.key {
+            Some(key) => request.header(KEY_HEADER, key),
+            None => request,
+        }
+    }
+
+    /// `GET`, with the key when there is one.
     pub async fn get(&self, path: &str) -> Result<Resp, String> {
-        self.fetch(self.req(Method::GET, path)).await
+        self.fetch(self.keyed(Method::GET, path)).await
     }
 
+    /// `POST` a JSON body, with the key when there is one.
     pub async fn post_json(&self, path: &str, body: &Value) -> Result<Resp, String> {
-        self.fetch(self.req(Method::POST, path).json(body)).await
+        self.fetch(self.keyed(Method::POST, path).json(body)).await
     }
 
-    /// `POST` start: `/api/mcp/start` with the key, or the demo endpoint without one.
+    /// `POST /api/mcp/start`, with `X-LW-Public` when keyed, without it for the
+    /// anonymous demo project (the 1.1+ keyless mode).
     pub async fn start_raw(&self, lightning: bool) -> Result<Resp, String> {
         let body = if lightning {
             json!({"forceLightning": true})
         } else {
             json!({})
         };
-        let request = match &self.key {
-            Some(key) => self
-                .req(Method::POST, "/api/mcp/start")
-                .header(KEY_HEADER, key),
-            None => self.req(Method::POST, "/api/public/demo/start"),
-        };
-        self.fetch(request.json(&body)).await
+        self.post_json("/api/mcp/start", &body).await
     }
 
     /// A new PoW quote.
@@ -254,11 +311,7 @@ impl Api {
 
     /// `POST /api/mcp/confirm`, sending the key when there is one (as clients do).
     pub async fn confirm(&self, body: &Value) -> Result<Resp, String> {
-        let mut request = self.req(Method::POST, "/api/mcp/confirm").json(body);
-        if let Some(key) = &self.key {
-            request = request.header(KEY_HEADER, key);
-        }
-        self.fetch(request).await
+        self.post_json("/api/mcp/confirm", body).await
     }
 
     /// Start, solve and confirm a PoW quote.
@@ -269,6 +322,7 @@ impl Api {
         let body = resp.expect(200, "confirm")?;
         match (body["jwt"].as_str(), body["refreshToken"].as_str()) {
             (Some(jwt), Some(refresh)) => Ok(Session {
+                quote_id: quote.quote_id.clone(),
                 jwt: jwt.to_owned(),
                 refresh_token: refresh.to_owned(),
                 confirm: body.clone(),
@@ -277,19 +331,24 @@ impl Api {
         }
     }
 
-    pub async fn charge(&self, jwt: &str, cost: u64, key: Option<&str>) -> Result<Resp, String> {
-        let mut request = self
-            .req(Method::POST, "/api/mcp/charge")
-            .bearer_auth(jwt)
-            .json(&json!({"callCostSats": cost}));
-        if let Some(key) = key {
-            request = request.header("Idempotency-Key", key);
+    pub async fn charge(
+        &self,
+        jwt: &str,
+        cost: u64,
+        idempotency: Idempotency<'_>,
+    ) -> Result<Resp, String> {
+        let mut body = json!({"callCostSats": cost});
+        let mut request = self.keyed(Method::POST, "/api/mcp/charge").bearer_auth(jwt);
+        match idempotency {
+            Idempotency::None => {}
+            Idempotency::Body(key) => body["idempotencyKey"] = json!(key),
+            Idempotency::Header(key) => request = request.header("Idempotency-Key", key),
         }
-        self.fetch(request).await
+        self.fetch(request.json(&body)).await
     }
 
     pub async fn usage(&self, jwt: &str) -> Result<Resp, String> {
-        self.fetch(self.req(Method::GET, "/api/mcp/usage").bearer_auth(jwt))
+        self.fetch(self.keyed(Method::GET, "/api/mcp/usage").bearer_auth(jwt))
             .await
     }
 
@@ -297,7 +356,7 @@ impl Api {
         let value = HeaderValue::from_str(authorization)
             .map_err(|e| format!("Authorization value: {e}"))?;
         self.fetch(
-            self.req(Method::GET, "/api/mcp/usage")
+            self.keyed(Method::GET, "/api/mcp/usage")
                 .header(reqwest::header::AUTHORIZATION, value),
         )
         .await

@@ -26,8 +26,14 @@ pub(crate) fn checks() -> Vec<Check> {
         Check {
             name: "lightning_confirm_pending_then_paid",
             level: Level::Compat,
-            description: "confirm of an unpaid quote is 200 {jwt: null, paymentStatus: pending}; once paid (dev settle, or the demo's simulated payment) it gives a jwt with paymentStatus paid, and status says paid then confirmed",
-            run: |ctx| Box::pin(confirm_pending_then_paid(ctx)),
+            description: "confirm of an unpaid quote is 200 {jwt: null, paymentStatus: pending} (expiresIn, remainingBudgetSats null or 0); once paid (dev settle, or the demo's simulated payment) status says paymentStatus paid, confirm gives a jwt with paymentStatus paid, and status says confirmed",
+            run: |ctx| Box::pin(confirm_pending_then_paid(ctx, false)),
+        },
+        Check {
+            name: "lightning_pending_fields_null",
+            level: Level::Strict,
+            description: "as lightning_confirm_pending_then_paid, and while unpaid every grant field (jwt, expiresIn, remainingBudgetSats, refreshToken) is null, and a paid quote's status is paid before confirm (hosted: 0s, and status pending until confirmed)",
+            run: |ctx| Box::pin(confirm_pending_then_paid(ctx, true)),
         },
         Check {
             name: "http402_challenge_headers",
@@ -70,9 +76,10 @@ async fn bolt11_valid(ctx: &Ctx) -> CheckResult {
         "the invoice asks for {:?} msat, the quote says {sats} sats",
         invoice.amount_milli_satoshis()
     );
+    let hash: &[u8; 32] = invoice.payment_hash().as_ref();
     ensure!(
-        quoted["paymentHash"] == payment_hash_hex(&invoice).as_str(),
-        "the invoice's payment hash {} is not the quoted {}",
+        crate::quotes::payment_hash_bytes(&quoted["paymentHash"]).as_ref() == Some(hash),
+        "the invoice's payment hash {} is not the quoted {} (read as hex, base64 or base64url)",
         payment_hash_hex(&invoice),
         quoted["paymentHash"]
     );
@@ -90,23 +97,27 @@ async fn status(ctx: &Ctx, quote_id: &str) -> Result<Value, String> {
     resp.expect(200, "status").cloned()
 }
 
-/// The quote's `status` and `paymentStatus` are these.
+/// The quote's `status` is one of `quote_status` and its `paymentStatus` is this.
 async fn status_is(
     ctx: &Ctx,
     quote_id: &str,
-    quote_status: &str,
+    quote_status: &[&str],
     payment_status: &str,
     what: &str,
 ) -> Result<(), String> {
     let answer = status(ctx, quote_id).await?;
     ensure!(
-        answer["status"] == quote_status && answer["paymentStatus"] == payment_status,
+        quote_status.iter().any(|s| answer["status"] == *s)
+            && answer["paymentStatus"] == payment_status,
         "status of {what}: {answer}"
     );
     Ok(())
 }
 
-async fn confirm_pending_then_paid(ctx: &Ctx) -> CheckResult {
+/// A Lightning quote from unpaid to confirmed. `strict` holds the unpaid answer's grant
+/// fields to `null` (hosted sends `0`s) and a paid, unconfirmed quote's status to `paid`
+/// (hosted keeps `pending` until confirmed).
+async fn confirm_pending_then_paid(ctx: &Ctx, strict: bool) -> CheckResult {
     let keyed = ctx.api.key().is_some();
     if keyed {
         skip_unless!(ctx.need_settle());
@@ -125,20 +136,37 @@ async fn confirm_pending_then_paid(ctx: &Ctx) -> CheckResult {
         );
         return Ok(Outcome::Pass);
     }
-    for field in ["jwt", "expiresIn", "remainingBudgetSats", "refreshToken"] {
+    for field in ["jwt", "refreshToken"] {
         ensure!(
-            first_body.get(field) == Some(&Value::Null),
-            "{field} is not null while unpaid: {first_body}"
+            first_body.get(field).is_none_or(Value::is_null),
+            "{field} is set while unpaid: {first_body}"
         );
+    }
+    for field in ["expiresIn", "remainingBudgetSats"] {
+        let value = first_body.get(field).unwrap_or(&Value::Null);
+        if strict {
+            ensure!(
+                value.is_null(),
+                "{field} is not null while unpaid: {first_body}"
+            );
+        } else {
+            ensure!(
+                value.is_null() || *value == 0,
+                "{field} is neither null nor 0 while unpaid: {first_body}"
+            );
+        }
     }
     ensure!(
         first_body["paymentStatus"] == "pending",
         "paymentStatus is not pending: {first_body}"
     );
-    status_is(ctx, &quote_id, "pending", "pending", "an unpaid quote").await?;
+    status_is(ctx, &quote_id, &["pending"], "pending", "an unpaid quote").await?;
     if ctx.has_settle {
+        // The dev endpoint takes the hash as hex; the quote may carry base64.
+        let hash = crate::quotes::payment_hash_bytes(&invoice["paymentHash"])
+            .ok_or_else(|| format!("paymentHash is not 32 bytes: {invoice}"))?;
         ctx.api
-            .settle(invoice["paymentHash"].as_str().unwrap_or_default())
+            .settle(&liveauth_protocol::codec::encode_hex(&hash))
             .await?;
     } else {
         // The demo project simulates the payment after a short delay: poll for it.
@@ -152,7 +180,13 @@ async fn confirm_pending_then_paid(ctx: &Ctx) -> CheckResult {
         }
         ensure!(paid, "the demo payment did not settle within 10 s");
     }
-    status_is(ctx, &quote_id, "paid", "paid", "a paid quote").await?;
+    // The hosted status stays pending until the quote is confirmed.
+    let paid_status: &[&str] = if strict {
+        &["paid"]
+    } else {
+        &["paid", "pending"]
+    };
+    status_is(ctx, &quote_id, paid_status, "paid", "a paid quote").await?;
     let second = ctx.api.confirm(&body).await?;
     let second_body = second.expect(200, "confirm of a paid quote")?;
     ensure!(

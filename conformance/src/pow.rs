@@ -18,56 +18,80 @@ pub(crate) fn checks() -> Vec<Check> {
         Check {
             name: "pow_forged_signature",
             level: Level::Compat,
-            description: "a valid solution with a forged sig (right length, wrong MAC) is refused",
-            run: |ctx| Box::pin(forged_signature(ctx)),
+            description: "a valid solution with a forged sig (right length, wrong MAC), an all-A sig or an empty one is refused (a readable 4xx, no token)",
+            run: |ctx| Box::pin(forged_signature(ctx, false)),
         },
         Check {
             name: "pow_tampered_challenge_hex",
             level: Level::Compat,
-            description: "a solution of another challengeHex, sent with the original sig, is refused (the signature binds challengeHex)",
-            run: |ctx| Box::pin(tampered_challenge_hex(ctx)),
+            description: "a solution of another challengeHex, sent with the original sig, is refused (the quote's own challenge is what counts)",
+            run: |ctx| Box::pin(tampered_challenge_hex(ctx, false)),
         },
         Check {
             name: "pow_tampered_difficulty_bits",
             level: Level::Compat,
-            description: "lowering difficultyBits (with a nonce that only meets the lower target) is refused; so is a real solution with any other difficultyBits",
-            run: |ctx| Box::pin(tampered_difficulty_bits(ctx)),
+            description: "lowering difficultyBits (with a nonce that only meets the lower target) is refused; so is a real solution with any other difficultyBits (the signature binds the difficulty)",
+            run: |ctx| Box::pin(tampered_difficulty_bits(ctx, false)),
         },
         Check {
             name: "pow_tampered_expires_at",
             level: Level::Compat,
             description: "a real solution with expiresAtUnix moved later is refused (the signature binds the expiry)",
-            run: |ctx| Box::pin(tampered_expires_at(ctx)),
+            run: |ctx| Box::pin(tampered_expires_at(ctx, false)),
         },
         Check {
             name: "pow_tampered_quote_id",
             level: Level::Compat,
-            description: "a solved challenge and its sig presented for another quote's id is refused (the signature binds the quote)",
-            run: |ctx| Box::pin(tampered_quote_id(ctx)),
+            description: "a solved challenge and its sig presented for another quote's id is refused (hosted: that quote's challenge differs; strict: the signature binds the quote)",
+            run: |ctx| Box::pin(tampered_quote_id(ctx, false)),
         },
         Check {
             name: "pow_failed_attempts_consume_nothing",
-            level: Level::Strict,
-            description: "after refused attempts (bad sig, bad nonce, bad hash) the real solution still confirms",
-            run: |ctx| Box::pin(failed_attempts_consume_nothing(ctx)),
+            level: Level::Compat,
+            description: "after refused attempts (bad sig, bad hash, a non-solving nonce) the real solution still confirms",
+            run: |ctx| Box::pin(failed_attempts_consume_nothing(ctx, false)),
         },
         Check {
             name: "pow_expired_challenge",
             level: Level::Compat,
             description: "a valid solution submitted at expiresAtUnix (dev clock moved) is refused",
-            run: |ctx| Box::pin(expired_challenge(ctx)),
+            run: |ctx| Box::pin(expired_challenge(ctx, false)),
         },
         Check {
             name: "pow_nonce_replayed",
             level: Level::Compat,
             description: "the same confirm body sent twice gives one token; the replay is refused",
-            run: |ctx| Box::pin(nonce_replayed(ctx)),
+            run: |ctx| Box::pin(nonce_replayed(ctx, false)),
         },
         Check {
             name: "pow_second_nonce_after_confirm",
             level: Level::Compat,
             description: "a second, different valid nonce for an already confirmed quote is refused",
-            run: |ctx| Box::pin(second_nonce(ctx)),
+            run: |ctx| Box::pin(second_nonce(ctx, false)),
+        },
+        Check {
+            name: "pow_hash_equal_to_target",
+            level: Level::Compat,
+            description: "hashHex = targetHex (or 0) with a non-solving nonce is refused: the verdict rests on the server's own hash, never the client's claim. A real hash equal to the target cannot be found by search, so hosted's <= and strict's < cannot be told apart on the wire (pow_properties covers the boundary)",
+            run: |ctx| Box::pin(hash_equal_to_target(ctx, false)),
+        },
+        Check {
+            name: "pow_hash_mismatch",
+            level: Level::Compat,
+            description: "a solving nonce sent with the hashHex of another solving nonce is refused",
+            run: |ctx| Box::pin(hash_mismatch(ctx, false)),
+        },
+        Check {
+            name: "pow_wrong_project_key",
+            level: Level::Compat,
+            description: "confirming a solved quote with X-LW-Public of another project is refused with 401 or 404 (hosted: 404, the quote is not that project's)",
+            run: |ctx| Box::pin(wrong_project_key(ctx, false)),
+        },
+        Check {
+            name: "pow_refusal_codes",
+            level: Level::Strict,
+            description: "each refusal of the compat PoW checks is problem+json with its documented status and code: 422 signature_invalid, challenge_mismatch, hash_mismatch, solution_invalid; 409 already_confirmed; 410 challenge_expired (when the dev clock exists); 401 project_mismatch; and uppercase hashHex is refused (hash_mismatch)",
+            run: |ctx| Box::pin(refusal_codes(ctx)),
         },
         Check {
             name: "pow_parallel_confirms_one_token",
@@ -77,34 +101,61 @@ pub(crate) fn checks() -> Vec<Check> {
         },
         Check {
             name: "pow_noncanonical_nonces",
-            level: Level::Compat,
-            description: "non-canonical spellings of a solving nonce (leading zero, sign, float, exponent, spaces, hex, > 2^53-1) are refused; the canonical one then confirms",
+            level: Level::Strict,
+            description: "non-canonical spellings of a solving nonce (leading zero, sign, float, exponent, spaces, hex, > 2^53-1) are refused as 400 nonce_invalid (null: bad_request); the canonical one then confirms",
             run: |ctx| Box::pin(noncanonical_nonces(ctx)),
-        },
-        Check {
-            name: "pow_hash_equal_to_target",
-            level: Level::Compat,
-            description: "hashHex = targetHex with a non-solving nonce is refused. A real hash equal to the target cannot be found by search; this proves the verdict rests on the server's own hash, never the client's claim (the strict < at the boundary is covered by pow_properties)",
-            run: |ctx| Box::pin(hash_equal_to_target(ctx)),
-        },
-        Check {
-            name: "pow_hash_mismatch",
-            level: Level::Compat,
-            description: "a solving nonce with a hashHex that is not its hash is refused",
-            run: |ctx| Box::pin(hash_mismatch(ctx)),
-        },
-        Check {
-            name: "pow_wrong_project_key",
-            level: Level::Compat,
-            description: "confirming a solved quote with X-LW-Public of another project is refused with 401",
-            run: |ctx| Box::pin(wrong_project_key(ctx)),
         },
     ]
 }
 
-/// Confirms `body`, which the API must refuse (with `code` if it names one).
-async fn refused(ctx: &Ctx, body: &Value, code: &str, what: &str) -> Result<(), String> {
-    ctx.api.confirm(body).await?.expect_refusal(code, what)
+/// Confirms `body`, which the API must refuse: any readable 4xx, and when `strict`,
+/// exactly `status` and `code` as problem+json.
+async fn refused(
+    ctx: &Ctx,
+    body: &Value,
+    (status, code): (u16, &str),
+    strict: bool,
+    what: &str,
+) -> Result<(), String> {
+    ctx.api
+        .confirm(body)
+        .await?
+        .expect_refused(strict.then_some((status, code)), what)
+}
+
+/// The compat PoW defences again, each holding its refusals to the strict status and code.
+async fn refusal_codes(ctx: &Ctx) -> CheckResult {
+    let runs: [(&str, CheckResult); 11] = [
+        ("forged signature", forged_signature(ctx, true).await),
+        (
+            "tampered challengeHex",
+            tampered_challenge_hex(ctx, true).await,
+        ),
+        (
+            "tampered difficultyBits",
+            tampered_difficulty_bits(ctx, true).await,
+        ),
+        (
+            "tampered expiresAtUnix",
+            tampered_expires_at(ctx, true).await,
+        ),
+        ("tampered quoteId", tampered_quote_id(ctx, true).await),
+        (
+            "failed attempts",
+            failed_attempts_consume_nothing(ctx, true).await,
+        ),
+        ("expired challenge", expired_challenge(ctx, true).await),
+        ("replay", nonce_replayed(ctx, true).await),
+        ("second nonce", second_nonce(ctx, true).await),
+        ("hash = target", hash_equal_to_target(ctx, true).await),
+        ("hash mismatch", hash_mismatch(ctx, true).await),
+    ];
+    for (what, result) in runs {
+        // A part that cannot run here (no dev clock, difficulty too low) proves nothing
+        // and fails nothing; the others still hold.
+        result.map_err(|why| format!("{what}: {why}"))?;
+    }
+    wrong_project_key(ctx, true).await
 }
 
 async fn valid_solution_accepted(ctx: &Ctx) -> CheckResult {
@@ -124,7 +175,7 @@ async fn valid_solution_accepted(ctx: &Ctx) -> CheckResult {
     Ok(Outcome::Pass)
 }
 
-async fn forged_signature(ctx: &Ctx) -> CheckResult {
+async fn forged_signature(ctx: &Ctx, strict: bool) -> CheckResult {
     let quote = ctx.api.start_pow().await?;
     let (nonce, hash) = solve_quote(&quote, 0).await?;
     let real = quote.field_str("signature");
@@ -141,12 +192,19 @@ async fn forged_signature(ctx: &Ctx) -> CheckResult {
     ] {
         let mut body = quote.confirm_body(nonce, &hash);
         body["sig"] = json!(sig);
-        refused(ctx, &body, "signature_invalid", &format!("sig {sig:?}")).await?;
+        refused(
+            ctx,
+            &body,
+            (422, "signature_invalid"),
+            strict,
+            &format!("sig {sig:?}"),
+        )
+        .await?;
     }
     Ok(Outcome::Pass)
 }
 
-async fn tampered_challenge_hex(ctx: &Ctx) -> CheckResult {
+async fn tampered_challenge_hex(ctx: &Ctx, strict: bool) -> CheckResult {
     let quote = ctx.api.start_pow().await?;
     let real = quote.field_str("challengeHex");
     // Another challenge of the same length: the last digit changed.
@@ -165,14 +223,15 @@ async fn tampered_challenge_hex(ctx: &Ctx) -> CheckResult {
     refused(
         ctx,
         &body,
-        "challenge_mismatch",
+        (422, "challenge_mismatch"),
+        strict,
         "a solution of a tampered challengeHex",
     )
     .await?;
     Ok(Outcome::Pass)
 }
 
-async fn tampered_difficulty_bits(ctx: &Ctx) -> CheckResult {
+async fn tampered_difficulty_bits(ctx: &Ctx, strict: bool) -> CheckResult {
     let quote = ctx.api.start_pow().await?;
     let bits = quote.bits();
     if bits < 4 {
@@ -198,7 +257,8 @@ async fn tampered_difficulty_bits(ctx: &Ctx) -> CheckResult {
     refused(
         ctx,
         &body,
-        "challenge_mismatch",
+        (422, "challenge_mismatch"),
+        strict,
         "difficultyBits lowered by 4",
     )
     .await?;
@@ -208,14 +268,15 @@ async fn tampered_difficulty_bits(ctx: &Ctx) -> CheckResult {
     refused(
         ctx,
         &body,
-        "challenge_mismatch",
+        (422, "challenge_mismatch"),
+        strict,
         "a real solution with difficultyBits + 1",
     )
     .await?;
     Ok(Outcome::Pass)
 }
 
-async fn tampered_expires_at(ctx: &Ctx) -> CheckResult {
+async fn tampered_expires_at(ctx: &Ctx, strict: bool) -> CheckResult {
     let quote = ctx.api.start_pow().await?;
     let (nonce, hash) = solve_quote(&quote, 0).await?;
     let mut body = quote.confirm_body(nonce, &hash);
@@ -224,26 +285,33 @@ async fn tampered_expires_at(ctx: &Ctx) -> CheckResult {
     refused(
         ctx,
         &body,
-        "challenge_mismatch",
+        (422, "challenge_mismatch"),
+        strict,
         "expiresAtUnix moved an hour later",
     )
     .await?;
     Ok(Outcome::Pass)
 }
 
-async fn tampered_quote_id(ctx: &Ctx) -> CheckResult {
+async fn tampered_quote_id(ctx: &Ctx, strict: bool) -> CheckResult {
     let solved = ctx.api.start_pow().await?;
     let other = ctx.api.start_pow().await?;
     let (nonce, hash) = solve_quote(&solved, 0).await?;
     let mut body = solved.confirm_body(nonce, &hash);
     body["quoteId"] = json!(other.quote_id);
-    let resp = ctx.api.confirm(&body).await?;
     // The other quote's stored challenge differs, so the sig cannot verify for it.
-    resp.expect_refusal("signature_invalid", "quote A's solution sent for quote B")?;
+    refused(
+        ctx,
+        &body,
+        (422, "signature_invalid"),
+        strict,
+        "quote A's solution sent for quote B",
+    )
+    .await?;
     Ok(Outcome::Pass)
 }
 
-async fn failed_attempts_consume_nothing(ctx: &Ctx) -> CheckResult {
+async fn failed_attempts_consume_nothing(ctx: &Ctx, strict: bool) -> CheckResult {
     let quote = ctx.api.start_pow().await?;
     let (nonce, hash) = solve_quote(&quote, 0).await?;
     let mut bad_sig = quote.confirm_body(nonce, &hash);
@@ -262,10 +330,7 @@ async fn failed_attempts_consume_nothing(ctx: &Ctx) -> CheckResult {
         ));
     }
     for (body, status, code) in attempts {
-        ctx.api
-            .confirm(&body)
-            .await?
-            .expect_problem(status, code, "a refused attempt")?;
+        refused(ctx, &body, (status, code), strict, "a refused attempt").await?;
     }
     let resp = ctx.api.confirm(&quote.confirm_body(nonce, &hash)).await?;
     ensure!(
@@ -276,7 +341,7 @@ async fn failed_attempts_consume_nothing(ctx: &Ctx) -> CheckResult {
     Ok(Outcome::Pass)
 }
 
-async fn expired_challenge(ctx: &Ctx) -> CheckResult {
+async fn expired_challenge(ctx: &Ctx, strict: bool) -> CheckResult {
     skip_unless!(ctx.need_clock());
     let quote = ctx.api.start_pow().await?;
     let (nonce, hash) = solve_quote(&quote, 0).await?;
@@ -287,23 +352,31 @@ async fn expired_challenge(ctx: &Ctx) -> CheckResult {
     refused(
         ctx,
         &quote.confirm_body(nonce, &hash),
-        "challenge_expired",
+        (410, "challenge_expired"),
+        strict,
         "a solution at expiresAtUnix",
     )
     .await?;
     Ok(Outcome::Pass)
 }
 
-async fn nonce_replayed(ctx: &Ctx) -> CheckResult {
+async fn nonce_replayed(ctx: &Ctx, strict: bool) -> CheckResult {
     let quote = ctx.api.start_pow().await?;
     let (nonce, hash) = solve_quote(&quote, 0).await?;
     let body = quote.confirm_body(nonce, &hash);
     ctx.api.confirm(&body).await?.expect(200, "first confirm")?;
-    refused(ctx, &body, "already_confirmed", "the same body replayed").await?;
+    refused(
+        ctx,
+        &body,
+        (409, "already_confirmed"),
+        strict,
+        "the same body replayed",
+    )
+    .await?;
     Ok(Outcome::Pass)
 }
 
-async fn second_nonce(ctx: &Ctx) -> CheckResult {
+async fn second_nonce(ctx: &Ctx, strict: bool) -> CheckResult {
     let quote = ctx.api.start_pow().await?;
     let (first, first_hash) = solve_quote(&quote, 0).await?;
     let (second, second_hash) = solve_quote(&quote, first + 1).await?;
@@ -314,7 +387,8 @@ async fn second_nonce(ctx: &Ctx) -> CheckResult {
     refused(
         ctx,
         &quote.confirm_body(second, &second_hash),
-        "already_confirmed",
+        (409, "already_confirmed"),
+        strict,
         "a second valid nonce",
     )
     .await?;
@@ -401,7 +475,7 @@ async fn noncanonical_nonces(ctx: &Ctx) -> CheckResult {
         } else {
             "nonce_invalid"
         };
-        resp.expect_refusal(code, &format!("nonce {spelling}"))?;
+        resp.expect_refused(Some((400, code)), &format!("nonce {spelling}"))?;
     }
     let ok = ctx.api.confirm(&base).await?;
     ensure!(
@@ -412,7 +486,7 @@ async fn noncanonical_nonces(ctx: &Ctx) -> CheckResult {
     Ok(Outcome::Pass)
 }
 
-async fn hash_equal_to_target(ctx: &Ctx) -> CheckResult {
+async fn hash_equal_to_target(ctx: &Ctx, strict: bool) -> CheckResult {
     let quote = ctx.api.start_pow().await?;
     let Some((nonce, _)) = non_solving_nonce(&quote, 0) else {
         return Ok(Outcome::Skip(format!(
@@ -425,7 +499,8 @@ async fn hash_equal_to_target(ctx: &Ctx) -> CheckResult {
     refused(
         ctx,
         &body,
-        "hash_mismatch",
+        (422, "hash_mismatch"),
+        strict,
         "hashHex = targetHex with a non-solving nonce",
     )
     .await?;
@@ -433,14 +508,15 @@ async fn hash_equal_to_target(ctx: &Ctx) -> CheckResult {
     refused(
         ctx,
         &body,
-        "hash_mismatch",
+        (422, "hash_mismatch"),
+        strict,
         "hashHex = 0 with a non-solving nonce",
     )
     .await?;
     Ok(Outcome::Pass)
 }
 
-async fn hash_mismatch(ctx: &Ctx) -> CheckResult {
+async fn hash_mismatch(ctx: &Ctx, strict: bool) -> CheckResult {
     let quote = ctx.api.start_pow().await?;
     let (nonce, hash) = solve_quote(&quote, 0).await?;
     let (next, next_hash) = solve_quote(&quote, nonce + 1).await?;
@@ -453,16 +529,27 @@ async fn hash_mismatch(ctx: &Ctx) -> CheckResult {
     refused(
         ctx,
         &body,
-        "hash_mismatch",
+        (422, "hash_mismatch"),
+        strict,
         "hashHex of another solving nonce",
     )
     .await?;
-    body["hashHex"] = json!(hash.to_uppercase());
-    refused(ctx, &body, "hash_mismatch", "hashHex in uppercase").await?;
+    // The hosted API compares hashHex case-insensitively: only strict refuses uppercase.
+    if strict {
+        body["hashHex"] = json!(hash.to_uppercase());
+        refused(
+            ctx,
+            &body,
+            (422, "hash_mismatch"),
+            strict,
+            "hashHex in uppercase",
+        )
+        .await?;
+    }
     Ok(Outcome::Pass)
 }
 
-async fn wrong_project_key(ctx: &Ctx) -> CheckResult {
+async fn wrong_project_key(ctx: &Ctx, strict: bool) -> CheckResult {
     let quote = ctx.api.start_pow().await?;
     let (nonce, hash) = solve_quote(&quote, 0).await?;
     let resp = ctx
@@ -474,11 +561,12 @@ async fn wrong_project_key(ctx: &Ctx) -> CheckResult {
                 .json(&quote.confirm_body(nonce, &hash)),
         )
         .await?;
+    let what = "confirm with another project's key";
     ensure!(
-        resp.status == 401,
-        "confirm with another project's key: expected 401, got {}",
+        matches!(resp.status, 401 | 404),
+        "{what}: expected 401 or 404, got {}",
         resp.brief()
     );
-    resp.expect_refusal("project_mismatch", "confirm with another project's key")?;
+    resp.expect_refused(strict.then_some((401, "project_mismatch")), what)?;
     Ok(Outcome::Pass)
 }

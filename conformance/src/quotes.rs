@@ -13,19 +13,19 @@ pub(crate) fn checks() -> Vec<Check> {
         Check {
             name: "start_pow_shape",
             level: Level::Compat,
-            description: "start returns {quoteId, powChallenge{projectId, projectPublicKey, challengeHex, targetHex, difficultyBits, expiresAtUnix, signature}, invoice: null}",
+            description: "start returns {quoteId, powChallenge{projectId, projectPublicKey, challengeHex, targetHex, difficultyBits, expiresAtUnix, signature}, invoice: null, authHint}",
             run: |ctx| Box::pin(start_pow_shape(ctx)),
         },
         Check {
             name: "start_lightning_shape",
             level: Level::Compat,
-            description: "start with forceLightning returns {quoteId, powChallenge: null, invoice{bolt11, amountSats, expiresAtUnix, paymentHash}}",
+            description: "start with forceLightning returns {quoteId, powChallenge: null, invoice{bolt11, amountSats, expiresAtUnix, paymentHash (32 bytes: hex, base64 or base64url)}}, and any fee fields add up to amountSats",
             run: |ctx| Box::pin(start_lightning_shape(ctx)),
         },
         Check {
             name: "start_key_header",
             level: Level::Compat,
-            description: "POST /api/mcp/start without X-LW-Public is 401, with an unknown key 401; the demo start needs no key",
+            description: "POST /api/mcp/start without X-LW-Public is a PoW quote of the anonymous demo project (another project than a keyed one), with an unknown key a readable 401",
             run: |ctx| Box::pin(start_key_header(ctx)),
         },
         Check {
@@ -37,8 +37,14 @@ pub(crate) fn checks() -> Vec<Check> {
         Check {
             name: "status_shape",
             level: Level::Compat,
-            description: "status of a PoW quote is {quoteId, status: pending, paymentStatus: null, expiresAt: RFC 3339}, and confirmed after confirm",
+            description: "status of a PoW quote is {quoteId, status: pending, paymentStatus: null, expiresAt: a UTC timestamp, with or without a zone}, and confirmed after confirm",
             run: |ctx| Box::pin(status_shape(ctx)),
+        },
+        Check {
+            name: "timestamps_carry_zone",
+            level: Level::Strict,
+            description: "status.expiresAt, usage.expiresAt and usage.dayWindowStart are RFC 3339 with Z (the hosted API writes its database times without a zone)",
+            run: |ctx| Box::pin(timestamps_carry_zone(ctx)),
         },
         Check {
             name: "lnurl_shape",
@@ -49,8 +55,14 @@ pub(crate) fn checks() -> Vec<Check> {
         Check {
             name: "lnurl_errors",
             level: Level::Compat,
+            description: "lnurl of a PoW quote or an unknown quote is a readable 4xx (hosted: plain text or problem+json)",
+            run: |ctx| Box::pin(lnurl_errors(ctx, false)),
+        },
+        Check {
+            name: "lnurl_errors_lud06",
+            level: Level::Strict,
             description: "lnurl of a PoW quote or an unknown quote is a 4xx LUD-06 error {status: \"ERROR\", reason}",
-            run: |ctx| Box::pin(lnurl_errors(ctx)),
+            run: |ctx| Box::pin(lnurl_errors(ctx, true)),
         },
     ]
 }
@@ -71,6 +83,22 @@ pub(crate) fn is_rfc3339(value: &Value) -> bool {
     value
         .as_str()
         .is_some_and(|s| liveauth_protocol::time::parse_rfc3339_utc(s).is_some())
+}
+
+/// A timestamp as APIs send it, read to unix seconds: RFC 3339, or the hosted API's
+/// zone-less database form, which means UTC.
+pub(crate) fn api_time(value: &Value) -> Option<i64> {
+    value
+        .as_str()
+        .and_then(liveauth_protocol::time::parse_api_timestamp)
+}
+
+/// A payment hash as the hosted API sends it: 32 bytes as hex (current backend), base64
+/// or base64url (the older backend's LND `r_hash`).
+pub(crate) fn payment_hash_bytes(value: &Value) -> Option<[u8; 32]> {
+    value
+        .as_str()
+        .and_then(liveauth_protocol::codec::decode_hash32_any)
 }
 
 /// A start answer (Lightning or PoW): 200, a `quoteId`, and the other kind's field `null`.
@@ -136,6 +164,11 @@ async fn start_pow_shape(ctx: &Ctx) -> CheckResult {
         c["expiresAtUnix"].is_i64(),
         "expiresAtUnix is not an integer: {c}"
     );
+    ensure!(
+        body.get("authHint")
+            .is_some_and(|h| h.is_null() || h.is_string()),
+        "authHint is neither null nor a string: {body}"
+    );
     Ok(Outcome::Pass)
 }
 
@@ -157,14 +190,24 @@ async fn start_lightning_shape(ctx: &Ctx) -> CheckResult {
         "invoice.expiresAtUnix is not an integer: {invoice}"
     );
     ensure!(
-        is_hex64(&invoice["paymentHash"]),
-        "invoice.paymentHash is not 64 hex: {invoice}"
+        payment_hash_bytes(&invoice["paymentHash"]).is_some(),
+        "invoice.paymentHash is not 32 bytes in hex, base64 or base64url: {invoice}"
     );
-    if ctx.api.key().is_none() {
+    // The hosted fee fields (facts §2.3), when sent: base + fee = total = amountSats.
+    if let (Some(base), Some(fee)) = (
+        invoice["baseAmountSats"].as_u64(),
+        invoice["invoiceFeeSats"].as_u64(),
+    ) {
         ensure!(
-            invoice["amountSats"] == 3,
-            "the demo price is 3 sats: {invoice}"
+            invoice["amountSats"].as_u64() == base.checked_add(fee),
+            "baseAmountSats + invoiceFeeSats is not amountSats: {invoice}"
         );
+        if let Some(total) = invoice.get("totalChargedSats").filter(|t| !t.is_null()) {
+            ensure!(
+                *total == invoice["amountSats"],
+                "totalChargedSats is not amountSats: {invoice}"
+            );
+        }
     }
     Ok(Outcome::Pass)
 }
@@ -178,26 +221,27 @@ async fn start_key_header(ctx: &Ctx) -> CheckResult {
         ctx.api.fetch(request)
     };
     let without = start(None).await?;
+    let demo = without.expect(200, "start without a key (the anonymous demo project)")?;
+    let demo_key = &demo["powChallenge"]["projectPublicKey"];
     ensure!(
-        without.status == 401,
-        "start without a key: expected 401, got {}",
+        demo_key.as_str().is_some_and(|k| k.starts_with("la_pk_")),
+        "start without a key: no PoW challenge with a projectPublicKey: {}",
         without.brief()
     );
+    if let Some(key) = ctx.api.key() {
+        ensure!(
+            demo_key != key,
+            "start without a key gave the keyed project's challenge: {}",
+            without.brief()
+        );
+    }
     let unknown = start(Some("la_pk_conformance_unknown_project")).await?;
     ensure!(
         unknown.status == 401,
         "start with an unknown key: expected 401, got {}",
         unknown.brief()
     );
-    let demo = ctx
-        .api
-        .post_json("/api/public/demo/start", &json!({}))
-        .await?;
-    ensure!(
-        demo.status == 200 && demo.json["powChallenge"].is_object(),
-        "demo start without a key: expected a PoW quote, got {}",
-        demo.brief()
-    );
+    unknown.expect_refusal("start with an unknown key")?;
     Ok(Outcome::Pass)
 }
 
@@ -232,8 +276,8 @@ async fn status_shape(ctx: &Ctx) -> CheckResult {
         "paymentStatus of a PoW quote is not null: {body}"
     );
     ensure!(
-        is_rfc3339(&body["expiresAt"]),
-        "expiresAt is not RFC 3339: {body}"
+        api_time(&body["expiresAt"]).is_some(),
+        "expiresAt is not a timestamp: {body}"
     );
     let (nonce, hash) = crate::client::solve_quote(&quote, 0).await?;
     ctx.api
@@ -261,7 +305,32 @@ async fn lnurl_shape(ctx: &Ctx) -> CheckResult {
     Ok(Outcome::Pass)
 }
 
-async fn lnurl_errors(ctx: &Ctx) -> CheckResult {
+async fn timestamps_carry_zone(ctx: &Ctx) -> CheckResult {
+    let quote = ctx.api.start_pow().await?;
+    let status = ctx
+        .api
+        .get(&format!("/api/mcp/status/{}", quote.quote_id))
+        .await?;
+    let status = status.expect(200, "status")?;
+    ensure!(
+        is_rfc3339(&status["expiresAt"]),
+        "status.expiresAt is not RFC 3339 with Z: {status}"
+    );
+    let session = ctx.api.session().await?;
+    let usage = ctx.api.usage(&session.jwt).await?;
+    let usage = usage.expect(200, "usage")?;
+    for field in ["expiresAt", "dayWindowStart"] {
+        ensure!(
+            is_rfc3339(&usage[field]),
+            "usage.{field} is not RFC 3339 with Z: {usage}"
+        );
+    }
+    Ok(Outcome::Pass)
+}
+
+/// lnurl of a PoW quote and of an unknown quote: refused; `lud06` also holds the body to
+/// the LUD-06 error shape.
+async fn lnurl_errors(ctx: &Ctx, lud06: bool) -> CheckResult {
     let pow = ctx.api.start_pow().await?;
     let unknown = "00000000-0000-4000-8000-000000000000";
     for (what, id) in [
@@ -269,16 +338,14 @@ async fn lnurl_errors(ctx: &Ctx) -> CheckResult {
         ("an unknown quote", unknown),
     ] {
         let resp = ctx.api.get(&format!("/api/mcp/lnurl/{id}")).await?;
-        ensure!(
-            (400..500).contains(&resp.status),
-            "lnurl of {what}: expected 4xx, got {}",
-            resp.brief()
-        );
-        ensure!(
-            resp.json["status"] == "ERROR" && is_nonempty_str(&resp.json["reason"]),
-            "lnurl of {what}: not a LUD-06 error: {}",
-            resp.brief()
-        );
+        resp.expect_refusal(&format!("lnurl of {what}"))?;
+        if lud06 {
+            ensure!(
+                resp.json["status"] == "ERROR" && is_nonempty_str(&resp.json["reason"]),
+                "lnurl of {what}: not a LUD-06 error: {}",
+                resp.brief()
+            );
+        }
     }
     Ok(Outcome::Pass)
 }

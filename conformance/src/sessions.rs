@@ -5,8 +5,8 @@ use std::sync::Arc;
 use serde_json::Value;
 use tokio::sync::Semaphore;
 
-use crate::client::Resp;
-use crate::quotes::{is_nonempty_str, is_rfc3339};
+use crate::client::{Idempotency, Resp};
+use crate::quotes::{api_time, is_nonempty_str};
 use crate::{Check, CheckResult, Ctx, Level, Outcome, ensure};
 
 pub(crate) fn checks() -> Vec<Check> {
@@ -43,14 +43,20 @@ pub(crate) fn checks() -> Vec<Check> {
         },
         Check {
             name: "charge_idempotency_key_counted_once",
+            level: Level::Compat,
+            description: "a charge repeated (5 times, also in parallel) with one body idempotencyKey is counted once, each repeat answered 200 ok with the first's amounts; another key is counted",
+            run: |ctx| Box::pin(idempotency(ctx, IdempotencyVia::Body)),
+        },
+        Check {
+            name: "charge_idempotency_header_counted_once",
             level: Level::Strict,
-            description: "a charge repeated (5 times, also in parallel) with one Idempotency-Key is counted once and answered the same",
-            run: |ctx| Box::pin(idempotency(ctx)),
+            description: "a charge repeated (5 times, also in parallel) with one Idempotency-Key header is counted once and each repeat answered byte for byte as the first (the hosted API ignores the header)",
+            run: |ctx| Box::pin(idempotency(ctx, IdempotencyVia::Header)),
         },
         Check {
             name: "refresh_shape",
             level: Level::Compat,
-            description: "refresh returns {jwt, expiresIn, remainingBudgetSats} and the new jwt works",
+            description: "refresh returns {jwt, expiresIn, remainingBudgetSats} and the new jwt works; with a new refreshToken (rotation) or without one (the same token stays good, as hosted), the next refresh works too",
             run: |ctx| Box::pin(refresh_shape(ctx)),
         },
         Check {
@@ -81,14 +87,14 @@ async fn usage_of(ctx: &Ctx, jwt: &str) -> Result<Value, String> {
 
 async fn charge_shape(ctx: &Ctx) -> CheckResult {
     let session = ctx.api.session().await?;
-    let resp = ctx.api.charge(&session.jwt, 3, None).await?;
+    let resp = ctx.api.charge(&session.jwt, 3, Idempotency::None).await?;
     let body = resp.expect(200, "charge")?;
     ensure!(body["status"] == "ok", "status is not ok: {body}");
     ensure!(
         body["callsUsed"] == 1 && body["satsUsed"] == 3,
         "first charge of 3 sats not counted as 1 call, 3 sats: {body}"
     );
-    let second = ctx.api.charge(&session.jwt, 2, None).await?;
+    let second = ctx.api.charge(&session.jwt, 2, Idempotency::None).await?;
     let body = second.expect(200, "second charge")?;
     ensure!(
         body["callsUsed"] == 2 && body["satsUsed"] == 5,
@@ -100,7 +106,7 @@ async fn charge_shape(ctx: &Ctx) -> CheckResult {
 async fn usage_shape(ctx: &Ctx) -> CheckResult {
     let session = ctx.api.session().await?;
     ctx.api
-        .charge(&session.jwt, 7, None)
+        .charge(&session.jwt, 7, Idempotency::None)
         .await?
         .expect(200, "charge")?;
     let body = usage_of(ctx, &session.jwt).await?;
@@ -116,14 +122,11 @@ async fn usage_shape(ctx: &Ctx) -> CheckResult {
     );
     u64_field(&body, "maxCallsPerMinute")?;
     ensure!(
-        is_rfc3339(&body["expiresAt"]),
-        "expiresAt is not RFC 3339: {body}"
+        api_time(&body["expiresAt"]).is_some(),
+        "expiresAt is not a timestamp: {body}"
     );
     ensure!(
-        body["dayWindowStart"]
-            .as_str()
-            .is_some_and(|s| s.ends_with("T00:00:00Z"))
-            && is_rfc3339(&body["dayWindowStart"]),
+        api_time(&body["dayWindowStart"]).is_some_and(|t| t.rem_euclid(86_400) == 0),
         "dayWindowStart is not a UTC midnight: {body}"
     );
     Ok(Outcome::Pass)
@@ -133,7 +136,10 @@ async fn charge_over_budget(ctx: &Ctx) -> CheckResult {
     let session = ctx.api.session().await?;
     let before = usage_of(ctx, &session.jwt).await?;
     let remaining = u64_field(&before, "remainingBudgetSats")?;
-    let resp = ctx.api.charge(&session.jwt, remaining + 1, None).await?;
+    let resp = ctx
+        .api
+        .charge(&session.jwt, remaining + 1, Idempotency::None)
+        .await?;
     let body = resp.expect(200, "charge above the budget")?;
     ensure!(body["status"] == "deny", "status is not deny: {body}");
     ensure!(
@@ -160,7 +166,7 @@ async fn charge_rate_limited(ctx: &Ctx) -> CheckResult {
         )));
     }
     for i in 0..limit {
-        let resp = ctx.api.charge(&session.jwt, 1, None).await?;
+        let resp = ctx.api.charge(&session.jwt, 1, Idempotency::None).await?;
         ensure!(
             resp.json["status"] == "ok",
             "call {} of {limit} refused: {}",
@@ -168,7 +174,7 @@ async fn charge_rate_limited(ctx: &Ctx) -> CheckResult {
             resp.brief()
         );
     }
-    let resp = ctx.api.charge(&session.jwt, 1, None).await?;
+    let resp = ctx.api.charge(&session.jwt, 1, Idempotency::None).await?;
     let body = resp.expect(200, "the call over the rate limit")?;
     ensure!(
         body["status"] == "deny" && body["reason"] == "rate_limited",
@@ -206,7 +212,7 @@ async fn parallel_charges(ctx: &Ctx) -> CheckResult {
             let (api, jwt, permits) = (ctx.api.clone(), session.jwt.clone(), permits.clone());
             tokio::spawn(async move {
                 let _permit = permits.acquire_owned().await;
-                api.charge(&jwt, cost, None).await
+                api.charge(&jwt, cost, Idempotency::None).await
             })
         })
         .collect();
@@ -238,38 +244,61 @@ async fn parallel_charges(ctx: &Ctx) -> CheckResult {
     Ok(Outcome::Pass)
 }
 
-async fn idempotency(ctx: &Ctx) -> CheckResult {
+/// Where [`idempotency`] sends its key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum IdempotencyVia {
+    Body,
+    Header,
+}
+
+async fn idempotency(ctx: &Ctx, via: IdempotencyVia) -> CheckResult {
     let session = ctx.api.session().await?;
-    let key = "conformance-idempotency-key-1";
-    let first = ctx.api.charge(&session.jwt, 11, Some(key)).await?;
+    // The hosted API scopes keys by tool, across sessions: a key fixed across runs would
+    // replay an earlier run's charge. The quote id is new on every run.
+    let key = format!("conformance-{}-1", session.quote_id);
+    let other_key = format!("conformance-{}-2", session.quote_id);
+    let sent = |key: &str| {
+        let (api, jwt, key) = (ctx.api.clone(), session.jwt.clone(), key.to_owned());
+        async move {
+            let idempotency = match via {
+                IdempotencyVia::Body => Idempotency::Body(&key),
+                IdempotencyVia::Header => Idempotency::Header(&key),
+            };
+            api.charge(&jwt, 11, idempotency).await
+        }
+    };
+    let first = sent(&key).await?;
     let first_body = first.expect(200, "first charge")?.clone();
     ensure!(
         first_body["status"] == "ok",
         "first charge not ok: {first_body}"
     );
-    let tasks: Vec<_> = (0..4)
-        .map(|_| {
-            let (api, jwt) = (ctx.api.clone(), session.jwt.clone());
-            tokio::spawn(async move { api.charge(&jwt, 11, Some(key)).await })
-        })
-        .collect();
+    let tasks: Vec<_> = (0..4).map(|_| tokio::spawn(sent(&key))).collect();
     for task in tasks {
         let resp = task.await.map_err(|e| format!("charge task: {e}"))??;
         let body = resp.expect(200, "repeated charge")?;
-        ensure!(
-            *body == first_body,
-            "a repeat answered {body}, the first {first_body}"
-        );
+        match via {
+            IdempotencyVia::Header => ensure!(
+                resp.body == first.body,
+                "a repeat answered {body}, the first {first_body}"
+            ),
+            IdempotencyVia::Body => {
+                ensure!(body["status"] == "ok", "a repeat is not ok: {body}");
+                for field in ["callsUsed", "satsUsed"] {
+                    ensure!(
+                        body[field] == first_body[field],
+                        "a repeat's {field} differs: {body}, the first {first_body}"
+                    );
+                }
+            }
+        }
     }
     let usage = usage_of(ctx, &session.jwt).await?;
     ensure!(
         usage["callsUsed"] == 1 && usage["satsUsed"] == 11,
         "five charges with one key were not counted once: {usage}"
     );
-    let other = ctx
-        .api
-        .charge(&session.jwt, 11, Some("conformance-idempotency-key-2"))
-        .await?;
+    let other = sent(&other_key).await?;
     ensure!(
         other.json["satsUsed"] == 22,
         "a new key was not counted: {}",
@@ -299,11 +328,25 @@ pub(crate) fn token_grant(body: &Value) -> Result<&str, String> {
 
 async fn refresh_shape(ctx: &Ctx) -> CheckResult {
     let session = ctx.api.session().await?;
-    let resp = ctx.api.refresh(&session.refresh_token).await?;
-    let body = resp.expect(200, "refresh")?;
-    let jwt = token_grant(body)?;
-    let usage = ctx.api.usage(jwt).await?;
-    usage.expect(200, "usage with the refreshed jwt")?;
+    let mut token = session.refresh_token.clone();
+    for round in 1..=2 {
+        let resp = ctx.api.refresh(&token).await?;
+        let body = resp.expect(200, &format!("refresh {round}"))?;
+        let jwt = token_grant(body)?;
+        let usage = ctx.api.usage(jwt).await?;
+        usage.expect(200, &format!("usage with the jwt of refresh {round}"))?;
+        // Rotation hands out the next token; without one, the same token stays good.
+        match body.get("refreshToken").filter(|t| !t.is_null()) {
+            None => {}
+            Some(next) => {
+                ensure!(
+                    is_nonempty_str(next),
+                    "refresh {round}: refreshToken is neither absent, null nor a string: {body}"
+                );
+                token = next.as_str().unwrap_or_default().to_owned();
+            }
+        }
+    }
     Ok(Outcome::Pass)
 }
 

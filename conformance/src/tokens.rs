@@ -12,38 +12,56 @@ pub(crate) fn checks() -> Vec<Check> {
     vec![
         Check {
             name: "bearer_missing",
+            level: Level::Compat,
+            description: "charge and usage without a token are a readable 401",
+            run: |ctx| Box::pin(bearer_missing(ctx, false)),
+        },
+        Check {
+            name: "bearer_missing_problem",
             level: Level::Strict,
-            description: "charge and usage without a token are 401 token_missing with WWW-Authenticate: Bearer",
-            run: |ctx| Box::pin(bearer_missing(ctx)),
+            description: "charge and usage without a token are 401 token_missing problem+json with WWW-Authenticate: Bearer",
+            run: |ctx| Box::pin(bearer_missing(ctx, true)),
         },
         Check {
             name: "jwt_alg_none",
-            level: Level::Strict,
-            description: "the API's own claims under alg \"none\" with no signature are refused (401 token_invalid)",
-            run: |ctx| Box::pin(alg_none(ctx)),
+            level: Level::Compat,
+            description: "the API's own claims under alg \"none\" with no signature are refused (401)",
+            run: |ctx| Box::pin(alg_none(ctx, false)),
         },
         Check {
             name: "jwt_wrong_key",
-            level: Level::Strict,
-            description: "the API's own header (EdDSA, its kid) and claims, signed with another Ed25519 key, are refused (401 token_invalid)",
-            run: |ctx| Box::pin(wrong_key(ctx)),
-        },
-        Check {
-            name: "jwt_expired",
-            level: Level::Strict,
-            description: "a genuine token at its exp (dev clock moved) is refused as 401 token_expired",
-            run: |ctx| Box::pin(expired(ctx)),
+            level: Level::Compat,
+            description: "the API's own header and claims, signed with another key of the header's algorithm (HS256: another secret; EdDSA: another Ed25519 key), are refused (401)",
+            run: |ctx| Box::pin(wrong_key(ctx, false)),
         },
         Check {
             name: "jwt_wrong_audience",
+            level: Level::Compat,
+            description: "a token whose aud is another audience is refused (401); signed with the API's key when the suite holds it (in-process), else the genuine signature is kept, which proves only that aud is covered by the signature",
+            run: |ctx| Box::pin(wrong_audience(ctx, false)),
+        },
+        Check {
+            name: "jwt_forgeries_problem",
             level: Level::Strict,
-            description: "a token whose aud is another audience is refused (401 token_invalid); signed with the API's key when the suite holds it (in-process), else the genuine signature is kept, which proves only that aud is covered by the signature",
-            run: |ctx| Box::pin(wrong_audience(ctx)),
+            description: "alg none, another key and another audience are each 401 token_invalid problem+json",
+            run: |ctx| Box::pin(forgeries_problem(ctx)),
+        },
+        Check {
+            name: "jwt_expired",
+            level: Level::Compat,
+            description: "a genuine token a minute past its exp (dev clock moved; the hosted verifier allows 1 minute of skew) is refused (401)",
+            run: |ctx| Box::pin(expired(ctx, false)),
+        },
+        Check {
+            name: "jwt_expired_at_exp",
+            level: Level::Strict,
+            description: "a genuine token at its exp (dev clock moved) is refused as 401 token_expired, with no skew",
+            run: |ctx| Box::pin(expired(ctx, true)),
         },
         Check {
             name: "jwt_verifies_with_jwks",
             level: Level::Strict,
-            description: "a confirm JWT is EdDSA, typ at+jwt, its kid is in /.well-known/jwks.json, and it verifies with that key (iss, aud, sub, iat, nbf, exp, jti; exp - iat = expiresIn)",
+            description: "a confirm JWT is EdDSA, typ at+jwt, its kid is in /.well-known/jwks.json, and it verifies with that key (iss, aud, sub, iat, nbf, exp, jti; exp - iat = expiresIn); the hosted API has no JWKS (HS256)",
             run: |ctx| Box::pin(verifies_with_jwks(ctx)),
         },
     ]
@@ -73,10 +91,18 @@ fn b64(value: &Value) -> String {
     URL_SAFE_NO_PAD.encode(value.to_string())
 }
 
-/// The usage answer must be a 401 with `code` (and a token problem).
-fn expect_token_refused(resp: &Resp, code: &str, what: &str) -> Result<(), String> {
-    resp.expect_problem(401, code, what)
+/// The answer must be a readable 401, and when `strict` a problem+json with `code`.
+fn expect_token_refused(resp: &Resp, code: &str, strict: bool, what: &str) -> Result<(), String> {
+    ensure!(
+        resp.status == 401,
+        "{what}: expected 401, got {}",
+        resp.brief()
+    );
+    resp.expect_refused(strict.then_some((401, code)), what)
 }
+
+/// A secret that is not the API's, for HS256 forgeries.
+const FOREIGN_SECRET: &[u8] = b"conformance: not the API's signing secret";
 
 /// A key that is not the API's: a fixed Ed25519 seed as PKCS#8 (RFC 8410).
 fn foreign_key() -> EncodingKey {
@@ -88,32 +114,41 @@ fn foreign_key() -> EncodingKey {
     EncodingKey::from_ed_der(&der)
 }
 
-async fn bearer_missing(ctx: &Ctx) -> CheckResult {
+async fn bearer_missing(ctx: &Ctx, strict: bool) -> CheckResult {
     for resp in [
         ctx.api
-            .fetch(ctx.api.req(reqwest::Method::GET, "/api/mcp/usage"))
+            .fetch(ctx.api.keyed(reqwest::Method::GET, "/api/mcp/usage"))
             .await?,
         ctx.api
             .fetch(
                 ctx.api
-                    .req(reqwest::Method::POST, "/api/mcp/charge")
+                    .keyed(reqwest::Method::POST, "/api/mcp/charge")
                     .json(&json!({"callCostSats": 1})),
             )
             .await?,
     ] {
-        expect_token_refused(&resp, "token_missing", "no Authorization")?;
-        ensure!(
-            resp.header_all("www-authenticate")
-                .iter()
-                .any(|v| v.starts_with("Bearer")),
-            "no WWW-Authenticate: Bearer on a 401: {:?}",
-            resp.header_all("www-authenticate")
-        );
+        expect_token_refused(&resp, "token_missing", strict, "no Authorization")?;
+        if strict {
+            ensure!(
+                resp.header_all("www-authenticate")
+                    .iter()
+                    .any(|v| v.starts_with("Bearer")),
+                "no WWW-Authenticate: Bearer on a 401: {:?}",
+                resp.header_all("www-authenticate")
+            );
+        }
     }
     Ok(Outcome::Pass)
 }
 
-async fn alg_none(ctx: &Ctx) -> CheckResult {
+/// The three forgeries, each held to 401 `token_invalid` problem+json.
+async fn forgeries_problem(ctx: &Ctx) -> CheckResult {
+    alg_none(ctx, true).await?;
+    wrong_key(ctx, true).await?;
+    wrong_audience(ctx, true).await
+}
+
+async fn alg_none(ctx: &Ctx, strict: bool) -> CheckResult {
     let session = ctx.api.session().await?;
     let (mut header, claims, _) = parts(&session.jwt)?;
     header["alg"] = json!("none");
@@ -122,24 +157,36 @@ async fn alg_none(ctx: &Ctx) -> CheckResult {
         format!("{}.{}", b64(&header), b64(&claims)),
     ] {
         let resp = ctx.api.usage_with(&format!("Bearer {token}")).await?;
-        expect_token_refused(&resp, "token_invalid", "alg none")?;
+        expect_token_refused(&resp, "token_invalid", strict, "alg none")?;
     }
     Ok(Outcome::Pass)
 }
 
-async fn wrong_key(ctx: &Ctx) -> CheckResult {
+async fn wrong_key(ctx: &Ctx, strict: bool) -> CheckResult {
     let session = ctx.api.session().await?;
-    let (header, claims, _) = parts(&session.jwt)?;
+    let (mut header, claims, _) = parts(&session.jwt)?;
+    // Another key of the token's own algorithm; anything but EdDSA is forged as HS256
+    // (the hosted algorithm).
+    let (key, alg) = if header["alg"] == "EdDSA" {
+        (foreign_key(), Algorithm::EdDSA)
+    } else {
+        header["alg"] = json!("HS256");
+        (EncodingKey::from_secret(FOREIGN_SECRET), Algorithm::HS256)
+    };
     let message = format!("{}.{}", b64(&header), b64(&claims));
-    let signature =
-        jsonwebtoken::crypto::sign(message.as_bytes(), &foreign_key(), Algorithm::EdDSA)
-            .map_err(|e| format!("signing: {e}"))?;
+    let signature = jsonwebtoken::crypto::sign(message.as_bytes(), &key, alg)
+        .map_err(|e| format!("signing: {e}"))?;
     let resp = ctx.api.usage(&format!("{message}.{signature}")).await?;
-    expect_token_refused(&resp, "token_invalid", "signed with another key")?;
+    expect_token_refused(&resp, "token_invalid", strict, "signed with another key")?;
     Ok(Outcome::Pass)
 }
 
-async fn expired(ctx: &Ctx) -> CheckResult {
+/// The hosted verifier's clock skew (facts §2.2): a token is good until `exp + 60`.
+const HOSTED_SKEW_SECS: i64 = 60;
+
+/// A genuine token refused once expired: `strict` at `exp` exactly with `token_expired`,
+/// compat past the hosted skew with any 401.
+async fn expired(ctx: &Ctx, strict: bool) -> CheckResult {
     skip_unless!(ctx.need_clock());
     let session = ctx.api.session().await?;
     let (_, claims, _) = parts(&session.jwt)?;
@@ -151,15 +198,25 @@ async fn expired(ctx: &Ctx) -> CheckResult {
     let exp = claims["exp"]
         .as_i64()
         .ok_or("the token has no integer exp")?;
+    let at = if strict {
+        exp
+    } else {
+        exp + HOSTED_SKEW_SECS + 1
+    };
     ctx.api
-        .advance(u64::try_from(exp - now).unwrap_or(0))
+        .advance(u64::try_from(at - now).unwrap_or(0))
         .await?;
     let resp = ctx.api.usage(&session.jwt).await?;
-    expect_token_refused(&resp, "token_expired", "a token at its exp")?;
+    expect_token_refused(
+        &resp,
+        "token_expired",
+        strict,
+        &format!("a token {}s past its exp", at - exp),
+    )?;
     Ok(Outcome::Pass)
 }
 
-async fn wrong_audience(ctx: &Ctx) -> CheckResult {
+async fn wrong_audience(ctx: &Ctx, strict: bool) -> CheckResult {
     let session = ctx.api.session().await?;
     let (header, mut claims, signature) = parts(&session.jwt)?;
     claims["aud"] = json!("conformance-other-audience");
@@ -168,7 +225,7 @@ async fn wrong_audience(ctx: &Ctx) -> CheckResult {
         None => format!("{}.{}.{signature}", b64(&header), b64(&claims)),
     };
     let resp = ctx.api.usage(&token).await?;
-    expect_token_refused(&resp, "token_invalid", "another audience")?;
+    expect_token_refused(&resp, "token_invalid", strict, "another audience")?;
     Ok(Outcome::Pass)
 }
 

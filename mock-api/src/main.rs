@@ -114,7 +114,9 @@ async fn main() -> anyhow::Result<()> {
 fn print_banner(state: &AppState, base: &str) {
     println!("LiveAuth mock API listening on {base}");
     println!("profile: {}", state.config.profile);
-    println!("  demo project key : {DEMO_PUBLIC_KEY} (or POST {base}/api/public/demo/start)");
+    println!(
+        "  demo project key : {DEMO_PUBLIC_KEY} (or POST {base}/api/mcp/start without X-LW-Public)"
+    );
     for project in state.projects.iter().skip(1) {
         println!(
             "  project key      : {} ({} sats)",

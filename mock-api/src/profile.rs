@@ -120,14 +120,6 @@ impl Profile {
         }
     }
 
-    /// Whether `POST /api/mcp/start` without `X-LW-Public` starts a quote of the demo
-    /// project (1.1+ clients rely on it). Strict still refuses it with
-    /// `missing_project_key` until the conformance catalogue, which checks that refusal,
-    /// is re-audited (see `docs/decisions.md`).
-    pub fn keyless_start(self) -> bool {
-        matches!(self, Self::Hosted)
-    }
-
     /// Whether confirm, status and lnurl find their project from `X-LW-Public` alone
     /// (hosted: no key is the anonymous demo project), rather than from the quote.
     pub fn resolves_quotes_by_key(self) -> bool {

@@ -97,13 +97,14 @@ impl AppState {
         &self.projects[0]
     }
 
-    /// The project an `X-LW-Public` key names: 401 if missing or unknown.
+    /// The project an `X-LW-Public` key names: 401 if empty or unknown. (An absent header
+    /// is the demo project; start decides that before asking here.)
     pub fn project_for_key(&self, key: Option<&str>) -> Result<&Project, Rejection> {
         let key = key.filter(|k| !k.is_empty()).ok_or_else(|| {
             Rejection::new(
                 ErrorCode::MissingProjectKey,
-                "send your project key as `X-LW-Public: la_pk_…` (without one, use \
-                 POST /api/public/demo/start)",
+                "send your project key as `X-LW-Public: la_pk_…`, or no X-LW-Public header \
+                 for the anonymous demo project",
             )
         })?;
         self.projects

@@ -56,12 +56,16 @@ async fn start_accepts_an_empty_body() {
     assert_eq!(answer.body["powChallenge"]["projectPublicKey"], PROJECT_KEY);
 }
 
+/// A key that names no project is 401, and so is an empty one; no header at all is the
+/// anonymous demo project (tests/hosted.rs, both profiles).
 #[tokio::test]
 async fn start_needs_a_known_project_key() {
     let app = TestApp::new();
-    let missing = app.post("/api/mcp/start", &[], json!({})).await;
+    let empty = app
+        .post("/api/mcp/start", &[("x-lw-public", "")], json!({}))
+        .await;
     assert_eq!(
-        (missing.status, missing.code()),
+        (empty.status, empty.code()),
         (StatusCode::UNAUTHORIZED, "missing_project_key")
     );
     let unknown = app

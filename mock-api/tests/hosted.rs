@@ -19,18 +19,26 @@ fn hosted_is_the_default_profile() {
 }
 
 /// Without `X-LW-Public`, `POST /api/mcp/start` gives a real PoW challenge of the demo
-/// project, and it confirms (facts §1.3.1, §2.3).
+/// project, and it confirms (facts §1.3.1, §2.3). Both profiles: it is the 1.1+ client
+/// contract (docs/decisions.md).
 #[tokio::test]
-async fn hosted_keyless_start_gives_a_demo_pow_challenge() {
-    let app = TestApp::with(hosted());
-    let start = app.post("/api/mcp/start", &[], json!({})).await;
-    assert_eq!(start.status, StatusCode::OK, "{start:?}");
-    let challenge = &start.body["powChallenge"];
-    assert_eq!(challenge["projectPublicKey"], "la_pk_demo");
-    assert_eq!(challenge["projectId"], app.state.demo_project().id);
-    let confirm = app.confirm(solved(&start.body)).await;
-    assert_eq!(confirm.status, StatusCode::OK, "{confirm:?}");
-    assert!(confirm.body["jwt"].is_string());
+async fn keyless_start_gives_a_demo_pow_challenge_in_both_profiles() {
+    for config in [hosted(), config()] {
+        let profile = config.profile;
+        let app = TestApp::with(config);
+        let start = app.post("/api/mcp/start", &[], json!({})).await;
+        assert_eq!(start.status, StatusCode::OK, "{profile}: {start:?}");
+        let challenge = &start.body["powChallenge"];
+        assert_eq!(challenge["projectPublicKey"], "la_pk_demo", "{profile}");
+        assert_eq!(
+            challenge["projectId"],
+            app.state.demo_project().id,
+            "{profile}"
+        );
+        let confirm = app.confirm(solved(&start.body)).await;
+        assert_eq!(confirm.status, StatusCode::OK, "{profile}: {confirm:?}");
+        assert!(confirm.body["jwt"].is_string(), "{profile}");
+    }
 }
 
 /// `challengeHex` is 16 random bytes (32 lowercase hex) and `signature` the hosted hex

@@ -390,6 +390,7 @@ async fn headers_and_security_are_documented() {
     assert_eq!(
         security(start),
         names(&[
+            &[],
             &["projectKey"],
             &["l402", "projectKey"],
             &["projectKey", "x402"]

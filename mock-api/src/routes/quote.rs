@@ -20,25 +20,26 @@ use crate::payment;
 use crate::state::{AppState, secs};
 use crate::store::{Quote, QuoteKind};
 
-/// `POST /api/mcp/start`: needs `X-LW-Public`. A paid L402/x402 credential yields its
+/// `POST /api/mcp/start`: for the project `X-LW-Public` names, or the anonymous demo
+/// project without it. A paid L402/x402 credential yields its
 /// (already paid) Lightning quote; an invalid one is answered 402 with fresh challenges.
 #[utoipa::path(
     post,
     path = "/api/mcp/start",
     tag = "quotes",
     operation_id = "start",
-    summary = "Start a quote for the project named by `X-LW-Public`",
-    description = "An empty body or `{}` asks for a PoW challenge, `{\"forceLightning\": true}` for a Lightning invoice. With a paid L402/x402 credential in `Authorization`, the answer is the already-paid Lightning quote it proves (confirm it next); an unpaid or invalid credential is answered 402 with fresh challenges. A `Bearer` value in `Authorization` is ignored here. Without a key, use `POST /api/public/demo/start`.",
+    summary = "Start a quote for the project named by `X-LW-Public` (without it, the anonymous demo project)",
+    description = "An empty body or `{}` asks for a PoW challenge, `{\"forceLightning\": true}` for a Lightning invoice. With a paid L402/x402 credential in `Authorization`, the answer is the already-paid Lightning quote it proves (confirm it next); an unpaid or invalid credential is answered 402 with fresh challenges. A `Bearer` value in `Authorization` is ignored here. Without `X-LW-Public` the quote is the anonymous demo project's (a real PoW challenge; the 1.1+ keyless mode).",
     request_body(content = liveauth_protocol::wire::StartRequest, content_type = "application/json", description = "Optional: an empty body reads as `{}`."),
     responses(
         (status = 200, description = "The new quote: `powChallenge` or `invoice` is set, the other is `null`.", body = liveauth_protocol::wire::StartResponse),
         (status = 400, description = "`bad_request`: malformed body, or `X-LW-Public` is not visible ASCII.", body = liveauth_protocol::problem::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "`missing_project_key`, `unknown_project`: `X-LW-Public` missing or unknown; `project_mismatch`: the credential paid for another project's quote; `token_invalid`: the `Authorization` header cannot be parsed.", body = liveauth_protocol::problem::Problem, content_type = "application/problem+json", headers(("WWW-Authenticate" = String, description = "With the `token_*` codes: `Bearer error=\"invalid_token\", error_description=\"<code>\"` (RFC 6750)."))),
+        (status = 401, description = "`unknown_project`: `X-LW-Public` names no project (an empty value is `missing_project_key`); `project_mismatch`: the credential paid for another project's quote; `token_invalid`: the `Authorization` header cannot be parsed.", body = liveauth_protocol::problem::Problem, content_type = "application/problem+json", headers(("WWW-Authenticate" = String, description = "With the `token_*` codes: `Bearer error=\"invalid_token\", error_description=\"<code>\"` (RFC 6750)."))),
         (status = 402, description = "`credential_invalid`: the L402/x402 credential does not prove payment of a LiveAuth invoice; pay the fresh invoice and retry.", body = liveauth_protocol::problem::Problem, content_type = "application/problem+json", headers(("WWW-Authenticate" = String, description = "Two challenges for a fresh invoice, each its own header: `L402 macaroon=\"<base64>\", invoice=\"<bolt11>\"` and `x402 invoice=\"<bolt11>\", paymentHash=\"<hex>\"`."))),
         (status = 413, description = "`payload_too_large`: the body exceeds 64 KiB.", body = liveauth_protocol::problem::Problem, content_type = "application/problem+json"),
         (status = 415, description = "`unsupported_media_type`: the body is not `application/json`.", body = liveauth_protocol::problem::Problem, content_type = "application/problem+json"),
     ),
-    security(("projectKey" = []), ("projectKey" = [], "l402" = []), ("projectKey" = [], "x402" = [])),
+    security((), ("projectKey" = []), ("projectKey" = [], "l402" = []), ("projectKey" = [], "x402" = [])),
 )]
 pub async fn start(
     State(state): State<AppState>,
@@ -46,8 +47,10 @@ pub async fn start(
     MaybeCredential(credential): MaybeCredential,
     ApiJson(request): ApiJson<StartRequest>,
 ) -> Result<Json<StartResponse>, Rejection> {
+    // No key is the anonymous demo project (1.1+ clients; both profiles, since it is the
+    // client contract, not a hosted quirk).
     let project = match key.as_deref() {
-        None if state.config.profile.keyless_start() => state.demo_project(),
+        None => state.demo_project(),
         key => state.project_for_key(key)?,
     };
     if let Some(credential) = credential.filter(|c| !matches!(c, Credential::Bearer(_))) {
