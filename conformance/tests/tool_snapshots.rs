@@ -32,9 +32,6 @@ use wiremock::matchers::{method, path, path_regex};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 const KEY: &str = "la_pk_snap";
-/// The mock's demo project, for the snapshots of the demo flows: the strict (reference)
-/// mock refuses a keyless start, so they name its key (answers are the same).
-const DEMO_KEY: &str = mock_api::config::DEMO_PUBLIC_KEY;
 /// Where the mock's manual clock starts (2026-01-01T00:00:00Z).
 const START: i64 = mock_api::clock::MANUAL_CLOCK_START;
 
@@ -122,7 +119,7 @@ impl Fixture {
     /// A fresh fixture (the demo project), after snapping `tool` without a session as
     /// `<tool without the liveauth_mcp_ prefix>_not_authenticated`.
     async fn logged_out(profile: Profile, tool: &str) -> Self {
-        let fixture = Self::new(config(profile), Some(DEMO_KEY)).await;
+        let fixture = Self::new(config(profile), None).await;
         let name = tool.trim_start_matches("liveauth_mcp_");
         let snapshot = format!("{name}_not_authenticated");
         fixture.snap(&snapshot, tool, json!({})).await;
@@ -206,7 +203,7 @@ macro_rules! assert_solve_snapshot {
 /// The tools an agent sees: names, descriptions, input and output schemas, annotations.
 #[tokio::test]
 async fn tools_list() {
-    let fixture = Fixture::new(config(Profile::Strict), Some(DEMO_KEY)).await;
+    let fixture = Fixture::new(config(Profile::Strict), None).await;
     let tools = fixture.agent.client.list_all_tools().await.unwrap();
     assert_json_snapshot!("tools_list", serde_json::to_value(tools).unwrap());
 }
@@ -215,7 +212,7 @@ async fn tools_list() {
 async fn start(profile: Profile) {
     let _snapshots = per_profile(profile);
     let start = "liveauth_mcp_start";
-    let fixture = Fixture::new(config(profile), Some(DEMO_KEY)).await;
+    let fixture = Fixture::new(config(profile), None).await;
     fixture.snap("start_pow", start, json!({})).await;
     let keyed = Fixture::new(config(profile), Some(KEY)).await;
     let lightning = json!({"forceLightning": true});
@@ -229,7 +226,7 @@ async fn start(profile: Profile) {
 async fn solve_tool(profile: Profile) {
     let _snapshots = per_profile(profile);
     let solve = "liveauth_mcp_solve";
-    let fixture = Fixture::new(config(profile), Some(DEMO_KEY)).await;
+    let fixture = Fixture::new(config(profile), None).await;
     fixture.snap("solve_no_quote_yet", solve, json!({})).await;
     let (quote_id, _) = fixture.pow_quote().await;
     assert_solve_snapshot!(
@@ -255,7 +252,7 @@ async fn solve_tool(profile: Profile) {
 async fn confirm(profile: Profile) {
     let _snapshots = per_profile(profile);
     let confirm = "liveauth_mcp_confirm";
-    let fixture = Fixture::new(config(profile), Some(DEMO_KEY)).await;
+    let fixture = Fixture::new(config(profile), None).await;
     let (quote_id, challenge) = fixture.pow_quote().await;
     let wrong = pow::failing_nonce(&challenge).unwrap();
     let nonce = solve_challenge(&challenge);
@@ -318,7 +315,7 @@ async fn charge(profile: Profile) {
         max_calls_per_minute: 3,
         ..config(profile)
     };
-    let fixture = Fixture::new(limited, Some(DEMO_KEY)).await;
+    let fixture = Fixture::new(limited, None).await;
     assert_json_snapshot!("charge_not_authenticated", fixture.charge(1).await);
     fixture.log_in().await;
     assert_json_snapshot!("charge_ok", fixture.charge(40).await);
@@ -455,7 +452,7 @@ async fn refresh(profile: Profile) {
 async fn authenticate(profile: Profile) {
     let _snapshots = per_profile(profile);
     let authenticate = "liveauth_mcp_authenticate";
-    let fixture = Fixture::new(config(profile), Some(DEMO_KEY)).await;
+    let fixture = Fixture::new(config(profile), None).await;
     assert_solve_snapshot!(
         "authenticate_pow",
         fixture.call(authenticate, json!({})).await

@@ -182,12 +182,8 @@ async fn streamable_http_transport() {
         liveauth_mcp::embedded::EmbeddedMock::start(common::mock_config(common::Profile::Strict))
             .await
             .unwrap();
-    let api = liveauth_mcp::api::ApiClient::new(
-        &mock.base_url,
-        Some(common::DEMO_KEY.to_owned()),
-        Duration::from_secs(5),
-    )
-    .unwrap();
+    let api =
+        liveauth_mcp::api::ApiClient::new(&mock.base_url, None, Duration::from_secs(5)).unwrap();
     let shutdown = tokio_util::sync::CancellationToken::new();
     let router = liveauth_mcp::transport::http_router(api, shutdown.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -417,7 +417,7 @@ async fn budget_deny_keeps_its_shape(profile: Profile) {
             max_sats_per_day: 10,
             ..mock_config(profile)
         },
-        Some(DEMO_KEY),
+        None,
     )
     .await;
     h.ok("liveauth_mcp_authenticate", json!({})).await;
@@ -497,7 +497,7 @@ async fn short_lived_jwts(profile: Profile) -> Harness {
         jwt_ttl_secs: 1,
         ..mock_config(profile)
     };
-    Harness::with(config, Some(DEMO_KEY)).await
+    Harness::with(config, None).await
 }
 
 /// A charge whose answer is lost after the API counted it (the proxy forwards it, then

@@ -19,8 +19,7 @@ use serde_json::{Value, json};
 pub use liveauth_testkit::mcp::text;
 pub use liveauth_testkit::mock::{PROJECT_KEY, Profile};
 
-/// The mock's demo project (what keyless tests used before keyless start went to
-/// `/api/mcp/start`, which the strict mock refuses without a key).
+/// The key of the mock's demo project, which keyless requests are.
 pub const DEMO_KEY: &str = mock_api::config::DEMO_PUBLIC_KEY;
 
 pub struct Harness {
@@ -40,7 +39,7 @@ pub fn mock_config(profile: Profile) -> mock_api::Config {
 }
 
 /// The mock with challenges of `bits` difficulty (high, for tests that stop a solve), and
-/// a demo-mode API client for it.
+/// a keyless API client for it.
 pub async fn mock_at_difficulty(bits: u32) -> (EmbeddedMock, ApiClient) {
     let mock = EmbeddedMock::start(mock_api::Config {
         difficulty_bits: bits,
@@ -48,12 +47,7 @@ pub async fn mock_at_difficulty(bits: u32) -> (EmbeddedMock, ApiClient) {
     })
     .await
     .unwrap();
-    let api = ApiClient::new(
-        &mock.base_url,
-        Some(DEMO_KEY.to_owned()),
-        Duration::from_secs(5),
-    )
-    .unwrap();
+    let api = ApiClient::new(&mock.base_url, None, Duration::from_secs(5)).unwrap();
     (mock, api)
 }
 
@@ -66,11 +60,9 @@ impl Deref for Harness {
 }
 
 impl Harness {
-    /// The mock's demo project against a fresh mock in `profile`. Keyed with the demo
-    /// project's key: the reference (strict) mock refuses a keyless start, which only its
-    /// hosted profile allows.
+    /// Keyless (the mock's anonymous demo project) against a fresh mock in `profile`.
     pub async fn new(profile: Profile) -> Self {
-        Self::with(mock_config(profile), Some(DEMO_KEY)).await
+        Self::with(mock_config(profile), None).await
     }
 
     pub async fn with(config: mock_api::Config, key: Option<&str>) -> Self {
