@@ -126,6 +126,22 @@ impl Profile {
         matches!(self, Self::Hosted)
     }
 
+    /// `expiresIn` and `remainingBudgetSats` of a confirm whose invoice is unpaid: hosted
+    /// `0` (facts §2.4), strict `null`.
+    pub fn pending_confirm_amounts(self) -> Option<u64> {
+        match self {
+            Self::Hosted => Some(0),
+            Self::Strict => None,
+        }
+    }
+
+    /// Whether a quote's status also says `paid` and `expired` (strict), or only
+    /// `pending` until it is `confirmed`, with `paymentStatus` `paid` or `pending` (hosted,
+    /// facts §2.6).
+    pub fn reports_paid_and_expired(self) -> bool {
+        matches!(self, Self::Strict)
+    }
+
     /// Whether refresh rotates the refresh token (strict, with reuse detection) or keeps
     /// it for the session (hosted: the answer has no `refreshToken`).
     pub fn rotates_refresh_tokens(self) -> bool {

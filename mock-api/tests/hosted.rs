@@ -912,3 +912,55 @@ async fn hosted_keyless_confirm_status_and_lnurl_of_a_keyed_quote_are_404() {
     let start = strict.start_pow().await;
     assert_eq!(strict.confirm(solved(&start)).await.status, StatusCode::OK);
 }
+
+/// A confirm of an unpaid invoice answers `0` for `expiresIn` and `remainingBudgetSats`
+/// (facts §2.4); the quote's `status` stays `pending` until confirmed, `paymentStatus`
+/// says `paid` (§2.6). Strict answers nulls and `paid`.
+#[tokio::test]
+async fn hosted_pending_lightning_quote_answers_zeros_and_stays_pending_until_confirmed() {
+    for (profile, pending_amount, paid_status) in [
+        (Profile::Hosted, json!(0), "pending"),
+        (Profile::Strict, Value::Null, "paid"),
+    ] {
+        let app = TestApp::with(mock_api::Config {
+            profile,
+            ..config()
+        });
+        let start = app.start_lightning(Some(common::PROJECT_KEY)).await;
+        let quote = start["quoteId"].as_str().unwrap();
+        let confirm = json!({ "quoteId": quote });
+        let pending = app.confirm_keyed(confirm.clone()).await;
+        assert_eq!(pending.status, StatusCode::OK, "{profile:?}: {pending:?}");
+        assert_eq!(
+            (
+                &pending.body["jwt"],
+                &pending.body["expiresIn"],
+                &pending.body["remainingBudgetSats"],
+                &pending.body["paymentStatus"]
+            ),
+            (
+                &Value::Null,
+                &pending_amount,
+                &pending_amount,
+                &json!("pending")
+            ),
+            "{profile:?}"
+        );
+        let hash = start["invoice"]["paymentHash"].as_str().unwrap();
+        let settled = app
+            .post(&format!("/api/dev/settle/{hash}"), &[], json!({}))
+            .await;
+        assert_eq!(settled.status, StatusCode::OK);
+        let status_path = format!("/api/mcp/status/{quote}");
+        let status = app.get(&status_path, KEYED).await.body;
+        assert_eq!(
+            (&status["status"], &status["paymentStatus"]),
+            (&json!(paid_status), &json!("paid")),
+            "{profile:?}"
+        );
+        let paid = app.confirm_keyed(confirm).await;
+        assert!(paid.body["jwt"].is_string(), "{profile:?}: {paid:?}");
+        let status = app.get(&status_path, KEYED).await.body;
+        assert_eq!(status["status"], "confirmed", "{profile:?}");
+    }
+}

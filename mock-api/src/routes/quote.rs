@@ -242,10 +242,11 @@ pub async fn confirm(
             ));
         }
         QuoteKind::Lightning(_) => {
+            let amounts = state.config.profile.pending_confirm_amounts();
             return Ok(Json(ConfirmResponse {
                 jwt: None,
-                expires_in: None,
-                remaining_budget_sats: None,
+                expires_in: amounts,
+                remaining_budget_sats: amounts,
                 refresh_token: None,
                 payment_status: Some(Some(PaymentStatus::Pending)),
             }));
@@ -414,8 +415,14 @@ pub async fn status(
         QuoteKind::Pow(_) => None,
         QuoteKind::Lightning(ln) => Some(ln.is_paid(now)),
     };
-    let expired = now >= quote.expires_at;
-    let status = match (quote.confirmed_session.is_some(), paid, expired) {
+    // Hosted says only `pending` until `confirmed` (and `paymentStatus` never `expired`).
+    let full = state.config.profile.reports_paid_and_expired();
+    let expired = full && now >= quote.expires_at;
+    let status = match (
+        quote.confirmed_session.is_some(),
+        paid.filter(|_| full),
+        expired,
+    ) {
         (true, _, _) => QuoteStatus::Confirmed,
         (false, Some(true), _) => QuoteStatus::Paid,
         (false, _, true) => QuoteStatus::Expired,
