@@ -271,14 +271,7 @@ async fn authenticate_waits_for_a_hosted_paid_status() {
 #[tokio::test]
 async fn refresh_keeps_the_refresh_token_and_drops_the_retired_jwt() {
     let api = MockServer::start().await;
-    on(&api, "POST", "/api/mcp/start", json_ok(pow_start())).await;
-    on(
-        &api,
-        "POST",
-        "/api/mcp/confirm",
-        json_ok(confirmed("jwt-1", Value::Null)),
-    )
-    .await;
+    answer_pow_session(&api, "jwt-1").await;
     // Each refresh answers the next JWT, with no refreshToken (facts §2.6).
     let refreshes = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(1));
     let counter = std::sync::Arc::clone(&refreshes);
@@ -343,16 +336,21 @@ async fn refresh_keeps_the_refresh_token_and_drops_the_retired_jwt() {
     all_keyed(&api).await;
 }
 
-/// An agent whose start and confirm the wiremock answered (PoW, difficulty 0).
-async fn authenticated(api: &MockServer) -> Harness {
+/// The wiremock answers a PoW start (difficulty 0) and its confirm with `jwt`.
+async fn answer_pow_session(api: &MockServer, jwt: &str) {
     on(api, "POST", "/api/mcp/start", json_ok(pow_start())).await;
     on(
         api,
         "POST",
         "/api/mcp/confirm",
-        json_ok(confirmed("jwt-1", Value::Null)),
+        json_ok(confirmed(jwt, Value::Null)),
     )
     .await;
+}
+
+/// An agent whose start and confirm the wiremock answered (PoW, difficulty 0).
+async fn authenticated(api: &MockServer) -> Harness {
+    answer_pow_session(api, "jwt-1").await;
     let h = Harness::connect(&api.uri(), Some(KEY)).await;
     h.ok("liveauth_mcp_authenticate", json!({})).await;
     h
@@ -528,14 +526,7 @@ async fn usage_without_a_session_refreshes_then_says_to_authenticate() {
 #[tokio::test]
 async fn keyless_pow_flow_sends_no_key() {
     let api = MockServer::start().await;
-    on(&api, "POST", "/api/mcp/start", json_ok(pow_start())).await;
-    on(
-        &api,
-        "POST",
-        "/api/mcp/confirm",
-        json_ok(confirmed("jwt-anon", Value::Null)),
-    )
-    .await;
+    answer_pow_session(&api, "jwt-anon").await;
     let h = Harness::connect(&api.uri(), None).await;
     let auth = h.ok("liveauth_mcp_authenticate", json!({})).await;
     assert_eq!(auth["jwt"], "jwt-anon");
