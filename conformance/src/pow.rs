@@ -179,10 +179,11 @@ async fn forged_signature(ctx: &Ctx, strict: bool) -> CheckResult {
     let quote = ctx.api.start_pow().await?;
     let (nonce, hash) = solve_quote(&quote, 0).await?;
     let real = quote.field_str("signature");
-    // Same length and alphabet; the first character changed.
+    // Same length and alphabet; the first character changed to a digit, so the forgery
+    // also differs from the real one ignoring case (the hosted API reads hex in any case).
     let mut forged: Vec<char> = real.chars().collect();
     if let Some(first) = forged.first_mut() {
-        *first = if *first == 'A' { 'B' } else { 'A' };
+        *first = if *first == '0' { '1' } else { '0' };
     }
     let forged: String = forged.into_iter().collect();
     for sig in [

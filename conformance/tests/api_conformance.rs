@@ -233,6 +233,8 @@ async fn checks_needing_dev_endpoints_skip_with_a_reason() {
             "pow_expired_challenge",
             "jwt_expired",
             "jwt_expired_at_exp",
+            "lightning_confirm_pending_then_paid",
+            "lightning_pending_fields_null",
             "l402_paid_credential_accepted"
         ],
         "{skipped:?}"

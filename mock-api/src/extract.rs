@@ -19,7 +19,7 @@ use crate::token::{AccessClaims, TokenError};
 /// A JSON body. An empty body reads as `{}`; a body that is not JSON by its content type
 /// is 415; a malformed or mistyped one is 400 naming the field (`nonce` gets its own code).
 #[derive(Debug, Clone, Copy, Default)]
-pub struct ApiJson<T>(pub T);
+pub(crate) struct ApiJson<T>(pub T);
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     type Rejection = Rejection;
@@ -59,7 +59,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
 
 /// One path parameter.
 #[derive(Debug, Clone)]
-pub struct PathParam(pub String);
+pub(crate) struct PathParam(pub String);
 
 impl<S: Send + Sync> FromRequestParts<S> for PathParam {
     type Rejection = Rejection;
@@ -74,7 +74,7 @@ impl<S: Send + Sync> FromRequestParts<S> for PathParam {
 
 /// The `X-LW-Public` header, if sent.
 #[derive(Debug, Clone)]
-pub struct ProjectKey(pub Option<String>);
+pub(crate) struct ProjectKey(pub Option<String>);
 
 impl<S: Send + Sync> FromRequestParts<S> for ProjectKey {
     type Rejection = Rejection;
@@ -92,7 +92,7 @@ impl<S: Send + Sync> FromRequestParts<S> for ProjectKey {
 
 /// The `Authorization` header parsed as a credential, if sent.
 #[derive(Debug)]
-pub struct MaybeCredential(pub Option<Credential>);
+pub(crate) struct MaybeCredential(pub Option<Credential>);
 
 impl<S: Send + Sync> FromRequestParts<S> for MaybeCredential {
     type Rejection = Rejection;
@@ -120,7 +120,7 @@ impl<S: Send + Sync> FromRequestParts<S> for MaybeCredential {
 
 /// A verified access token. Taking it makes a handler require `Authorization: Bearer`.
 #[derive(Debug, Clone)]
-pub struct Authenticated(pub AccessClaims);
+pub(crate) struct Authenticated(pub AccessClaims);
 
 impl FromRequestParts<AppState> for Authenticated {
     type Rejection = Rejection;

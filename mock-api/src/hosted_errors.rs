@@ -20,15 +20,15 @@ use crate::state::{RETIRED_TOKEN, SESSION_ENDED};
 
 /// The code and detail of a refusal, left on its response for [`render`].
 #[derive(Debug, Clone)]
-pub struct Refused {
+pub(crate) struct Refused {
     pub code: ErrorCode,
     pub detail: String,
 }
 
 /// The detail of a quote id that is not a GUID (hosted: 400 `Invalid quoteId`).
-pub const NOT_A_GUID: &str = "quoteId is not a GUID, so no quote has it";
+pub(crate) const NOT_A_GUID: &str = "quoteId is not a GUID, so no quote has it";
 /// The detail of a `callCostSats` below 1 in hosted.
-pub const COST_NOT_POSITIVE: &str = "CallCostSats must be positive";
+pub(crate) const COST_NOT_POSITIVE: &str = "CallCostSats must be positive";
 
 /// The endpoint a refusal came from, as far as the wording depends on it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -206,7 +206,11 @@ fn into_response(answer: Hosted) -> Response {
 }
 
 /// Middleware: in the hosted profile, re-renders every refusal in the hosted form.
-pub async fn render(State(profile): State<Profile>, request: Request, next: Next) -> Response {
+pub(crate) async fn render(
+    State(profile): State<Profile>,
+    request: Request,
+    next: Next,
+) -> Response {
     let route = Route::of(request.uri().path());
     let response = next.run(request).await;
     if profile != Profile::Hosted {

@@ -1,36 +1,42 @@
-//! A reference implementation of the LiveAuth HTTP API (v1), strict enough to test
-//! clients against: signed PoW challenges, real BOLT11 invoices, EdDSA access tokens,
-//! rotating refresh tokens, atomic budgets, L402/x402.
+//! A mock of the LiveAuth HTTP API (v1) to test clients against: signed PoW challenges,
+//! real BOLT11 invoices, access tokens, atomic budgets, L402/x402; in the [`profile`]
+//! `hosted` (the default) as the hosted API answers, in `strict` with the reference's
+//! stronger promises (problem+json, EdDSA tokens, rotating refresh tokens).
+//!
+//! Public: the app ([`app`], [`router`], [`serve`]), its [`Config`], [`Profile`] and
+//! [`AppState`], and the modules tests and other crates read ([`clock`], [`config`],
+//! [`lightning`], [`token`], [`hosted_token`], [`store`], [`openapi`], [`profile`]); the
+//! rest is private to the crate.
 //!
 //! - [`app`] / [`router`]: the axum app; [`serve`] runs it on a listener.
-//! - [`routes`]: one module per group of endpoints.
-//! - [`state`]: keys, clock, RNG and store, passed to every handler.
+//! - `routes`: one module per group of endpoints.
+//! - `state`: keys, clock, RNG and store, passed to every handler.
 //! - [`store`]: the [`store::Store`] trait (atomic operations) and its in-memory version.
-//! - [`budget`]: the per-session spending rules.
-//! - [`payment`]: Lightning quotes and L402/x402 credentials; [`lightning`]: the node
+//! - `budget`: the per-session spending rules.
+//! - `payment`: Lightning quotes and L402/x402 credentials; [`lightning`]: the node
 //!   that signs invoices; [`token`]: access tokens and the JWKS; [`hosted_token`]: the
 //!   hosted profile's HS256 tokens.
-//! - [`error`] and [`extract`]: every failure as problem+json, including rejections;
-//!   [`hosted_errors`]: the hosted profile's wording of the same failures.
+//! - `error` and `extract`: every failure as problem+json, including rejections;
+//!   `hosted_errors`: the hosted profile's wording of the same failures.
 //! - [`openapi`]: the OpenAPI 3.1 document of every route, served at `/openapi.json`.
 //! - [`profile`]: `hosted` (the default, like the hosted API) or `strict` (the
 //!   reference's promises), and every point where the two differ.
-//! - [`clock`], [`rng`], [`config`]: what makes runs deterministic and configurable.
+//! - [`clock`], `rng`, [`config`]: what makes runs deterministic and configurable.
 
-pub mod budget;
+mod budget;
 pub mod clock;
 pub mod config;
-pub mod error;
-pub mod extract;
-pub mod hosted_errors;
+mod error;
+mod extract;
+mod hosted_errors;
 pub mod hosted_token;
 pub mod lightning;
 pub mod openapi;
-pub mod payment;
+mod payment;
 pub mod profile;
-pub mod rng;
-pub mod routes;
-pub mod state;
+mod rng;
+mod routes;
+mod state;
 pub mod store;
 pub mod token;
 

@@ -21,7 +21,7 @@ use crate::store::{LightningQuote, Quote, QuoteKind};
 const MACAROON_LOCATION: &[u8] = b"liveauth-mock";
 
 /// A new Lightning quote for `project`, stored and returned.
-pub fn new_lightning_quote(state: &AppState, project: &Project) -> Result<Quote, Rejection> {
+pub(crate) fn new_lightning_quote(state: &AppState, project: &Project) -> Result<Quote, Rejection> {
     let now = state.now();
     let id = state.rng.uuid();
     let preimage: [u8; 32] = state.rng.bytes();
@@ -75,7 +75,7 @@ pub fn new_lightning_quote(state: &AppState, project: &Project) -> Result<Quote,
 }
 
 /// The `WWW-Authenticate` values that ask for payment of `quote`'s invoice.
-pub fn challenges(state: &AppState, quote: &LightningQuote) -> Vec<String> {
+pub(crate) fn challenges(state: &AppState, quote: &LightningQuote) -> Vec<String> {
     let identifier = L402Identifier::new(quote.payment_hash, state.rng.bytes());
     let macaroon = Macaroon::new(
         &state.keys.macaroon_root,
@@ -99,7 +99,7 @@ pub fn challenges(state: &AppState, quote: &LightningQuote) -> Vec<String> {
 }
 
 /// A 402 answer with a fresh quote for `project` and its challenges.
-pub fn payment_required(
+pub(crate) fn payment_required(
     state: &AppState,
     project: &Project,
     code: ErrorCode,
@@ -128,7 +128,7 @@ pub fn payment_required(
 
 /// Checks an L402/x402 credential and returns the paid quote it proves, marking it paid.
 /// Anything else (a bearer token, a wrong preimage, a foreign macaroon) is `None`.
-pub fn redeem(state: &AppState, credential: &Credential) -> Option<Quote> {
+pub(crate) fn redeem(state: &AppState, credential: &Credential) -> Option<Quote> {
     let (hash, preimage) = match credential {
         Credential::L402 {
             macaroon, preimage, ..

@@ -22,10 +22,10 @@ use crate::token::{AccessClaims, TokenIssuer};
 
 /// The detail of a token a later refresh retired (hosted: charge says `Unknown token`,
 /// usage `No active session found`).
-pub const RETIRED_TOKEN: &str = "a newer access token of this session replaced this one";
+pub(crate) const RETIRED_TOKEN: &str = "a newer access token of this session replaced this one";
 
 /// The detail of a token whose session has ended (hosted: `Token expired`).
-pub const SESSION_ENDED: &str = "the session of this token has ended: authenticate again";
+pub(crate) const SESSION_ENDED: &str = "the session of this token has ended: authenticate again";
 
 /// How often (in app time) expired state is swept.
 const PURGE_EVERY_SECS: i64 = 60;
@@ -272,10 +272,10 @@ impl AppState {
     }
 }
 
-pub fn refresh_hash(token: &str) -> TokenHash {
+pub(crate) fn refresh_hash(token: &str) -> TokenHash {
     Sha256::digest(token.as_bytes()).into()
 }
 
-pub fn secs(value: u64) -> i64 {
+pub(crate) fn secs(value: u64) -> i64 {
     i64::try_from(value).unwrap_or(i64::MAX)
 }

@@ -28,7 +28,7 @@ pub const PROJECT_KEY_HEADER: &str = "X-LW-Public";
 const NONCE_RULE: &str = "nonce must be a canonical decimal integer in 0..=9007199254740991 \
      (no sign, no leading zeros, no fraction or exponent)";
 
-/// Body of `POST /api/mcp/start` and `POST /api/public/demo/start`.
+/// Body of `POST /api/mcp/start` (and of the strict mock's `POST /api/public/demo/start`).
 ///
 /// An empty body `{}` is valid and asks for a PoW challenge.
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -41,7 +41,8 @@ pub struct StartRequest {
     pub force_lightning: Option<bool>,
 }
 
-/// Result of `POST /api/mcp/start` and `POST /api/public/demo/start`.
+/// Result of `POST /api/mcp/start` (and of the strict mock's `POST /api/public/demo/start`;
+/// the hosted legacy demo answers [`LegacyDemoStartResponse`]).
 ///
 /// Exactly one of `powChallenge` and `invoice` is set; the other is written
 /// as `null`, as in the seed. `authHint` is always written too (`null` unless the

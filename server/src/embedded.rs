@@ -8,10 +8,6 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-/// The embedded mock's demo project: the key a keyless server uses against it, since the
-/// reference mock refuses a start without a key (the hosted API does not).
-pub const DEMO_KEY: &str = mock_api::config::DEMO_PUBLIC_KEY;
-
 /// Why the embedded mock did not start.
 #[derive(Debug, thiserror::Error)]
 pub enum EmbeddedError {

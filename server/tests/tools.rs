@@ -491,6 +491,23 @@ async fn parallel_calls_with_a_stale_jwt_keep_the_session(profile: Profile) {
     assert_eq!(usage["satsUsed"], 3);
 }
 
+/// An agent that is handed a refresh token (another agent's session) keeps using it: its
+/// own stale JWT is later refreshed with that token, whether or not the API rotates it.
+async fn a_passed_refresh_token_becomes_the_sessions(profile: Profile) {
+    let h = short_lived_jwts(profile).await;
+    let auth = h.ok("liveauth_mcp_authenticate", json!({})).await;
+    let token = auth["refreshToken"].as_str().unwrap();
+    let other = Harness::connect(&h.base, None).await;
+    other
+        .ok("liveauth_mcp_refresh", json!({ "refreshToken": token }))
+        .await;
+    // The 1-second JWT is stale at once: the charge refreshes with the kept token.
+    let charge = other
+        .ok("liveauth_mcp_charge", json!({"callCostSats": 2}))
+        .await;
+    assert_eq!(charge["satsUsed"], 2);
+}
+
 /// A mock whose access tokens live one second, so the server soon finds them stale.
 async fn short_lived_jwts(profile: Profile) -> Harness {
     let config = mock_api::Config {
@@ -564,4 +581,5 @@ liveauth_testkit::on_both_profiles!(
     expired_jwt_is_refreshed_by_itself,
     parallel_calls_with_a_stale_jwt_keep_the_session,
     retried_charge_is_counted_once,
+    a_passed_refresh_token_becomes_the_sessions,
 );

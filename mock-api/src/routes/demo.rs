@@ -16,7 +16,7 @@ use crate::routes::meter::charge_session;
 use crate::state::AppState;
 
 /// What one call of the demo resource costs a bearer-token session.
-pub const DEMO_RESOURCE_COST_SATS: u64 = 1;
+pub(crate) const DEMO_RESOURCE_COST_SATS: u64 = 1;
 
 /// `GET /api/demo/resource`: see the module docs.
 #[utoipa::path(
@@ -34,7 +34,7 @@ pub const DEMO_RESOURCE_COST_SATS: u64 = 1;
     ),
     security(("bearerAuth" = []), ("l402" = []), ("x402" = [])),
 )]
-pub async fn resource(
+pub(crate) async fn resource(
     State(state): State<AppState>,
     MaybeCredential(credential): MaybeCredential,
 ) -> Result<Json<Value>, Rejection> {

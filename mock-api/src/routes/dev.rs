@@ -32,7 +32,7 @@ const MAX_ADVANCE_SECS: u64 = 10 * 365 * 86_400;
     ),
     security(()),
 )]
-pub async fn settle(
+pub(crate) async fn settle(
     State(state): State<AppState>,
     PathParam(payment_hash): PathParam,
 ) -> Result<Json<SettleResponse>, Rejection> {
@@ -82,7 +82,7 @@ pub async fn settle(
     ),
     security(()),
 )]
-pub async fn advance_clock(
+pub(crate) async fn advance_clock(
     State(state): State<AppState>,
     ApiJson(request): ApiJson<ClockAdvanceRequest>,
 ) -> Result<Json<ClockAdvanceResponse>, Rejection> {

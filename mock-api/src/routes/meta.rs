@@ -18,7 +18,7 @@ use crate::state::AppState;
     ),
     security(()),
 )]
-pub async fn jwks(State(state): State<AppState>) -> Json<serde_json::Value> {
+pub(crate) async fn jwks(State(state): State<AppState>) -> Json<serde_json::Value> {
     Json(state.keys.tokens.jwks())
 }
 
@@ -34,6 +34,6 @@ pub async fn jwks(State(state): State<AppState>) -> Json<serde_json::Value> {
     ),
     security(()),
 )]
-pub async fn healthz() -> Json<HealthResponse> {
+pub(crate) async fn healthz() -> Json<HealthResponse> {
     Json(HealthResponse::default())
 }

@@ -40,7 +40,7 @@ const MAX_BODY_KEY_LEN: usize = 200;
     ),
     security(("bearerAuth" = [])),
 )]
-pub async fn charge(
+pub(crate) async fn charge(
     State(state): State<AppState>,
     Authenticated(claims): Authenticated,
     ProjectKey(project_key): ProjectKey,
@@ -72,7 +72,7 @@ pub async fn charge(
 }
 
 /// Charges `cost` to a session atomically (also used by the metered demo resource).
-pub fn charge_session(
+pub(crate) fn charge_session(
     state: &AppState,
     session_id: &str,
     cost: u64,
@@ -171,7 +171,7 @@ fn header_idempotency_key(headers: &HeaderMap) -> Result<Option<String>, Rejecti
     ),
     security(("bearerAuth" = [])),
 )]
-pub async fn usage(
+pub(crate) async fn usage(
     State(state): State<AppState>,
     Authenticated(claims): Authenticated,
     ProjectKey(project_key): ProjectKey,

@@ -1,8 +1,8 @@
 //! One module per group of endpoints; each handler parses, applies and answers.
 
-pub mod demo;
-pub mod dev;
-pub mod meta;
-pub mod meter;
-pub mod quote;
-pub mod refresh;
+pub(crate) mod demo;
+pub(crate) mod dev;
+pub(crate) mod meta;
+pub(crate) mod meter;
+pub(crate) mod quote;
+pub(crate) mod refresh;

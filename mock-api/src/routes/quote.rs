@@ -41,7 +41,7 @@ use crate::store::{Quote, QuoteKind};
     ),
     security((), ("projectKey" = []), ("projectKey" = [], "l402" = []), ("projectKey" = [], "x402" = [])),
 )]
-pub async fn start(
+pub(crate) async fn start(
     State(state): State<AppState>,
     ProjectKey(key): ProjectKey,
     MaybeCredential(credential): MaybeCredential,
@@ -90,7 +90,7 @@ pub async fn start(
     ),
     security(()),
 )]
-pub async fn demo_start(
+pub(crate) async fn demo_start(
     State(state): State<AppState>,
     ApiJson(request): ApiJson<StartRequest>,
 ) -> Result<Json<StartResponse>, Rejection> {
@@ -113,7 +113,7 @@ pub async fn demo_start(
     ),
     security(()),
 )]
-pub async fn legacy_demo_start(
+pub(crate) async fn legacy_demo_start(
     State(state): State<AppState>,
 ) -> Result<Json<LegacyDemoStartResponse>, Rejection> {
     state.maybe_purge();
@@ -217,7 +217,7 @@ fn start_response(quote: &Quote) -> StartResponse {
     ),
     security((), ("projectKey" = [])),
 )]
-pub async fn confirm(
+pub(crate) async fn confirm(
     State(state): State<AppState>,
     ProjectKey(key): ProjectKey,
     ApiJson(request): ApiJson<ConfirmRequest>,
@@ -403,7 +403,7 @@ fn check_solution(
     ),
     security(()),
 )]
-pub async fn status(
+pub(crate) async fn status(
     State(state): State<AppState>,
     ProjectKey(key): ProjectKey,
     PathParam(id): PathParam,
@@ -459,7 +459,7 @@ pub async fn status(
     ),
     security(()),
 )]
-pub async fn lnurl(
+pub(crate) async fn lnurl(
     State(state): State<AppState>,
     ProjectKey(key): ProjectKey,
     PathParam(id): PathParam,

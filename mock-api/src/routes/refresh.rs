@@ -27,7 +27,7 @@ use crate::state::{AppState, refresh_hash};
     ),
     security(()),
 )]
-pub async fn refresh(
+pub(crate) async fn refresh(
     State(state): State<AppState>,
     ProjectKey(key): ProjectKey,
     ApiJson(request): ApiJson<RefreshRequest>,

@@ -51,10 +51,12 @@ impl Caller {
             .or_else(|| self.session.tokens()?.refresh_token)
             .ok_or(ToolError::NotAuthenticated)?;
         let response = self.api.refresh(&token).await?;
+        // An API that does not rotate (hosted) sends no new refresh token: the one just
+        // used stays the session's, even when the agent passed it and none was stored.
         self.session.update_tokens(
             response.jwt.clone(),
             response.expires_in,
-            response.refresh_token.clone(),
+            response.refresh_token.clone().or(Some(token)),
             self.clock.now_unix(),
         );
         Ok(response)

@@ -89,11 +89,7 @@ impl Harness {
                 Ok(mock) => mock,
                 Err(error) => panic!("fuzzing harness: mock API: {error}"),
             };
-            let api = match ApiClient::new(
-                &mock.base,
-                Some(mock_api::config::DEMO_PUBLIC_KEY.to_owned()),
-                Duration::from_secs(5),
-            ) {
+            let api = match ApiClient::new(&mock.base, None, Duration::from_secs(5)) {
                 Ok(api) => api,
                 Err(error) => panic!("fuzzing harness: API client: {error}"),
             };
