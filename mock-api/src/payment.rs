@@ -47,18 +47,12 @@ pub(crate) fn new_lightning_quote(state: &AppState, project: &Project) -> Result
     let auto_settle_at = project
         .demo
         .then(|| now.saturating_add(secs(state.config.demo_settle_after_secs)));
-    let mut invoice = Invoice {
+    let mut invoice = Invoice::new(
         bolt11,
         amount_sats,
-        expires_at_unix: expires_at,
-        payment_hash: state.config.payment_hash_encoding.encode(&payment_hash),
-        base_amount_sats: None,
-        invoice_fee_basis_points: None,
-        invoice_fee_minimum_sats: None,
-        invoice_fee_sats: None,
-        total_charged_sats: None,
-        credit_amount_sats: None,
-    };
+        expires_at,
+        state.config.payment_hash_encoding.encode(&payment_hash),
+    );
     if let Some(fee) = fee {
         fee.describe(&mut invoice);
     }

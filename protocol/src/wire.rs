@@ -135,6 +135,29 @@ pub struct Invoice {
     pub credit_amount_sats: Option<u64>,
 }
 
+impl Invoice {
+    /// An invoice without the hosted fee fields (the seed's shape).
+    pub fn new(
+        bolt11: String,
+        amount_sats: u64,
+        expires_at_unix: i64,
+        payment_hash: String,
+    ) -> Self {
+        Self {
+            bolt11,
+            amount_sats,
+            expires_at_unix,
+            payment_hash,
+            base_amount_sats: None,
+            invoice_fee_basis_points: None,
+            invoice_fee_minimum_sats: None,
+            invoice_fee_sats: None,
+            total_charged_sats: None,
+            credit_amount_sats: None,
+        }
+    }
+}
+
 /// Result of the hosted legacy demo start (`POST /api/public/auth/demo/start`, older
 /// `/api/public/demo/start`; facts §1.5): a simulated session whose `invoice` is a bare
 /// BOLT11 string, not the [`Invoice`] object of `/api/mcp/start`.

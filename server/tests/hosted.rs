@@ -165,16 +165,7 @@ async fn lightning_flow(encode: fn(&[u8]) -> String) {
         json_ok(json!({"pr": bolt11, "routes": []})),
     )
     .await;
-    on(
-        &api,
-        "GET",
-        &format!("/api/mcp/status/{QUOTE}"),
-        json_ok(json!({
-            "quoteId": QUOTE, "status": "pending", "paymentStatus": "paid",
-            "expiresAt": "2030-03-17T17:46:40"
-        })),
-    )
-    .await;
+    answer_paid_status(&api).await;
     Mock::given(method("POST"))
         .and(path("/api/mcp/confirm"))
         .and(body_json(json!({"quoteId": QUOTE})))
@@ -234,16 +225,7 @@ async fn authenticate_waits_for_a_hosted_paid_status() {
     let start =
         json!({"quoteId": QUOTE, "powChallenge": null, "invoice": invoice, "authHint": null});
     on(&api, "POST", "/api/mcp/start", json_ok(start)).await;
-    on(
-        &api,
-        "GET",
-        &format!("/api/mcp/status/{QUOTE}"),
-        json_ok(json!({
-            "quoteId": QUOTE, "status": "pending", "paymentStatus": "paid",
-            "expiresAt": "2030-03-17T17:46:40"
-        })),
-    )
-    .await;
+    answer_paid_status(&api).await;
     on(
         &api,
         "POST",
@@ -334,6 +316,22 @@ async fn refresh_keeps_the_refresh_token_and_drops_the_retired_jwt() {
         .collect();
     assert_eq!(bodies, vec![json!({"refreshToken": REFRESH}); 2]);
     all_keyed(&api).await;
+}
+
+/// The wiremock answers the status of `QUOTE` as the hosted API does once it is paid:
+/// `status` still `pending`, `paymentStatus` `paid`, a zone-less `expiresAt`.
+async fn answer_paid_status(api: &MockServer) {
+    let status = json!({
+        "quoteId": QUOTE, "status": "pending", "paymentStatus": "paid",
+        "expiresAt": "2030-03-17T17:46:40"
+    });
+    on(
+        api,
+        "GET",
+        &format!("/api/mcp/status/{QUOTE}"),
+        json_ok(status),
+    )
+    .await;
 }
 
 /// The wiremock answers a PoW start (difficulty 0) and its confirm with `jwt`.
