@@ -8,42 +8,7 @@ use serde_json::json;
 
 use crate::client::{Api, KEY_HEADER, Resp, solve_quote};
 use crate::quotes::is_nonempty_str;
-use crate::{Check, CheckResult, Ctx, Level, Outcome, ensure};
-
-pub(crate) fn checks() -> Vec<Check> {
-    vec![
-        Check {
-            name: "errors_readable",
-            level: Level::Compat,
-            description: "client mistakes (unknown quote, unknown key, forged sig, second confirm, bad JSON, text/plain body, unknown refresh token, no bearer) are each a 4xx with a readable body (error_description, detail, message, error, title or text), never a 5xx; an unknown path is 404 and GET on a POST endpoint 405",
-            run: |ctx| Box::pin(readable(ctx)),
-        },
-        Check {
-            name: "errors_problem_json",
-            level: Level::Strict,
-            description: "every error (400, 401, 404, 405, 409, 413, 415, 422) is application/problem+json {type, title, status = HTTP status, detail, code} with error = code, error_description = detail, and the documented code",
-            run: |ctx| Box::pin(problem_json(ctx)),
-        },
-        Check {
-            name: "oversized_body_413",
-            level: Level::Strict,
-            description: "a 70 KB confirm body is refused with 413 payload_too_large",
-            run: |ctx| Box::pin(oversized_body(ctx)),
-        },
-        Check {
-            name: "unknown_route_404",
-            level: Level::Strict,
-            description: "an unknown path is a 404 problem with code not_found",
-            run: |ctx| Box::pin(unknown_route(ctx)),
-        },
-        Check {
-            name: "healthz_and_openapi",
-            level: Level::Strict,
-            description: "/healthz is {status: ok}; /openapi.json is OpenAPI 3.1 and documents every v1 path",
-            run: |ctx| Box::pin(healthz_and_openapi(ctx)),
-        },
-    ]
-}
+use crate::{CheckResult, Ctx, Outcome, ensure};
 
 /// What the compat level asks of an error sample.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -207,7 +172,7 @@ fn oversized(api: &crate::client::Api) -> reqwest::RequestBuilder {
     api.req(Method::POST, "/api/mcp/confirm").json(&body)
 }
 
-async fn readable(ctx: &Ctx) -> CheckResult {
+pub(crate) async fn readable(ctx: &Ctx) -> CheckResult {
     for sample in error_samples(ctx).await? {
         let (what, resp) = (sample.what, &sample.resp);
         match sample.compat {
@@ -228,7 +193,7 @@ async fn readable(ctx: &Ctx) -> CheckResult {
     Ok(Outcome::Pass)
 }
 
-async fn problem_json(ctx: &Ctx) -> CheckResult {
+pub(crate) async fn problem_json(ctx: &Ctx) -> CheckResult {
     for Sample {
         what,
         status,
@@ -261,13 +226,13 @@ async fn problem_json(ctx: &Ctx) -> CheckResult {
     Ok(Outcome::Pass)
 }
 
-async fn oversized_body(ctx: &Ctx) -> CheckResult {
+pub(crate) async fn oversized_body(ctx: &Ctx) -> CheckResult {
     let resp = ctx.api.fetch(oversized(&ctx.api)).await?;
     resp.expect_problem(413, "payload_too_large", "a 70 KB body")?;
     Ok(Outcome::Pass)
 }
 
-async fn unknown_route(ctx: &Ctx) -> CheckResult {
+pub(crate) async fn unknown_route(ctx: &Ctx) -> CheckResult {
     let resp = ctx.api.get("/api/conformance/no-such-endpoint").await?;
     resp.expect_problem(404, "not_found", "an unknown path")?;
     ensure!(
@@ -278,7 +243,7 @@ async fn unknown_route(ctx: &Ctx) -> CheckResult {
     Ok(Outcome::Pass)
 }
 
-async fn healthz_and_openapi(ctx: &Ctx) -> CheckResult {
+pub(crate) async fn healthz_and_openapi(ctx: &Ctx) -> CheckResult {
     let health = ctx.api.get("/healthz").await?;
     ensure!(
         health.expect(200, "healthz")?["status"] == "ok",

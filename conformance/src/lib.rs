@@ -24,6 +24,7 @@
 //! check. Checks that need the mock's dev endpoints (settle, clock) are skipped, with the
 //! reason, when the API does not offer them.
 
+mod catalogue;
 mod client;
 mod errors;
 pub mod junit;
@@ -38,49 +39,27 @@ use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
 
+pub use catalogue::catalogue;
 use client::Api;
 
-/// How strong a promise a check holds the API to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Level {
-    /// What the hosted API and existing clients rely on.
-    Compat,
-    /// This reference's stronger promises.
-    Strict,
+liveauth_protocol::text_enum! {
+    /// How strong a promise a check holds the API to.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum Level as "level" {
+        /// What the hosted API and existing clients rely on.
+        Compat = "compat",
+        /// This reference's stronger promises.
+        Strict = "strict",
+    }
 }
 
 impl Level {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Compat => "compat",
-            Self::Strict => "strict",
-        }
-    }
-
     /// Whether a run at this level runs a check of `check` level: strict includes compat.
     pub fn includes(self, check: Level) -> bool {
         match self {
             Self::Compat => check == Self::Compat,
             Self::Strict => true,
         }
-    }
-}
-
-impl std::str::FromStr for Level {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "compat" => Ok(Self::Compat),
-            "strict" => Ok(Self::Strict),
-            other => Err(format!("unknown level {other:?}: use compat or strict")),
-        }
-    }
-}
-
-impl fmt::Display for Level {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 
@@ -305,19 +284,6 @@ impl Report {
             self.skipped()
         )
     }
-}
-
-/// Every check, in the order [`run`] runs them.
-pub fn catalogue() -> Vec<Check> {
-    [
-        quotes::checks(),
-        pow::checks(),
-        sessions::checks(),
-        tokens::checks(),
-        lightning::checks(),
-        errors::checks(),
-    ]
-    .concat()
 }
 
 /// Runs the checks of `options.level` ([`Level::includes`]), in catalogue order, against

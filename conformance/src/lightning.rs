@@ -10,44 +10,9 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::client::Resp;
-use crate::{Check, CheckResult, Ctx, Level, Outcome, ensure, skip_unless};
+use crate::{CheckResult, Ctx, Outcome, ensure, skip_unless};
 
 const RESOURCE: &str = "/api/demo/resource";
-
-pub(crate) fn checks() -> Vec<Check> {
-    vec![
-        Check {
-            name: "bolt11_valid",
-            level: Level::Compat,
-            description: "the quoted bolt11 parses (lightning-invoice) with a valid signature, amount = amountSats, payment hash = paymentHash, expiry = expiresAtUnix",
-            run: |ctx| Box::pin(bolt11_valid(ctx)),
-        },
-        Check {
-            name: "lightning_confirm_pending_then_paid",
-            level: Level::Compat,
-            description: "confirm of an unpaid quote is 200 {jwt: null, paymentStatus: pending} (expiresIn, remainingBudgetSats null or 0); once paid (dev settle, or the demo's simulated payment) status says paymentStatus paid, confirm gives a jwt with paymentStatus paid, and status says confirmed",
-            run: |ctx| Box::pin(confirm_pending_then_paid(ctx, false)),
-        },
-        Check {
-            name: "lightning_pending_fields_null",
-            level: Level::Strict,
-            description: "as lightning_confirm_pending_then_paid, and while unpaid every grant field (jwt, expiresIn, remainingBudgetSats, refreshToken) is null, and a paid quote's status is paid before confirm (hosted: 0s, and status pending until confirmed)",
-            run: |ctx| Box::pin(confirm_pending_then_paid(ctx, true)),
-        },
-        Check {
-            name: "http402_challenge_headers",
-            level: Level::Strict,
-            description: "GET /api/demo/resource without credentials is 402 with WWW-Authenticate L402 (macaroon, invoice) and x402 (invoice, paymentHash) that parse, name one invoice, and whose macaroon identifier carries its payment hash",
-            run: |ctx| Box::pin(challenge_headers(ctx)),
-        },
-        Check {
-            name: "l402_paid_credential_accepted",
-            level: Level::Strict,
-            description: "after the challenge's invoice is paid (dev settle), Authorization: L402 <macaroon>:<preimage> and x402 <preimage> open the resource; before that, the same credentials are refused with 402",
-            run: |ctx| Box::pin(paid_credential(ctx)),
-        },
-    ]
-}
 
 /// The invoice's payment hash, lowercase hex.
 fn payment_hash_hex(invoice: &Bolt11Invoice) -> String {
@@ -64,7 +29,7 @@ fn parse_bolt11(text: &str) -> Result<Bolt11Invoice, String> {
     Ok(invoice)
 }
 
-async fn bolt11_valid(ctx: &Ctx) -> CheckResult {
+pub(crate) async fn bolt11_valid(ctx: &Ctx) -> CheckResult {
     let (_, quoted) = ctx.api.start_lightning().await?;
     let invoice = parse_bolt11(quoted["bolt11"].as_str().unwrap_or_default())?;
     let sats = quoted["amountSats"]
@@ -116,7 +81,7 @@ async fn status_is(
 /// A Lightning quote from unpaid to confirmed. `strict` holds the unpaid answer's grant
 /// fields to `null` (hosted sends `0`s) and a paid, unconfirmed quote's status to `paid`
 /// (hosted keeps `pending` until confirmed).
-async fn confirm_pending_then_paid(ctx: &Ctx, strict: bool) -> CheckResult {
+pub(crate) async fn confirm_pending_then_paid(ctx: &Ctx, strict: bool) -> CheckResult {
     // Paying a real invoice needs the dev endpoint: no API settles one by itself (the
     // hosted anonymous demo project's invoices are real too).
     skip_unless!(ctx.need_settle());
@@ -209,7 +174,7 @@ fn challenges(resp: &Resp) -> Result<(Challenge, Challenge), String> {
     }
 }
 
-async fn challenge_headers(ctx: &Ctx) -> CheckResult {
+pub(crate) async fn challenge_headers(ctx: &Ctx) -> CheckResult {
     let resp = ctx.api.get(RESOURCE).await?;
     let (l402, x402) = challenges(&resp)?;
     let (
@@ -255,7 +220,7 @@ async fn challenge_headers(ctx: &Ctx) -> CheckResult {
     Ok(Outcome::Pass)
 }
 
-async fn paid_credential(ctx: &Ctx) -> CheckResult {
+pub(crate) async fn paid_credential(ctx: &Ctx) -> CheckResult {
     skip_unless!(ctx.need_settle());
     let (l402, x402) = challenges(&ctx.api.get(RESOURCE).await?)?;
     let (Challenge::L402 { macaroon, .. }, Challenge::X402 { payment_hash, .. }) = (&l402, &x402)

@@ -5,108 +5,7 @@ use liveauth_protocol::pow::{solution_hash, target_from_bits};
 use serde_json::{Value, json};
 
 use crate::client::{KEY_HEADER, non_solving_nonce, solve_for, solve_quote};
-use crate::{Check, CheckResult, Ctx, Level, Outcome, ensure, skip_unless};
-
-pub(crate) fn checks() -> Vec<Check> {
-    vec![
-        Check {
-            name: "pow_valid_solution_accepted",
-            level: Level::Compat,
-            description: "a nonce whose SHA-256(key:challenge:nonce) is below the target confirms to {jwt, expiresIn, remainingBudgetSats, refreshToken}",
-            run: |ctx| Box::pin(valid_solution_accepted(ctx)),
-        },
-        Check {
-            name: "pow_forged_signature",
-            level: Level::Compat,
-            description: "a valid solution with a forged sig (right length, wrong MAC), an all-A sig or an empty one is refused (a readable 4xx, no token)",
-            run: |ctx| Box::pin(forged_signature(ctx, false)),
-        },
-        Check {
-            name: "pow_tampered_challenge_hex",
-            level: Level::Compat,
-            description: "a solution of another challengeHex, sent with the original sig, is refused (the quote's own challenge is what counts)",
-            run: |ctx| Box::pin(tampered_challenge_hex(ctx, false)),
-        },
-        Check {
-            name: "pow_tampered_difficulty_bits",
-            level: Level::Compat,
-            description: "lowering difficultyBits (with a nonce that only meets the lower target) is refused; so is a real solution with any other difficultyBits (the signature binds the difficulty)",
-            run: |ctx| Box::pin(tampered_difficulty_bits(ctx, false)),
-        },
-        Check {
-            name: "pow_tampered_expires_at",
-            level: Level::Compat,
-            description: "a real solution with expiresAtUnix moved later is refused (the signature binds the expiry)",
-            run: |ctx| Box::pin(tampered_expires_at(ctx, false)),
-        },
-        Check {
-            name: "pow_tampered_quote_id",
-            level: Level::Compat,
-            description: "a solved challenge and its sig presented for another quote's id is refused (hosted: that quote's challenge differs; strict: the signature binds the quote)",
-            run: |ctx| Box::pin(tampered_quote_id(ctx, false)),
-        },
-        Check {
-            name: "pow_failed_attempts_consume_nothing",
-            level: Level::Compat,
-            description: "after refused attempts (bad sig, bad hash, a non-solving nonce) the real solution still confirms",
-            run: |ctx| Box::pin(failed_attempts_consume_nothing(ctx, false)),
-        },
-        Check {
-            name: "pow_expired_challenge",
-            level: Level::Compat,
-            description: "a valid solution submitted at expiresAtUnix (dev clock moved) is refused",
-            run: |ctx| Box::pin(expired_challenge(ctx, false)),
-        },
-        Check {
-            name: "pow_nonce_replayed",
-            level: Level::Compat,
-            description: "the same confirm body sent twice gives one token; the replay is refused",
-            run: |ctx| Box::pin(nonce_replayed(ctx, false)),
-        },
-        Check {
-            name: "pow_second_nonce_after_confirm",
-            level: Level::Compat,
-            description: "a second, different valid nonce for an already confirmed quote is refused",
-            run: |ctx| Box::pin(second_nonce(ctx, false)),
-        },
-        Check {
-            name: "pow_hash_equal_to_target",
-            level: Level::Compat,
-            description: "hashHex = targetHex (or 0) with a non-solving nonce is refused: the verdict rests on the server's own hash, never the client's claim. A real hash equal to the target cannot be found by search, so hosted's <= and strict's < cannot be told apart on the wire (pow_properties covers the boundary)",
-            run: |ctx| Box::pin(hash_equal_to_target(ctx, false)),
-        },
-        Check {
-            name: "pow_hash_mismatch",
-            level: Level::Compat,
-            description: "a solving nonce sent with the hashHex of another solving nonce is refused",
-            run: |ctx| Box::pin(hash_mismatch(ctx, false)),
-        },
-        Check {
-            name: "pow_wrong_project_key",
-            level: Level::Compat,
-            description: "confirming a solved quote with X-LW-Public of another project is refused with 401 or 404 (hosted: 404, the quote is not that project's)",
-            run: |ctx| Box::pin(wrong_project_key(ctx, false)),
-        },
-        Check {
-            name: "pow_refusal_codes",
-            level: Level::Strict,
-            description: "each refusal of the compat PoW checks is problem+json with its documented status and code: 422 signature_invalid, challenge_mismatch, hash_mismatch, solution_invalid; 409 already_confirmed; 410 challenge_expired (when the dev clock exists); 401 project_mismatch; and uppercase hashHex is refused (hash_mismatch)",
-            run: |ctx| Box::pin(refusal_codes(ctx)),
-        },
-        Check {
-            name: "pow_parallel_confirms_one_token",
-            level: Level::Strict,
-            description: "20 parallel confirms of one quote with 20 different valid nonces: exactly one token, 19 x 409 already_confirmed",
-            run: |ctx| Box::pin(parallel_confirms(ctx)),
-        },
-        Check {
-            name: "pow_noncanonical_nonces",
-            level: Level::Strict,
-            description: "non-canonical spellings of a solving nonce (leading zero, sign, float, exponent, spaces, hex, > 2^53-1) are refused as 400 nonce_invalid (null: bad_request); the canonical one then confirms",
-            run: |ctx| Box::pin(noncanonical_nonces(ctx)),
-        },
-    ]
-}
+use crate::{CheckResult, Ctx, Outcome, ensure, skip_unless};
 
 /// Confirms `body`, which the API must refuse: any readable 4xx, and when `strict`,
 /// exactly `status` and `code` as problem+json.
@@ -124,7 +23,7 @@ async fn refused(
 }
 
 /// The compat PoW defences again, each holding its refusals to the strict status and code.
-async fn refusal_codes(ctx: &Ctx) -> CheckResult {
+pub(crate) async fn refusal_codes(ctx: &Ctx) -> CheckResult {
     let runs: [(&str, CheckResult); 11] = [
         ("forged signature", forged_signature(ctx, true).await),
         (
@@ -158,7 +57,7 @@ async fn refusal_codes(ctx: &Ctx) -> CheckResult {
     wrong_project_key(ctx, true).await
 }
 
-async fn valid_solution_accepted(ctx: &Ctx) -> CheckResult {
+pub(crate) async fn valid_solution_accepted(ctx: &Ctx) -> CheckResult {
     let quote = ctx.api.start_pow().await?;
     let (nonce, hash) = solve_quote(&quote, 0).await?;
     let resp = ctx.api.confirm(&quote.confirm_body(nonce, &hash)).await?;
@@ -175,7 +74,7 @@ async fn valid_solution_accepted(ctx: &Ctx) -> CheckResult {
     Ok(Outcome::Pass)
 }
 
-async fn forged_signature(ctx: &Ctx, strict: bool) -> CheckResult {
+pub(crate) async fn forged_signature(ctx: &Ctx, strict: bool) -> CheckResult {
     let quote = ctx.api.start_pow().await?;
     let (nonce, hash) = solve_quote(&quote, 0).await?;
     let real = quote.field_str("signature");
@@ -205,7 +104,7 @@ async fn forged_signature(ctx: &Ctx, strict: bool) -> CheckResult {
     Ok(Outcome::Pass)
 }
 
-async fn tampered_challenge_hex(ctx: &Ctx, strict: bool) -> CheckResult {
+pub(crate) async fn tampered_challenge_hex(ctx: &Ctx, strict: bool) -> CheckResult {
     let quote = ctx.api.start_pow().await?;
     let real = quote.field_str("challengeHex");
     // Another challenge of the same length: the last digit changed.
@@ -232,7 +131,7 @@ async fn tampered_challenge_hex(ctx: &Ctx, strict: bool) -> CheckResult {
     Ok(Outcome::Pass)
 }
 
-async fn tampered_difficulty_bits(ctx: &Ctx, strict: bool) -> CheckResult {
+pub(crate) async fn tampered_difficulty_bits(ctx: &Ctx, strict: bool) -> CheckResult {
     let quote = ctx.api.start_pow().await?;
     let bits = quote.bits();
     if bits < 4 {
@@ -277,7 +176,7 @@ async fn tampered_difficulty_bits(ctx: &Ctx, strict: bool) -> CheckResult {
     Ok(Outcome::Pass)
 }
 
-async fn tampered_expires_at(ctx: &Ctx, strict: bool) -> CheckResult {
+pub(crate) async fn tampered_expires_at(ctx: &Ctx, strict: bool) -> CheckResult {
     let quote = ctx.api.start_pow().await?;
     let (nonce, hash) = solve_quote(&quote, 0).await?;
     let mut body = quote.confirm_body(nonce, &hash);
@@ -294,7 +193,7 @@ async fn tampered_expires_at(ctx: &Ctx, strict: bool) -> CheckResult {
     Ok(Outcome::Pass)
 }
 
-async fn tampered_quote_id(ctx: &Ctx, strict: bool) -> CheckResult {
+pub(crate) async fn tampered_quote_id(ctx: &Ctx, strict: bool) -> CheckResult {
     let solved = ctx.api.start_pow().await?;
     let other = ctx.api.start_pow().await?;
     let (nonce, hash) = solve_quote(&solved, 0).await?;
@@ -312,7 +211,7 @@ async fn tampered_quote_id(ctx: &Ctx, strict: bool) -> CheckResult {
     Ok(Outcome::Pass)
 }
 
-async fn failed_attempts_consume_nothing(ctx: &Ctx, strict: bool) -> CheckResult {
+pub(crate) async fn failed_attempts_consume_nothing(ctx: &Ctx, strict: bool) -> CheckResult {
     let quote = ctx.api.start_pow().await?;
     let (nonce, hash) = solve_quote(&quote, 0).await?;
     let mut bad_sig = quote.confirm_body(nonce, &hash);
@@ -342,7 +241,7 @@ async fn failed_attempts_consume_nothing(ctx: &Ctx, strict: bool) -> CheckResult
     Ok(Outcome::Pass)
 }
 
-async fn expired_challenge(ctx: &Ctx, strict: bool) -> CheckResult {
+pub(crate) async fn expired_challenge(ctx: &Ctx, strict: bool) -> CheckResult {
     skip_unless!(ctx.need_clock());
     let quote = ctx.api.start_pow().await?;
     let (nonce, hash) = solve_quote(&quote, 0).await?;
@@ -361,7 +260,7 @@ async fn expired_challenge(ctx: &Ctx, strict: bool) -> CheckResult {
     Ok(Outcome::Pass)
 }
 
-async fn nonce_replayed(ctx: &Ctx, strict: bool) -> CheckResult {
+pub(crate) async fn nonce_replayed(ctx: &Ctx, strict: bool) -> CheckResult {
     let quote = ctx.api.start_pow().await?;
     let (nonce, hash) = solve_quote(&quote, 0).await?;
     let body = quote.confirm_body(nonce, &hash);
@@ -377,7 +276,7 @@ async fn nonce_replayed(ctx: &Ctx, strict: bool) -> CheckResult {
     Ok(Outcome::Pass)
 }
 
-async fn second_nonce(ctx: &Ctx, strict: bool) -> CheckResult {
+pub(crate) async fn second_nonce(ctx: &Ctx, strict: bool) -> CheckResult {
     let quote = ctx.api.start_pow().await?;
     let (first, first_hash) = solve_quote(&quote, 0).await?;
     let (second, second_hash) = solve_quote(&quote, first + 1).await?;
@@ -396,7 +295,7 @@ async fn second_nonce(ctx: &Ctx, strict: bool) -> CheckResult {
     Ok(Outcome::Pass)
 }
 
-async fn parallel_confirms(ctx: &Ctx) -> CheckResult {
+pub(crate) async fn parallel_confirms(ctx: &Ctx) -> CheckResult {
     let quote = ctx.api.start_pow().await?;
     let mut bodies = Vec::new();
     let mut from = 0;
@@ -428,7 +327,7 @@ async fn parallel_confirms(ctx: &Ctx) -> CheckResult {
     Ok(Outcome::Pass)
 }
 
-async fn noncanonical_nonces(ctx: &Ctx) -> CheckResult {
+pub(crate) async fn noncanonical_nonces(ctx: &Ctx) -> CheckResult {
     let quote = ctx.api.start_pow().await?;
     let (nonce, hash) = solve_quote(&quote, 0).await?;
     let base = quote.confirm_body(nonce, &hash);
@@ -487,7 +386,7 @@ async fn noncanonical_nonces(ctx: &Ctx) -> CheckResult {
     Ok(Outcome::Pass)
 }
 
-async fn hash_equal_to_target(ctx: &Ctx, strict: bool) -> CheckResult {
+pub(crate) async fn hash_equal_to_target(ctx: &Ctx, strict: bool) -> CheckResult {
     let quote = ctx.api.start_pow().await?;
     let Some((nonce, _)) = non_solving_nonce(&quote, 0) else {
         return Ok(Outcome::Skip(format!(
@@ -517,7 +416,7 @@ async fn hash_equal_to_target(ctx: &Ctx, strict: bool) -> CheckResult {
     Ok(Outcome::Pass)
 }
 
-async fn hash_mismatch(ctx: &Ctx, strict: bool) -> CheckResult {
+pub(crate) async fn hash_mismatch(ctx: &Ctx, strict: bool) -> CheckResult {
     let quote = ctx.api.start_pow().await?;
     let (nonce, hash) = solve_quote(&quote, 0).await?;
     let (next, next_hash) = solve_quote(&quote, nonce + 1).await?;
@@ -550,7 +449,7 @@ async fn hash_mismatch(ctx: &Ctx, strict: bool) -> CheckResult {
     Ok(Outcome::Pass)
 }
 
-async fn wrong_project_key(ctx: &Ctx, strict: bool) -> CheckResult {
+pub(crate) async fn wrong_project_key(ctx: &Ctx, strict: bool) -> CheckResult {
     let quote = ctx.api.start_pow().await?;
     let (nonce, hash) = solve_quote(&quote, 0).await?;
     let resp = ctx

@@ -6,66 +6,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::client::KEY_HEADER;
-use crate::{Check, CheckResult, Ctx, Level, Outcome, ensure};
-
-pub(crate) fn checks() -> Vec<Check> {
-    vec![
-        Check {
-            name: "start_pow_shape",
-            level: Level::Compat,
-            description: "start returns {quoteId, powChallenge{projectId, projectPublicKey, challengeHex, targetHex, difficultyBits, expiresAtUnix, signature}, invoice: null, authHint}",
-            run: |ctx| Box::pin(start_pow_shape(ctx)),
-        },
-        Check {
-            name: "start_lightning_shape",
-            level: Level::Compat,
-            description: "start with forceLightning returns {quoteId, powChallenge: null, invoice{bolt11, amountSats, expiresAtUnix, paymentHash (32 bytes: hex, base64 or base64url)}}, and any fee fields add up to amountSats",
-            run: |ctx| Box::pin(start_lightning_shape(ctx)),
-        },
-        Check {
-            name: "start_key_header",
-            level: Level::Compat,
-            description: "POST /api/mcp/start without X-LW-Public is a PoW quote of the anonymous demo project (another project than a keyed one), with an unknown key a readable 401",
-            run: |ctx| Box::pin(start_key_header(ctx)),
-        },
-        Check {
-            name: "challenge_target_matches_bits",
-            level: Level::Compat,
-            description: "targetHex equals (2^256-1) >> difficultyBits, 64 lowercase hex",
-            run: |ctx| Box::pin(challenge_target_matches_bits(ctx)),
-        },
-        Check {
-            name: "status_shape",
-            level: Level::Compat,
-            description: "status of a PoW quote is {quoteId, status: pending, paymentStatus: null, expiresAt: a UTC timestamp, with or without a zone}, and confirmed after confirm",
-            run: |ctx| Box::pin(status_shape(ctx)),
-        },
-        Check {
-            name: "timestamps_carry_zone",
-            level: Level::Strict,
-            description: "status.expiresAt, usage.expiresAt and usage.dayWindowStart are RFC 3339 with Z (the hosted API writes its database times without a zone)",
-            run: |ctx| Box::pin(timestamps_carry_zone(ctx)),
-        },
-        Check {
-            name: "lnurl_shape",
-            level: Level::Compat,
-            description: "lnurl of a Lightning quote is LUD-06 {pr: the quoted bolt11, routes: []}",
-            run: |ctx| Box::pin(lnurl_shape(ctx)),
-        },
-        Check {
-            name: "lnurl_errors",
-            level: Level::Compat,
-            description: "lnurl of a PoW quote or an unknown quote is a readable 4xx (hosted: plain text or problem+json)",
-            run: |ctx| Box::pin(lnurl_errors(ctx, false)),
-        },
-        Check {
-            name: "lnurl_errors_lud06",
-            level: Level::Strict,
-            description: "lnurl of a PoW quote or an unknown quote is a 4xx LUD-06 error {status: \"ERROR\", reason}",
-            run: |ctx| Box::pin(lnurl_errors(ctx, true)),
-        },
-    ]
-}
+use crate::{CheckResult, Ctx, Outcome, ensure};
 
 pub(crate) fn is_hex64(value: &Value) -> bool {
     value
@@ -125,7 +66,7 @@ async fn started(ctx: &Ctx, lightning: bool) -> Result<Value, String> {
     Ok(body)
 }
 
-async fn start_pow_shape(ctx: &Ctx) -> CheckResult {
+pub(crate) async fn start_pow_shape(ctx: &Ctx) -> CheckResult {
     let body = started(ctx, false).await?;
     let c = &body["powChallenge"];
     for field in ["projectId", "projectPublicKey", "challengeHex", "signature"] {
@@ -172,7 +113,7 @@ async fn start_pow_shape(ctx: &Ctx) -> CheckResult {
     Ok(Outcome::Pass)
 }
 
-async fn start_lightning_shape(ctx: &Ctx) -> CheckResult {
+pub(crate) async fn start_lightning_shape(ctx: &Ctx) -> CheckResult {
     let body = started(ctx, true).await?;
     let invoice = &body["invoice"];
     ensure!(
@@ -212,7 +153,7 @@ async fn start_lightning_shape(ctx: &Ctx) -> CheckResult {
     Ok(Outcome::Pass)
 }
 
-async fn start_key_header(ctx: &Ctx) -> CheckResult {
+pub(crate) async fn start_key_header(ctx: &Ctx) -> CheckResult {
     let start = |key: Option<&str>| {
         let mut request = ctx.api.req(Method::POST, "/api/mcp/start").json(&json!({}));
         if let Some(key) = key {
@@ -245,7 +186,7 @@ async fn start_key_header(ctx: &Ctx) -> CheckResult {
     Ok(Outcome::Pass)
 }
 
-async fn challenge_target_matches_bits(ctx: &Ctx) -> CheckResult {
+pub(crate) async fn challenge_target_matches_bits(ctx: &Ctx) -> CheckResult {
     let quote = ctx.api.start_pow().await?;
     let bits = quote.bits();
     let expected = target_from_bits(bits).map_err(|e| e.to_string())?;
@@ -258,7 +199,7 @@ async fn challenge_target_matches_bits(ctx: &Ctx) -> CheckResult {
     Ok(Outcome::Pass)
 }
 
-async fn status_shape(ctx: &Ctx) -> CheckResult {
+pub(crate) async fn status_shape(ctx: &Ctx) -> CheckResult {
     let quote = ctx.api.start_pow().await?;
     let path = format!("/api/mcp/status/{}", quote.quote_id);
     let resp = ctx.api.get(&path).await?;
@@ -293,7 +234,7 @@ async fn status_shape(ctx: &Ctx) -> CheckResult {
     Ok(Outcome::Pass)
 }
 
-async fn lnurl_shape(ctx: &Ctx) -> CheckResult {
+pub(crate) async fn lnurl_shape(ctx: &Ctx) -> CheckResult {
     let (quote_id, invoice) = ctx.api.start_lightning().await?;
     let resp = ctx.api.get(&format!("/api/mcp/lnurl/{quote_id}")).await?;
     let body = resp.expect(200, "lnurl")?;
@@ -305,7 +246,7 @@ async fn lnurl_shape(ctx: &Ctx) -> CheckResult {
     Ok(Outcome::Pass)
 }
 
-async fn timestamps_carry_zone(ctx: &Ctx) -> CheckResult {
+pub(crate) async fn timestamps_carry_zone(ctx: &Ctx) -> CheckResult {
     let quote = ctx.api.start_pow().await?;
     let status = ctx
         .api
@@ -330,7 +271,7 @@ async fn timestamps_carry_zone(ctx: &Ctx) -> CheckResult {
 
 /// lnurl of a PoW quote and of an unknown quote: refused; `lud06` also holds the body to
 /// the LUD-06 error shape.
-async fn lnurl_errors(ctx: &Ctx, lud06: bool) -> CheckResult {
+pub(crate) async fn lnurl_errors(ctx: &Ctx, lud06: bool) -> CheckResult {
     let pow = ctx.api.start_pow().await?;
     let unknown = "00000000-0000-4000-8000-000000000000";
     for (what, id) in [

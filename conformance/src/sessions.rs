@@ -7,72 +7,7 @@ use tokio::sync::Semaphore;
 
 use crate::client::{Idempotency, Resp};
 use crate::quotes::{api_time, is_nonempty_str};
-use crate::{Check, CheckResult, Ctx, Level, Outcome, ensure};
-
-pub(crate) fn checks() -> Vec<Check> {
-    vec![
-        Check {
-            name: "charge_shape",
-            level: Level::Compat,
-            description: "a charge within budget is 200 {status: \"ok\", callsUsed, satsUsed} and is counted",
-            run: |ctx| Box::pin(charge_shape(ctx)),
-        },
-        Check {
-            name: "usage_shape",
-            level: Level::Compat,
-            description: "usage is {status: active, callsUsed, satsUsed, maxSatsPerDay, remainingBudgetSats = max - used, maxCallsPerMinute, expiresAt, dayWindowStart}",
-            run: |ctx| Box::pin(usage_shape(ctx)),
-        },
-        Check {
-            name: "charge_over_budget_denied",
-            level: Level::Compat,
-            description: "a charge above the remaining budget is 200 {status: \"deny\"} and spends nothing",
-            run: |ctx| Box::pin(charge_over_budget(ctx)),
-        },
-        Check {
-            name: "charge_rate_limited",
-            level: Level::Strict,
-            description: "the call after maxCallsPerMinute accepted calls is denied with reason rate_limited and retryAfterSeconds, and not counted",
-            run: |ctx| Box::pin(charge_rate_limited(ctx)),
-        },
-        Check {
-            name: "charge_parallel_never_overspends",
-            level: Level::Strict,
-            description: "1000 parallel charges (200 in flight) priced so the daily budget binds before the rate limit: exactly floor(budget/cost) accepted, usage equals what was accepted",
-            run: |ctx| Box::pin(parallel_charges(ctx)),
-        },
-        Check {
-            name: "charge_idempotency_key_counted_once",
-            level: Level::Compat,
-            description: "a charge repeated (5 times, also in parallel) with one body idempotencyKey is counted once, each repeat answered 200 ok with the first's amounts; another key is counted",
-            run: |ctx| Box::pin(idempotency(ctx, IdempotencyVia::Body)),
-        },
-        Check {
-            name: "charge_idempotency_header_counted_once",
-            level: Level::Strict,
-            description: "a charge repeated (5 times, also in parallel) with one Idempotency-Key header is counted once and each repeat answered byte for byte as the first (the hosted API ignores the header)",
-            run: |ctx| Box::pin(idempotency(ctx, IdempotencyVia::Header)),
-        },
-        Check {
-            name: "refresh_shape",
-            level: Level::Compat,
-            description: "refresh returns {jwt, expiresIn, remainingBudgetSats} and the new jwt works; with a new refreshToken (rotation) or without one (the same token stays good, as hosted), the next refresh works too",
-            run: |ctx| Box::pin(refresh_shape(ctx)),
-        },
-        Check {
-            name: "refresh_rotation",
-            level: Level::Strict,
-            description: "refresh returns a new refreshToken each time; the used one is refused (400 invalid_grant)",
-            run: |ctx| Box::pin(refresh_rotation(ctx)),
-        },
-        Check {
-            name: "refresh_family_revocation",
-            level: Level::Strict,
-            description: "presenting a superseded refresh token revokes the family: the newest token is refused too (RFC 9700 4.14.2)",
-            run: |ctx| Box::pin(refresh_family_revocation(ctx)),
-        },
-    ]
-}
+use crate::{CheckResult, Ctx, Outcome, ensure};
 
 fn u64_field(body: &Value, field: &str) -> Result<u64, String> {
     body[field]
@@ -85,7 +20,7 @@ async fn usage_of(ctx: &Ctx, jwt: &str) -> Result<Value, String> {
     resp.expect(200, "usage").cloned()
 }
 
-async fn charge_shape(ctx: &Ctx) -> CheckResult {
+pub(crate) async fn charge_shape(ctx: &Ctx) -> CheckResult {
     let session = ctx.api.session().await?;
     let resp = ctx.api.charge(&session.jwt, 3, Idempotency::None).await?;
     let body = resp.expect(200, "charge")?;
@@ -103,7 +38,7 @@ async fn charge_shape(ctx: &Ctx) -> CheckResult {
     Ok(Outcome::Pass)
 }
 
-async fn usage_shape(ctx: &Ctx) -> CheckResult {
+pub(crate) async fn usage_shape(ctx: &Ctx) -> CheckResult {
     let session = ctx.api.session().await?;
     ctx.api
         .charge(&session.jwt, 7, Idempotency::None)
@@ -132,7 +67,7 @@ async fn usage_shape(ctx: &Ctx) -> CheckResult {
     Ok(Outcome::Pass)
 }
 
-async fn charge_over_budget(ctx: &Ctx) -> CheckResult {
+pub(crate) async fn charge_over_budget(ctx: &Ctx) -> CheckResult {
     let session = ctx.api.session().await?;
     let before = usage_of(ctx, &session.jwt).await?;
     let remaining = u64_field(&before, "remainingBudgetSats")?;
@@ -157,7 +92,7 @@ async fn charge_over_budget(ctx: &Ctx) -> CheckResult {
     Ok(Outcome::Pass)
 }
 
-async fn charge_rate_limited(ctx: &Ctx) -> CheckResult {
+pub(crate) async fn charge_rate_limited(ctx: &Ctx) -> CheckResult {
     let session = ctx.api.session().await?;
     let limit = u64_field(&usage_of(ctx, &session.jwt).await?, "maxCallsPerMinute")?;
     if limit > 200 {
@@ -193,7 +128,7 @@ async fn charge_rate_limited(ctx: &Ctx) -> CheckResult {
     Ok(Outcome::Pass)
 }
 
-async fn parallel_charges(ctx: &Ctx) -> CheckResult {
+pub(crate) async fn parallel_charges(ctx: &Ctx) -> CheckResult {
     const CHARGES: u64 = 1000;
     let session = ctx.api.session().await?;
     let usage = usage_of(ctx, &session.jwt).await?;
@@ -246,12 +181,12 @@ async fn parallel_charges(ctx: &Ctx) -> CheckResult {
 
 /// Where [`idempotency`] sends its key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum IdempotencyVia {
+pub(crate) enum IdempotencyVia {
     Body,
     Header,
 }
 
-async fn idempotency(ctx: &Ctx, via: IdempotencyVia) -> CheckResult {
+pub(crate) async fn idempotency(ctx: &Ctx, via: IdempotencyVia) -> CheckResult {
     let session = ctx.api.session().await?;
     // The hosted API scopes keys by tool, across sessions: a key fixed across runs would
     // replay an earlier run's charge. The quote id is new on every run.
@@ -326,7 +261,7 @@ pub(crate) fn token_grant(body: &Value) -> Result<&str, String> {
     Ok(jwt)
 }
 
-async fn refresh_shape(ctx: &Ctx) -> CheckResult {
+pub(crate) async fn refresh_shape(ctx: &Ctx) -> CheckResult {
     let session = ctx.api.session().await?;
     let mut token = session.refresh_token.clone();
     for round in 1..=2 {
@@ -350,7 +285,7 @@ async fn refresh_shape(ctx: &Ctx) -> CheckResult {
     Ok(Outcome::Pass)
 }
 
-async fn refresh_rotation(ctx: &Ctx) -> CheckResult {
+pub(crate) async fn refresh_rotation(ctx: &Ctx) -> CheckResult {
     let session = ctx.api.session().await?;
     let mut token = session.refresh_token.clone();
     let mut seen = vec![token.clone()];
@@ -378,7 +313,7 @@ async fn refresh_rotation(ctx: &Ctx) -> CheckResult {
     Ok(Outcome::Pass)
 }
 
-async fn refresh_family_revocation(ctx: &Ctx) -> CheckResult {
+pub(crate) async fn refresh_family_revocation(ctx: &Ctx) -> CheckResult {
     let session = ctx.api.session().await?;
     let resp = ctx.api.refresh(&session.refresh_token).await?;
     let newest = resp.expect(200, "refresh")?["refreshToken"]

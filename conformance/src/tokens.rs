@@ -6,66 +6,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Validation};
 use serde_json::{Value, json};
 
 use crate::client::Resp;
-use crate::{Check, CheckResult, Ctx, Level, Outcome, ensure, skip_unless};
-
-pub(crate) fn checks() -> Vec<Check> {
-    vec![
-        Check {
-            name: "bearer_missing",
-            level: Level::Compat,
-            description: "charge and usage without a token are a readable 401",
-            run: |ctx| Box::pin(bearer_missing(ctx, false)),
-        },
-        Check {
-            name: "bearer_missing_problem",
-            level: Level::Strict,
-            description: "charge and usage without a token are 401 token_missing problem+json with WWW-Authenticate: Bearer",
-            run: |ctx| Box::pin(bearer_missing(ctx, true)),
-        },
-        Check {
-            name: "jwt_alg_none",
-            level: Level::Compat,
-            description: "the API's own claims under alg \"none\" with no signature are refused (401)",
-            run: |ctx| Box::pin(alg_none(ctx, false)),
-        },
-        Check {
-            name: "jwt_wrong_key",
-            level: Level::Compat,
-            description: "the API's own header and claims, signed with another key of the header's algorithm (HS256: another secret; EdDSA: another Ed25519 key), are refused (401)",
-            run: |ctx| Box::pin(wrong_key(ctx, false)),
-        },
-        Check {
-            name: "jwt_wrong_audience",
-            level: Level::Compat,
-            description: "a token whose aud is another audience is refused (401); signed with the API's key when the suite holds it (in-process), else the genuine signature is kept, which proves only that aud is covered by the signature",
-            run: |ctx| Box::pin(wrong_audience(ctx, false)),
-        },
-        Check {
-            name: "jwt_forgeries_problem",
-            level: Level::Strict,
-            description: "alg none, another key and another audience are each 401 token_invalid problem+json",
-            run: |ctx| Box::pin(forgeries_problem(ctx)),
-        },
-        Check {
-            name: "jwt_expired",
-            level: Level::Compat,
-            description: "a genuine token a minute past its exp (dev clock moved; the hosted verifier allows 1 minute of skew) is refused (401)",
-            run: |ctx| Box::pin(expired(ctx, false)),
-        },
-        Check {
-            name: "jwt_expired_at_exp",
-            level: Level::Strict,
-            description: "a genuine token at its exp (dev clock moved) is refused as 401 token_expired, with no skew",
-            run: |ctx| Box::pin(expired(ctx, true)),
-        },
-        Check {
-            name: "jwt_verifies_with_jwks",
-            level: Level::Strict,
-            description: "a confirm JWT is EdDSA, typ at+jwt, its kid is in /.well-known/jwks.json, and it verifies with that key (iss, aud, sub, iat, nbf, exp, jti; exp - iat = expiresIn); the hosted API has no JWKS (HS256)",
-            run: |ctx| Box::pin(verifies_with_jwks(ctx)),
-        },
-    ]
-}
+use crate::{CheckResult, Ctx, Outcome, ensure, skip_unless};
 
 /// A JWT's header and claims, decoded.
 fn parts(jwt: &str) -> Result<(Value, Value, String), String> {
@@ -114,7 +55,7 @@ fn foreign_key() -> EncodingKey {
     EncodingKey::from_ed_der(&der)
 }
 
-async fn bearer_missing(ctx: &Ctx, strict: bool) -> CheckResult {
+pub(crate) async fn bearer_missing(ctx: &Ctx, strict: bool) -> CheckResult {
     for resp in [
         ctx.api
             .fetch(ctx.api.keyed(reqwest::Method::GET, "/api/mcp/usage"))
@@ -142,13 +83,13 @@ async fn bearer_missing(ctx: &Ctx, strict: bool) -> CheckResult {
 }
 
 /// The three forgeries, each held to 401 `token_invalid` problem+json.
-async fn forgeries_problem(ctx: &Ctx) -> CheckResult {
+pub(crate) async fn forgeries_problem(ctx: &Ctx) -> CheckResult {
     alg_none(ctx, true).await?;
     wrong_key(ctx, true).await?;
     wrong_audience(ctx, true).await
 }
 
-async fn alg_none(ctx: &Ctx, strict: bool) -> CheckResult {
+pub(crate) async fn alg_none(ctx: &Ctx, strict: bool) -> CheckResult {
     let session = ctx.api.session().await?;
     let (mut header, claims, _) = parts(&session.jwt)?;
     header["alg"] = json!("none");
@@ -162,7 +103,7 @@ async fn alg_none(ctx: &Ctx, strict: bool) -> CheckResult {
     Ok(Outcome::Pass)
 }
 
-async fn wrong_key(ctx: &Ctx, strict: bool) -> CheckResult {
+pub(crate) async fn wrong_key(ctx: &Ctx, strict: bool) -> CheckResult {
     let session = ctx.api.session().await?;
     let (mut header, claims, _) = parts(&session.jwt)?;
     // Another key of the token's own algorithm; anything but EdDSA is forged as HS256
@@ -186,7 +127,7 @@ const HOSTED_SKEW_SECS: i64 = 60;
 
 /// A genuine token refused once expired: `strict` at `exp` exactly with `token_expired`,
 /// compat past the hosted skew with any 401.
-async fn expired(ctx: &Ctx, strict: bool) -> CheckResult {
+pub(crate) async fn expired(ctx: &Ctx, strict: bool) -> CheckResult {
     skip_unless!(ctx.need_clock());
     let session = ctx.api.session().await?;
     let (_, claims, _) = parts(&session.jwt)?;
@@ -216,7 +157,7 @@ async fn expired(ctx: &Ctx, strict: bool) -> CheckResult {
     Ok(Outcome::Pass)
 }
 
-async fn wrong_audience(ctx: &Ctx, strict: bool) -> CheckResult {
+pub(crate) async fn wrong_audience(ctx: &Ctx, strict: bool) -> CheckResult {
     let session = ctx.api.session().await?;
     let (header, mut claims, signature) = parts(&session.jwt)?;
     claims["aud"] = json!("conformance-other-audience");
@@ -229,7 +170,7 @@ async fn wrong_audience(ctx: &Ctx, strict: bool) -> CheckResult {
     Ok(Outcome::Pass)
 }
 
-async fn verifies_with_jwks(ctx: &Ctx) -> CheckResult {
+pub(crate) async fn verifies_with_jwks(ctx: &Ctx) -> CheckResult {
     let session = ctx.api.session().await?;
     let (header, claims, _) = parts(&session.jwt)?;
     ensure!(header["alg"] == "EdDSA", "alg is not EdDSA: {header}");

@@ -136,42 +136,27 @@ fn the_catalogue_has_both_levels_and_unique_names() {
     }
 }
 
-/// Compat against the hosted profile, keyless: `POST /api/mcp/start` without a key.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn compat_passes_against_hosted_keyless() {
-    let report = run(Profile::Hosted, None, Level::Compat).await;
-    assert_all_pass(&report, Level::Compat, "compat, hosted, keyless");
+/// One test per run whose every check must pass: `name: Profile, key, Level;`.
+macro_rules! all_pass {
+    ($($(#[$doc:meta])* $name:ident: $profile:ident, $key:expr, $level:ident;)+) => {$(
+        $(#[$doc])*
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $name() {
+            let report = run(Profile::$profile, $key, Level::$level).await;
+            assert_all_pass(&report, Level::$level, stringify!($name));
+        }
+    )+};
 }
 
-/// Compat against the hosted profile with a project key (sent on every request).
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn compat_passes_against_hosted_keyed() {
-    let report = run(Profile::Hosted, Some("la_pk_conf"), Level::Compat).await;
-    assert_all_pass(&report, Level::Compat, "compat, hosted, keyed");
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn compat_passes_against_strict_keyless() {
-    let report = run(Profile::Strict, None, Level::Compat).await;
-    assert_all_pass(&report, Level::Compat, "compat, strict, keyless");
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn compat_passes_against_strict_keyed() {
-    let report = run(Profile::Strict, Some("la_pk_conf"), Level::Compat).await;
-    assert_all_pass(&report, Level::Compat, "compat, strict, keyed");
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn strict_passes_against_strict_keyless() {
-    let report = run(Profile::Strict, None, Level::Strict).await;
-    assert_all_pass(&report, Level::Strict, "strict, strict, keyless");
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn strict_passes_against_strict_keyed() {
-    let report = run(Profile::Strict, Some("la_pk_conf"), Level::Strict).await;
-    assert_all_pass(&report, Level::Strict, "strict, strict, keyed");
+all_pass! {
+    /// Compat against the hosted profile, keyless: `POST /api/mcp/start` without a key.
+    compat_passes_against_hosted_keyless: Hosted, None, Compat;
+    /// Compat against the hosted profile with a project key (sent on every request).
+    compat_passes_against_hosted_keyed: Hosted, Some("la_pk_conf"), Compat;
+    compat_passes_against_strict_keyless: Strict, None, Compat;
+    compat_passes_against_strict_keyed: Strict, Some("la_pk_conf"), Compat;
+    strict_passes_against_strict_keyless: Strict, None, Strict;
+    strict_passes_against_strict_keyed: Strict, Some("la_pk_conf"), Strict;
 }
 
 /// The strict level against the hosted profile fails exactly the listed strict checks,

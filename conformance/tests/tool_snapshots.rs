@@ -53,7 +53,7 @@ fn config(profile: Profile) -> mock_api::Config {
 /// differently (ids, errors, fees, refresh), and each is reviewed as it is.
 fn per_profile(profile: Profile) -> insta::internals::SettingsBindDropGuard {
     let mut settings = insta::Settings::clone_current();
-    settings.set_snapshot_suffix(profile.name());
+    settings.set_snapshot_suffix(profile.as_str());
     settings.bind_to_scope()
 }
 

@@ -78,14 +78,16 @@ impl FromStr for ProjectSpec {
     }
 }
 
-/// How `invoice.paymentHash` is written (`--payment-hash-encoding`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum PaymentHashEncoding {
-    /// 64 lowercase hex: the current hosted backend.
-    #[default]
-    Hex,
-    /// Standard base64 (LND's `r_hash`): the older hosted backend.
-    Base64,
+liveauth_protocol::text_enum! {
+    /// How `invoice.paymentHash` is written (`--payment-hash-encoding`).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+    pub enum PaymentHashEncoding as "encoding" {
+        /// 64 lowercase hex: the current hosted backend.
+        #[default]
+        Hex = "hex",
+        /// Standard base64 (LND's `r_hash`): the older hosted backend.
+        Base64 = "base64",
+    }
 }
 
 impl PaymentHashEncoding {
@@ -93,18 +95,6 @@ impl PaymentHashEncoding {
         match self {
             Self::Hex => liveauth_protocol::codec::encode_hex(hash),
             Self::Base64 => liveauth_protocol::codec::encode_base64(hash),
-        }
-    }
-}
-
-impl FromStr for PaymentHashEncoding {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "hex" => Ok(Self::Hex),
-            "base64" => Ok(Self::Base64),
-            other => Err(format!("unknown encoding {other:?}: use hex or base64")),
         }
     }
 }

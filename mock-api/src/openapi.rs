@@ -220,7 +220,7 @@ pub fn document_for(dev_endpoints: bool, profile: Profile) -> utoipa::openapi::O
     doc.info.description = Some(format!("{description}{sentence}"));
     doc.info.extensions = Some(
         utoipa::openapi::extensions::ExtensionsBuilder::new()
-            .add("x-liveauth-profile", profile.name())
+            .add("x-liveauth-profile", profile.as_str())
             .build(),
     );
     if !profile.publishes_jwks() {
@@ -290,6 +290,19 @@ pub struct Jwk {
     #[serde(rename = "use")]
     #[schema(example = "sig")]
     pub key_use: String,
+}
+
+/// The refusals of every endpoint that reads a JSON body (documentation only: the
+/// handlers answer them through [`Rejection`]).
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)]
+pub(crate) enum JsonBodyRefusals {
+    /// `payload_too_large`: the body exceeds 64 KiB.
+    #[response(status = 413, content_type = "application/problem+json")]
+    TooLarge(Problem),
+    /// `unsupported_media_type`: the body is not `application/json`.
+    #[response(status = 415, content_type = "application/problem+json")]
+    NotJson(Problem),
 }
 
 /// Body of `GET /api/demo/resource`, as documented; the handler builds it.

@@ -6,14 +6,11 @@
 //! promises. Handlers share one implementation and ask the profile only at the few points
 //! where the two differ; each such point is a method here.
 
-use std::fmt;
-use std::str::FromStr;
-
 use liveauth_protocol::challenge::{
     ChallengeSigner, HostedChallengeSigner, SignatureError, SignedFields,
 };
 use liveauth_protocol::codec::{HexCase, encode_base64url, encode_hex};
-use liveauth_protocol::wire::{ChargeResponse, ChargeStatus, Invoice, PowChallenge};
+use liveauth_protocol::wire::{ChargeResponse, ChargeStatus, Invoice, InvoiceFees, PowChallenge};
 
 use crate::hosted_token::{AccessTokens, HostedTokenIssuer};
 use crate::rng::Rng;
@@ -21,14 +18,16 @@ use crate::token::TokenIssuer;
 use liveauth_protocol::pow::TargetRule;
 use liveauth_protocol::time::{rfc3339_utc, zoneless_utc};
 
-/// Which API the mock behaves like (`--profile hosted|strict`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum Profile {
-    /// The hosted API as it is (facts §2, §9).
-    #[default]
-    Hosted,
-    /// The reference's stronger promises (problem+json, EdDSA, rotation, `<` target, …).
-    Strict,
+liveauth_protocol::text_enum! {
+    /// Which API the mock behaves like (`--profile hosted|strict`).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+    pub enum Profile as "profile" {
+        /// The hosted API as it is (facts §2, §9).
+        #[default]
+        Hosted = "hosted",
+        /// The reference's stronger promises (problem+json, EdDSA, rotation, `<` target, …).
+        Strict = "strict",
+    }
 }
 
 /// The hosted platform fee on charges, in basis points (facts §2.5).
@@ -64,11 +63,13 @@ impl InvoiceFee {
 
     /// Writes the hosted fee fields into `invoice` (whose `amountSats` is the total).
     pub fn describe(self, invoice: &mut Invoice) {
-        invoice.base_amount_sats = Some(self.base_sats);
-        invoice.invoice_fee_basis_points = Some(INVOICE_FEE_BP);
-        invoice.invoice_fee_minimum_sats = Some(INVOICE_FEE_MIN_SATS);
-        invoice.invoice_fee_sats = Some(self.fee_sats);
-        invoice.total_charged_sats = Some(self.total_sats());
+        invoice.fees = InvoiceFees {
+            base_amount_sats: Some(self.base_sats),
+            invoice_fee_basis_points: Some(INVOICE_FEE_BP),
+            invoice_fee_minimum_sats: Some(INVOICE_FEE_MIN_SATS),
+            invoice_fee_sats: Some(self.fee_sats),
+            total_charged_sats: Some(self.total_sats()),
+        };
         invoice.credit_amount_sats = Some(self.base_sats);
     }
 }
@@ -96,14 +97,6 @@ pub enum Replay {
 }
 
 impl Profile {
-    /// The name `--profile` takes and the banner, `/openapi.json` and logs show.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Hosted => "hosted",
-            Self::Strict => "strict",
-        }
-    }
-
     /// Which PoW hashes confirm accepts: the hosted verifier takes `hash == target`.
     pub fn target_rule(self) -> TargetRule {
         match self {
@@ -343,24 +336,6 @@ impl ChallengeSigning {
     }
 }
 
-impl fmt::Display for Profile {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl FromStr for Profile {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "hosted" => Ok(Self::Hosted),
-            "strict" => Ok(Self::Strict),
-            other => Err(format!("unknown profile {other:?}: use hosted or strict")),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -368,7 +343,7 @@ mod tests {
     #[test]
     fn names_parse_back() {
         for profile in [Profile::Hosted, Profile::Strict] {
-            assert_eq!(profile.name().parse(), Ok(profile));
+            assert_eq!(profile.as_str().parse(), Ok(profile));
         }
         assert!("Hosted".parse::<Profile>().is_err());
         assert_eq!(Profile::default(), Profile::Hosted);

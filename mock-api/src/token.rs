@@ -395,6 +395,15 @@ mod tests {
         format!("{signing_input}.{sig}")
     }
 
+    /// `iss.verify` at `NOW` of `claims` under `header`, signed with issuer 7's key.
+    fn verify_under(
+        iss: &TokenIssuer,
+        header: &Value,
+        claims: &Value,
+    ) -> Result<AccessClaims, TokenError> {
+        iss.verify(&sign_raw([7; 32], header, claims), NOW)
+    }
+
     fn our_header(iss: &TokenIssuer) -> Value {
         json!({"alg": "EdDSA", "typ": "at+jwt", "kid": iss.kid()})
     }
@@ -765,11 +774,7 @@ mod tests {
         let c = claims_json();
         for typ in ["AT+JWT", "application/at+jwt", "Application/AT+JWT"] {
             let header = json!({"alg": "EdDSA", "typ": typ, "kid": iss.kid()});
-            assert_eq!(
-                iss.verify(&sign_raw([7; 32], &header, &c), NOW),
-                Ok(claims()),
-                "{typ}"
-            );
+            assert_eq!(verify_under(&iss, &header, &c), Ok(claims()), "{typ}");
         }
         for typ in [
             json!("JWT"),
@@ -779,14 +784,11 @@ mod tests {
             json!(1),
         ] {
             let header = json!({"alg": "EdDSA", "typ": typ, "kid": iss.kid()});
-            let got = iss.verify(&sign_raw([7; 32], &header, &c), NOW);
+            let got = verify_under(&iss, &header, &c);
             assert!(matches!(got, Err(TokenError::Invalid(_))), "{typ}");
         }
         let header = json!({"alg": "EdDSA", "kid": iss.kid()});
-        assert_eq!(
-            iss.verify(&sign_raw([7; 32], &header, &c), NOW),
-            invalid("wrong token type")
-        );
+        assert_eq!(verify_under(&iss, &header, &c), invalid("wrong token type"));
     }
 
     /// kid must be present and ours.
@@ -794,16 +796,16 @@ mod tests {
     fn key_id() {
         let iss = issuer(7);
         let c = claims_json();
-        let header = json!({"alg": "EdDSA", "typ": "at+jwt", "kid": "someone-else"});
-        assert_eq!(
-            iss.verify(&sign_raw([7; 32], &header, &c), NOW),
-            invalid("unknown key id")
-        );
-        let header = json!({"alg": "EdDSA", "typ": "at+jwt"});
-        assert_eq!(
-            iss.verify(&sign_raw([7; 32], &header, &c), NOW),
-            invalid("unknown key id")
-        );
+        for header in [
+            json!({"alg": "EdDSA", "typ": "at+jwt", "kid": "someone-else"}),
+            json!({"alg": "EdDSA", "typ": "at+jwt"}),
+        ] {
+            assert_eq!(
+                verify_under(&iss, &header, &c),
+                invalid("unknown key id"),
+                "{header}"
+            );
+        }
     }
 
     /// A `crit` header is refused: we implement no extensions.
@@ -812,7 +814,7 @@ mod tests {
         let iss = issuer(7);
         let header = json!({"alg": "EdDSA", "typ": "at+jwt", "kid": iss.kid(), "crit": ["exp"]});
         assert_eq!(
-            iss.verify(&sign_raw([7; 32], &header, &claims_json()), NOW),
+            verify_under(&iss, &header, &claims_json()),
             invalid("unsupported critical header")
         );
     }

@@ -440,22 +440,7 @@ async fn headers_and_security_are_documented() {
 #[tokio::test]
 async fn responses_on_the_wire_fit_their_schemas() {
     let doc = fetch_document(config()).await;
-    let schemas = &doc["components"]["schemas"];
-    let fits = |name: &str, body: &Value| {
-        let schema = &schemas[name];
-        let object = body.as_object().unwrap_or_else(|| panic!("{name}: {body}"));
-        for field in schema["required"].as_array().unwrap() {
-            let field = field.as_str().unwrap();
-            assert!(object.contains_key(field), "{name} lacks {field}: {body}");
-        }
-        let known = schema["properties"].as_object().unwrap();
-        for field in object.keys() {
-            assert!(
-                known.contains_key(field),
-                "{name} does not document {field}: {body}"
-            );
-        }
-    };
+    let fits = |name: &str, body: &Value| common::assert_fits(&doc, name, body);
     let app = TestApp::with(config());
 
     let (status, pow) = send(&app, "post", "/api/public/demo/start", None).await;

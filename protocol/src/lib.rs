@@ -29,5 +29,6 @@ pub mod l402;
 pub mod macaroon;
 pub mod pow;
 pub mod problem;
+pub mod text_enum;
 pub mod time;
 pub mod wire;

@@ -115,6 +115,21 @@ pub struct Invoice {
         schema(pattern = "^([0-9a-f]{64}|[A-Za-z0-9+/]{43}=)$")
     )]
     pub payment_hash: String,
+    /// The hosted fee fields, when sent.
+    #[serde(flatten)]
+    pub fees: InvoiceFees,
+    /// Sats the session is credited once paid (the base amount).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credit_amount_sats: Option<u64>,
+}
+
+/// The hosted API's invoice fee fields (facts §2.3), sent with an [`Invoice`] and a
+/// [`LegacyDemoStartResponse`]; each is left out when absent (the seed).
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct InvoiceFees {
     /// Price before the invoice fee.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub base_amount_sats: Option<u64>,
@@ -130,9 +145,6 @@ pub struct Invoice {
     /// Equal to `amountSats`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub total_charged_sats: Option<u64>,
-    /// Sats the session is credited once paid (the base amount).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub credit_amount_sats: Option<u64>,
 }
 
 impl Invoice {
@@ -148,11 +160,7 @@ impl Invoice {
             amount_sats,
             expires_at_unix,
             payment_hash,
-            base_amount_sats: None,
-            invoice_fee_basis_points: None,
-            invoice_fee_minimum_sats: None,
-            invoice_fee_sats: None,
-            total_charged_sats: None,
+            fees: InvoiceFees::default(),
             credit_amount_sats: None,
         }
     }
@@ -172,21 +180,9 @@ pub struct LegacyDemoStartResponse {
     pub invoice: String,
     /// Amount to pay, fee included.
     pub amount_sats: u64,
-    /// Price before the invoice fee.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub base_amount_sats: Option<u64>,
-    /// Invoice fee rate in basis points.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub invoice_fee_basis_points: Option<u64>,
-    /// Smallest invoice fee.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub invoice_fee_minimum_sats: Option<u64>,
-    /// The invoice fee.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub invoice_fee_sats: Option<u64>,
-    /// Equal to `amountSats`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub total_charged_sats: Option<u64>,
+    /// The hosted fee fields, when sent.
+    #[serde(flatten)]
+    pub fees: InvoiceFees,
     /// After this unix time the invoice cannot be paid.
     pub expires_at_unix: i64,
     /// `"DEMO"` (the hosted API also knows `"TEST"` and `"LIVE"`).

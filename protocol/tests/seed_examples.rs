@@ -215,7 +215,7 @@ fn hosted_bodies_round_trip() {
         "baseAmountSats":50,"invoiceFeeBasisPoints":200,"invoiceFeeMinimumSats":1,
         "invoiceFeeSats":1,"totalChargedSats":51,"creditAmountSats":50},"authHint":null}"#,
     );
-    assert_eq!(start.invoice.unwrap().invoice_fee_sats, Some(1));
+    assert_eq!(start.invoice.unwrap().fees.invoice_fee_sats, Some(1));
     round_trip::<StartResponse>(
         r#"{"quoteId":"q","powChallenge":null,"invoice":null,"authHint":"l402_bundle"}"#,
     );

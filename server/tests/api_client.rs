@@ -52,6 +52,13 @@ async fn dev_post(base: &str, dev_path: &str, body: Value) -> Result<Value, BoxE
     Ok(response.json().await?)
 }
 
+/// `error` reads as `prefix…` and advises `next`.
+fn assert_says(error: &ApiError, prefix: &str, next: &str) {
+    let text = error.to_string();
+    assert!(text.starts_with(prefix), "{text}");
+    assert_eq!(next_step(error), next, "{text}");
+}
+
 fn api_parts(error: &ApiError) -> (u16, Option<&str>, Option<&str>) {
     match error {
         ApiError::Api {
@@ -143,8 +150,8 @@ async fn legacy_demo_start_is_mapped_to_a_lightning_quote() -> TestResult {
     let invoice = start.invoice.expect("invoice");
     assert_eq!(invoice.bolt11, bolt11);
     assert_eq!(invoice.amount_sats, 102);
-    assert_eq!(invoice.invoice_fee_sats, Some(2));
-    assert_eq!(invoice.base_amount_sats, Some(100));
+    assert_eq!(invoice.fees.invoice_fee_sats, Some(2));
+    assert_eq!(invoice.fees.base_amount_sats, Some(100));
     assert_eq!(
         invoice.payment_hash,
         liveauth_protocol::codec::encode_hex(&hash)
@@ -199,13 +206,11 @@ async fn unknown_key_is_refused() -> TestResult {
     assert_eq!(error.code(), Some("unknown_project"));
     assert_eq!(error.status(), Some(401));
     assert!(!error.is_transport());
-    assert!(
-        error
-            .to_string()
-            .starts_with("LiveAuth API error 401 unknown_project: "),
-        "{error}"
+    assert_says(
+        &error,
+        "LiveAuth API error 401 unknown_project: ",
+        "check LIVEAUTH_API_KEY",
     );
-    assert_eq!(next_step(&error), "check LIVEAUTH_API_KEY");
     Ok(())
 }
 
@@ -417,14 +422,10 @@ async fn expired_challenge_message() -> TestResult {
     dev_post(&base, "/api/dev/clock/advance", json!({"seconds": 301})).await?;
     let error = client.confirm(&solved(&start)?).await.unwrap_err();
     assert_eq!(error.code(), Some("challenge_expired"));
-    let text = error.to_string();
-    assert!(
-        text.starts_with("LiveAuth API error 410 challenge_expired: the challenge expired at "),
-        "{text}"
-    );
-    assert_eq!(
-        next_step(&error),
-        "start a new quote with liveauth_mcp_start"
+    assert_says(
+        &error,
+        "LiveAuth API error 410 challenge_expired: the challenge expired at ",
+        "start a new quote with liveauth_mcp_start",
     );
     Ok(())
 }
@@ -561,13 +562,11 @@ async fn html_502_from_a_proxy() -> TestResult {
         detail.is_some_and(|d| d.starts_with("502 Bad Gateway")),
         "{detail:?}"
     );
-    assert!(
-        error
-            .to_string()
-            .starts_with("LiveAuth API error 502 (Bad Gateway): 502 Bad Gateway"),
-        "{error}"
+    assert_says(
+        &error,
+        "LiveAuth API error 502 (Bad Gateway): 502 Bad Gateway",
+        "the API failed; retry later",
     );
-    assert_eq!(next_step(&error), "the API failed; retry later");
     Ok(())
 }
 

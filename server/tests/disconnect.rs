@@ -9,9 +9,6 @@ use std::time::Duration;
 
 use liveauth_mcp::LiveAuthServer;
 use liveauth_mcp::in_process::{self, InProcess};
-use rmcp::model::{CallToolRequestParams, ClientRequest, Request};
-use rmcp::service::PeerRequestOptions;
-use serde_json::{Map, json};
 
 /// User plus system CPU time of this process, in clock ticks (from /proc/self/stat).
 fn cpu_ticks() -> u64 {
@@ -26,15 +23,7 @@ fn cpu_ticks() -> u64 {
 async fn disconnect_mid_solve_stops_the_solver() {
     let (mock, api) = common::mock_at_difficulty(40).await;
     let InProcess { client, server } = in_process::connect(LiveAuthServer::new(api)).await.unwrap();
-    let start = client
-        .call_tool(CallToolRequestParams::new("liveauth_mcp_start").with_arguments(Map::new()))
-        .await
-        .unwrap();
-    let quote_id = start.structured_content.unwrap()["quoteId"].clone();
-    let solve = liveauth_testkit::mcp::request("liveauth_mcp_solve", json!({"quoteId": quote_id}));
-    let request = ClientRequest::CallToolRequest(Request::new(solve));
-    let _handle = client
-        .send_cancellable_request(request, PeerRequestOptions::no_options())
+    let (_quote_id, _handle) = liveauth_testkit::mcp::solve_in_background(&client)
         .await
         .unwrap();
 

@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use liveauth_mcp::LiveAuthServer;
 use liveauth_mcp::in_process;
-use rmcp::model::{ClientRequest, ProgressNotificationParam, Request};
-use rmcp::service::{NotificationContext, PeerRequestOptions};
+use rmcp::model::ProgressNotificationParam;
+use rmcp::service::NotificationContext;
 use rmcp::{ClientHandler, RoleClient};
 use serde_json::json;
 use tokio::sync::mpsc;
@@ -40,19 +40,7 @@ async fn solve_reports_progress_and_stops_on_cancel() {
         .client;
 
     let call = liveauth_testkit::mcp::request;
-    let start = client
-        .call_tool(call("liveauth_mcp_start", json!({})))
-        .await
-        .unwrap();
-    let quote_id = start.structured_content.unwrap()["quoteId"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-
-    let solve = liveauth_testkit::mcp::request("liveauth_mcp_solve", json!({"quoteId": quote_id}));
-    let request = ClientRequest::CallToolRequest(Request::new(solve));
-    let handle = client
-        .send_cancellable_request(request, PeerRequestOptions::no_options())
+    let (quote_id, handle) = liveauth_testkit::mcp::solve_in_background(&client)
         .await
         .unwrap();
     let token = handle.progress_token.clone();

@@ -6,6 +6,7 @@ mod common;
 
 use common::{Harness, Profile, mock_config};
 use liveauth_mcp::embedded::EmbeddedMock;
+use liveauth_testkit::mock::hosted_or_strict;
 use serde_json::json;
 
 /// While the API is down, calls fail with a clear transport error; when a fresh API comes
@@ -41,10 +42,7 @@ async fn api_goes_away_and_comes_back(profile: Profile) {
     let stale = h
         .err("liveauth_mcp_charge", json!({"callCostSats": 1}))
         .await;
-    let refusal = match profile {
-        Profile::Hosted => "Invalid refresh token",
-        Profile::Strict => "invalid_grant",
-    };
+    let refusal = hosted_or_strict(profile, "Invalid refresh token", "invalid_grant");
     assert!(stale.contains(refusal), "{stale}");
     assert!(stale.contains("liveauth_mcp_authenticate"), "{stale}");
     let gone = h.err("liveauth_mcp_usage", json!({})).await;

@@ -7,6 +7,7 @@ mod common;
 
 use common::{DEMO_KEY, Harness, PROJECT_KEY, Profile, mock_config};
 use liveauth_protocol::codec::{decode_hash32_any, encode_hex};
+use liveauth_testkit::mock::hosted_or_strict;
 use liveauth_testkit::proxy::LossyProxy;
 use mock_api::config::PaymentHashEncoding;
 use serde_json::{Value, json};
@@ -79,15 +80,9 @@ async fn server_info_and_tool_list() {
     }
     let confirm = h.tool("liveauth_mcp_confirm").await;
     let props = confirm.input_schema.get("properties").unwrap();
-    for field in [
-        "quoteId",
-        "challengeHex",
-        "nonce",
-        "hashHex",
-        "expiresAtUnix",
-        "difficultyBits",
-        "signature",
-    ] {
+    for field in
+        "quoteId challengeHex nonce hashHex expiresAtUnix difficultyBits signature".split(' ')
+    {
         assert!(props.get(field).is_some(), "confirm input lacks {field}");
     }
     assert_eq!(
@@ -149,10 +144,7 @@ async fn pow_flow_step_by_step(profile: Profile) {
         .await
         .unwrap()
         .status();
-    let expected = match profile {
-        Profile::Hosted => 404,
-        Profile::Strict => 200,
-    };
+    let expected = hosted_or_strict(profile, 404, 200);
     assert_eq!(old_jwt, expected);
     // The server uses the new one.
     let usage = h.ok("liveauth_mcp_usage", json!({})).await;
@@ -207,10 +199,11 @@ async fn confirm_with_all_fields_as_the_seed_documents(profile: Profile) {
     let again = h
         .err("liveauth_mcp_confirm", json!({"quoteId": start["quoteId"]}))
         .await;
-    let refusal = match profile {
-        Profile::Hosted => "400 (Bad Request): Session not pending",
-        Profile::Strict => "already_confirmed",
-    };
+    let refusal = hosted_or_strict(
+        profile,
+        "400 (Bad Request): Session not pending",
+        "already_confirmed",
+    );
     assert!(again.contains(refusal), "{again}");
     assert!(again.contains("liveauth_mcp_start"), "{again}");
 }
@@ -252,10 +245,7 @@ async fn lightning_flow_with(profile: Profile, encoding: PaymentHashEncoding) {
     let quote_id = start["quoteId"].as_str().unwrap();
     let invoice = &start["invoice"];
     // The hosted invoice adds its fee (200 bp, at least 1 sat) to the 21-sat price.
-    let amount = match profile {
-        Profile::Hosted => 22,
-        Profile::Strict => 21,
-    };
+    let amount = hosted_or_strict(profile, 22, 21);
     assert_eq!(invoice["amountSats"], amount);
 
     let lnurl = h
@@ -304,10 +294,7 @@ async fn authenticate_with_lightning_waits_for_payment(profile: Profile) {
         .ok("liveauth_mcp_authenticate", json!({"forceLightning": true}))
         .await;
     assert_eq!(pending["paymentStatus"], "pending");
-    let amount = match profile {
-        Profile::Hosted => 4, // 3 sats and the hosted 1-sat minimum fee
-        Profile::Strict => 3,
-    };
+    let amount = hosted_or_strict(profile, 4, 3); // hosted: 3 sats and the 1-sat minimum fee
     assert_eq!(pending["invoice"]["decoded"]["amountSats"], amount);
     assert!(
         pending["nextStep"]
@@ -354,10 +341,11 @@ async fn errors_are_tool_results(profile: Profile) {
         (
             "liveauth_mcp_status",
             json!({"quoteId": "no-such-quote"}),
-            match profile {
-                Profile::Hosted => "400 (Bad Request): Invalid quoteId",
-                Profile::Strict => "404 quote_not_found",
-            },
+            hosted_or_strict(
+                profile,
+                "400 (Bad Request): Invalid quoteId",
+                "404 quote_not_found",
+            ),
         ),
     ] {
         let text = h.err(tool, arguments).await;
@@ -401,10 +389,11 @@ async fn errors_are_tool_results(profile: Profile) {
             json!({"refreshToken": "la_rt_bogus"}),
         )
         .await;
-    let refusal = match profile {
-        Profile::Hosted => "401 (Unauthorized): Invalid refresh token",
-        Profile::Strict => "invalid_grant",
-    };
+    let refusal = hosted_or_strict(
+        profile,
+        "401 (Unauthorized): Invalid refresh token",
+        "invalid_grant",
+    );
     assert!(text.contains(refusal), "{text}");
     // The server is still fine.
     h.ok("liveauth_mcp_authenticate", json!({})).await;

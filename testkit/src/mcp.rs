@@ -2,10 +2,10 @@
 //! result: a success is not `isError`, a failure is and says why. Connecting the client
 //! to a server is not done here (the server crate offers that).
 
-use rmcp::RoleClient;
-use rmcp::model::{CallToolRequestParams, CallToolResult, Tool};
-use rmcp::service::RunningService;
-use serde_json::Value;
+use rmcp::model::{CallToolRequestParams, CallToolResult, ClientRequest, Request, Tool};
+use rmcp::service::{Peer, PeerRequestOptions, RequestHandle, RunningService};
+use rmcp::{RoleClient, ServiceError};
+use serde_json::{Value, json};
 
 /// An MCP client, as a test's agent.
 pub struct Agent {
@@ -112,6 +112,27 @@ pub fn request(tool: &str, arguments: Value) -> CallToolRequestParams {
         panic!("{tool}: arguments must be an object")
     };
     CallToolRequestParams::new(tool.to_owned()).with_arguments(arguments)
+}
+
+/// Starts a PoW quote, then sends `liveauth_mcp_solve` for it as a cancellable request,
+/// without waiting for its answer: for tests that cancel a solve or disconnect mid-way.
+/// The quote id (empty if start failed) and the request's handle.
+pub async fn solve_in_background(
+    peer: &Peer<RoleClient>,
+) -> Result<(String, RequestHandle<RoleClient>), ServiceError> {
+    let start = peer
+        .call_tool(request("liveauth_mcp_start", json!({})))
+        .await?;
+    let quote_id = start
+        .structured_content
+        .and_then(|s| s["quoteId"].as_str().map(str::to_owned))
+        .unwrap_or_default();
+    let solve = request("liveauth_mcp_solve", json!({ "quoteId": quote_id }));
+    let request = ClientRequest::CallToolRequest(Request::new(solve));
+    let handle = peer
+        .send_cancellable_request(request, PeerRequestOptions::no_options())
+        .await?;
+    Ok((quote_id, handle))
 }
 
 /// The text blocks of a result, joined.

@@ -94,6 +94,14 @@ pub fn invoice(
 /// Both profiles, for tests that loop over them.
 pub const PROFILES: [Profile; 2] = [Profile::Hosted, Profile::Strict];
 
+/// `hosted` or `strict`, by `profile`: what a test expects where the profiles differ.
+pub fn hosted_or_strict<T>(profile: Profile, hosted: T, strict: T) -> T {
+    match profile {
+        Profile::Hosted => hosted,
+        Profile::Strict => strict,
+    }
+}
+
 /// Declares each `async fn name(profile: Profile)` of the test file as two tests,
 /// `hosted::name` and `strict::name`, so every flow runs against both mock profiles and a
 /// failure names the profile it failed on.

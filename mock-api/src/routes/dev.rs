@@ -77,8 +77,7 @@ pub(crate) async fn settle(
     responses(
         (status = 200, description = "The clock after the move.", body = liveauth_protocol::wire::ClockAdvanceResponse),
         (status = 400, description = "`bad_request`: malformed body, or `seconds` above ten years.", body = liveauth_protocol::problem::Problem, content_type = "application/problem+json"),
-        (status = 413, description = "`payload_too_large`: the body exceeds 64 KiB.", body = liveauth_protocol::problem::Problem, content_type = "application/problem+json"),
-        (status = 415, description = "`unsupported_media_type`: the body is not `application/json`.", body = liveauth_protocol::problem::Problem, content_type = "application/problem+json"),
+        crate::openapi::JsonBodyRefusals,
     ),
     security(()),
 )]

@@ -36,8 +36,7 @@ use crate::store::{Quote, QuoteKind};
         (status = 400, description = "`bad_request`: malformed body, or `X-LW-Public` is not visible ASCII.", body = liveauth_protocol::problem::Problem, content_type = "application/problem+json"),
         (status = 401, description = "`unknown_project`: `X-LW-Public` names no project (an empty value is `missing_project_key`); `project_mismatch`: the credential paid for another project's quote; `token_invalid`: the `Authorization` header cannot be parsed.", body = liveauth_protocol::problem::Problem, content_type = "application/problem+json", headers(("WWW-Authenticate" = String, description = "With the `token_*` codes: `Bearer error=\"invalid_token\", error_description=\"<code>\"` (RFC 6750)."))),
         (status = 402, description = "`credential_invalid`: the L402/x402 credential does not prove payment of a LiveAuth invoice; pay the fresh invoice and retry.", body = liveauth_protocol::problem::Problem, content_type = "application/problem+json", headers(("WWW-Authenticate" = String, description = "Two challenges for a fresh invoice, each its own header: `L402 macaroon=\"<base64>\", invoice=\"<bolt11>\"` and `x402 invoice=\"<bolt11>\", paymentHash=\"<hex>\"`."))),
-        (status = 413, description = "`payload_too_large`: the body exceeds 64 KiB.", body = liveauth_protocol::problem::Problem, content_type = "application/problem+json"),
-        (status = 415, description = "`unsupported_media_type`: the body is not `application/json`.", body = liveauth_protocol::problem::Problem, content_type = "application/problem+json"),
+        crate::openapi::JsonBodyRefusals,
     ),
     security((), ("projectKey" = []), ("projectKey" = [], "l402" = []), ("projectKey" = [], "x402" = [])),
 )]
@@ -85,8 +84,7 @@ pub(crate) async fn start(
     responses(
         (status = 200, description = "The new quote: `powChallenge` or `invoice` is set, the other is `null`.", body = liveauth_protocol::wire::StartResponse),
         (status = 400, description = "`bad_request`: malformed body.", body = liveauth_protocol::problem::Problem, content_type = "application/problem+json"),
-        (status = 413, description = "`payload_too_large`: the body exceeds 64 KiB.", body = liveauth_protocol::problem::Problem, content_type = "application/problem+json"),
-        (status = 415, description = "`unsupported_media_type`: the body is not `application/json`.", body = liveauth_protocol::problem::Problem, content_type = "application/problem+json"),
+        crate::openapi::JsonBodyRefusals,
     ),
     security(()),
 )]
@@ -129,11 +127,7 @@ pub(crate) async fn legacy_demo_start(
         session_id: quote.id,
         invoice: invoice.bolt11,
         amount_sats: invoice.amount_sats,
-        base_amount_sats: invoice.base_amount_sats,
-        invoice_fee_basis_points: invoice.invoice_fee_basis_points,
-        invoice_fee_minimum_sats: invoice.invoice_fee_minimum_sats,
-        invoice_fee_sats: invoice.invoice_fee_sats,
-        total_charged_sats: invoice.total_charged_sats,
+        fees: invoice.fees,
         expires_at_unix: invoice.expires_at_unix,
         mode: "DEMO".to_owned(),
     }))
@@ -211,8 +205,7 @@ fn start_response(quote: &Quote) -> StartResponse {
         (status = 404, description = "`quote_not_found`: unknown quote, or purged after expiry.", body = liveauth_protocol::problem::Problem, content_type = "application/problem+json"),
         (status = 409, description = "`already_confirmed`: the quote already gave its session.", body = liveauth_protocol::problem::Problem, content_type = "application/problem+json"),
         (status = 410, description = "`challenge_expired`: the PoW challenge expired; `quote_expired`: the invoice expired unpaid. Start a new quote.", body = liveauth_protocol::problem::Problem, content_type = "application/problem+json"),
-        (status = 413, description = "`payload_too_large`: the body exceeds 64 KiB.", body = liveauth_protocol::problem::Problem, content_type = "application/problem+json"),
-        (status = 415, description = "`unsupported_media_type`: the body is not `application/json`.", body = liveauth_protocol::problem::Problem, content_type = "application/problem+json"),
+        crate::openapi::JsonBodyRefusals,
         (status = 422, description = "`signature_invalid`: `sig` does not verify; `challenge_mismatch`: a field differs from the issued challenge; `hash_mismatch`: `hashHex` is not the hash of the nonce; `solution_invalid`: the hash is not below the target.", body = liveauth_protocol::problem::Problem, content_type = "application/problem+json"),
     ),
     security((), ("projectKey" = [])),

@@ -22,8 +22,7 @@ use crate::state::{AppState, refresh_hash};
     responses(
         (status = 200, description = "New tokens; keep only the new `refreshToken`.", body = liveauth_protocol::wire::RefreshResponse),
         (status = 400, description = "`bad_request`: malformed body; `invalid_grant`: the refresh token is unknown, superseded, revoked or its session ended (RFC 6749 §5.2).", body = liveauth_protocol::problem::Problem, content_type = "application/problem+json"),
-        (status = 413, description = "`payload_too_large`: the body exceeds 64 KiB.", body = liveauth_protocol::problem::Problem, content_type = "application/problem+json"),
-        (status = 415, description = "`unsupported_media_type`: the body is not `application/json`.", body = liveauth_protocol::problem::Problem, content_type = "application/problem+json"),
+        crate::openapi::JsonBodyRefusals,
     ),
     security(()),
 )]

@@ -66,6 +66,58 @@ impl Answer {
 }
 
 /// The object's keys, sorted.
+/// `body` fits the OpenAPI schema `name` of `doc`: it has every required field and no
+/// field the schema does not document (through `allOf` and `$ref`s, as `#[serde(flatten)]`
+/// documents a flattened struct).
+#[allow(dead_code)] // not every test binary checks schemas
+pub fn assert_fits(doc: &Value, name: &str, body: &Value) {
+    let (mut required, mut known) = (Vec::new(), Vec::new());
+    schema_fields(
+        doc,
+        &doc["components"]["schemas"][name],
+        &mut required,
+        &mut known,
+    );
+    assert!(!known.is_empty(), "{name} documents no properties");
+    let object = body.as_object().unwrap_or_else(|| panic!("{name}: {body}"));
+    for field in required {
+        assert!(object.contains_key(&field), "{name} lacks {field}: {body}");
+    }
+    for field in object.keys() {
+        assert!(
+            known.contains(field),
+            "{name} does not document {field}: {body}"
+        );
+    }
+}
+
+fn schema_fields(doc: &Value, schema: &Value, required: &mut Vec<String>, known: &mut Vec<String>) {
+    if let Some(name) = schema["$ref"]
+        .as_str()
+        .and_then(|r| r.strip_prefix("#/components/schemas/"))
+    {
+        return schema_fields(doc, &doc["components"]["schemas"][name], required, known);
+    }
+    for part in schema["allOf"].as_array().into_iter().flatten() {
+        schema_fields(doc, part, required, known);
+    }
+    let names = |v: &Value| v.as_str().map(str::to_owned);
+    required.extend(
+        schema["required"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(names),
+    );
+    known.extend(
+        schema["properties"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(k, _)| k.clone()),
+    );
+}
+
 pub fn keys(value: &Value) -> Vec<&str> {
     let mut keys: Vec<&str> = value
         .as_object()
