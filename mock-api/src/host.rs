@@ -33,7 +33,7 @@ impl AllowedHosts {
         let Some(name) = host_name(host) else {
             return false;
         };
-        if name == "localhost" || self.0.iter().any(|allowed| *allowed == name) {
+        if name == "localhost" || self.0.contains(&name) {
             return true;
         }
         name.trim_start_matches('[')

@@ -201,10 +201,10 @@ fn add_answer(responses: &mut utoipa::openapi::Responses, code: ErrorCode, what:
     let status = code.default_status().to_string();
     match responses.responses.entry(status) {
         Entry::Occupied(mut entry) => {
-            if let RefOr::T(response) = entry.get_mut() {
-                if !response.description.contains(&format!("`{code}`")) {
-                    response.description = format!("{} {line}", response.description);
-                }
+            if let RefOr::T(response) = entry.get_mut()
+                && !response.description.contains(&format!("`{code}`"))
+            {
+                response.description = format!("{} {line}", response.description);
             }
         }
         Entry::Vacant(entry) => {

@@ -4,6 +4,8 @@
 //! bounded (`liveauth_testkit::socket::BOUND`). `server/tests/http_sockets.rs` runs the
 //! same checks against `liveauth-mcp --http`.
 
+#![allow(clippy::unwrap_used)] // test helpers outside #[test] fns: a panic is a failed test
+
 use std::net::SocketAddr;
 use std::time::Duration;
 

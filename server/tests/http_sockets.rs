@@ -3,6 +3,8 @@
 //! the mock, here through the server's own flags. No API is needed: nothing here reaches
 //! a tool.
 
+#![allow(clippy::unwrap_used)] // test helpers outside #[test] fns: a panic is a failed test
+
 use std::net::SocketAddr;
 use std::process::Stdio;
 use std::time::Duration;
@@ -34,10 +36,12 @@ async fn start(flags: &[&str]) -> Server {
     let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
     let addr = tokio::time::timeout(BOUND, async {
         while let Some(line) = lines.next_line().await.unwrap() {
-            if let Some(rest) = line.split("http://").nth(1) {
-                if let Some(addr) = rest.strip_suffix("/mcp") {
-                    return addr.parse().unwrap();
-                }
+            if let Some(addr) = line
+                .split("http://")
+                .nth(1)
+                .and_then(|rest| rest.strip_suffix("/mcp"))
+            {
+                return addr.parse().unwrap();
             }
         }
         panic!("liveauth-mcp exited without serving");

@@ -120,9 +120,9 @@ pub async fn drip_until_closed(stream: &mut TcpStream, bytes: &[u8]) -> Result<D
             return Ok(started.elapsed());
         }
         // A read that ends (or fails) within the gap means the server closed.
-        match tokio::time::timeout(Duration::from_millis(50), stream.read(&mut buf)).await {
-            Ok(Ok(0) | Err(_)) => return Ok(started.elapsed()),
-            Ok(Ok(_)) | Err(_) => {}
+        let gap = tokio::time::timeout(Duration::from_millis(50), stream.read(&mut buf)).await;
+        if let Ok(Ok(0) | Err(_)) = gap {
+            return Ok(started.elapsed());
         }
     }
     Err(format!(
