@@ -127,6 +127,11 @@ pub struct Config {
     pub dev_endpoints: bool,
     /// Seconds a request may take before it is answered 408.
     pub request_timeout_secs: u64,
+    /// Timeouts, the connection cap and the head bound of [`crate::serve`].
+    pub limits: liveauth_serve::Limits,
+    /// Host names served besides `localhost`, loopback IPs and the listening IP
+    /// (`--allow-host`); any other `Host` is answered 421.
+    pub allowed_hosts: Vec<String>,
     /// `iss` and `aud` of access tokens.
     pub issuer: String,
     pub audience: String,
@@ -153,6 +158,8 @@ impl Default for Config {
             manual_clock: false,
             dev_endpoints: true,
             request_timeout_secs: 10,
+            limits: liveauth_serve::Limits::default(),
+            allowed_hosts: Vec::new(),
             issuer: "https://mock.liveauth.invalid".to_owned(),
             audience: "liveauth-api".to_owned(),
         }

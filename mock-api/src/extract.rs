@@ -10,14 +10,17 @@ use liveauth_protocol::auth::Credential;
 use liveauth_protocol::json::{decode_strict, is_json_media_type};
 use liveauth_protocol::problem::ErrorCode;
 use liveauth_protocol::wire::PROJECT_KEY_HEADER;
-use serde::de::DeserializeOwned;
+use serde::de::{DeserializeOwned, IgnoredAny};
 
 use crate::error::Rejection;
 use crate::state::AppState;
 use crate::token::{AccessClaims, TokenError};
 
-/// A JSON body. An empty body reads as `{}`; a body that is not JSON by its content type
-/// is 415; a malformed or mistyped one is 400 naming the field (`nonce` gets its own code).
+/// A JSON object body. An empty body reads as `{}`; a body without a JSON content type is
+/// 415 (a browser can send a cross-site POST without one, never with one); JSON that is
+/// not an object (`[]`, `1`, `"x"`, `null`) is `body_not_object` (serde would read `[]`
+/// as a struct with no fields); a malformed or mistyped one is 400 naming the field
+/// (`nonce` gets its own code).
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct ApiJson<T>(pub T);
 
@@ -26,26 +29,29 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         let content_type = req.headers().get(header::CONTENT_TYPE);
-        if content_type.is_some_and(|value| !is_json_media_type(value.to_str().unwrap_or(""))) {
-            return Err(Rejection::new(
-                ErrorCode::UnsupportedMediaType,
-                "send the body as application/json",
-            ));
+        let json = content_type.map(|value| is_json_media_type(value.to_str().unwrap_or("")));
+        if json == Some(false) {
+            return Err(unsupported_media_type());
         }
         let body = Bytes::from_request(req, state).await.map_err(|rejection| {
             if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                Rejection::new(
-                    ErrorCode::PayloadTooLarge,
-                    "request body is larger than 64 KiB",
-                )
+                payload_too_large()
             } else {
                 Rejection::bad_request(format!("could not read the body: {rejection}"))
             }
         })?;
-        let body: &[u8] = if body.iter().all(u8::is_ascii_whitespace) {
-            b"{}"
-        } else {
-            &body
+        let body: &[u8] = match body.iter().position(|b| !b.is_ascii_whitespace()) {
+            None => b"{}",
+            Some(_) if json.is_none() => return Err(unsupported_media_type()),
+            Some(first)
+                if body[first] != b'{' && serde_json::from_slice::<IgnoredAny>(&body).is_ok() =>
+            {
+                return Err(Rejection::new(
+                    ErrorCode::BodyNotObject,
+                    "the body must be a JSON object, such as {}",
+                ));
+            }
+            Some(_) => &body,
         };
         decode_strict(body).map(Self).map_err(|error| {
             if error.path() == Some("nonce") {
@@ -55,6 +61,21 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
             }
         })
     }
+}
+
+/// The answer to a body above [`crate::MAX_BODY_BYTES`], announced or read.
+pub(crate) fn payload_too_large() -> Rejection {
+    Rejection::new(
+        ErrorCode::PayloadTooLarge,
+        "request body is larger than 64 KiB",
+    )
+}
+
+fn unsupported_media_type() -> Rejection {
+    Rejection::new(
+        ErrorCode::UnsupportedMediaType,
+        "send the body as JSON, with Content-Type: application/json",
+    )
 }
 
 /// One path parameter.

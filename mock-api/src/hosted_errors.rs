@@ -100,7 +100,8 @@ fn hosted(route: Route, code: ErrorCode, detail: &str) -> Hosted {
         C::BadRequest if detail == COST_NOT_POSITIVE => {
             Hosted::Validation(S::BAD_REQUEST, "CallCostSats", COST_NOT_POSITIVE.into())
         }
-        C::BadRequest | C::NonceInvalid => {
+        // ASP.NET's model binding refuses a body that is not an object as 400.
+        C::BadRequest | C::NonceInvalid | C::BodyNotObject => {
             Hosted::Validation(S::BAD_REQUEST, "$", detail.to_owned())
         }
         C::InvalidGrant => Hosted::Text(S::UNAUTHORIZED, "Invalid refresh token"),
@@ -164,6 +165,7 @@ fn rfc9110_section(status: StatusCode) -> &'static str {
         404 => "15.5.5",
         405 => "15.5.6",
         415 => "15.5.16",
+        421 => "15.5.20",
         _ => "15.6.1",
     }
 }

@@ -8,7 +8,9 @@
 //! [`lightning`], [`token`], [`hosted_token`], [`store`], [`openapi`], [`profile`]); the
 //! rest is private to the crate.
 //!
-//! - [`app`] / [`router`]: the axum app; [`serve`] runs it on a listener.
+//! - [`app`] / [`router`]: the axum app; [`serve`] runs it on a listener, through
+//!   `liveauth_serve` (timeouts, a connection cap, bounded heads; flags in
+//!   [`Config::limits`]).
 //! - `routes`: one module per group of endpoints.
 //! - `state`: keys, clock, RNG and store, passed to every handler.
 //! - [`store`]: the [`store::Store`] trait (atomic operations) and its in-memory version.
@@ -16,6 +18,7 @@
 //! - `payment`: Lightning quotes and L402/x402 credentials; [`lightning`]: the node
 //!   that signs invoices; [`token`]: access tokens and the JWKS; [`hosted_token`]: the
 //!   hosted profile's HS256 tokens.
+//! - `host`: only requests addressed to the mock are served (DNS rebinding).
 //! - `error` and `extract`: every failure as problem+json, including rejections;
 //!   `hosted_errors`: the hosted profile's wording of the same failures.
 //! - [`openapi`]: the OpenAPI 3.1 document of every route, served at `/openapi.json`.
@@ -28,6 +31,7 @@ pub mod clock;
 pub mod config;
 mod error;
 mod extract;
+mod host;
 mod hosted_errors;
 pub mod hosted_token;
 pub mod lightning;
@@ -49,6 +53,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use liveauth_protocol::problem::ErrorCode;
+use liveauth_serve::BodyLimit;
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
@@ -100,6 +105,10 @@ pub fn router(state: AppState) -> Router {
             .route("/api/dev/clock/advance", post(dev::advance_clock));
     }
     let timeout = Duration::from_secs(state.config.request_timeout_secs);
+    let body_limit = BodyLimit::new(MAX_BODY_BYTES, || {
+        extract::payload_too_large().into_response()
+    });
+    let hosts = host::AllowedHosts::new(&state.config.allowed_hosts);
     routes
         .fallback(|| async { Rejection::new(ErrorCode::NotFound, "no such endpoint") })
         .method_not_allowed_fallback(|| async {
@@ -108,6 +117,11 @@ pub fn router(state: AppState) -> Router {
                 "this endpoint does not take that method",
             )
         })
+        .layer(middleware::from_fn_with_state(
+            body_limit,
+            liveauth_serve::refuse_oversized,
+        ))
+        .layer(middleware::from_fn_with_state(hosts, host::check_host))
         .layer(middleware::from_fn_with_state(
             state.config.profile,
             hosted_errors::render,
@@ -135,13 +149,13 @@ async fn request_timeout(State(limit): State<Duration>, request: Request, next: 
     }
 }
 
-/// Serves `router` on `listener` until `shutdown` completes, finishing open requests.
+/// Serves the app over `state` on `listener`, within `state.config.limits`, until
+/// `shutdown` completes, finishing open requests.
 pub async fn serve(
     listener: TcpListener,
-    router: Router,
+    state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown)
-        .await
+    let limits = state.config.limits;
+    liveauth_serve::serve(listener, router(state), limits, shutdown).await
 }

@@ -63,6 +63,12 @@ struct Args {
     /// Turn off /api/dev/settle and /api/dev/clock/advance.
     #[arg(long)]
     no_dev_endpoints: bool,
+    /// A host name clients use to reach the mock besides localhost and its IP addresses
+    /// (any other `Host` is refused, against DNS rebinding). Repeatable.
+    #[arg(long = "allow-host", value_name = "NAME")]
+    allowed_hosts: Vec<String>,
+    #[command(flatten, next_help_heading = "Connection limits")]
+    limits: liveauth_serve::Limits,
 }
 
 /// A duration flag: at most ten years, so time arithmetic can never overflow.
@@ -97,6 +103,8 @@ async fn main() -> anyhow::Result<()> {
         seed: args.seed,
         manual_clock: args.manual_clock,
         dev_endpoints: !args.no_dev_endpoints,
+        allowed_hosts: args.allowed_hosts,
+        limits: args.limits,
         ..Config::default()
     };
     let state = AppState::new(config);
@@ -105,7 +113,7 @@ async fn main() -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let base = format!("http://{}", listener.local_addr()?);
     print_banner(&state, &base);
-    mock_api::serve(listener, mock_api::router(state), shutdown_signal()).await?;
+    mock_api::serve(listener, state, shutdown_signal()).await?;
     tracing::info!("shut down");
     Ok(())
 }
@@ -134,6 +142,12 @@ fn print_banner(state: &AppState, base: &str) {
     if state.config.dev_endpoints {
         println!("  dev endpoints    : POST {base}/api/dev/settle/{{paymentHash}}");
         println!("                     POST {base}/api/dev/clock/advance {{\"seconds\": N}}");
+    }
+    if !state.config.allowed_hosts.is_empty() {
+        println!(
+            "  also serves Host : {}",
+            state.config.allowed_hosts.join(", ")
+        );
     }
     if state.config.manual_clock {
         println!("  clock            : manual, now {}", state.now());

@@ -5,6 +5,7 @@
 //! they document. Schemas come from the wire types in `liveauth_protocol` (its `openapi`
 //! feature). `tests/openapi.rs` checks that the document and the router agree.
 
+use std::collections::btree_map::Entry;
 use std::sync::OnceLock;
 
 use axum::body::Bytes;
@@ -16,7 +17,7 @@ use liveauth_protocol::wire::{ChargeResponse, PROJECT_KEY_HEADER};
 use serde::Serialize;
 use utoipa::openapi::response::ResponseBuilder;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::openapi::{ContentBuilder, Ref, Required};
+use utoipa::openapi::{ContentBuilder, Ref, RefOr, Required};
 use utoipa::{Modify, OpenApi, ToSchema};
 
 use crate::error::Rejection;
@@ -40,8 +41,12 @@ const DEV_PREFIX: &str = "/api/dev/";
             Every error is RFC 9457 `application/problem+json` (`type, title, status, detail, \
             code`, plus `error` = code and `error_description` = detail for existing clients), \
             except the LUD-06 endpoint `/api/mcp/lnurl/{quoteId}`. The stable `code` is what to \
-            match on. Any endpoint may also answer 408 `request_timeout` or 500 \
-            `internal_error`; an unknown path is 404 `not_found`, a known path with another \
+            match on. Any endpoint may also answer 408 `request_timeout`, 413 \
+            `payload_too_large`, 421 `host_not_allowed` (the DNS-rebinding defence: `Host` \
+            must be localhost, a loopback IP, the IP the mock was reached at, or a name given \
+            with `--allow-host`) or 500 `internal_error`; a JSON body needs `Content-Type: \
+            application/json` (415) and must be an object (422 `body_not_object`, 400 in the \
+            hosted profile); an unknown path is 404 `not_found`, a known path with another \
             method 405 `method_not_allowed`.",
         license(name = "MIT", identifier = "MIT"),
     ),
@@ -80,7 +85,7 @@ const DEV_PREFIX: &str = "/api/dev/";
 )]
 pub struct ApiDoc;
 
-/// Security schemes, and the 408/500 answers the middleware can give on every route.
+/// Security schemes, and the answers the middleware can give on every route.
 #[derive(Debug)]
 struct Common;
 
@@ -141,11 +146,6 @@ impl Modify for Common {
             }
         }
 
-        let problem = || {
-            ContentBuilder::new()
-                .schema(Some(Ref::from_schema_name("Problem")))
-                .build()
-        };
         for item in openapi.paths.paths.values_mut() {
             let operations = [
                 &mut item.get,
@@ -155,27 +155,68 @@ impl Modify for Common {
                 &mut item.patch,
             ];
             for operation in operations.into_iter().flatten() {
-                for code in [ErrorCode::RequestTimeout, ErrorCode::InternalError] {
-                    let status = code.default_status().to_string();
-                    let description = format!(
-                        "`{code}`: {}.",
-                        match code {
-                            ErrorCode::RequestTimeout => "the request took too long",
-                            _ => "a failure on the server's side",
-                        }
-                    );
-                    operation
-                        .responses
-                        .responses
-                        .entry(status)
-                        .or_insert_with(|| {
-                            ResponseBuilder::new()
-                                .description(description)
-                                .content(problem::CONTENT_TYPE, problem())
-                                .into()
-                        });
+                let body = operation.request_body.is_some();
+                let answers = EVERY_ROUTE
+                    .iter()
+                    .chain(body.then_some(JSON_BODY).into_iter().flatten());
+                for &(code, what) in answers {
+                    add_answer(&mut operation.responses, code, what);
                 }
             }
+        }
+    }
+}
+
+/// What the middleware and the socket layer may answer on any route.
+const EVERY_ROUTE: &[(ErrorCode, &str)] = &[
+    (ErrorCode::RequestTimeout, "the request took too long"),
+    (ErrorCode::InternalError, "a failure on the server's side"),
+    (
+        ErrorCode::PayloadTooLarge,
+        "the body exceeds 64 KiB (an announced `Content-Length` is refused unread)",
+    ),
+    (
+        ErrorCode::HostNotAllowed,
+        "the `Host` header names no address of this server (localhost, a loopback IP, the IP \
+         it was reached at, or a name given with `--allow-host`)",
+    ),
+];
+
+/// What any route that reads a JSON body may answer.
+const JSON_BODY: &[(ErrorCode, &str)] = &[
+    (
+        ErrorCode::UnsupportedMediaType,
+        "a body without `Content-Type: application/json`",
+    ),
+    (
+        ErrorCode::BodyNotObject,
+        "the body is JSON but not an object (the hosted profile answers 400)",
+    ),
+];
+
+/// Documents `code` among `responses`: a response of its own, or a line added to the one
+/// already at its status.
+fn add_answer(responses: &mut utoipa::openapi::Responses, code: ErrorCode, what: &str) {
+    let line = format!("`{code}`: {what}.");
+    let status = code.default_status().to_string();
+    match responses.responses.entry(status) {
+        Entry::Occupied(mut entry) => {
+            if let RefOr::T(response) = entry.get_mut()
+                && !response.description.contains(&format!("`{code}`"))
+            {
+                response.description = format!("{} {line}", response.description);
+            }
+        }
+        Entry::Vacant(entry) => {
+            let problem = ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("Problem")))
+                .build();
+            entry.insert(
+                ResponseBuilder::new()
+                    .description(line)
+                    .content(problem::CONTENT_TYPE, problem)
+                    .into(),
+            );
         }
     }
 }

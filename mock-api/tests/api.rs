@@ -282,8 +282,8 @@ async fn body_refusals_keep_their_wording() {
         ),
         (
             "5",
-            "bad_request",
-            "invalid JSON body: invalid type: integer `5`, expected struct ConfirmRequest at line 1 column 1",
+            "body_not_object",
+            "the body must be a JSON object, such as {}",
         ),
         (
             "{",

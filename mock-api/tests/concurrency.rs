@@ -20,7 +20,15 @@ struct Served {
 }
 
 async fn serve(config: mock_api::Config) -> Served {
-    let served = liveauth_testkit::mock::serve(config).await.unwrap();
+    // Thousands of parallel requests from one client open as many connections; the
+    // default cap (512) would refuse most of them.
+    let limits = liveauth_serve::Limits {
+        max_connections: 4096,
+        ..config.limits
+    };
+    let served = liveauth_testkit::mock::serve(mock_api::Config { limits, ..config })
+        .await
+        .unwrap();
     Served {
         base: served.base,
         http: reqwest::Client::new(),

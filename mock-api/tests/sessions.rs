@@ -263,7 +263,7 @@ async fn serves_over_a_real_socket() {
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(mock_api::serve(
         listener,
-        mock_api::app(common::config()),
+        mock_api::AppState::new(common::config()),
         async {
             let _ = stopped.await;
         },

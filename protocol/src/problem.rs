@@ -10,8 +10,10 @@
 //! are 410 Gone (the quote cannot become valid again: start a new one);
 //! well-formed proofs that fail verification are 422; a repeated
 //! `Idempotency-Key` with a different body is 422, following
-//! draft-ietf-httpapi-idempotency-key-header; an unpaid or invalid L402/x402
-//! credential is 402, because the answer carries fresh payment challenges.
+//! draft-ietf-httpapi-idempotency-key-header; a JSON body that is not an object
+//! is 422 (well-formed, but not a request); an unpaid or invalid L402/x402
+//! credential is 402, because the answer carries fresh payment challenges; a
+//! `Host` the server does not serve is 421 Misdirected Request.
 //! A metered resource refused by the budget is 429 (`budget_exceeded`, `rate_limited`);
 //! the charge endpoint itself answers a deny as 200, as the seed does.
 
@@ -40,6 +42,8 @@ pub const MAX_EXCERPT_CHARS: usize = 200;
 pub enum ErrorCode {
     /// The request body or parameters are malformed.
     BadRequest,
+    /// The request body is JSON but not an object (`[]`, `1`, `"x"`, `null`).
+    BodyNotObject,
     /// `X-LW-Public` is missing where the endpoint needs it.
     MissingProjectKey,
     /// `X-LW-Public` names no known project.
@@ -92,6 +96,8 @@ pub enum ErrorCode {
     NotFound,
     /// The route exists but not for this method.
     MethodNotAllowed,
+    /// The `Host` is not an address this server serves (the DNS-rebinding defence).
+    HostNotAllowed,
     /// The request took too long to arrive or to process.
     RequestTimeout,
     /// A bug or unexpected failure on the server.
@@ -102,6 +108,7 @@ impl ErrorCode {
     /// Every code, for tests and documentation.
     pub const ALL: &'static [ErrorCode] = &[
         Self::BadRequest,
+        Self::BodyNotObject,
         Self::MissingProjectKey,
         Self::UnknownProject,
         Self::ProjectMismatch,
@@ -128,6 +135,7 @@ impl ErrorCode {
         Self::UnsupportedMediaType,
         Self::NotFound,
         Self::MethodNotAllowed,
+        Self::HostNotAllowed,
         Self::RequestTimeout,
         Self::InternalError,
     ];
@@ -136,6 +144,7 @@ impl ErrorCode {
     pub const fn as_str(self) -> &'static str {
         match self {
             Self::BadRequest => "bad_request",
+            Self::BodyNotObject => "body_not_object",
             Self::MissingProjectKey => "missing_project_key",
             Self::UnknownProject => "unknown_project",
             Self::ProjectMismatch => "project_mismatch",
@@ -162,6 +171,7 @@ impl ErrorCode {
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::NotFound => "not_found",
             Self::MethodNotAllowed => "method_not_allowed",
+            Self::HostNotAllowed => "host_not_allowed",
             Self::RequestTimeout => "request_timeout",
             Self::InternalError => "internal_error",
         }
@@ -181,6 +191,7 @@ impl ErrorCode {
             Self::QuoteNotFound | Self::NotFound => 404,
             Self::MethodNotAllowed => 405,
             Self::RequestTimeout => 408,
+            Self::HostNotAllowed => 421,
             Self::AlreadyConfirmed => 409,
             Self::QuoteExpired | Self::ChallengeExpired => 410,
             Self::PayloadTooLarge => 413,
@@ -190,7 +201,8 @@ impl ErrorCode {
             | Self::HashMismatch
             | Self::SolutionInvalid
             | Self::WrongQuoteKind
-            | Self::IdempotencyConflict => 422,
+            | Self::IdempotencyConflict
+            | Self::BodyNotObject => 422,
             Self::BudgetExceeded | Self::RateLimited => 429,
             Self::InternalError => 500,
         }
@@ -200,6 +212,7 @@ impl ErrorCode {
     pub const fn title(self) -> &'static str {
         match self {
             Self::BadRequest => "Bad request",
+            Self::BodyNotObject => "Body is not a JSON object",
             Self::MissingProjectKey => "Missing project key",
             Self::UnknownProject => "Unknown project",
             Self::ProjectMismatch => "Project mismatch",
@@ -226,6 +239,7 @@ impl ErrorCode {
             Self::UnsupportedMediaType => "Unsupported media type",
             Self::NotFound => "Not found",
             Self::MethodNotAllowed => "Method not allowed",
+            Self::HostNotAllowed => "Host not allowed",
             Self::RequestTimeout => "Request timeout",
             Self::InternalError => "Internal error",
         }
@@ -439,15 +453,15 @@ mod tests {
         use ErrorCode::*;
         // Exhaustive on purpose: a new variant does not compile until it is counted here,
         // and the count then fails until `ALL` lists it.
-        const VARIANTS: usize = 29;
+        const VARIANTS: usize = 31;
         let _: fn(ErrorCode) = |code| match code {
-            BadRequest | MissingProjectKey | UnknownProject | ProjectMismatch | QuoteNotFound
-            | QuoteExpired | ChallengeExpired | SignatureInvalid | ChallengeMismatch
-            | NonceInvalid | HashMismatch | SolutionInvalid | AlreadyConfirmed | WrongQuoteKind
-            | TokenMissing | TokenInvalid | TokenExpired | InvalidGrant | PaymentRequired
-            | CredentialInvalid | IdempotencyConflict | BudgetExceeded | RateLimited
-            | PayloadTooLarge | UnsupportedMediaType | NotFound | MethodNotAllowed
-            | RequestTimeout | InternalError => {}
+            BadRequest | BodyNotObject | MissingProjectKey | UnknownProject | ProjectMismatch
+            | QuoteNotFound | QuoteExpired | ChallengeExpired | SignatureInvalid
+            | ChallengeMismatch | NonceInvalid | HashMismatch | SolutionInvalid
+            | AlreadyConfirmed | WrongQuoteKind | TokenMissing | TokenInvalid | TokenExpired
+            | InvalidGrant | PaymentRequired | CredentialInvalid | IdempotencyConflict
+            | BudgetExceeded | RateLimited | PayloadTooLarge | UnsupportedMediaType | NotFound
+            | MethodNotAllowed | HostNotAllowed | RequestTimeout | InternalError => {}
         };
         let distinct: std::collections::HashSet<_> = ErrorCode::ALL.iter().collect();
         assert_eq!(

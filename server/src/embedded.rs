@@ -3,7 +3,7 @@
 
 use std::net::SocketAddr;
 
-use mock_api::Config;
+use mock_api::{AppState, Config};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -33,10 +33,15 @@ impl EmbeddedMock {
     }
 
     /// The mock for `--embedded-mock`: `key`, when given, is registered as a project (the
-    /// demo key is known to the mock already; any other must look like one).
+    /// demo key is known to the mock already; any other must look like one). No dev
+    /// endpoints: nothing the agent does needs them, and any local process could call them
+    /// to settle invoices or move the clock.
     pub async fn start_with_project(key: Option<&str>) -> Result<Self, EmbeddedError> {
         // The default profile, hosted: offline runs meet the API as production has it.
-        let mut config = Config::default();
+        let mut config = Config {
+            dev_endpoints: false,
+            ..Config::default()
+        };
         if let Some(key) = key.filter(|key| *key != mock_api::config::DEMO_PUBLIC_KEY) {
             config
                 .projects
@@ -50,7 +55,7 @@ impl EmbeddedMock {
         let listener = TcpListener::bind(addr).await?;
         let base_url = format!("http://{}", listener.local_addr()?);
         let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(mock_api::serve(listener, mock_api::app(config), async {
+        let task = tokio::spawn(mock_api::serve(listener, AppState::new(config), async {
             let _ = stopped.await;
         }));
         tracing::info!("embedded mock API at {base_url}");

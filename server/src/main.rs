@@ -32,6 +32,9 @@ struct Cli {
     /// Serve MCP over Streamable HTTP at http://ADDR/mcp instead of stdio.
     #[arg(long, value_name = "ADDR")]
     http: Option<SocketAddr>,
+    /// With --http: timeouts, the connection cap and the bound on request heads.
+    #[command(flatten, next_help_heading = "HTTP connection limits (with --http)")]
+    http_limits: liveauth_serve::Limits,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -86,7 +89,7 @@ async fn serve(cli: &Cli, base: Option<String>) -> anyhow::Result<()> {
                 let _ = tokio::signal::ctrl_c().await;
                 trigger.cancel();
             });
-            transport::serve_http(api, addr, shutdown).await?;
+            transport::serve_http(api, addr, cli.http_limits, shutdown).await?;
         }
         None => transport::serve_stdio(api).await?,
     }

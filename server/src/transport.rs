@@ -1,8 +1,11 @@
-//! Serving the tools: over stdio (one agent), or Streamable HTTP at `/mcp`.
+//! Serving the tools: over stdio (one agent), or Streamable HTTP at `/mcp` (served by
+//! `liveauth_serve`: timeouts, a connection cap, bounded heads, an immediate 413).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use axum::http::StatusCode;
+use axum::response::{IntoResponse as _, Response};
 use rmcp::ServiceExt as _;
 use rmcp::service::ServerInitializeError;
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
@@ -41,12 +44,17 @@ pub async fn serve_stdio(api: ApiClient) -> Result<(), ServeError> {
     Ok(())
 }
 
+/// Largest MCP message accepted over HTTP, in bytes (413 above; rmcp's own default is
+/// 4 MiB). A tool call's arguments are small; the largest, a fetch body, fits.
+pub const MAX_HTTP_BODY_BYTES: usize = 1024 * 1024;
+
 /// The `/mcp` router. Only loopback `Host`s are accepted (rmcp's default), which keeps a
 /// local server safe from DNS rebinding.
 pub fn http_router(api: ApiClient, shutdown: CancellationToken) -> axum::Router {
     let shared = AgentSession::default();
     let config = StreamableHttpServerConfig::default()
         .with_legacy_session_mode(true)
+        .with_max_request_body_bytes(MAX_HTTP_BODY_BYTES)
         .with_cancellation_token(shutdown);
     let service = StreamableHttpService::new(
         move || {
@@ -61,19 +69,32 @@ pub fn http_router(api: ApiClient, shutdown: CancellationToken) -> axum::Router 
     axum::Router::new().nest_service("/mcp", service)
 }
 
-/// Serves Streamable HTTP on `addr` until `shutdown` is cancelled.
+/// Serves Streamable HTTP on `addr` within `limits` until `shutdown` is cancelled.
 pub async fn serve_http(
     api: ApiClient,
     addr: SocketAddr,
+    limits: liveauth_serve::Limits,
     shutdown: CancellationToken,
 ) -> Result<(), ServeError> {
     let bind = |source| ServeError::Bind { addr, source };
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(bind)?;
     let local = listener.local_addr().map_err(bind)?;
     tracing::info!("MCP over Streamable HTTP at http://{local}/mcp");
-    let router = http_router(api, shutdown.clone());
-    axum::serve(listener, router)
-        .with_graceful_shutdown(async move { shutdown.cancelled_owned().await })
-        .await
-        .map_err(ServeError::Http)
+    // Outermost, so an announced oversized body is refused before anything reads it.
+    let body_limit = liveauth_serve::BodyLimit::new(MAX_HTTP_BODY_BYTES, payload_too_large);
+    let router = http_router(api, shutdown.clone()).layer(axum::middleware::from_fn_with_state(
+        body_limit,
+        liveauth_serve::refuse_oversized,
+    ));
+    liveauth_serve::serve(listener, router, limits, async move {
+        shutdown.cancelled_owned().await;
+    })
+    .await
+    .map_err(ServeError::Http)
+}
+
+/// The 413 of an announced body above [`MAX_HTTP_BODY_BYTES`], worded as rmcp words its own.
+fn payload_too_large() -> Response {
+    let text = format!("Payload Too Large: request body exceeds {MAX_HTTP_BODY_BYTES} bytes");
+    (StatusCode::PAYLOAD_TOO_LARGE, text).into_response()
 }

@@ -7,6 +7,8 @@
 //! - [`mcp`]: tool calls through an rmcp client, read as the wire carries them.
 //! - [`proxy`]: a loopback proxy to a real API that loses chosen answers (transport
 //!   failures after the API acted).
+//! - [`socket`]: slow and greedy HTTP clients on raw loopback sockets, for the
+//!   socket-level tests of both binaries.
 //! - [`fuzz`]: the fuzz harnesses that need more than a parser: an API driven by request
 //!   scripts, the mock's PoW acceptance, the MCP tools under arbitrary arguments.
 //!
@@ -20,3 +22,4 @@ pub mod mcp;
 pub mod mock;
 pub mod pow;
 pub mod proxy;
+pub mod socket;

@@ -67,7 +67,7 @@ pub async fn serve_state(state: AppState) -> std::io::Result<Served> {
     let base = format!("http://{}", listener.local_addr()?);
     tokio::spawn(mock_api::serve(
         listener,
-        mock_api::router(state.clone()),
+        state.clone(),
         std::future::pending(),
     ));
     Ok(Served { base, state })
