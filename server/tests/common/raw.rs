@@ -32,7 +32,7 @@ impl Raw {
         let (read, write) = tokio::io::split(client_io);
         let mut raw = Self {
             write: Box::new(write),
-            pub lines: Box::new(BufReader::new(read)),
+            lines: Box::new(BufReader::new(read)),
         };
         raw.initialize().await;
         raw
