@@ -78,14 +78,8 @@ fn seconds() -> clap::builder::RangedU64ValueParser<u64> {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "mock_api=info,tower_http=info".into()),
-        )
-        .init();
+    // Whatever RUST_LOG says, no library logs a whole request (tokens included).
+    liveauth_protocol::log::init_stderr("mock_api=info,tower_http=info")?;
     let args = Args::parse();
     let config = Config {
         profile: args.profile,

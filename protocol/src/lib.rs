@@ -15,6 +15,8 @@
 //! - [`codec`]: hex, base64 and UUID text, strict and lenient readers (payment hashes in
 //!   any spelling).
 //! - [`time`]: RFC 3339 formatting of unix seconds, so timestamps match on both ends.
+//! - `log` (feature `log`): the stderr log subscriber of both binaries, which no
+//!   `RUST_LOG` can make log a whole message (the one module here that does I/O).
 
 pub mod auth;
 pub mod challenge;
@@ -26,6 +28,8 @@ pub mod codec;
 pub mod fuzzing;
 pub mod json;
 pub mod l402;
+#[cfg(feature = "log")]
+pub mod log;
 pub mod macaroon;
 pub mod pow;
 pub mod problem;

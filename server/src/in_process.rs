@@ -1,12 +1,13 @@
 //! A real rmcp client connected to a [`LiveAuthServer`] in this process, over
 //! `tokio::io::duplex`: what the demo, the fuzzing harness and the tests talk through.
-//! Nothing is shortcut, so every call crosses the same JSON-RPC framing a stdio client's
-//! would.
+//! Nothing is shortcut: the server reads through the stdio transport ([`crate::stdio`]),
+//! so every call crosses the same JSON-RPC framing and limits a stdio client's would.
 
 use rmcp::service::{ClientInitializeError, RunningService};
 use rmcp::{ClientHandler, RoleClient, ServiceExt as _};
 use tokio::task::JoinHandle;
 
+use crate::stdio::{StdioLimits, StdioTransport};
 use crate::tools::LiveAuthServer;
 
 /// Bytes the pipe buffers in each direction; a full buffer only makes the writer wait.
@@ -41,7 +42,9 @@ pub async fn connect_with<C: ClientHandler>(
     let (server_io, client_io) = tokio::io::duplex(PIPE_BYTES);
     // Spawned before the client connects: both sides take part in the handshake.
     let server = tokio::spawn(async move {
-        match server.serve(server_io).await {
+        let (read, write) = tokio::io::split(server_io);
+        let transport = StdioTransport::new(read, write, StdioLimits::default());
+        match server.serve(transport).await {
             Ok(running) => {
                 let _ = running.waiting().await;
             }

@@ -6,7 +6,9 @@
 //! - [`api`]: the HTTP client for the LiveAuth API; [`invoice_check`]: the checks every
 //!   invoice passes before an agent sees it; [`redact`]: secrets shortened for logs.
 //! - [`config`]: settings from flags and environment; [`clock`]: the time expiries are
-//!   checked against (injected); [`transport`]: stdio and Streamable HTTP; [`embedded`]:
+//!   checked against (injected); [`transport`]: stdio and Streamable HTTP,
+//!   [`http_access`]: who may use the HTTP one and how many sessions, [`stdio`]: the
+//!   stdio transport that answers every request and bounds the unanswered; [`embedded`]:
 //!   the mock API in-process; [`in_process`]: an MCP client connected to the server in
 //!   this process; [`demo`]: the guided walkthrough.
 //! - The `embedded-mock` feature (default) brings in the `mock-api` crate for [`embedded`]
@@ -20,12 +22,15 @@ pub mod config;
 pub mod demo;
 #[cfg(feature = "embedded-mock")]
 pub mod embedded;
+pub mod http_access;
 pub mod in_process;
 pub mod invoice_check;
 mod redact;
 mod session;
 mod solve;
+pub mod stdio;
 mod tools;
 pub mod transport;
 
+pub use solve::SolveLimit;
 pub use tools::{LiveAuthServer, next_step};

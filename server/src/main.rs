@@ -4,8 +4,11 @@
 use std::net::SocketAddr;
 
 use anyhow::Context as _;
+use clap::builder::TypedValueParser as _;
 use clap::{Parser, Subcommand};
+use liveauth_mcp::SolveLimit;
 use liveauth_mcp::config::Settings;
+use liveauth_mcp::http_access::{self, HttpAccess};
 use liveauth_mcp::transport;
 use tokio_util::sync::CancellationToken;
 
@@ -29,12 +32,36 @@ struct Cli {
     /// registered there as a project.
     #[arg(long, conflicts_with = "api_base")]
     embedded_mock: bool,
-    /// Serve MCP over Streamable HTTP at http://ADDR/mcp instead of stdio.
+    /// Serve MCP over Streamable HTTP at http://ADDR/mcp instead of stdio (loopback only,
+    /// unless --http-allow-remote). Every request needs `Authorization: Bearer TOKEN`:
+    /// LIVEAUTH_HTTP_TOKEN, or a random token printed to stderr at start.
     #[arg(long, value_name = "ADDR")]
     http: Option<SocketAddr>,
     /// With --http: timeouts, the connection cap and the bound on request heads.
     #[command(flatten, next_help_heading = "HTTP connection limits (with --http)")]
     http_limits: liveauth_serve::Limits,
+    /// Allow --http on an address that is not loopback (anyone who can reach it and knows
+    /// the token can use this server's tokens).
+    #[arg(long, requires = "http")]
+    http_allow_remote: bool,
+    /// A `Host` name (and browser origin) --http accepts besides localhost, 127.0.0.1 and
+    /// [::1], e.g. the name a remote client uses. Repeatable.
+    #[arg(long = "http-allow-host", value_name = "NAME", requires = "http")]
+    http_allow_hosts: Vec<String>,
+    /// Most MCP sessions --http keeps open at once; beyond, `initialize` gets 503.
+    #[arg(long, default_value_t = http_access::DEFAULT_MAX_SESSIONS, value_parser = clap::value_parser!(u16).range(1..).map(usize::from))]
+    http_max_sessions: usize,
+    /// Seconds after which an idle --http session is closed and its memory freed.
+    #[arg(long, value_name = "SECS", default_value_t = http_access::DEFAULT_SESSION_IDLE.as_secs(), value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    http_session_idle: u64,
+    /// Most proof-of-work solves running at once (each uses every core); default: the
+    /// number of cores.
+    #[arg(long, env = "LIVEAUTH_MAX_SOLVES", value_parser = clap::value_parser!(u16).range(1..).map(usize::from))]
+    max_solves: Option<usize>,
+    /// Most solves waiting for a turn; beyond, a solve is refused (isError, busy).
+    /// Default: as many as --max-solves.
+    #[arg(long, env = "LIVEAUTH_MAX_QUEUED_SOLVES", value_parser = clap::value_parser!(u16).map(usize::from))]
+    max_queued_solves: Option<usize>,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -45,26 +72,11 @@ enum Command {
     Demo,
 }
 
-/// `RUST_LOG`, except that rmcp never logs below info: at debug it logs whole messages,
-/// tokens included, and tokens must never reach a log.
-fn log_filter() -> tracing_subscriber::EnvFilter {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| "liveauth_mcp=info,warn".into());
-    match "rmcp=info".parse() {
-        Ok(cap) => filter.add_directive(cap),
-        Err(_) => filter,
-    }
-}
-
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    // stdout is the MCP channel: logs go to stderr only.
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_env_filter(log_filter())
-        .init();
+    // stdout is the MCP channel: logs go to stderr only, and never a whole message.
+    liveauth_protocol::log::init_stderr("liveauth_mcp=info,warn")?;
 
     if let Some(Command::Demo) = cli.command {
         return demo(cli).await;
@@ -81,19 +93,52 @@ async fn serve(cli: &Cli, base: Option<String>) -> anyhow::Result<()> {
     let settings = Settings::new(base, cli.api_key.clone(), cli.demo);
     tracing::info!(?settings, "starting");
     let api = settings.client().context("invalid API base")?;
+    let solves = solve_limit(cli);
     match cli.http {
         Some(addr) => {
+            let access = http_access(cli);
             let shutdown = CancellationToken::new();
             let trigger = shutdown.clone();
             tokio::spawn(async move {
                 let _ = tokio::signal::ctrl_c().await;
                 trigger.cancel();
             });
-            transport::serve_http(api, addr, cli.http_limits, shutdown).await?;
+            transport::serve_http(api, solves, &access, addr, cli.http_limits, shutdown).await?;
         }
-        None => transport::serve_stdio(api).await?,
+        None => transport::serve_stdio(api, solves).await?,
     }
     Ok(())
+}
+
+/// `--max-solves` and `--max-queued-solves`, defaulting to one per core.
+fn solve_limit(cli: &Cli) -> SolveLimit {
+    let default = SolveLimit::per_core();
+    match cli.max_solves {
+        None if cli.max_queued_solves.is_none() => default,
+        running => {
+            let running = running.unwrap_or_else(|| default.max_running());
+            SolveLimit::new(running, cli.max_queued_solves.unwrap_or(running))
+        }
+    }
+}
+
+/// The `--http` access rules. A generated token is printed to stderr, the one secret this
+/// server ever writes there: the operator needs it to configure the client.
+#[allow(clippy::print_stderr)]
+fn http_access(cli: &Cli) -> HttpAccess {
+    let (mut access, generated) = HttpAccess::new(std::env::var(http_access::TOKEN_ENV).ok());
+    if generated {
+        eprintln!(
+            "liveauth-mcp: {} is not set; clients must send Authorization: Bearer {}",
+            http_access::TOKEN_ENV,
+            access.token()
+        );
+    }
+    access.allow_remote = cli.http_allow_remote;
+    access.extra_hosts.clone_from(&cli.http_allow_hosts);
+    access.max_sessions = cli.http_max_sessions;
+    access.session_idle = std::time::Duration::from_secs(cli.http_session_idle);
+    access
 }
 
 #[cfg(feature = "embedded-mock")]

@@ -1,6 +1,9 @@
 //! Runs the protocol crate's midstate solver for an async caller: on blocking threads,
-//! stopped by a cancellation token or the challenge's expiry, reporting progress.
+//! stopped by a cancellation token or the challenge's expiry, reporting progress; and
+//! [`SolveLimit`], how many solves run at once.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use liveauth_protocol::codec::{decode_hex32, encode_hex};
@@ -8,6 +11,7 @@ use liveauth_protocol::pow::solver::{SolveControl, SolveError, SolveOptions, sol
 use liveauth_protocol::pow::target_from_bits;
 use liveauth_protocol::wire::PowChallenge;
 use serde::{Deserialize, Serialize};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_util::sync::CancellationToken;
 
 /// The hardest challenge this server will attempt: 2^40 hashes is hours on a laptop. A
@@ -48,6 +52,70 @@ pub enum SolveFailure {
     Cancelled { hashes_tried: u64 },
     #[error("no nonce solves this challenge (the nonce space is exhausted); start a new quote")]
     Exhausted,
+    #[error(
+        "busy: {running} solves are running and {waiting} waiting, the most this server \
+         allows; retry when one has finished, or pay with Lightning (forceLightning=true)"
+    )]
+    Busy { running: usize, waiting: usize },
+}
+
+/// At most `running` solves at once (each already uses every core), at most `waiting`
+/// more waiting for a turn; beyond that a solve is refused ([`SolveFailure::Busy`]). One
+/// limit is shared by every agent of the process.
+#[derive(Debug, Clone)]
+pub struct SolveLimit {
+    permits: Arc<Semaphore>,
+    waiting: Arc<AtomicUsize>,
+    max_running: usize,
+    max_waiting: usize,
+}
+
+impl SolveLimit {
+    /// `max_running` (at least 1) solves at once, `max_waiting` in line.
+    pub fn new(max_running: usize, max_waiting: usize) -> Self {
+        let max_running = max_running.max(1);
+        Self {
+            permits: Arc::new(Semaphore::new(max_running)),
+            waiting: Arc::new(AtomicUsize::new(0)),
+            max_running,
+            max_waiting,
+        }
+    }
+
+    /// The default: as many solves as cores, as many more waiting.
+    pub fn per_core() -> Self {
+        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+        Self::new(cores, cores)
+    }
+
+    /// How many solves may run at once.
+    pub fn max_running(&self) -> usize {
+        self.max_running
+    }
+
+    /// A turn to solve: at once, after waiting in line (until `cancel`), or refused.
+    pub(crate) async fn acquire(
+        &self,
+        cancel: &CancellationToken,
+    ) -> Result<OwnedSemaphorePermit, SolveFailure> {
+        if let Ok(permit) = self.permits.clone().try_acquire_owned() {
+            return Ok(permit);
+        }
+        if self.waiting.fetch_add(1, Ordering::AcqRel) >= self.max_waiting {
+            let waiting = self.waiting.fetch_sub(1, Ordering::AcqRel) - 1;
+            return Err(SolveFailure::Busy {
+                running: self.max_running,
+                waiting,
+            });
+        }
+        let turn = tokio::select! {
+            permit = self.permits.clone().acquire_owned() => permit.ok(),
+            () = cancel.cancelled() => None,
+        };
+        self.waiting.fetch_sub(1, Ordering::AcqRel);
+        // The semaphore is never closed, so `None` means cancelled.
+        turn.ok_or(SolveFailure::Cancelled { hashes_tried: 0 })
+    }
 }
 
 /// The target a solution must meet: the one derived from `difficultyBits`, or the

@@ -8,6 +8,8 @@ mod common;
 use std::process::Stdio;
 use std::time::Duration;
 
+use common::http::{McpHttp, rpc_body, session_of};
+use reqwest::header::HeaderMap;
 use rmcp::ServiceExt as _;
 use rmcp::transport::{ConfigureCommandExt as _, TokioChildProcess};
 use serde_json::{Value, json};
@@ -185,51 +187,39 @@ async fn streamable_http_transport() {
     let api =
         liveauth_mcp::api::ApiClient::new(&mock.base_url, None, Duration::from_secs(5)).unwrap();
     let shutdown = tokio_util::sync::CancellationToken::new();
-    let router = liveauth_mcp::transport::http_router(api, shutdown.clone());
+    let (access, _) = liveauth_mcp::http_access::HttpAccess::new(Some("http-test-token".into()));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/mcp", listener.local_addr().unwrap());
+    let served = listener.local_addr().unwrap();
+    let router = liveauth_mcp::transport::http_router(
+        api,
+        liveauth_mcp::SolveLimit::per_core(),
+        &access,
+        served,
+        shutdown.clone(),
+    );
     let server = tokio::spawn(async move { axum::serve(listener, router).await });
-    let http = reqwest::Client::new();
-    let post = |body: Value, session: Option<String>| {
-        let mut request = http
-            .post(&url)
-            .header("accept", "application/json, text/event-stream")
-            .header("content-type", "application/json")
-            .body(body.to_string());
-        if let Some(session) = session {
-            request = request.header("mcp-session-id", session);
-        }
-        request.send()
+    let http = McpHttp::new(format!("http://{served}/mcp"), Some(access.token()));
+    let post = async |body: Value, session: Option<&str>| {
+        http.post(&body, session, HeaderMap::new()).await
     };
-    let init = post(
-        json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
-            "protocolVersion": "2025-06-18", "capabilities": {},
-            "clientInfo": {"name": "http-test", "version": "0"}}}),
-        None,
-    )
-    .await
-    .unwrap();
+    let init = http.initialize(HeaderMap::new()).await;
     assert!(init.status().is_success(), "{init:?}");
-    let session = init
-        .headers()
-        .get("mcp-session-id")
-        .map(|v| v.to_str().unwrap().to_owned());
+    let session = session_of(&init);
     assert_eq!(
         rpc_body(&init.text().await.unwrap())["result"]["serverInfo"]["name"],
         "liveauth-mcp"
     );
+    let session = session.as_deref();
     post(
         json!({"jsonrpc": "2.0", "method": "notifications/initialized"}),
-        session.clone(),
+        session,
     )
-    .await
-    .unwrap();
+    .await;
     let list = post(
         json!({"jsonrpc": "2.0", "id": 2, "method": "tools/list"}),
-        session.clone(),
+        session,
     )
-    .await
-    .unwrap();
+    .await;
     let list = rpc_body(&list.text().await.unwrap());
     assert_eq!(list["result"]["tools"].as_array().unwrap().len(), 9);
     let call = post(
@@ -237,8 +227,7 @@ async fn streamable_http_transport() {
             "params": {"name": "liveauth_mcp_start", "arguments": {}}}),
         session,
     )
-    .await
-    .unwrap();
+    .await;
     let call = rpc_body(&call.text().await.unwrap());
     assert_eq!(
         call["result"]["structuredContent"]["powChallenge"]["projectPublicKey"],
@@ -246,16 +235,4 @@ async fn streamable_http_transport() {
     );
     shutdown.cancel();
     server.abort();
-}
-
-/// A JSON body, or the JSON-RPC message in an SSE stream's `data:` lines.
-fn rpc_body(text: &str) -> Value {
-    if let Ok(value) = serde_json::from_str(text) {
-        return value;
-    }
-    text.lines()
-        .filter_map(|line| line.strip_prefix("data:"))
-        .filter_map(|data| serde_json::from_str::<Value>(data.trim()).ok())
-        .find(|message| message.get("id").is_some())
-        .unwrap_or_else(|| panic!("no JSON-RPC message in {text:?}"))
 }

@@ -92,6 +92,7 @@ pub(crate) use start::StartParams;
 use crate::api::ApiClient;
 use crate::clock::Clock;
 use crate::session::AgentSession;
+use crate::solve::SolveLimit;
 
 /// The MCP server: the API client, the agent's session, the tools.
 ///
@@ -104,16 +105,18 @@ pub struct LiveAuthServer {
     own: AgentSession,
     shared: Option<AgentSession>,
     clock: Clock,
+    solves: SolveLimit,
     tool_router: ToolRouter<Self>,
 }
 
-/// One tool call's view of the server: the API, the session of the agent that called, and
-/// the clock.
+/// One tool call's view of the server: the API, the session of the agent that called, the
+/// clock, and the process's solve limit.
 #[derive(Debug, Clone)]
 struct Caller {
     api: ApiClient,
     session: AgentSession,
     clock: Clock,
+    solves: SolveLimit,
 }
 
 impl LiveAuthServer {
@@ -124,8 +127,16 @@ impl LiveAuthServer {
             own: AgentSession::default(),
             shared: None,
             clock: Clock::system(),
+            solves: SolveLimit::per_core(),
             tool_router: Self::tool_router(),
         }
+    }
+
+    /// The same server under `solves` (HTTP shares one limit among all its sessions).
+    #[must_use]
+    pub fn with_solve_limit(mut self, solves: SolveLimit) -> Self {
+        self.solves = solves;
+        self
     }
 
     /// The same server on another clock (tests share the API's manual clock).
@@ -173,6 +184,7 @@ impl LiveAuthServer {
             api: self.api.clone(),
             session: self.session(context),
             clock: self.clock.clone(),
+            solves: self.solves.clone(),
         }
     }
 }

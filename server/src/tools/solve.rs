@@ -71,6 +71,7 @@ impl Caller {
                 let _ = peer.notify_progress(param).await;
             });
         };
+        let _turn = self.solves.acquire(&context.ct).await?;
         let stats =
             solve_challenge(&challenge, self.clock.now_unix(), &context.ct, progress).await?;
         self.session.remember_solution(&quote.quote_id, &stats);

@@ -5,6 +5,9 @@
 #![allow(dead_code, unreachable_pub, unused_imports)] // each test binary uses a different part
 #![allow(clippy::unwrap_used)] // test harness: a panic is a failed test
 
+pub mod http;
+pub mod raw;
+
 use std::ops::Deref;
 use std::time::Duration;
 
