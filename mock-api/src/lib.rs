@@ -11,7 +11,9 @@
 //! - [`app`] / [`router`]: the axum app; [`serve`] runs it on a listener.
 //! - `routes`: one module per group of endpoints.
 //! - `state`: keys, clock, RNG and store, passed to every handler.
-//! - [`store`]: the [`store::Store`] trait (atomic operations) and its in-memory version.
+//! - [`store`]: the [`store::Store`] trait (atomic operations) and its in-memory version;
+//!   `record`: the compact form it keeps quotes in; `limits`: the caps on what it holds.
+//! - `ratelimit`: the per-client limit on starts and 402 challenges.
 //! - `budget`: the per-session spending rules.
 //! - `payment`: Lightning quotes and L402/x402 credentials; [`lightning`]: the node
 //!   that signs invoices; [`token`]: access tokens and the JWKS; [`hosted_token`]: the
@@ -31,9 +33,12 @@ mod extract;
 mod hosted_errors;
 pub mod hosted_token;
 pub mod lightning;
+mod limits;
 pub mod openapi;
 mod payment;
 pub mod profile;
+mod ratelimit;
+mod record;
 mod rng;
 mod routes;
 mod state;
@@ -69,7 +74,9 @@ pub fn app(config: Config) -> Router {
 }
 
 /// The app over an existing state (tests keep a clone to move the clock or read stats).
+/// Inside a Tokio runtime it also starts the state's purge timer.
 pub fn router(state: AppState) -> Router {
+    state.spawn_purger();
     let mut routes = Router::new()
         .route("/api/mcp/start", post(quote::start))
         .route("/api/mcp/confirm", post(quote::confirm))
@@ -141,7 +148,9 @@ pub async fn serve(
     router: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router)
+    // The client's address feeds the per-client rate limit.
+    let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, service)
         .with_graceful_shutdown(shutdown)
         .await
 }

@@ -80,6 +80,8 @@ pub enum ErrorCode {
     CredentialInvalid,
     /// An `Idempotency-Key` was reused with a different request.
     IdempotencyConflict,
+    /// An idempotency key is longer than the 200 characters the API keeps.
+    IdempotencyKeyTooLong,
     /// A metered resource was refused: the session's daily sats budget is spent.
     BudgetExceeded,
     /// A metered resource was refused: too many calls this minute.
@@ -94,6 +96,9 @@ pub enum ErrorCode {
     MethodNotAllowed,
     /// The request took too long to arrive or to process.
     RequestTimeout,
+    /// The server holds as many records (quotes, challenges, sessions, idempotency
+    /// keys) as it may; retry after `Retry-After` seconds.
+    OverCapacity,
     /// A bug or unexpected failure on the server.
     InternalError,
 }
@@ -122,6 +127,7 @@ impl ErrorCode {
         Self::PaymentRequired,
         Self::CredentialInvalid,
         Self::IdempotencyConflict,
+        Self::IdempotencyKeyTooLong,
         Self::BudgetExceeded,
         Self::RateLimited,
         Self::PayloadTooLarge,
@@ -129,6 +135,7 @@ impl ErrorCode {
         Self::NotFound,
         Self::MethodNotAllowed,
         Self::RequestTimeout,
+        Self::OverCapacity,
         Self::InternalError,
     ];
 
@@ -156,6 +163,7 @@ impl ErrorCode {
             Self::PaymentRequired => "payment_required",
             Self::CredentialInvalid => "credential_invalid",
             Self::IdempotencyConflict => "idempotency_conflict",
+            Self::IdempotencyKeyTooLong => "idempotency_key_too_long",
             Self::BudgetExceeded => "budget_exceeded",
             Self::RateLimited => "rate_limited",
             Self::PayloadTooLarge => "payload_too_large",
@@ -163,6 +171,7 @@ impl ErrorCode {
             Self::NotFound => "not_found",
             Self::MethodNotAllowed => "method_not_allowed",
             Self::RequestTimeout => "request_timeout",
+            Self::OverCapacity => "over_capacity",
             Self::InternalError => "internal_error",
         }
     }
@@ -190,9 +199,11 @@ impl ErrorCode {
             | Self::HashMismatch
             | Self::SolutionInvalid
             | Self::WrongQuoteKind
-            | Self::IdempotencyConflict => 422,
+            | Self::IdempotencyConflict
+            | Self::IdempotencyKeyTooLong => 422,
             Self::BudgetExceeded | Self::RateLimited => 429,
             Self::InternalError => 500,
+            Self::OverCapacity => 503,
         }
     }
 
@@ -220,6 +231,7 @@ impl ErrorCode {
             Self::PaymentRequired => "Payment required",
             Self::CredentialInvalid => "Invalid payment credential",
             Self::IdempotencyConflict => "Idempotency key conflict",
+            Self::IdempotencyKeyTooLong => "Idempotency key too long",
             Self::BudgetExceeded => "Budget exceeded",
             Self::RateLimited => "Rate limited",
             Self::PayloadTooLarge => "Payload too large",
@@ -227,6 +239,7 @@ impl ErrorCode {
             Self::NotFound => "Not found",
             Self::MethodNotAllowed => "Method not allowed",
             Self::RequestTimeout => "Request timeout",
+            Self::OverCapacity => "Over capacity",
             Self::InternalError => "Internal error",
         }
     }
@@ -439,15 +452,39 @@ mod tests {
         use ErrorCode::*;
         // Exhaustive on purpose: a new variant does not compile until it is counted here,
         // and the count then fails until `ALL` lists it.
-        const VARIANTS: usize = 29;
+        const VARIANTS: usize = 31;
         let _: fn(ErrorCode) = |code| match code {
-            BadRequest | MissingProjectKey | UnknownProject | ProjectMismatch | QuoteNotFound
-            | QuoteExpired | ChallengeExpired | SignatureInvalid | ChallengeMismatch
-            | NonceInvalid | HashMismatch | SolutionInvalid | AlreadyConfirmed | WrongQuoteKind
-            | TokenMissing | TokenInvalid | TokenExpired | InvalidGrant | PaymentRequired
-            | CredentialInvalid | IdempotencyConflict | BudgetExceeded | RateLimited
-            | PayloadTooLarge | UnsupportedMediaType | NotFound | MethodNotAllowed
-            | RequestTimeout | InternalError => {}
+            BadRequest
+            | MissingProjectKey
+            | UnknownProject
+            | ProjectMismatch
+            | QuoteNotFound
+            | QuoteExpired
+            | ChallengeExpired
+            | SignatureInvalid
+            | ChallengeMismatch
+            | NonceInvalid
+            | HashMismatch
+            | SolutionInvalid
+            | AlreadyConfirmed
+            | WrongQuoteKind
+            | TokenMissing
+            | TokenInvalid
+            | TokenExpired
+            | InvalidGrant
+            | PaymentRequired
+            | CredentialInvalid
+            | IdempotencyConflict
+            | IdempotencyKeyTooLong
+            | BudgetExceeded
+            | RateLimited
+            | PayloadTooLarge
+            | UnsupportedMediaType
+            | NotFound
+            | MethodNotAllowed
+            | RequestTimeout
+            | OverCapacity
+            | InternalError => {}
         };
         let distinct: std::collections::HashSet<_> = ErrorCode::ALL.iter().collect();
         assert_eq!(

@@ -17,8 +17,9 @@ use crate::error::Rejection;
 use crate::extract::{ApiJson, MaybeCredential, PathParam, ProjectKey};
 use crate::hosted_errors::NOT_A_GUID;
 use crate::payment;
+use crate::ratelimit::ClientAddr;
 use crate::state::{AppState, secs};
-use crate::store::{Quote, QuoteKind};
+use crate::store::{Quote, QuoteKind, QuoteOrigin};
 
 /// `POST /api/mcp/start`: for the project `X-LW-Public` names, or the anonymous demo
 /// project without it. A paid L402/x402 credential yields its
@@ -38,15 +39,19 @@ use crate::store::{Quote, QuoteKind};
         (status = 402, description = "`credential_invalid`: the L402/x402 credential does not prove payment of a LiveAuth invoice; pay the fresh invoice and retry.", body = liveauth_protocol::problem::Problem, content_type = "application/problem+json", headers(("WWW-Authenticate" = String, description = "Two challenges for a fresh invoice, each its own header: `L402 macaroon=\"<base64>\", invoice=\"<bolt11>\"` and `x402 invoice=\"<bolt11>\", paymentHash=\"<hex>\"`."))),
         (status = 413, description = "`payload_too_large`: the body exceeds 64 KiB.", body = liveauth_protocol::problem::Problem, content_type = "application/problem+json"),
         (status = 415, description = "`unsupported_media_type`: the body is not `application/json`.", body = liveauth_protocol::problem::Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`rate_limited`: this client's starts and payment challenges this minute are used up.", body = liveauth_protocol::problem::Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds until the client's minute ends."))),
+        (status = 503, description = "`over_capacity`: the server holds as many quotes (or payment challenges, for a 402) as it may; nothing was stored.", body = liveauth_protocol::problem::Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait: about when the next purge runs."))),
     ),
     security((), ("projectKey" = []), ("projectKey" = [], "l402" = []), ("projectKey" = [], "x402" = [])),
 )]
 pub(crate) async fn start(
     State(state): State<AppState>,
+    client: ClientAddr,
     ProjectKey(key): ProjectKey,
     MaybeCredential(credential): MaybeCredential,
     ApiJson(request): ApiJson<StartRequest>,
 ) -> Result<Json<StartResponse>, Rejection> {
+    state.limiter.check(client, state.now())?;
     // No key is the anonymous demo project (1.1+ clients; both profiles, since it is the
     // client contract, not a hosted quirk).
     let project = match key.as_deref() {
@@ -87,13 +92,17 @@ pub(crate) async fn start(
         (status = 400, description = "`bad_request`: malformed body.", body = liveauth_protocol::problem::Problem, content_type = "application/problem+json"),
         (status = 413, description = "`payload_too_large`: the body exceeds 64 KiB.", body = liveauth_protocol::problem::Problem, content_type = "application/problem+json"),
         (status = 415, description = "`unsupported_media_type`: the body is not `application/json`.", body = liveauth_protocol::problem::Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`rate_limited`: this client's starts and payment challenges this minute are used up.", body = liveauth_protocol::problem::Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds until the client's minute ends."))),
+        (status = 503, description = "`over_capacity`: the server holds as many quotes as it may; nothing was stored.", body = liveauth_protocol::problem::Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait: about when the next purge runs."))),
     ),
     security(()),
 )]
 pub(crate) async fn demo_start(
     State(state): State<AppState>,
+    client: ClientAddr,
     ApiJson(request): ApiJson<StartRequest>,
 ) -> Result<Json<StartResponse>, Rejection> {
+    state.limiter.check(client, state.now())?;
     new_quote(&state, state.demo_project(), request)
 }
 
@@ -110,14 +119,18 @@ pub(crate) async fn demo_start(
     description = "A demo-project Lightning session whose invoice settles by itself; `invoice` is the BOLT11 string. Served only by the hosted profile, which also answers `/api/public/demo/start` this way.",
     responses(
         (status = 200, description = "The demo session.", body = liveauth_protocol::wire::LegacyDemoStartResponse),
+        (status = 429, description = "`rate_limited`: this client's starts and payment challenges this minute are used up.", body = liveauth_protocol::problem::Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds until the client's minute ends."))),
+        (status = 503, description = "`over_capacity`: the server holds as many quotes as it may; nothing was stored.", body = liveauth_protocol::problem::Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait: about when the next purge runs."))),
     ),
     security(()),
 )]
 pub(crate) async fn legacy_demo_start(
     State(state): State<AppState>,
+    client: ClientAddr,
 ) -> Result<Json<LegacyDemoStartResponse>, Rejection> {
+    state.limiter.check(client, state.now())?;
     state.maybe_purge();
-    let quote = payment::new_lightning_quote(&state, state.demo_project())?;
+    let quote = payment::new_lightning_quote(&state, state.demo_project(), QuoteOrigin::Start)?;
     let QuoteKind::Lightning(ln) = quote.kind else {
         return Err(Rejection::new(
             ErrorCode::InternalError,
@@ -146,7 +159,7 @@ fn new_quote(
 ) -> Result<Json<StartResponse>, Rejection> {
     state.maybe_purge();
     let quote = if request.force_lightning.unwrap_or(false) {
-        payment::new_lightning_quote(state, project)?
+        payment::new_lightning_quote(state, project, QuoteOrigin::Start)?
     } else {
         new_pow_quote(state, project)?
     };
@@ -170,8 +183,9 @@ fn new_pow_quote(state: &AppState, project: &Project) -> Result<Quote, Rejection
         signature: String::new(),
     };
     challenge.signature = state.keys.challenges.sign(&id, &challenge);
-    let quote = Quote::new(id, project, now, expires_at, QuoteKind::Pow(challenge));
-    state.store.insert_quote(quote.clone());
+    let kind = QuoteKind::Pow(challenge);
+    let quote = Quote::new(id, project, now, expires_at, kind, QuoteOrigin::Start);
+    state.store.insert_quote(quote.clone())?;
     Ok(quote)
 }
 
@@ -214,6 +228,7 @@ fn start_response(quote: &Quote) -> StartResponse {
         (status = 413, description = "`payload_too_large`: the body exceeds 64 KiB.", body = liveauth_protocol::problem::Problem, content_type = "application/problem+json"),
         (status = 415, description = "`unsupported_media_type`: the body is not `application/json`.", body = liveauth_protocol::problem::Problem, content_type = "application/problem+json"),
         (status = 422, description = "`signature_invalid`: `sig` does not verify; `challenge_mismatch`: a field differs from the issued challenge; `hash_mismatch`: `hashHex` is not the hash of the nonce; `solution_invalid`: the hash is not below the target.", body = liveauth_protocol::problem::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`over_capacity`: the server holds as many sessions as it may; nothing was stored.", body = liveauth_protocol::problem::Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait: about when the next purge runs."))),
     ),
     security((), ("projectKey" = [])),
 )]
@@ -269,11 +284,26 @@ pub(crate) async fn confirm(
         .iter()
         .find(|p| p.id == quote.project_id)
         .ok_or_else(|| Rejection::new(ErrorCode::InternalError, "quote of an unknown project"))?;
-    let auth_type = match quote.kind {
-        QuoteKind::Pow(_) => "mcp_pow",
-        QuoteKind::Lightning(_) => "mcp_lightning",
+    let (auth_type, ttl) = match &quote.kind {
+        QuoteKind::Pow(_) => ("mcp_pow", state.config.session_ttl_secs),
+        // A demo payment nobody made buys a short session (docs/decisions.md).
+        QuoteKind::Lightning(ln) if ln.settled_by_itself(now) => (
+            "mcp_lightning",
+            state
+                .config
+                .demo_session_ttl_secs
+                .min(state.config.session_ttl_secs),
+        ),
+        QuoteKind::Lightning(_) => ("mcp_lightning", state.config.session_ttl_secs),
     };
-    let mut response = state.open_session(session_id, project, auth_type)?;
+    let opened = state.open_session(session_id, project, auth_type, ttl);
+    if opened.is_err() {
+        // Nothing was opened (a full store): the quote may be confirmed again later.
+        state.store.update_quote(&quote.id, &mut |stored| {
+            stored.confirmed_session = None;
+        });
+    }
+    let mut response = opened?;
     response.payment_status = Some(payment_status);
     Ok(Json(response))
 }
