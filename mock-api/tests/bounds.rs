@@ -24,6 +24,14 @@ fn on(profile: Profile, config: Config) -> Config {
     Config { profile, ..config }
 }
 
+/// The test configuration in `profile` with `limits`.
+fn capped(profile: Profile, limits: Limits) -> Config {
+    Config {
+        limits,
+        ..on(profile, common::config())
+    }
+}
+
 fn both() -> [Profile; 2] {
     [Profile::Strict, Profile::Hosted]
 }
@@ -59,15 +67,11 @@ async fn pow_quotes_cost_at_most_300_bytes_each() {
 #[tokio::test]
 async fn starts_beyond_a_quote_cap_are_refused_and_nothing_grows() {
     for profile in both() {
-        let limits = Limits {
-            quotes: Cap::new(3, 5),
-            ..Limits::default()
-        };
-        let app = TestApp::with(on(
+        let app = TestApp::with(capped(
             profile,
-            Config {
-                limits,
-                ..common::config()
+            Limits {
+                quotes: Cap::new(3, 5),
+                ..Limits::default()
             },
         ));
         for _ in 0..3 {
@@ -97,15 +101,11 @@ async fn starts_beyond_a_quote_cap_are_refused_and_nothing_grows() {
 #[tokio::test]
 async fn payment_challenges_beyond_their_cap_are_refused() {
     for profile in both() {
-        let limits = Limits {
-            challenges: Cap::new(2, 2),
-            ..Limits::default()
-        };
-        let app = TestApp::with(on(
+        let app = TestApp::with(capped(
             profile,
-            Config {
-                limits,
-                ..common::config()
+            Limits {
+                challenges: Cap::new(2, 2),
+                ..Limits::default()
             },
         ));
         for _ in 0..2 {
@@ -126,18 +126,17 @@ async fn payment_challenges_beyond_their_cap_are_refused() {
 #[tokio::test]
 async fn confirms_beyond_the_session_cap_are_refused_and_can_be_retried() {
     for profile in both() {
-        let limits = Limits {
-            sessions: Cap::new(1, 1),
-            ..Limits::default()
-        };
-        let app = TestApp::with(on(
+        let config = capped(
             profile,
-            Config {
-                limits,
-                session_ttl_secs: 100,
-                ..common::config()
+            Limits {
+                sessions: Cap::new(1, 1),
+                ..Limits::default()
             },
-        ));
+        );
+        let app = TestApp::with(Config {
+            session_ttl_secs: 100,
+            ..config
+        });
         app.session().await;
         let start = app.start_pow().await;
         let refused = app.confirm_keyed(solved(&start)).await;
@@ -164,15 +163,11 @@ async fn charge_keyed(app: &TestApp, jwt: &str, key: &str) -> common::Answer {
 #[tokio::test]
 async fn idempotency_records_beyond_their_cap_are_refused() {
     for profile in both() {
-        let limits = Limits {
-            idempotency: Cap::new(2, 10),
-            ..Limits::default()
-        };
-        let app = TestApp::with(on(
+        let app = TestApp::with(capped(
             profile,
-            Config {
-                limits,
-                ..common::config()
+            Limits {
+                idempotency: Cap::new(2, 10),
+                ..Limits::default()
             },
         ));
         let session = app.session().await;
