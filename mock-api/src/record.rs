@@ -32,7 +32,7 @@ pub(crate) fn parse_uuid(text: &str) -> Option<Uuid> {
     for byte in &mut out {
         let high = lower_hex_digit(*digits.next()?)?;
         let low = lower_hex_digit(*digits.next()?)?;
-        *byte = high << 4 | low;
+        *byte = (high << 4) | low;
     }
     Some(out)
 }
@@ -149,7 +149,10 @@ impl StoredQuote {
 
 /// Size of a heap allocation of `n` bytes under glibc's malloc.
 fn allocation(n: usize) -> usize {
-    if n == 0 { 0 } else { (n + 8).div_ceil(16) * 16 }.max(32)
+    if n == 0 {
+        return 0;
+    }
+    ((n + 8).div_ceil(16) * 16).max(32)
 }
 
 fn target_hex(bits: u32) -> Option<String> {
@@ -169,7 +172,7 @@ fn compact_challenge(quote: &Quote, challenge: &PowChallenge) -> Option<StoredKi
     }
     let mut bytes = [0; 32];
     for (byte, pair) in bytes.iter_mut().zip(text.chunks_exact(2)) {
-        *byte = lower_hex_digit(pair[0])? << 4 | lower_hex_digit(pair[1])?;
+        *byte = (lower_hex_digit(pair[0])? << 4) | lower_hex_digit(pair[1])?;
     }
     let derivable = challenge.project_id == quote.project_id
         && challenge.project_public_key == quote.project_public_key

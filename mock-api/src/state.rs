@@ -80,7 +80,7 @@ impl AppState {
             node: LightningNode::from_seed(rng.bytes(), config.network),
             macaroon_root: rng.bytes(),
         };
-        let config_rate = config.client_rate;
+        let client_rate = config.client_rate;
         Self {
             projects: config.all_projects().into(),
             config: Arc::new(config),
@@ -88,7 +88,7 @@ impl AppState {
             rng,
             keys: Arc::new(keys),
             store,
-            limiter: Arc::new(ClientLimiter::new(config_rate)),
+            limiter: Arc::new(ClientLimiter::new(client_rate)),
             last_purge: Arc::new(AtomicI64::new(i64::MIN)),
         }
     }
