@@ -167,7 +167,7 @@ fn compact_challenge(quote: &Quote, challenge: &PowChallenge) -> Option<StoredKi
     let difficulty_bits = u16::try_from(challenge.difficulty_bits).ok()?;
     let text = challenge.challenge_hex.as_bytes();
     let len = text.len() / 2;
-    if text.len() % 2 != 0 || len > 32 {
+    if !text.len().is_multiple_of(2) || len > 32 {
         return None;
     }
     let mut bytes = [0; 32];
