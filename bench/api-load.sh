@@ -3,7 +3,8 @@
 #
 #   bench/api-load.sh [DURATION_SECONDS [SCENARIO...]]   # default 15 s, every scenario
 #
-# Scenarios: start confirm charge (charge and usage) memory.
+# Scenarios: start confirm charge (charge and usage) memory flood (not in the default set:
+# 1,000,000 starts and a 60 s soak against the default caps; FLOOD_STARTS, SOAK_SECONDS).
 # Needs `wrk` (Debian: apt-get install wrk). Each scenario starts its own mock-api with the
 # flags it needs, prepares fixtures outside the timed window, runs wrk with 64 connections
 # on 2 threads, and reads the server's peak RSS (VmHWM) from /proc. Only processes this
@@ -66,16 +67,19 @@ run_wrk() {
 echo "| scenario | requests/s | p50 | p99 | non-2xx | server VmHWM |"
 echo "|---|---:|---:|---:|---:|---:|"
 
+# Throughput scenarios measure speed, not the caps: room for everything they make.
+ROOMY=(--max-quotes 10000000/10000000 --max-sessions 10000000/10000000)
+
 # start: a signed PoW quote per request.
 if wanted start; then
-  start_server --difficulty-bits 18
+  start_server --difficulty-bits 18 "${ROOMY[@]}"
   run_wrk start bench/wrk/start.lua
   stop_server
 fi
 
 # confirm: pre-solved 8-bit quotes, each redeemed once (a session, a JWT, a refresh token).
 if wanted confirm; then
-  start_server --difficulty-bits 8
+  start_server --difficulty-bits 8 "${ROOMY[@]}"
   "$FIXTURES_BIN" confirm-bodies "$BASE" "${CONFIRM_BODIES:-200000}" "$WORK/confirm.jsonl"
   FIXTURES="$WORK/confirm.jsonl" run_wrk confirm bench/wrk/confirm.lua
   stop_server
@@ -95,5 +99,18 @@ if wanted memory; then
   echo
   start_server --manual-clock
   "$FIXTURES_BIN" churn "$BASE" "$SERVER_PID" "${CHURN_ROUNDS:-3}" "${CHURN_QUOTES:-100000}"
+  stop_server
+fi
+
+# Flood: the default caps against 1,000,000 starts at full speed, then a 60 s soak on a
+# fresh server (RSS every 5 s). Run it by name: bench/api-load.sh 0 flood
+if wanted flood; then
+  echo
+  start_server
+  "$FIXTURES_BIN" flood "$BASE" "$SERVER_PID" "${FLOOD_STARTS:-1000000}"
+  stop_server
+  echo
+  start_server
+  "$FIXTURES_BIN" soak "$BASE" "$SERVER_PID" "${SOAK_SECONDS:-60}"
   stop_server
 fi

@@ -303,7 +303,7 @@ pub fn catalogue() -> Vec<Check> {
         Check {
             name: "l402_paid_credential_accepted",
             level: Level::Strict,
-            description: "after the challenge's invoice is paid (dev settle), Authorization: L402 <macaroon>:<preimage> and x402 <preimage> open the resource; before that, the same credentials are refused with 402",
+            description: "after the challenge's invoice is paid (dev settle), Authorization: L402 <macaroon>:<preimage>, LSAT and x402 <preimage> open the resource (a payment each); before that, the same credentials are refused with 402, and so is a credential whose payment's calls are spent",
             run: |ctx| Box::pin(lightning::paid_credential(ctx)),
         },
         // Errors on the wire: readable 4xx (compat), problem+json with a code (strict).

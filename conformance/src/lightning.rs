@@ -6,6 +6,7 @@ use std::str::FromStr as _;
 use lightning_invoice::Bolt11Invoice;
 use liveauth_protocol::auth::Challenge;
 use liveauth_protocol::l402::L402Identifier;
+use liveauth_protocol::macaroon::Macaroon;
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -220,14 +221,19 @@ pub(crate) async fn challenge_headers(ctx: &Ctx) -> CheckResult {
     Ok(Outcome::Pass)
 }
 
-pub(crate) async fn paid_credential(ctx: &Ctx) -> CheckResult {
-    skip_unless!(ctx.need_settle());
+/// A fresh 402 challenge of the resource: its macaroon and payment hash (hex).
+async fn resource_challenge(ctx: &Ctx) -> Result<(Macaroon, String), String> {
     let (l402, x402) = challenges(&ctx.api.get(RESOURCE).await?)?;
-    let (Challenge::L402 { macaroon, .. }, Challenge::X402 { payment_hash, .. }) = (&l402, &x402)
+    let (Challenge::L402 { macaroon, .. }, Challenge::X402 { payment_hash, .. }) = (l402, x402)
     else {
         return Err("challenge kinds swapped".into());
     };
-    let hash_hex: String = payment_hash.iter().map(|b| format!("{b:02x}")).collect();
+    let hash_hex = payment_hash.iter().map(|b| format!("{b:02x}")).collect();
+    Ok((macaroon, hash_hex))
+}
+
+pub(crate) async fn paid_credential(ctx: &Ctx) -> CheckResult {
+    skip_unless!(ctx.need_settle());
     let get = |authorization: String| {
         ctx.api.fetch(
             ctx.api
@@ -235,6 +241,7 @@ pub(crate) async fn paid_credential(ctx: &Ctx) -> CheckResult {
                 .header("authorization", authorization),
         )
     };
+    let (macaroon, hash_hex) = resource_challenge(ctx).await?;
     // Unpaid: a guessed preimage is refused with fresh challenges.
     let guess = "11".repeat(32);
     let unpaid = get(format!("L402 {}:{guess}", macaroon.to_base64())).await?;
@@ -243,11 +250,24 @@ pub(crate) async fn paid_credential(ctx: &Ctx) -> CheckResult {
     challenges(&unpaid).map_err(|e| format!("an unpaid x402 credential: {e}"))?;
 
     let preimage = ctx.api.settle(&hash_hex).await?;
-    for (scheme, value) in [
-        ("L402", format!("L402 {}:{preimage}", macaroon.to_base64())),
-        ("LSAT", format!("LSAT {}:{preimage}", macaroon.to_base64())),
-        ("x402", format!("x402 {preimage}")),
-    ] {
+    let paid = format!("L402 {}:{preimage}", macaroon.to_base64());
+    let resp = get(paid.clone()).await?;
+    ensure!(
+        resp.status == 200,
+        "a paid L402 credential: {}",
+        resp.brief()
+    );
+    // A payment opens a bounded number of calls (the mock's default, as the hosted
+    // pay-per-call token: one); a spent credential asks for payment again.
+    let spent = get(paid).await?;
+    challenges(&spent).map_err(|e| format!("a spent L402 credential: {e}"))?;
+    for scheme in ["LSAT", "x402"] {
+        let (macaroon, hash_hex) = resource_challenge(ctx).await?;
+        let preimage = ctx.api.settle(&hash_hex).await?;
+        let value = match scheme {
+            "LSAT" => format!("LSAT {}:{preimage}", macaroon.to_base64()),
+            _ => format!("x402 {preimage}"),
+        };
         let resp = get(value).await?;
         ensure!(
             resp.status == 200,

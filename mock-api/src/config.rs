@@ -5,6 +5,7 @@ use std::str::FromStr;
 use sha2::{Digest, Sha256};
 
 use crate::lightning::Network;
+use crate::limits::Limits;
 use crate::profile::Profile;
 
 /// The demo project's public key (clients without a key start at the demo endpoint).
@@ -128,13 +129,41 @@ pub struct Config {
     /// Seconds a request may take before it is answered 408.
     pub request_timeout_secs: u64,
     /// Timeouts, the connection cap and the head bound of [`crate::serve`].
-    pub limits: liveauth_serve::Limits,
+    pub connection_limits: liveauth_serve::Limits,
     /// Host names served besides `localhost`, loopback IPs and the listening IP
     /// (`--allow-host`); any other `Host` is answered 421.
     pub allowed_hosts: Vec<String>,
     /// `iss` and `aud` of access tokens.
     pub issuer: String,
     pub audience: String,
+    /// Caps on quotes, 402 challenges, sessions and idempotency records.
+    pub limits: Limits,
+    /// Lifetime of a session bought by a demo payment that settled by itself (nobody
+    /// paid): short, so free sessions do not pile up (docs/decisions.md).
+    pub demo_session_ttl_secs: u64,
+    /// Calls of the demo resource one paid L402/x402 credential opens (the hosted
+    /// pay-per-call token's allowance: 1).
+    pub calls_per_payment: u32,
+    /// Starts and 402 answers per client address and minute.
+    pub client_rate: ClientRate,
+}
+
+/// The per-client rate limit on starts and on 402 challenges (`--client-rate`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientRate {
+    /// Requests per client address in a fixed minute; 0 turns the limit off.
+    pub per_minute: u32,
+    /// Whether loopback clients are limited too (off, so local load tests run).
+    pub loopback: bool,
+}
+
+impl Default for ClientRate {
+    fn default() -> Self {
+        Self {
+            per_minute: 600,
+            loopback: false,
+        }
+    }
 }
 
 impl Default for Config {
@@ -158,10 +187,14 @@ impl Default for Config {
             manual_clock: false,
             dev_endpoints: true,
             request_timeout_secs: 10,
-            limits: liveauth_serve::Limits::default(),
+            connection_limits: liveauth_serve::Limits::default(),
             allowed_hosts: Vec::new(),
             issuer: "https://mock.liveauth.invalid".to_owned(),
             audience: "liveauth-api".to_owned(),
+            limits: Limits::default(),
+            demo_session_ttl_secs: 3600,
+            calls_per_payment: 1,
+            client_rate: ClientRate::default(),
         }
     }
 }

@@ -13,6 +13,24 @@ use liveauth_protocol::problem::{self, ErrorCode, Problem};
 use liveauth_protocol::wire::LnurlError;
 
 use crate::hosted_errors::Refused;
+use crate::limits::Full;
+
+/// Seconds a client refused by a full store waits: about when the next purge runs.
+pub(crate) const FULL_RETRY_AFTER_SECS: u64 = 60;
+
+impl From<Full> for Rejection {
+    /// A full store is 503 `over_capacity` with `Retry-After` (nothing was stored).
+    fn from(full: Full) -> Self {
+        match full {
+            Full::Unstorable => Self::new(ErrorCode::InternalError, full.to_string()),
+            Full::Project(_) | Full::Total(_) => Self::Busy {
+                code: ErrorCode::OverCapacity,
+                detail: format!("{full}: retry in {FULL_RETRY_AFTER_SECS} s"),
+                retry_after: FULL_RETRY_AFTER_SECS,
+            },
+        }
+    }
+}
 
 /// An error answer of the API; handlers return it, extractors reject with it.
 #[derive(Debug)]
@@ -30,6 +48,12 @@ pub enum Rejection {
     },
     /// LUD-06 endpoints answer `{status: "ERROR", reason}` (with a 4xx status).
     Lnurl(ErrorCode, String),
+    /// 429 or 503: try again in `retry_after` seconds (`Retry-After`).
+    Busy {
+        code: ErrorCode,
+        detail: String,
+        retry_after: u64,
+    },
 }
 
 impl Rejection {
@@ -46,6 +70,7 @@ impl Rejection {
             Self::Problem(code, _)
             | Self::Token(code, _)
             | Self::PaymentRequired { code, .. }
+            | Self::Busy { code, .. }
             | Self::Lnurl(code, _) => *code,
         }
     }
@@ -57,6 +82,7 @@ impl std::fmt::Display for Rejection {
             Self::Problem(code, detail)
             | Self::Token(code, detail)
             | Self::PaymentRequired { code, detail, .. }
+            | Self::Busy { code, detail, .. }
             | Self::Lnurl(code, detail) => write!(f, "{code}: {detail}"),
         }
     }
@@ -71,8 +97,17 @@ impl IntoResponse for Rejection {
         } else {
             tracing::debug!(%code, "request refused: {self}");
         }
+        let mut retry_after = None;
         let (detail, headers) = match self {
             Self::Problem(_, detail) => (detail, Vec::new()),
+            Self::Busy {
+                detail,
+                retry_after: secs,
+                ..
+            } => {
+                retry_after = Some(secs);
+                (detail, Vec::new())
+            }
             Self::Token(_, detail) => {
                 let value = format!("Bearer error=\"invalid_token\", error_description=\"{code}\"");
                 (detail, vec![value])
@@ -103,6 +138,9 @@ impl IntoResponse for Rejection {
             if let Ok(value) = HeaderValue::from_str(&value) {
                 response_headers.append(header::WWW_AUTHENTICATE, value);
             }
+        }
+        if let Some(secs) = retry_after {
+            response_headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
         response
     }

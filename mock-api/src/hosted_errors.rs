@@ -97,6 +97,11 @@ fn hosted(route: Route, code: ErrorCode, detail: &str) -> Hosted {
             "RefreshToken",
             "The RefreshToken field is required.".into(),
         ),
+        C::IdempotencyKeyTooLong => Hosted::Validation(
+            S::BAD_REQUEST,
+            "IdempotencyKey",
+            "The field IdempotencyKey must be a string with a maximum length of 200.".into(),
+        ),
         C::BadRequest if detail == COST_NOT_POSITIVE => {
             Hosted::Validation(S::BAD_REQUEST, "CallCostSats", COST_NOT_POSITIVE.into())
         }
@@ -166,6 +171,7 @@ fn rfc9110_section(status: StatusCode) -> &'static str {
         405 => "15.5.6",
         415 => "15.5.16",
         421 => "15.5.20",
+        503 => "15.6.4",
         _ => "15.6.1",
     }
 }
@@ -218,10 +224,17 @@ pub(crate) async fn render(
     if profile != Profile::Hosted {
         return response;
     }
-    match response.extensions().get::<Refused>() {
-        Some(refused) => into_response(hosted(route, refused.code, &refused.detail)),
-        None => response,
+    let Some(refused) = response.extensions().get::<Refused>() else {
+        return response;
+    };
+    let mut hosted = into_response(hosted(route, refused.code, &refused.detail));
+    // When to come back is no wording: it stays.
+    if let Some(retry_after) = response.headers().get(header::RETRY_AFTER) {
+        hosted
+            .headers_mut()
+            .insert(header::RETRY_AFTER, retry_after.clone());
     }
+    hosted
 }
 
 #[cfg(test)]

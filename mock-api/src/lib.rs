@@ -10,10 +10,12 @@
 //!
 //! - [`app`] / [`router`]: the axum app; [`serve`] runs it on a listener, through
 //!   `liveauth_serve` (timeouts, a connection cap, bounded heads; flags in
-//!   [`Config::limits`]).
+//!   [`Config::connection_limits`]).
 //! - `routes`: one module per group of endpoints.
 //! - `state`: keys, clock, RNG and store, passed to every handler.
-//! - [`store`]: the [`store::Store`] trait (atomic operations) and its in-memory version.
+//! - [`store`]: the [`store::Store`] trait (atomic operations) and its in-memory version;
+//!   `record`: the compact form it keeps quotes in; `limits`: the caps on what it holds.
+//! - `ratelimit`: the per-client limit on starts and 402 challenges.
 //! - `budget`: the per-session spending rules.
 //! - `payment`: Lightning quotes and L402/x402 credentials; [`lightning`]: the node
 //!   that signs invoices; [`token`]: access tokens and the JWKS; [`hosted_token`]: the
@@ -35,9 +37,12 @@ mod host;
 mod hosted_errors;
 pub mod hosted_token;
 pub mod lightning;
+mod limits;
 pub mod openapi;
 mod payment;
 pub mod profile;
+mod ratelimit;
+mod record;
 mod rng;
 mod routes;
 mod state;
@@ -74,7 +79,9 @@ pub fn app(config: Config) -> Router {
 }
 
 /// The app over an existing state (tests keep a clone to move the clock or read stats).
+/// Inside a Tokio runtime it also starts the state's purge timer.
 pub fn router(state: AppState) -> Router {
+    state.spawn_purger();
     let mut routes = Router::new()
         .route("/api/mcp/start", post(quote::start))
         .route("/api/mcp/confirm", post(quote::confirm))
@@ -149,13 +156,15 @@ async fn request_timeout(State(limit): State<Duration>, request: Request, next: 
     }
 }
 
-/// Serves the app over `state` on `listener`, within `state.config.limits`, until
+/// Serves the app over `state` on `listener`, within `state.config.connection_limits`, until
 /// `shutdown` completes, finishing open requests.
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let limits = state.config.limits;
+    // The client's address (axum's `ConnectInfo`, set by `liveauth_serve`) feeds the
+    // per-client rate limit.
+    let limits = state.config.connection_limits;
     liveauth_serve::serve(listener, router(state), limits, shutdown).await
 }

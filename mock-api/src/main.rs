@@ -4,8 +4,9 @@ use std::net::SocketAddr;
 
 use anyhow::Context as _;
 use clap::Parser;
-use mock_api::config::{DEMO_PUBLIC_KEY, PaymentHashEncoding, ProjectSpec};
+use mock_api::config::{ClientRate, DEMO_PUBLIC_KEY, PaymentHashEncoding, ProjectSpec};
 use mock_api::lightning::Network;
+use mock_api::store::{Cap, Limits};
 use mock_api::{AppState, Config, Profile};
 
 /// The LiveAuth reference API: signed PoW challenges, real regtest BOLT11 invoices, EdDSA
@@ -68,7 +69,36 @@ struct Args {
     #[arg(long = "allow-host", value_name = "NAME")]
     allowed_hosts: Vec<String>,
     #[command(flatten, next_help_heading = "Connection limits")]
-    limits: liveauth_serve::Limits,
+    connection_limits: liveauth_serve::Limits,
+    /// Cap on live quotes from starts, per project and in total (beyond: 503 with
+    /// Retry-After).
+    #[arg(long, value_name = "PER_PROJECT/TOTAL", default_value_t = caps().quotes)]
+    max_quotes: Cap,
+    /// Cap on the Lightning quotes minted for 402 answers.
+    #[arg(long, value_name = "PER_PROJECT/TOTAL", default_value_t = caps().challenges)]
+    max_challenges: Cap,
+    /// Cap on sessions.
+    #[arg(long, value_name = "PER_PROJECT/TOTAL", default_value_t = caps().sessions)]
+    max_sessions: Cap,
+    /// Cap on remembered idempotency keys.
+    #[arg(long, value_name = "PER_PROJECT/TOTAL", default_value_t = caps().idempotency)]
+    max_idempotency_keys: Cap,
+    /// Starts and 402 answers per client address a minute (beyond: 429); 0 is no limit.
+    #[arg(long, default_value_t = ClientRate::default().per_minute)]
+    client_rate: u32,
+    /// Apply --client-rate to loopback clients too (exempt by default, for load tests).
+    #[arg(long)]
+    rate_limit_loopback: bool,
+    /// Seconds a session lasts when a demo invoice settled by itself (nobody paid).
+    #[arg(long, default_value_t = 3600, value_parser = seconds())]
+    demo_session_ttl: u64,
+    /// Calls of /api/demo/resource one paid L402/x402 credential opens.
+    #[arg(long, default_value_t = 1)]
+    calls_per_payment: u32,
+}
+
+fn caps() -> Limits {
+    Limits::default()
 }
 
 /// A duration flag: at most ten years, so time arithmetic can never overflow.
@@ -98,7 +128,19 @@ async fn main() -> anyhow::Result<()> {
         manual_clock: args.manual_clock,
         dev_endpoints: !args.no_dev_endpoints,
         allowed_hosts: args.allowed_hosts,
-        limits: args.limits,
+        connection_limits: args.connection_limits,
+        limits: Limits {
+            quotes: args.max_quotes,
+            challenges: args.max_challenges,
+            sessions: args.max_sessions,
+            idempotency: args.max_idempotency_keys,
+        },
+        client_rate: ClientRate {
+            per_minute: args.client_rate,
+            loopback: args.rate_limit_loopback,
+        },
+        demo_session_ttl_secs: args.demo_session_ttl,
+        calls_per_payment: args.calls_per_payment,
         ..Config::default()
     };
     let state = AppState::new(config);

@@ -16,12 +16,16 @@ use crate::error::Rejection;
 use crate::lightning::{InvoiceRequest, payment_hash};
 use crate::profile::InvoiceFee;
 use crate::state::{AppState, secs};
-use crate::store::{LightningQuote, Quote, QuoteKind};
+use crate::store::{LightningQuote, Quote, QuoteKind, QuoteOrigin};
 
 const MACAROON_LOCATION: &[u8] = b"liveauth-mock";
 
-/// A new Lightning quote for `project`, stored and returned.
-pub(crate) fn new_lightning_quote(state: &AppState, project: &Project) -> Result<Quote, Rejection> {
+/// A new Lightning quote for `project`, stored (unless its cap is reached) and returned.
+pub(crate) fn new_lightning_quote(
+    state: &AppState,
+    project: &Project,
+    origin: QuoteOrigin,
+) -> Result<Quote, Rejection> {
     let now = state.now();
     let id = state.rng.uuid();
     let preimage: [u8; 32] = state.rng.bytes();
@@ -62,9 +66,10 @@ pub(crate) fn new_lightning_quote(state: &AppState, project: &Project) -> Result
         preimage,
         paid_at: None,
         auto_settle_at,
+        resource_calls: 0,
     });
-    let quote = Quote::new(id, project, now, expires_at, kind);
-    state.store.insert_quote(quote.clone());
+    let quote = Quote::new(id, project, now, expires_at, kind, origin);
+    state.store.insert_quote(quote.clone())?;
     Ok(quote)
 }
 
@@ -99,7 +104,7 @@ pub(crate) fn payment_required(
     code: ErrorCode,
     why: &str,
 ) -> Rejection {
-    let quote = match new_lightning_quote(state, project) {
+    let quote = match new_lightning_quote(state, project, QuoteOrigin::Challenge) {
         Ok(quote) => quote,
         Err(error) => return error,
     };
@@ -146,4 +151,22 @@ pub(crate) fn redeem(state: &AppState, credential: &Credential) -> Option<Quote>
         }
     });
     state.store.quote(&quote_id)
+}
+
+/// As [`redeem`], for one call of the demo resource: a payment opens
+/// `Config::calls_per_payment` calls (counted atomically on its quote), then its
+/// credential is `None` like an unpaid one, so the client pays again.
+pub(crate) fn redeem_call(state: &AppState, credential: &Credential) -> Option<Quote> {
+    let quote = redeem(state, credential)?;
+    let allowance = state.config.calls_per_payment;
+    let mut opened = false;
+    state.store.update_quote(&quote.id, &mut |quote| {
+        if let QuoteKind::Lightning(ln) = &mut quote.kind
+            && ln.resource_calls < allowance
+        {
+            ln.resource_calls += 1;
+            opened = true;
+        }
+    });
+    opened.then_some(quote)
 }

@@ -2,8 +2,8 @@
 //! randomness live here (never in globals), so a seeded app with a manual clock answers
 //! byte-identically.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Weak};
 
 use liveauth_protocol::problem::ErrorCode;
 use liveauth_protocol::wire::ConfirmResponse;
@@ -16,6 +16,7 @@ use crate::error::Rejection;
 use crate::hosted_token::AccessTokens;
 use crate::lightning::LightningNode;
 use crate::profile::ChallengeSigning;
+use crate::ratelimit::ClientLimiter;
 use crate::rng::Rng;
 use crate::store::{MemoryStore, Session, SessionInfo, Store, TokenHash};
 use crate::token::{AccessClaims, TokenIssuer};
@@ -38,6 +39,7 @@ pub struct AppState {
     pub rng: Rng,
     pub keys: Arc<Keys>,
     pub store: Arc<dyn Store>,
+    pub(crate) limiter: Arc<ClientLimiter>,
     last_purge: Arc<AtomicI64>,
 }
 
@@ -56,7 +58,8 @@ pub struct Keys {
 
 impl AppState {
     pub fn new(config: Config) -> Self {
-        Self::with_store(config, Arc::new(MemoryStore::new()))
+        let store = MemoryStore::with_limits(config.limits);
+        Self::with_store(config, Arc::new(store))
     }
 
     pub fn with_store(config: Config, store: Arc<dyn Store>) -> Self {
@@ -77,6 +80,7 @@ impl AppState {
             node: LightningNode::from_seed(rng.bytes(), config.network),
             macaroon_root: rng.bytes(),
         };
+        let client_rate = config.client_rate;
         Self {
             projects: config.all_projects().into(),
             config: Arc::new(config),
@@ -84,6 +88,7 @@ impl AppState {
             rng,
             keys: Arc::new(keys),
             store,
+            limiter: Arc::new(ClientLimiter::new(client_rate)),
             last_purge: Arc::new(AtomicI64::new(i64::MIN)),
         }
     }
@@ -175,13 +180,14 @@ impl AppState {
         Ok(claims)
     }
 
-    /// Opens a session for `project`: a fresh budget, an access token and the first
-    /// refresh token of a new family.
+    /// Opens a session of `ttl_secs` for `project`: a fresh budget, an access token and
+    /// the first refresh token of a new family; nothing if the store is full.
     pub fn open_session(
         &self,
         session_id: String,
         project: &Project,
         auth_type: &str,
+        ttl_secs: u64,
     ) -> Result<ConfirmResponse, Rejection> {
         let now = self.now();
         let config = &self.config;
@@ -191,7 +197,7 @@ impl AppState {
             id: session_id,
             project_id: project.id.clone(),
             created_at: now,
-            expires_at: now.saturating_add(secs(config.session_ttl_secs)),
+            expires_at: now.saturating_add(secs(ttl_secs)),
             budget,
             idempotency: Default::default(),
             current_jti: String::new(),
@@ -200,13 +206,12 @@ impl AppState {
         let (jwt, expires_in, jti) = self.access_token(&session.info(), now, auth_type)?;
         session.current_jti = jti;
         let refresh_token = self.new_refresh_token();
-        self.store.insert_refresh(
-            refresh_hash(&refresh_token),
-            &session.id,
-            session.expires_at,
-        );
+        let (id, expires_at) = (session.id.clone(), session.expires_at);
         let remaining = session.budget.remaining_sats();
-        self.store.insert_session(session);
+        // The session first: a refused one leaves no refresh family behind.
+        self.store.insert_session(session)?;
+        self.store
+            .insert_refresh(refresh_hash(&refresh_token), &id, expires_at);
         Ok(ConfirmResponse {
             jwt: Some(jwt),
             expires_in: Some(expires_in),
@@ -259,7 +264,55 @@ impl AppState {
 
     /// Sweeps expired state at most once per [`PURGE_EVERY_SECS`] of app time.
     pub fn maybe_purge(&self) {
-        let now = self.now();
+        self.purger().tick();
+    }
+
+    /// Purges on a timer, whatever paths requests take (issue 12: purging only inside
+    /// start and confirm let other traffic keep everything). Needs a Tokio runtime (else
+    /// nothing is spawned and requests still purge); the task holds the state weakly and
+    /// ends once the app is dropped.
+    pub fn spawn_purger(&self) {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let purger = self.purger().downgrade();
+        runtime.spawn(async move {
+            let mut interval = tokio::time::interval(PURGE_TICK);
+            interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                interval.tick().await;
+                let Some(purger) = purger.upgrade() else {
+                    return;
+                };
+                purger.tick();
+            }
+        });
+    }
+
+    fn purger(&self) -> Purger<Arc<dyn Store>, Arc<ClientLimiter>> {
+        Purger {
+            store: Arc::clone(&self.store),
+            limiter: Arc::clone(&self.limiter),
+            clock: self.clock.clone(),
+            last_purge: Arc::clone(&self.last_purge),
+        }
+    }
+}
+
+/// How often (in real time) the timer looks whether a purge is due (in app time).
+const PURGE_TICK: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// What a purge needs, held strongly (a request's) or weakly (the timer's).
+struct Purger<S, L> {
+    store: S,
+    limiter: L,
+    clock: Clock,
+    last_purge: Arc<AtomicI64>,
+}
+
+impl Purger<Arc<dyn Store>, Arc<ClientLimiter>> {
+    fn tick(&self) {
+        let now = self.clock.now();
         let last = self.last_purge.load(Ordering::Relaxed);
         if now.saturating_sub(last) >= PURGE_EVERY_SECS
             && self
@@ -268,7 +321,28 @@ impl AppState {
                 .is_ok()
         {
             self.store.purge(now);
+            self.limiter.purge(now);
         }
+    }
+
+    fn downgrade(self) -> Purger<Weak<dyn Store>, Weak<ClientLimiter>> {
+        Purger {
+            store: Arc::downgrade(&self.store),
+            limiter: Arc::downgrade(&self.limiter),
+            clock: self.clock,
+            last_purge: self.last_purge,
+        }
+    }
+}
+
+impl Purger<Weak<dyn Store>, Weak<ClientLimiter>> {
+    fn upgrade(&self) -> Option<Purger<Arc<dyn Store>, Arc<ClientLimiter>>> {
+        Some(Purger {
+            store: self.store.upgrade()?,
+            limiter: self.limiter.upgrade()?,
+            clock: self.clock.clone(),
+            last_purge: Arc::clone(&self.last_purge),
+        })
     }
 }
 

@@ -3,16 +3,21 @@
 //! Handlers see only the [`Store`] trait, whose operations are each atomic: a durable
 //! store can implement them as transactions without touching a handler. [`MemoryStore`]
 //! keeps quotes and sessions in sharded maps, each operation holding one shard's mutex for
-//! the few microseconds it takes (never across an `.await`).
+//! the few microseconds it takes (never across an `.await`). It holds at most what its
+//! [`Limits`] allow, counted per project and in total; quotes are kept in the compact
+//! form of `crate::record`.
 
 use std::collections::{HashMap, VecDeque};
 use std::hash::{BuildHasher, Hash, RandomState};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
 use liveauth_protocol::wire::{ChargeResponse, Invoice, PowChallenge};
 
 use crate::budget::Budget;
 use crate::config::Project;
+pub use crate::limits::{Cap, Full, Held, Limits};
+use crate::limits::{Counts, Ledger};
+use crate::record::{StoredQuote, Uuid, parse_uuid};
 
 /// SHA-256 of a refresh token: the token itself is never stored.
 pub type TokenHash = [u8; 32];
@@ -28,6 +33,9 @@ pub const IDEMPOTENCY_TTL_SECS: i64 = 86_400;
 /// forgotten: presenting one is still refused (unknown token), but no longer revokes.
 pub const REMEMBERED_SUPERSEDED: usize = 32;
 
+/// A quote as handlers see it. A [`MemoryStore`] keeps it compact and gives back a
+/// PoW challenge without its `signature` (a MAC of the other fields, recomputed when a
+/// confirm verifies the one sent).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Quote {
     pub id: String,
@@ -38,11 +46,20 @@ pub struct Quote {
     pub kind: QuoteKind,
     /// The session a confirm created; set once, atomically.
     pub confirmed_session: Option<String>,
+    /// Which cap the quote counts against.
+    pub origin: QuoteOrigin,
 }
 
 impl Quote {
     /// A new, unconfirmed quote of `project`.
-    pub fn new(id: String, project: &Project, now: i64, expires_at: i64, kind: QuoteKind) -> Self {
+    pub fn new(
+        id: String,
+        project: &Project,
+        now: i64,
+        expires_at: i64,
+        kind: QuoteKind,
+        origin: QuoteOrigin,
+    ) -> Self {
         Self {
             id,
             project_id: project.id.clone(),
@@ -51,6 +68,23 @@ impl Quote {
             expires_at,
             kind,
             confirmed_session: None,
+            origin,
+        }
+    }
+}
+
+/// Why a quote was made: a start, or a 402 answer's payment challenge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QuoteOrigin {
+    Start,
+    Challenge,
+}
+
+impl QuoteOrigin {
+    fn held(self) -> Held {
+        match self {
+            Self::Start => Held::Quote,
+            Self::Challenge => Held::Challenge,
         }
     }
 }
@@ -69,11 +103,18 @@ pub struct LightningQuote {
     pub paid_at: Option<i64>,
     /// Demo quotes settle by themselves at this time (payment is simulated).
     pub auto_settle_at: Option<i64>,
+    /// Calls of the demo resource this payment's credential has opened.
+    pub resource_calls: u32,
 }
 
 impl LightningQuote {
     pub fn is_paid(&self, now: i64) -> bool {
         self.paid_at.is_some() || self.auto_settle_at.is_some_and(|at| now >= at)
+    }
+
+    /// Paid only because the demo simulates payment (no settle, no credential).
+    pub fn settled_by_itself(&self, now: i64) -> bool {
+        self.paid_at.is_none() && self.auto_settle_at.is_some_and(|at| now >= at)
     }
 }
 
@@ -145,17 +186,28 @@ pub struct StoreStats {
     pub refresh_families: usize,
     pub refresh_hashes: usize,
     pub idempotency_keys: usize,
+    /// Quotes minted for 402 answers (also counted in `quotes`).
+    pub challenges: usize,
+    /// What the quotes occupy, by `crate::record`'s measure.
+    pub quote_bytes: usize,
 }
 
 /// Atomic operations on the API's state.
 pub trait Store: Send + Sync + std::fmt::Debug {
-    fn insert_quote(&self, quote: Quote);
+    /// Keeps `quote`, unless a cap on its kind is reached.
+    fn insert_quote(&self, quote: Quote) -> Result<(), Full>;
     fn quote(&self, id: &str) -> Option<Quote>;
     /// Applies `f` to the quote atomically; false if there is no such quote.
     fn update_quote(&self, id: &str, f: &mut dyn FnMut(&mut Quote)) -> bool;
     fn quote_id_for_payment(&self, payment_hash: &[u8; 32]) -> Option<String>;
 
-    fn insert_session(&self, session: Session);
+    /// Keeps `session`, unless the cap on sessions is reached.
+    fn insert_session(&self, session: Session) -> Result<(), Full>;
+    /// Counts one more idempotency record of `project_id`'s sessions, unless a cap is
+    /// reached; the record is then inserted by an `update_session`, or the count given
+    /// back with [`Store::release_idempotency`].
+    fn admit_idempotency(&self, project_id: &str) -> Result<(), Full>;
+    fn release_idempotency(&self, project_id: &str);
     /// Applies `f` to the session atomically; false if there is no such session.
     fn update_session(&self, id: &str, f: &mut dyn FnMut(&mut Session)) -> bool;
 
@@ -190,16 +242,27 @@ const SHARDS: usize = 16;
 /// hash of their id; every operation on a quote or a session locks only that one shard,
 /// which is what makes it atomic (a confirm's claim, a charge's check-and-spend).
 /// Refresh-token families and their index share one lock, because a rotation must
-/// update both at once; Lightning payment hashes have their own. No operation holds two
-/// locks at a time.
+/// update both at once; Lightning payment hashes have their own; the project table (read
+/// almost always) its own. No operation holds two locks at a time: what is counted
+/// against the [`Limits`] is counted with atomics before a record is stored.
 #[derive(Debug)]
 pub struct MemoryStore {
     hasher: RandomState,
-    /// Boxed, so growing a shard moves pointers rather than whole quotes.
-    quotes: [Mutex<HashMap<String, Box<Quote>>>; SHARDS],
+    ledger: Ledger,
+    /// The projects quotes and sessions belong to, with their counts; quote records name
+    /// their project by index here. Only grows by the projects the app serves.
+    projects: RwLock<Vec<Arc<ProjectSlot>>>,
+    quotes: [Mutex<HashMap<Uuid, StoredQuote>>; SHARDS],
     sessions: [Mutex<HashMap<String, Session>>; SHARDS],
-    payments: Mutex<HashMap<[u8; 32], String>>,
+    payments: Mutex<HashMap<[u8; 32], Uuid>>,
     refresh: Mutex<Refresh>,
+}
+
+#[derive(Debug)]
+struct ProjectSlot {
+    id: String,
+    public_key: String,
+    counts: Counts,
 }
 
 #[derive(Debug, Default)]
@@ -220,13 +283,7 @@ struct Family {
 
 impl Default for MemoryStore {
     fn default() -> Self {
-        Self {
-            hasher: RandomState::new(),
-            quotes: Default::default(),
-            sessions: Default::default(),
-            payments: Mutex::default(),
-            refresh: Mutex::default(),
-        }
+        Self::with_limits(Limits::default())
     }
 }
 
@@ -239,8 +296,9 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 /// After a purge, a map holding under a quarter of its capacity is rebuilt to fit. Measured
 /// over five cycles of 100,000 quotes expiring (BENCHMARKS.md): RSS 86.5 -> 88.4 MiB with
 /// this, 86.4 -> 92.1 MiB without. The next wave regrows the tables under their shard's
-/// lock, which is cheap because quotes are boxed. (`capacity()` does not count slots left
-/// by erased entries, so it may understate the table; an emptied map is always rebuilt.)
+/// lock, which is cheap because quote records are small. (`capacity()` does not count
+/// slots left by erased entries, so it may understate the table; an emptied map is
+/// always rebuilt.)
 fn compact<K: Eq + Hash, V>(map: &mut HashMap<K, V>) {
     if map.len() <= map.capacity() / 4 {
         map.shrink_to_fit();
@@ -252,46 +310,148 @@ impl MemoryStore {
         Self::default()
     }
 
-    fn shard<'a, T>(&self, shards: &'a [Mutex<T>; SHARDS], id: &str) -> MutexGuard<'a, T> {
+    /// A store that holds at most what `limits` allow.
+    pub fn with_limits(limits: Limits) -> Self {
+        Self {
+            hasher: RandomState::new(),
+            ledger: Ledger::new(limits),
+            projects: RwLock::default(),
+            quotes: Default::default(),
+            sessions: Default::default(),
+            payments: Mutex::default(),
+            refresh: Mutex::default(),
+        }
+    }
+
+    fn shard<'a, T, K: Hash + ?Sized>(
+        &self,
+        shards: &'a [Mutex<T>; SHARDS],
+        id: &K,
+    ) -> MutexGuard<'a, T> {
         let index = usize::try_from(self.hasher.hash_one(id) % SHARDS as u64).unwrap_or(0);
         lock(&shards[index])
+    }
+
+    /// The table index of a project, added on first sight (with its key, from a quote).
+    fn project_index(&self, id: &str, public_key: &str) -> Option<u16> {
+        let find = |slots: &[Arc<ProjectSlot>]| slots.iter().position(|slot| slot.id == id);
+        let read = self.projects.read().unwrap_or_else(|p| p.into_inner());
+        if let Some(index) = find(&read) {
+            return u16::try_from(index).ok();
+        }
+        drop(read);
+        let mut write = self.projects.write().unwrap_or_else(|p| p.into_inner());
+        let index = find(&write).unwrap_or_else(|| {
+            write.push(Arc::new(ProjectSlot {
+                id: id.to_owned(),
+                public_key: public_key.to_owned(),
+                counts: Counts::default(),
+            }));
+            write.len() - 1
+        });
+        u16::try_from(index).ok()
+    }
+
+    fn slot(&self, index: u16) -> Option<Arc<ProjectSlot>> {
+        let slots = self.projects.read().unwrap_or_else(|p| p.into_inner());
+        slots.get(usize::from(index)).cloned()
+    }
+
+    /// The counts of a project by id (a session's: its project has a quote, so a slot).
+    fn slot_of(&self, project_id: &str) -> Option<Arc<ProjectSlot>> {
+        let slots = self.projects.read().unwrap_or_else(|p| p.into_inner());
+        slots.iter().find(|slot| slot.id == project_id).cloned()
+    }
+
+    fn expand(&self, key: &Uuid, record: &StoredQuote) -> Option<Quote> {
+        let slot = self.slot(record.project)?;
+        Some(record.expand(key, &slot.id, &slot.public_key))
+    }
+
+    fn release(&self, project_id: &str, held: Held, n: usize) {
+        if let Some(slot) = self.slot_of(project_id) {
+            self.ledger.release(&slot.counts, held, n);
+        }
     }
 }
 
 impl Store for MemoryStore {
-    fn insert_quote(&self, quote: Quote) {
-        let payment = match &quote.kind {
-            QuoteKind::Lightning(ln) => Some((ln.payment_hash, quote.id.clone())),
-            QuoteKind::Pow(_) => None,
-        };
+    fn insert_quote(&self, quote: Quote) -> Result<(), Full> {
+        let project = self
+            .project_index(&quote.project_id, &quote.project_public_key)
+            .ok_or(Full::Unstorable)?;
+        let (key, record) = StoredQuote::compact(&quote, project).ok_or(Full::Unstorable)?;
+        let slot = self.slot(project).ok_or(Full::Unstorable)?;
+        self.ledger.admit(&slot.counts, quote.origin.held())?;
+        let payment = record.lightning().map(|ln| ln.payment_hash);
         // The quote first: whoever finds the payment hash then finds its quote.
-        self.shard(&self.quotes, &quote.id)
-            .insert(quote.id.clone(), Box::new(quote));
-        if let Some((hash, id)) = payment {
-            lock(&self.payments).insert(hash, id);
+        let replaced = self.shard(&self.quotes, &key).insert(key, record);
+        if let Some(old) = replaced {
+            // The same id again (never from the app): it is still one quote.
+            self.ledger.release(&slot.counts, old.origin.held(), 1);
         }
+        if let Some(hash) = payment {
+            lock(&self.payments).insert(hash, key);
+        }
+        Ok(())
     }
 
     fn quote(&self, id: &str) -> Option<Quote> {
-        self.shard(&self.quotes, id)
-            .get(id)
-            .map(|quote| Quote::clone(quote))
+        let key = parse_uuid(id)?;
+        let record = self.shard(&self.quotes, &key).get(&key).cloned()?;
+        self.expand(&key, &record)
     }
 
     fn update_quote(&self, id: &str, f: &mut dyn FnMut(&mut Quote)) -> bool {
-        self.shard(&self.quotes, id)
-            .get_mut(id)
-            .map(|quote| f(quote))
-            .is_some()
+        let Some(key) = parse_uuid(id) else {
+            return false;
+        };
+        let Some(slot) = self.shard(&self.quotes, &key).get(&key).map(|r| r.project) else {
+            return false;
+        };
+        let Some(slot) = self.slot(slot) else {
+            return false;
+        };
+        let mut quotes = self.shard(&self.quotes, &key);
+        let Some(record) = quotes.get_mut(&key) else {
+            return false;
+        };
+        let mut quote = record.expand(&key, &slot.id, &slot.public_key);
+        f(&mut quote);
+        match StoredQuote::compact(&quote, record.project) {
+            Some((_, updated)) => *record = updated,
+            None => tracing::error!(quote = id, "an update left a quote unstorable; kept as was"),
+        }
+        true
     }
 
     fn quote_id_for_payment(&self, payment_hash: &[u8; 32]) -> Option<String> {
-        lock(&self.payments).get(payment_hash).cloned()
+        lock(&self.payments)
+            .get(payment_hash)
+            .map(liveauth_protocol::codec::format_uuid)
     }
 
-    fn insert_session(&self, session: Session) {
-        self.shard(&self.sessions, &session.id)
+    fn insert_session(&self, session: Session) -> Result<(), Full> {
+        let slot = self.slot_of(&session.project_id).ok_or(Full::Unstorable)?;
+        self.ledger.admit(&slot.counts, Held::Session)?;
+        let replaced = self
+            .shard(&self.sessions, session.id.as_str())
             .insert(session.id.clone(), session);
+        if let Some(old) = replaced {
+            self.ledger.release(&slot.counts, Held::Session, 1);
+            self.ledger
+                .release(&slot.counts, Held::Idempotency, old.idempotency.len());
+        }
+        Ok(())
+    }
+
+    fn admit_idempotency(&self, project_id: &str) -> Result<(), Full> {
+        let slot = self.slot_of(project_id).ok_or(Full::Unstorable)?;
+        self.ledger.admit(&slot.counts, Held::Idempotency)
+    }
+
+    fn release_idempotency(&self, project_id: &str) {
+        self.release(project_id, Held::Idempotency, 1);
     }
 
     fn update_session(&self, id: &str, f: &mut dyn FnMut(&mut Session)) -> bool {
@@ -371,16 +531,25 @@ impl Store for MemoryStore {
 
     fn purge(&self, now: i64) {
         let mut gone_payments = Vec::new();
+        let mut gone: Vec<(u16, Held)> = Vec::new();
         for shard in &self.quotes {
             let mut quotes = lock(shard);
-            quotes.retain(|_, quote| {
+            quotes.retain(|key, quote| {
                 let keep = quote.expires_at.saturating_add(QUOTE_GRACE_SECS) > now;
-                if let (false, QuoteKind::Lightning(ln)) = (keep, &quote.kind) {
-                    gone_payments.push((ln.payment_hash, quote.id.clone()));
+                if !keep {
+                    gone.push((quote.project, quote.origin.held()));
+                    if let Some(ln) = quote.lightning() {
+                        gone_payments.push((ln.payment_hash, *key));
+                    }
                 }
                 keep
             });
             compact(&mut quotes);
+        }
+        for (project, held) in gone {
+            if let Some(slot) = self.slot(project) {
+                self.ledger.release(&slot.counts, held, 1);
+            }
         }
         if !gone_payments.is_empty() {
             let mut payments = lock(&self.payments);
@@ -392,16 +561,33 @@ impl Store for MemoryStore {
             }
             compact(&mut payments);
         }
+        // (project id, sessions gone, idempotency records gone)
+        let mut released: Vec<(String, usize, usize)> = Vec::new();
         for shard in &self.sessions {
             let mut sessions = lock(shard);
-            sessions.retain(|_, session| session.expires_at > now);
+            sessions.retain(|_, session| {
+                let keep = session.expires_at > now;
+                if !keep {
+                    released.push((session.project_id.clone(), 1, session.idempotency.len()));
+                }
+                keep
+            });
             for session in sessions.values_mut() {
                 session.budget.roll(now);
+                let before = session.idempotency.len();
                 session
                     .idempotency
                     .retain(|_, charge| charge.at + IDEMPOTENCY_TTL_SECS > now);
+                let expired = before - session.idempotency.len();
+                if expired > 0 {
+                    released.push((session.project_id.clone(), 0, expired));
+                }
             }
             compact(&mut sessions);
+        }
+        for (project_id, sessions, records) in released {
+            self.release(&project_id, Held::Session, sessions);
+            self.release(&project_id, Held::Idempotency, records);
         }
         let mut refresh = lock(&self.refresh);
         let Refresh {
@@ -416,7 +602,13 @@ impl Store for MemoryStore {
     fn stats(&self) -> StoreStats {
         let mut stats = StoreStats::default();
         for shard in &self.quotes {
-            stats.quotes += lock(shard).len();
+            let quotes = lock(shard);
+            stats.quotes += quotes.len();
+            stats.quote_bytes += quotes.values().map(StoredQuote::footprint).sum::<usize>();
+            stats.challenges += quotes
+                .values()
+                .filter(|q| q.origin == QuoteOrigin::Challenge)
+                .count();
         }
         for shard in &self.sessions {
             let sessions = lock(shard);
@@ -470,9 +662,16 @@ mod tests {
         assert_eq!(store.stats(), StoreStats::default());
     }
 
-    fn lightning_quote(id: &str, hash: u8, expires_at: i64) -> Quote {
+    /// The UUID of test quote `i`.
+    fn qid(i: u32) -> String {
+        let mut bytes = [0; 16];
+        bytes[..4].copy_from_slice(&i.to_be_bytes());
+        liveauth_protocol::codec::format_uuid(&bytes)
+    }
+
+    fn lightning_quote(i: u32, hash: u8, expires_at: i64) -> Quote {
         Quote {
-            id: id.to_owned(),
+            id: qid(i),
             project_id: "p".to_owned(),
             project_public_key: "la_pk_x".to_owned(),
             created_at: 0,
@@ -483,36 +682,39 @@ mod tests {
                 preimage: [0; 32],
                 paid_at: None,
                 auto_settle_at: None,
+                resource_calls: 0,
             }),
             confirmed_session: None,
+            origin: QuoteOrigin::Start,
         }
     }
 
     /// Quotes spread over the shards are all found, and a purge drops exactly the expired
-    /// ones with their payment hashes, leaving the maps compacted.
+    /// ones with their payment hashes, leaving the maps compacted and the counts at zero.
     #[test]
     fn purge_drops_expired_quotes_and_their_payments() {
         let store = MemoryStore::new();
         for i in 0..1000u32 {
             let hash = u8::try_from(i % 200).unwrap();
             let expires_at = if i < 200 { 10 } else { 1_000_000 };
-            store.insert_quote(lightning_quote(&format!("q{i}"), hash, expires_at));
+            store
+                .insert_quote(lightning_quote(i, hash, expires_at))
+                .unwrap();
         }
         assert_eq!(store.stats().quotes, 1000);
-        assert!(store.quote("q999").is_some());
-        assert!(store.update_quote("q0", &mut |q| q.created_at = 5));
-        assert_eq!(store.quote("q0").map(|q| q.created_at), Some(5));
+        assert!(store.quote(&qid(999)).is_some());
+        assert!(store.update_quote(&qid(0), &mut |q| q.created_at = 5));
+        assert_eq!(store.quote(&qid(0)).map(|q| q.created_at), Some(5));
         store.purge(10 + QUOTE_GRACE_SECS);
         assert_eq!(store.stats().quotes, 800);
-        assert!(store.quote("q0").is_none());
+        assert!(store.quote(&qid(0)).is_none());
         // Hashes 0..200 were reused by live quotes (the later insert names the hash), so
         // the purge of the first quotes leaves them.
-        assert_eq!(
-            store.quote_id_for_payment(&[7; 32]),
-            Some("q807".to_owned())
-        );
+        assert_eq!(store.quote_id_for_payment(&[7; 32]), Some(qid(807)));
+        assert_eq!(store.ledger.totals(), [800, 0, 0, 0]);
         store.purge(2_000_000);
         assert_eq!(store.stats(), StoreStats::default());
+        assert_eq!(store.ledger.totals(), [0; 4]);
         assert_eq!(store.quote_id_for_payment(&[7; 32]), None);
         assert!(
             store
@@ -520,6 +722,25 @@ mod tests {
                 .iter()
                 .all(|shard| lock(shard).capacity() <= 64)
         );
+    }
+
+    /// Beyond its cap a quote is refused and not stored; a purge makes room again.
+    #[test]
+    fn a_full_store_refuses_quotes_until_a_purge() {
+        let store = MemoryStore::with_limits(Limits {
+            quotes: Cap::new(3, 10),
+            ..Limits::default()
+        });
+        for i in 0..3 {
+            store.insert_quote(lightning_quote(i, 1, 10)).unwrap();
+        }
+        assert_eq!(
+            store.insert_quote(lightning_quote(3, 1, 10)),
+            Err(Full::Project(Held::Quote))
+        );
+        assert_eq!(store.stats().quotes, 3);
+        store.purge(10 + QUOTE_GRACE_SECS);
+        assert_eq!(store.insert_quote(lightning_quote(4, 1, 10)), Ok(()));
     }
 
     #[test]

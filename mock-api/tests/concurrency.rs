@@ -24,9 +24,9 @@ async fn serve(config: mock_api::Config) -> Served {
     // default cap (512) would refuse most of them.
     let limits = liveauth_serve::Limits {
         max_connections: 4096,
-        ..config.limits
+        ..config.connection_limits
     };
-    let served = liveauth_testkit::mock::serve(mock_api::Config { limits, ..config })
+    let served = liveauth_testkit::mock::serve(mock_api::Config { connection_limits: limits, ..config })
         .await
         .unwrap();
     Served {

@@ -174,7 +174,11 @@ async fn payment_challenge(app: &TestApp) -> (Challenge, Challenge) {
 /// Pay (settle) the L402 challenge's invoice, then present macaroon and preimage.
 #[tokio::test]
 async fn paid_l402_and_x402_credentials_open_the_demo_resource() {
-    let app = TestApp::new();
+    // Three schemes on one payment (bounds.rs tests the default allowance of one call).
+    let app = TestApp::with(mock_api::Config {
+        calls_per_payment: 3,
+        ..common::config()
+    });
     let (l402, x402) = payment_challenge(&app).await;
     let (
         Challenge::L402 {

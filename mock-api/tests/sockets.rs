@@ -19,7 +19,7 @@ const LONG: Duration = Duration::from_secs(60);
 /// Serves the mock within `limits` on 127.0.0.1:0.
 async fn serve(limits: Limits) -> SocketAddr {
     let config = Config {
-        limits,
+        connection_limits: limits,
         ..liveauth_testkit::mock::config(7)
     };
     let served = liveauth_testkit::mock::serve(config).await.unwrap();

@@ -84,6 +84,8 @@ pub enum ErrorCode {
     CredentialInvalid,
     /// An `Idempotency-Key` was reused with a different request.
     IdempotencyConflict,
+    /// An idempotency key is longer than the 200 characters the API keeps.
+    IdempotencyKeyTooLong,
     /// A metered resource was refused: the session's daily sats budget is spent.
     BudgetExceeded,
     /// A metered resource was refused: too many calls this minute.
@@ -100,6 +102,9 @@ pub enum ErrorCode {
     HostNotAllowed,
     /// The request took too long to arrive or to process.
     RequestTimeout,
+    /// The server holds as many records (quotes, challenges, sessions, idempotency
+    /// keys) as it may; retry after `Retry-After` seconds.
+    OverCapacity,
     /// A bug or unexpected failure on the server.
     InternalError,
 }
@@ -129,6 +134,7 @@ impl ErrorCode {
         Self::PaymentRequired,
         Self::CredentialInvalid,
         Self::IdempotencyConflict,
+        Self::IdempotencyKeyTooLong,
         Self::BudgetExceeded,
         Self::RateLimited,
         Self::PayloadTooLarge,
@@ -137,6 +143,7 @@ impl ErrorCode {
         Self::MethodNotAllowed,
         Self::HostNotAllowed,
         Self::RequestTimeout,
+        Self::OverCapacity,
         Self::InternalError,
     ];
 
@@ -165,6 +172,7 @@ impl ErrorCode {
             Self::PaymentRequired => "payment_required",
             Self::CredentialInvalid => "credential_invalid",
             Self::IdempotencyConflict => "idempotency_conflict",
+            Self::IdempotencyKeyTooLong => "idempotency_key_too_long",
             Self::BudgetExceeded => "budget_exceeded",
             Self::RateLimited => "rate_limited",
             Self::PayloadTooLarge => "payload_too_large",
@@ -173,6 +181,7 @@ impl ErrorCode {
             Self::MethodNotAllowed => "method_not_allowed",
             Self::HostNotAllowed => "host_not_allowed",
             Self::RequestTimeout => "request_timeout",
+            Self::OverCapacity => "over_capacity",
             Self::InternalError => "internal_error",
         }
     }
@@ -202,9 +211,11 @@ impl ErrorCode {
             | Self::SolutionInvalid
             | Self::WrongQuoteKind
             | Self::IdempotencyConflict
-            | Self::BodyNotObject => 422,
+            | Self::BodyNotObject
+            | Self::IdempotencyKeyTooLong => 422,
             Self::BudgetExceeded | Self::RateLimited => 429,
             Self::InternalError => 500,
+            Self::OverCapacity => 503,
         }
     }
 
@@ -233,6 +244,7 @@ impl ErrorCode {
             Self::PaymentRequired => "Payment required",
             Self::CredentialInvalid => "Invalid payment credential",
             Self::IdempotencyConflict => "Idempotency key conflict",
+            Self::IdempotencyKeyTooLong => "Idempotency key too long",
             Self::BudgetExceeded => "Budget exceeded",
             Self::RateLimited => "Rate limited",
             Self::PayloadTooLarge => "Payload too large",
@@ -241,6 +253,7 @@ impl ErrorCode {
             Self::MethodNotAllowed => "Method not allowed",
             Self::HostNotAllowed => "Host not allowed",
             Self::RequestTimeout => "Request timeout",
+            Self::OverCapacity => "Over capacity",
             Self::InternalError => "Internal error",
         }
     }
@@ -459,9 +472,10 @@ mod tests {
             | QuoteNotFound | QuoteExpired | ChallengeExpired | SignatureInvalid
             | ChallengeMismatch | NonceInvalid | HashMismatch | SolutionInvalid
             | AlreadyConfirmed | WrongQuoteKind | TokenMissing | TokenInvalid | TokenExpired
-            | InvalidGrant | PaymentRequired | CredentialInvalid | IdempotencyConflict
+            | InvalidGrant | PaymentRequired | CredentialInvalid | IdempotencyConflict | IdempotencyKeyTooLong
             | BudgetExceeded | RateLimited | PayloadTooLarge | UnsupportedMediaType | NotFound
-            | MethodNotAllowed | HostNotAllowed | RequestTimeout | InternalError => {}
+            | MethodNotAllowed | HostNotAllowed | RequestTimeout | OverCapacity
+            | InternalError => {}
         };
         let distinct: std::collections::HashSet<_> = ErrorCode::ALL.iter().collect();
         assert_eq!(

@@ -30,7 +30,9 @@ use rmcp::model::{
 };
 use rmcp::service::{RxJsonRpcMessage, TxJsonRpcMessage};
 use serde::Deserialize;
-use tokio::io::{AsyncBufReadExt as _, AsyncRead, AsyncReadExt as _, AsyncWrite, AsyncWriteExt as _, BufReader};
+use tokio::io::{
+    AsyncBufReadExt as _, AsyncRead, AsyncReadExt as _, AsyncWrite, AsyncWriteExt as _, BufReader,
+};
 use tokio::sync::mpsc;
 
 /// Bounds of the stdio transport.
@@ -82,7 +84,11 @@ pub struct StdioTransport<W> {
 
 impl<W: AsyncWrite + Unpin + Send + 'static> StdioTransport<W> {
     /// Reads `read` on a task of its own until it ends or the transport is dropped.
-    pub fn new<R: AsyncRead + Unpin + Send + 'static>(read: R, write: W, limits: StdioLimits) -> Self {
+    pub fn new<R: AsyncRead + Unpin + Send + 'static>(
+        read: R,
+        write: W,
+        limits: StdioLimits,
+    ) -> Self {
         let shared = Arc::new(Shared {
             out: tokio::sync::Mutex::new(write),
             unanswered: Mutex::new(HashMap::new()),
@@ -104,7 +110,9 @@ pub fn stdio(limits: StdioLimits) -> StdioTransport<tokio::io::Stdout> {
 impl<W> Shared<W> {
     fn unanswered(&self) -> std::sync::MutexGuard<'_, HashMap<RequestId, usize>> {
         // The set holds plain ids, valid whatever a panicking holder did.
-        self.unanswered.lock().unwrap_or_else(PoisonError::into_inner)
+        self.unanswered
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -124,14 +132,17 @@ impl<W: AsyncWrite + Unpin + Send + 'static> Shared<W> {
 
 /// What to do with one line.
 enum Admit {
-    Forward(RxJsonRpcMessage<RoleServer>),
+    Forward(Box<RxJsonRpcMessage<RoleServer>>),
     Answer(Option<RequestId>, ErrorData),
     Skip,
 }
 
 impl<W> Shared<W> {
     fn admit(&self, line: &[u8]) -> Admit {
-        let line = line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line).trim_ascii();
+        let line = line
+            .strip_prefix(b"\xEF\xBB\xBF")
+            .unwrap_or(line)
+            .trim_ascii();
         if line.is_empty() {
             return Admit::Skip;
         }
@@ -160,7 +171,7 @@ impl<W> Shared<W> {
                     return Admit::Answer(Some(request.id), ErrorData::new(BUSY, message, None));
                 }
                 unanswered.insert(request.id.clone(), line.len());
-                Admit::Forward(JsonRpcMessage::Request(request))
+                Admit::Forward(Box::new(JsonRpcMessage::Request(request)))
             }
             Ok(JsonRpcMessage::Notification(notification)) => {
                 // A cancelled request may never be answered: it no longer counts.
@@ -170,9 +181,9 @@ impl<W> Shared<W> {
                 {
                     self.unanswered().remove(id);
                 }
-                Admit::Forward(JsonRpcMessage::Notification(notification))
+                Admit::Forward(Box::new(JsonRpcMessage::Notification(notification)))
             }
-            Ok(other) => Admit::Forward(other),
+            Ok(other) => Admit::Forward(Box::new(other)),
             Err(error) => refusal(line, &error),
         }
     }
@@ -265,7 +276,7 @@ async fn read_loop<R, W>(
             }
         };
         let sent = match admitted {
-            Admit::Forward(message) => sender.send(message).await.is_ok(),
+            Admit::Forward(message) => sender.send(*message).await.is_ok(),
             Admit::Answer(id, error) => shared.answer(id, error).await.is_ok(),
             Admit::Skip => true,
         };

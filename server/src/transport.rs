@@ -107,10 +107,9 @@ pub async fn serve_http(
     tracing::info!("MCP over Streamable HTTP at http://{local}/mcp");
     // Outermost, so an announced oversized body is refused before anything reads it.
     let body_limit = liveauth_serve::BodyLimit::new(MAX_HTTP_BODY_BYTES, payload_too_large);
-    let router = http_router(api, solves, access, local, shutdown.clone()).layer(axum::middleware::from_fn_with_state(
-        body_limit,
-        liveauth_serve::refuse_oversized,
-    ));
+    let router = http_router(api, solves, access, local, shutdown.clone()).layer(
+        axum::middleware::from_fn_with_state(body_limit, liveauth_serve::refuse_oversized),
+    );
     liveauth_serve::serve(listener, router, limits, async move {
         shutdown.cancelled_owned().await;
     })

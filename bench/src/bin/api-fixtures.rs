@@ -4,6 +4,8 @@
 //! api-fixtures confirm-bodies BASE COUNT FILE   # COUNT pre-solved confirm bodies, one JSON per line
 //! api-fixtures tokens BASE COUNT FILE           # COUNT sessions' access tokens, one per line
 //! api-fixtures churn BASE PID ROUNDS QUOTES     # RSS of PID while quotes are made and expire
+//! api-fixtures flood BASE PID STARTS            # RSS of PID during STARTS starts at full speed
+//! api-fixtures soak BASE PID SECONDS            # RSS of PID during SECONDS of starts
 //! ```
 //!
 //! All requests go to the demo project (`POST /api/public/demo/start`) over 64
@@ -13,7 +15,8 @@
 
 use std::io::Write as _;
 use std::sync::Arc;
-use std::time::Instant;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
 use liveauth_bench::rss_mib;
@@ -24,8 +27,8 @@ const CONNECTIONS: usize = 64;
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let usage =
-        "usage: api-fixtures confirm-bodies|tokens BASE COUNT FILE | churn BASE PID ROUNDS QUOTES";
+    let usage = "usage: api-fixtures confirm-bodies|tokens BASE COUNT FILE | churn BASE PID \
+                 ROUNDS QUOTES | flood BASE PID STARTS | soak BASE PID SECONDS";
     let arg = |i: usize| args.get(i).map(String::as_str).context(usage);
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(CONNECTIONS)
@@ -49,6 +52,14 @@ async fn main() -> anyhow::Result<()> {
                 arg(4)?.parse()?,
             )
             .await?
+        }
+        "flood" => {
+            let until = Until::Count(arg(3)?.parse()?);
+            flood(&http, &base, arg(2)?.parse()?, until).await?
+        }
+        "soak" => {
+            let until = Until::Elapsed(Duration::from_secs(arg(3)?.parse()?));
+            flood(&http, &base, arg(2)?.parse()?, until).await?
         }
         _ => bail!("{usage}"),
     }
@@ -161,4 +172,84 @@ async fn churn(
         println!("| round {round}: expired and purged | 0 | {rss:.1} | {hwm:.1} |");
     }
     Ok(())
+}
+
+/// When a flood stops.
+#[derive(Debug, Clone, Copy)]
+enum Until {
+    Count(usize),
+    Elapsed(Duration),
+}
+
+/// Answers of a flood: accepted, refused with `Retry-After` (429/503), anything else.
+#[derive(Debug, Default)]
+struct Tally {
+    sent: AtomicUsize,
+    ok: AtomicUsize,
+    refused: AtomicUsize,
+    other: AtomicUsize,
+}
+
+/// PoW starts as fast as [`CONNECTIONS`] connections send them, whatever the answers,
+/// until `until`; a row of RSS every 5 s and at the end. The caps decide what is kept.
+async fn flood(
+    http: &reqwest::Client,
+    base: &Arc<str>,
+    pid: u32,
+    until: Until,
+) -> anyhow::Result<()> {
+    let tally = Arc::new(Tally::default());
+    let began = Instant::now();
+    let mut workers = tokio::task::JoinSet::new();
+    for _ in 0..CONNECTIONS {
+        let (http, base, tally) = (http.clone(), base.clone(), tally.clone());
+        workers.spawn(async move {
+            let url = format!("{base}/api/public/demo/start");
+            loop {
+                let more = match until {
+                    Until::Count(n) => tally.sent.fetch_add(1, Ordering::Relaxed) < n,
+                    Until::Elapsed(limit) => began.elapsed() < limit,
+                };
+                if !more {
+                    return anyhow::Ok(());
+                }
+                let response = http.post(&url).json(&serde_json::json!({})).send().await?;
+                let counter = match response.status().as_u16() {
+                    200 => &tally.ok,
+                    429 | 503 => &tally.refused,
+                    _ => &tally.other,
+                };
+                counter.fetch_add(1, Ordering::Relaxed);
+                response.bytes().await?;
+            }
+        });
+    }
+    println!("| elapsed | answered | 200 | 429/503 | other | VmRSS MiB | VmHWM MiB |");
+    println!("|---:|---:|---:|---:|---:|---:|---:|");
+    let row = |tally: &Tally| -> anyhow::Result<()> {
+        let (rss, hwm) = rss_mib(pid)?;
+        let [ok, refused, other] =
+            [&tally.ok, &tally.refused, &tally.other].map(|c| c.load(Ordering::Relaxed));
+        println!(
+            "| {:.0} s | {} | {ok} | {refused} | {other} | {rss:.1} | {hwm:.1} |",
+            began.elapsed().as_secs_f64(),
+            ok + refused + other
+        );
+        Ok(())
+    };
+    row(&tally)?;
+    let mut ticks = tokio::time::interval_at(
+        tokio::time::Instant::now() + Duration::from_secs(5),
+        Duration::from_secs(5),
+    );
+    loop {
+        tokio::select! {
+            done = workers.join_next() => match done {
+                Some(done) => done??,
+                None => break,
+            },
+            _ = ticks.tick() => row(&tally)?,
+        }
+    }
+    row(&tally)
 }

@@ -14,10 +14,11 @@ use crate::hosted_errors::COST_NOT_POSITIVE;
 use crate::profile::{IdempotencySource, Replay};
 use crate::state::AppState;
 use crate::store::IdempotentCharge;
+use crate::token::AccessClaims;
 
-const MAX_IDEMPOTENCY_KEY_LEN: usize = 255;
-/// The hosted API's limit on the body field `idempotencyKey` (after trimming).
-const MAX_BODY_KEY_LEN: usize = 200;
+/// The hosted API's limit on the body field `idempotencyKey` (after trimming), also the
+/// strict profile's on the `Idempotency-Key` header: what a record may cost is bounded.
+pub(crate) const MAX_IDEMPOTENCY_KEY_LEN: usize = 200;
 
 /// `POST /api/mcp/charge`: all-or-nothing; a deny is a 200 with `status: "deny"`. With an
 /// `Idempotency-Key`, an accepted charge is counted once however often it is repeated.
@@ -28,14 +29,15 @@ const MAX_BODY_KEY_LEN: usize = 200;
     operation_id = "charge",
     summary = "Charge a call's cost to the session's budget, all or nothing",
     description = "A deny (daily sats or per-minute calls exhausted) is a 200 with `status: \"deny\"` and nothing spent. With an `Idempotency-Key`, an accepted charge is counted once however often it is repeated.",
-    params(("Idempotency-Key" = Option<String>, Header, nullable = false, min_length = 1, max_length = 255, pattern = "^[!-~]+$", description = "1 to 255 visible ASCII characters; the same key with the same cost replays the first answer.")),
+    params(("Idempotency-Key" = Option<String>, Header, nullable = false, min_length = 1, max_length = 200, pattern = "^[!-~]+$", description = "1 to 200 visible ASCII characters; the same key with the same cost replays the first answer.")),
     request_body(content = liveauth_protocol::wire::ChargeRequest, content_type = "application/json"),
     responses(
         (status = 200, description = "`ok` (booked) or `deny` (not booked).", body = liveauth_protocol::wire::ChargeResponse),
         (status = 400, description = "`bad_request`: malformed body or `Idempotency-Key`.", body = liveauth_protocol::problem::Problem, content_type = "application/problem+json"),
         (status = 401, description = "`token_missing`, `token_invalid`, `token_expired`: no valid access token (on `token_expired`, refresh).", body = liveauth_protocol::problem::Problem, content_type = "application/problem+json", headers(("WWW-Authenticate" = String, description = "With the `token_*` codes: `Bearer error=\"invalid_token\", error_description=\"<code>\"` (RFC 6750)."))),
         crate::openapi::JsonBodyRefusals,
-        (status = 422, description = "`idempotency_conflict`: the key was used for a charge of another cost.", body = liveauth_protocol::problem::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`idempotency_conflict`: the key was used for a charge of another cost; `idempotency_key_too_long`: the key (header or `idempotencyKey`) is over 200 characters.", body = liveauth_protocol::problem::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`over_capacity`: the server holds as many idempotency keys as it may; nothing was stored.", body = liveauth_protocol::problem::Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait: about when the next purge runs."))),
     ),
     security(("bearerAuth" = [])),
 )]
@@ -67,19 +69,24 @@ pub(crate) async fn charge(
     if cost < profile.min_call_cost() {
         return Err(Rejection::bad_request(COST_NOT_POSITIVE));
     }
-    charge_session(&state, &claims.sub, cost, key.as_deref()).map(Json)
+    charge_session(&state, &claims, cost, key.as_deref()).map(Json)
 }
 
-/// Charges `cost` to a session atomically (also used by the metered demo resource).
+/// Charges `cost` to the token's session atomically (also used by the metered demo
+/// resource).
 pub(crate) fn charge_session(
     state: &AppState,
-    session_id: &str,
+    claims: &AccessClaims,
     cost: u64,
     key: Option<&str>,
 ) -> Result<ChargeResponse, Rejection> {
     let now = state.now();
     let mut outcome = None;
-    let found = state.store.update_session(session_id, &mut |session| {
+    // A new key's record is counted against the caps before the session's lock is taken
+    // (the store holds one lock at a time); a replay or a deny gives the count back.
+    let admitted = key.map(|_| state.store.admit_idempotency(&claims.project_id));
+    let mut kept = false;
+    let found = state.store.update_session(&claims.sub, &mut |session| {
         if let Some(previous) = key.and_then(|key| session.idempotency.get(key)) {
             let policy = state.config.profile.replay();
             outcome = Some(if policy == Replay::CurrentCounters {
@@ -101,6 +108,10 @@ pub(crate) fn charge_session(
             });
             return;
         }
+        if let Some(Err(full)) = admitted {
+            outcome = Some(Err(Rejection::from(full)));
+            return;
+        }
         let mut response = session.budget.charge(cost, now);
         state
             .config
@@ -113,9 +124,13 @@ pub(crate) fn charge_session(
                 at: now,
             };
             session.idempotency.insert(key.to_owned(), record);
+            kept = true;
         }
         outcome = Some(Ok(response));
     });
+    if admitted == Some(Ok(())) && !kept {
+        state.store.release_idempotency(&claims.project_id);
+    }
     match outcome {
         Some(result) if found => result,
         _ => Err(session_ended()),
@@ -134,22 +149,31 @@ fn body_idempotency_key(key: Option<&str>) -> Result<Option<String>, Rejection> 
     let Some(key) = key.map(str::trim).filter(|key| !key.is_empty()) else {
         return Ok(None);
     };
-    if key.chars().count() > MAX_BODY_KEY_LEN {
-        return Err(Rejection::bad_request(format!(
-            "idempotencyKey must be at most {MAX_BODY_KEY_LEN} characters"
-        )));
+    if key.chars().count() > MAX_IDEMPOTENCY_KEY_LEN {
+        return Err(key_too_long());
     }
     Ok(Some(key.to_owned()))
+}
+
+/// 422 `idempotency_key_too_long` (hosted: its validation 400 on `IdempotencyKey`).
+fn key_too_long() -> Rejection {
+    Rejection::new(
+        ErrorCode::IdempotencyKeyTooLong,
+        format!("an idempotency key must be at most {MAX_IDEMPOTENCY_KEY_LEN} characters"),
+    )
 }
 
 fn header_idempotency_key(headers: &HeaderMap) -> Result<Option<String>, Rejection> {
     let Some(value) = headers.get("idempotency-key") else {
         return Ok(None);
     };
-    let key = value.to_str().ok().filter(|key| {
-        (1..=MAX_IDEMPOTENCY_KEY_LEN).contains(&key.len())
-            && key.bytes().all(|b| b.is_ascii_graphic())
-    });
+    if value.len() > MAX_IDEMPOTENCY_KEY_LEN {
+        return Err(key_too_long());
+    }
+    let key = value
+        .to_str()
+        .ok()
+        .filter(|key| !key.is_empty() && key.bytes().all(|b| b.is_ascii_graphic()));
     key.map(|key| Some(key.to_owned())).ok_or_else(|| {
         Rejection::bad_request(format!(
             "Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY_LEN} visible ASCII characters"

@@ -17,8 +17,9 @@ use crate::error::Rejection;
 use crate::extract::{ApiJson, MaybeCredential, PathParam, ProjectKey};
 use crate::hosted_errors::NOT_A_GUID;
 use crate::payment;
+use crate::ratelimit::ClientAddr;
 use crate::state::{AppState, secs};
-use crate::store::{Quote, QuoteKind};
+use crate::store::{Quote, QuoteKind, QuoteOrigin};
 
 /// `POST /api/mcp/start`: for the project `X-LW-Public` names, or the anonymous demo
 /// project without it. A paid L402/x402 credential yields its
@@ -37,15 +38,19 @@ use crate::store::{Quote, QuoteKind};
         (status = 401, description = "`unknown_project`: `X-LW-Public` names no project (an empty value is `missing_project_key`); `project_mismatch`: the credential paid for another project's quote; `token_invalid`: the `Authorization` header cannot be parsed.", body = liveauth_protocol::problem::Problem, content_type = "application/problem+json", headers(("WWW-Authenticate" = String, description = "With the `token_*` codes: `Bearer error=\"invalid_token\", error_description=\"<code>\"` (RFC 6750)."))),
         (status = 402, description = "`credential_invalid`: the L402/x402 credential does not prove payment of a LiveAuth invoice; pay the fresh invoice and retry.", body = liveauth_protocol::problem::Problem, content_type = "application/problem+json", headers(("WWW-Authenticate" = String, description = "Two challenges for a fresh invoice, each its own header: `L402 macaroon=\"<base64>\", invoice=\"<bolt11>\"` and `x402 invoice=\"<bolt11>\", paymentHash=\"<hex>\"`."))),
         crate::openapi::JsonBodyRefusals,
+        (status = 429, description = "`rate_limited`: this client's starts and payment challenges this minute are used up.", body = liveauth_protocol::problem::Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds until the client's minute ends."))),
+        (status = 503, description = "`over_capacity`: the server holds as many quotes (or payment challenges, for a 402) as it may; nothing was stored.", body = liveauth_protocol::problem::Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait: about when the next purge runs."))),
     ),
     security((), ("projectKey" = []), ("projectKey" = [], "l402" = []), ("projectKey" = [], "x402" = [])),
 )]
 pub(crate) async fn start(
     State(state): State<AppState>,
+    client: ClientAddr,
     ProjectKey(key): ProjectKey,
     MaybeCredential(credential): MaybeCredential,
     ApiJson(request): ApiJson<StartRequest>,
 ) -> Result<Json<StartResponse>, Rejection> {
+    state.limiter.check(client, state.now())?;
     // No key is the anonymous demo project (1.1+ clients; both profiles, since it is the
     // client contract, not a hosted quirk).
     let project = match key.as_deref() {
@@ -85,13 +90,17 @@ pub(crate) async fn start(
         (status = 200, description = "The new quote: `powChallenge` or `invoice` is set, the other is `null`.", body = liveauth_protocol::wire::StartResponse),
         (status = 400, description = "`bad_request`: malformed body.", body = liveauth_protocol::problem::Problem, content_type = "application/problem+json"),
         crate::openapi::JsonBodyRefusals,
+        (status = 429, description = "`rate_limited`: this client's starts and payment challenges this minute are used up.", body = liveauth_protocol::problem::Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds until the client's minute ends."))),
+        (status = 503, description = "`over_capacity`: the server holds as many quotes as it may; nothing was stored.", body = liveauth_protocol::problem::Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait: about when the next purge runs."))),
     ),
     security(()),
 )]
 pub(crate) async fn demo_start(
     State(state): State<AppState>,
+    client: ClientAddr,
     ApiJson(request): ApiJson<StartRequest>,
 ) -> Result<Json<StartResponse>, Rejection> {
+    state.limiter.check(client, state.now())?;
     new_quote(&state, state.demo_project(), request)
 }
 
@@ -108,14 +117,18 @@ pub(crate) async fn demo_start(
     description = "A demo-project Lightning session whose invoice settles by itself; `invoice` is the BOLT11 string. Served only by the hosted profile, which also answers `/api/public/demo/start` this way.",
     responses(
         (status = 200, description = "The demo session.", body = liveauth_protocol::wire::LegacyDemoStartResponse),
+        (status = 429, description = "`rate_limited`: this client's starts and payment challenges this minute are used up.", body = liveauth_protocol::problem::Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds until the client's minute ends."))),
+        (status = 503, description = "`over_capacity`: the server holds as many quotes as it may; nothing was stored.", body = liveauth_protocol::problem::Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait: about when the next purge runs."))),
     ),
     security(()),
 )]
 pub(crate) async fn legacy_demo_start(
     State(state): State<AppState>,
+    client: ClientAddr,
 ) -> Result<Json<LegacyDemoStartResponse>, Rejection> {
+    state.limiter.check(client, state.now())?;
     state.maybe_purge();
-    let quote = payment::new_lightning_quote(&state, state.demo_project())?;
+    let quote = payment::new_lightning_quote(&state, state.demo_project(), QuoteOrigin::Start)?;
     let QuoteKind::Lightning(ln) = quote.kind else {
         return Err(Rejection::new(
             ErrorCode::InternalError,
@@ -140,7 +153,7 @@ fn new_quote(
 ) -> Result<Json<StartResponse>, Rejection> {
     state.maybe_purge();
     let quote = if request.force_lightning.unwrap_or(false) {
-        payment::new_lightning_quote(state, project)?
+        payment::new_lightning_quote(state, project, QuoteOrigin::Start)?
     } else {
         new_pow_quote(state, project)?
     };
@@ -164,8 +177,9 @@ fn new_pow_quote(state: &AppState, project: &Project) -> Result<Quote, Rejection
         signature: String::new(),
     };
     challenge.signature = state.keys.challenges.sign(&id, &challenge);
-    let quote = Quote::new(id, project, now, expires_at, QuoteKind::Pow(challenge));
-    state.store.insert_quote(quote.clone());
+    let kind = QuoteKind::Pow(challenge);
+    let quote = Quote::new(id, project, now, expires_at, kind, QuoteOrigin::Start);
+    state.store.insert_quote(quote.clone())?;
     Ok(quote)
 }
 
@@ -207,6 +221,7 @@ fn start_response(quote: &Quote) -> StartResponse {
         (status = 410, description = "`challenge_expired`: the PoW challenge expired; `quote_expired`: the invoice expired unpaid. Start a new quote.", body = liveauth_protocol::problem::Problem, content_type = "application/problem+json"),
         crate::openapi::JsonBodyRefusals,
         (status = 422, description = "`signature_invalid`: `sig` does not verify; `challenge_mismatch`: a field differs from the issued challenge; `hash_mismatch`: `hashHex` is not the hash of the nonce; `solution_invalid`: the hash is not below the target.", body = liveauth_protocol::problem::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`over_capacity`: the server holds as many sessions as it may; nothing was stored.", body = liveauth_protocol::problem::Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait: about when the next purge runs."))),
     ),
     security((), ("projectKey" = [])),
 )]
@@ -262,11 +277,26 @@ pub(crate) async fn confirm(
         .iter()
         .find(|p| p.id == quote.project_id)
         .ok_or_else(|| Rejection::new(ErrorCode::InternalError, "quote of an unknown project"))?;
-    let auth_type = match quote.kind {
-        QuoteKind::Pow(_) => "mcp_pow",
-        QuoteKind::Lightning(_) => "mcp_lightning",
+    let (auth_type, ttl) = match &quote.kind {
+        QuoteKind::Pow(_) => ("mcp_pow", state.config.session_ttl_secs),
+        // A demo payment nobody made buys a short session (docs/decisions.md).
+        QuoteKind::Lightning(ln) if ln.settled_by_itself(now) => (
+            "mcp_lightning",
+            state
+                .config
+                .demo_session_ttl_secs
+                .min(state.config.session_ttl_secs),
+        ),
+        QuoteKind::Lightning(_) => ("mcp_lightning", state.config.session_ttl_secs),
     };
-    let mut response = state.open_session(session_id, project, auth_type)?;
+    let opened = state.open_session(session_id, project, auth_type, ttl);
+    if opened.is_err() {
+        // Nothing was opened (a full store): the quote may be confirmed again later.
+        state.store.update_quote(&quote.id, &mut |stored| {
+            stored.confirmed_session = None;
+        });
+    }
+    let mut response = opened?;
     response.payment_status = Some(payment_status);
     Ok(Json(response))
 }

@@ -128,6 +128,8 @@ fn for_code(code: ErrorCode) -> Option<&'static str> {
         }
         C::MissingProjectKey | C::UnknownProject | C::ProjectMismatch => "check LIVEAUTH_API_KEY",
         C::IdempotencyConflict => "use a new idempotency key for a different charge",
+        C::IdempotencyKeyTooLong => "use an idempotency key of at most 200 characters",
+        C::OverCapacity => "the API holds all it may for now: wait a minute and call again",
         C::BudgetExceeded | C::RateLimited => {
             "stop: the session's budget or rate limit is reached; wait before calling again"
         }
