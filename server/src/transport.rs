@@ -31,9 +31,10 @@ pub enum ServeError {
     Http(#[source] std::io::Error),
 }
 
-/// Serves one agent on stdin/stdout until the client closes the stream.
-pub async fn serve_stdio(api: ApiClient) -> Result<(), ServeError> {
-    let service = LiveAuthServer::new(api)
+/// Serves one agent, whose state is `session`, on stdin/stdout until the client closes
+/// the stream.
+pub async fn serve_stdio(api: ApiClient, session: AgentSession) -> Result<(), ServeError> {
+    let service = LiveAuthServer::with_session(api, session)
         .serve(rmcp::transport::stdio())
         .await
         .map_err(|error| ServeError::NoSession(Box::new(error)))?;
@@ -42,9 +43,13 @@ pub async fn serve_stdio(api: ApiClient) -> Result<(), ServeError> {
 }
 
 /// The `/mcp` router. Only loopback `Host`s are accepted (rmcp's default), which keeps a
-/// local server safe from DNS rebinding.
-pub fn http_router(api: ApiClient, shutdown: CancellationToken) -> axum::Router {
-    let shared = AgentSession::default();
+/// local server safe from DNS rebinding. Requests without an MCP session use `shared`
+/// (the durable session); each MCP session has its own, in memory.
+pub fn http_router(
+    api: ApiClient,
+    shared: AgentSession,
+    shutdown: CancellationToken,
+) -> axum::Router {
     let config = StreamableHttpServerConfig::default()
         .with_legacy_session_mode(true)
         .with_cancellation_token(shutdown);
@@ -64,6 +69,7 @@ pub fn http_router(api: ApiClient, shutdown: CancellationToken) -> axum::Router 
 /// Serves Streamable HTTP on `addr` until `shutdown` is cancelled.
 pub async fn serve_http(
     api: ApiClient,
+    shared: AgentSession,
     addr: SocketAddr,
     shutdown: CancellationToken,
 ) -> Result<(), ServeError> {
@@ -71,7 +77,7 @@ pub async fn serve_http(
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(bind)?;
     let local = listener.local_addr().map_err(bind)?;
     tracing::info!("MCP over Streamable HTTP at http://{local}/mcp");
-    let router = http_router(api, shutdown.clone());
+    let router = http_router(api, shared, shutdown.clone());
     axum::serve(listener, router)
         .with_graceful_shutdown(async move { shutdown.cancelled_owned().await })
         .await

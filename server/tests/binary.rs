@@ -185,7 +185,8 @@ async fn streamable_http_transport() {
     let api =
         liveauth_mcp::api::ApiClient::new(&mock.base_url, None, Duration::from_secs(5)).unwrap();
     let shutdown = tokio_util::sync::CancellationToken::new();
-    let router = liveauth_mcp::transport::http_router(api, shutdown.clone());
+    let shared = liveauth_mcp::AgentSession::in_memory();
+    let router = liveauth_mcp::transport::http_router(api, shared, shutdown.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/mcp", listener.local_addr().unwrap());
     let server = tokio::spawn(async move { axum::serve(listener, router).await });
