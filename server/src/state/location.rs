@@ -71,13 +71,13 @@ impl fmt::Display for StateLocation {
 /// Makes sure `path` may be used: its directory exists (created 0700), and the file
 /// exists (created 0600) and is private to its owner. Changes nothing else.
 pub(super) fn prepare(path: &Path) -> Result<(), StateError> {
-    if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
-        if !dir.exists() {
-            create_dir(dir).map_err(|source| StateError::CreateDir {
-                path: dir.into(),
-                source,
-            })?;
-        }
+    if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty())
+        && !dir.exists()
+    {
+        create_dir(dir).map_err(|source| StateError::CreateDir {
+            path: dir.into(),
+            source,
+        })?;
     }
     let open_error = |source| StateError::Open {
         path: path.into(),

@@ -259,12 +259,12 @@ impl Drop for WriteLock {
         if !self.open {
             return;
         }
-        if let Some(conn) = self.guard.as_mut() {
-            if conn.execute_batch("ROLLBACK").is_err() {
-                // A connection in an unknown state is closed (which rolls back) and
-                // reopened by the next refresh.
-                *self.guard = None;
-            }
+        if let Some(conn) = self.guard.as_mut()
+            && conn.execute_batch("ROLLBACK").is_err()
+        {
+            // A connection in an unknown state is closed (which rolls back) and reopened
+            // by the next refresh.
+            *self.guard = None;
         }
     }
 }
