@@ -10,6 +10,7 @@ use anyhow::{Context as _, bail};
 use serde_json::{Value, json};
 
 /// A child process killed when dropped (by its own handle: never by name).
+#[derive(Debug)]
 pub struct Owned(pub Child);
 
 impl Drop for Owned {
@@ -20,6 +21,7 @@ impl Drop for Owned {
 }
 
 /// A `liveauth-mcp` process spoken to in raw JSON-RPC lines over its stdio.
+#[derive(Debug)]
 pub struct Mcp {
     pub child: Owned,
     stdin: ChildStdin,
