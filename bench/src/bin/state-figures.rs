@@ -63,7 +63,7 @@ async fn main() -> anyhow::Result<()> {
     let file_bytes = std::fs::metadata(&state)?.len()
         + std::fs::metadata(scratch.join("state.db-wal")).map_or(0, |m| m.len());
 
-    let mut cold = |args: &[&str]| -> anyhow::Result<(Duration, Duration)> {
+    let cold = |args: &[&str]| -> anyhow::Result<(Duration, Duration)> {
         let mut samples = Vec::with_capacity(COLD_STARTS);
         for _ in 0..COLD_STARTS {
             let began = Instant::now();
