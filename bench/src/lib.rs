@@ -5,21 +5,29 @@
 //!   in `bench/wrk/`, and the quote churn that shows the mock's memory stays flat.
 //! - `mcp-figures`: the MCP server's cold start, idle memory, tool-call overhead and
 //!   end-to-end `liveauth_mcp_authenticate` time.
+//! - `state-figures`: what the state store adds to a charge, and cold start with a
+//!   populated state file.
+//!
+//! [`stdio`] runs the release binaries for them.
+
+pub mod stdio;
 
 use std::time::Duration;
 
 /// The median and the 95th percentile (nearest rank) of `samples`, which it sorts.
 pub fn median_p95(samples: &mut [Duration]) -> (Duration, Duration) {
     samples.sort_unstable();
-    if samples.is_empty() {
-        return (Duration::ZERO, Duration::ZERO);
-    }
-    let rank = |p: f64| {
-        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // small counts
-        let index = ((p * samples.len() as f64).ceil() as usize).saturating_sub(1);
-        samples[index.min(samples.len() - 1)]
-    };
-    (rank(0.5), rank(0.95))
+    (nearest_rank(samples, 0.5), nearest_rank(samples, 0.95))
+}
+
+/// The `p` quantile (nearest rank, `0 < p <= 1`) of `sorted`; zero when empty.
+pub fn nearest_rank(sorted: &[Duration], p: f64) -> Duration {
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // small counts
+    let index = ((p * sorted.len() as f64).ceil() as usize).saturating_sub(1);
+    sorted
+        .get(index.min(sorted.len().saturating_sub(1)))
+        .copied()
+        .unwrap_or(Duration::ZERO)
 }
 
 /// Milliseconds with two decimals, for tables.

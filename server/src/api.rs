@@ -281,6 +281,11 @@ impl ApiClient {
         self.legacy_demo
     }
 
+    /// The project key sent on every request, if any.
+    pub fn project_key(&self) -> Option<&str> {
+        self.api_key.as_deref()
+    }
+
     /// The base URL, without a trailing slash.
     pub fn base(&self) -> &str {
         &self.base_display

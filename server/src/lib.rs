@@ -2,7 +2,8 @@
 //! SHA-256 proof-of-work challenge or paying a Lightning invoice, then meter its usage.
 //!
 //! - [`tools`]: the MCP server, one file per tool; [`session`]: what the server keeps
-//!   for each agent; [`solve`]: the solver run for async callers.
+//!   for each agent, in [`state`]: the SQLite store (a file shared by the server's
+//!   processes, or memory); [`solve`]: the solver run for async callers.
 //! - [`api`]: the HTTP client for the LiveAuth API; [`invoice_check`]: the checks every
 //!   invoice passes before an agent sees it; [`redact`]: secrets shortened for logs.
 //! - [`config`]: settings from flags and environment; [`clock`]: the time expiries are
@@ -28,9 +29,11 @@ pub mod invoice_check;
 mod redact;
 mod session;
 mod solve;
+pub mod state;
 pub mod stdio;
 mod tools;
 pub mod transport;
 
+pub use session::AgentSession;
 pub use solve::SolveLimit;
 pub use tools::{LiveAuthServer, next_step};

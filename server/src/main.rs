@@ -6,9 +6,10 @@ use std::net::SocketAddr;
 use anyhow::Context as _;
 use clap::builder::TypedValueParser as _;
 use clap::{Parser, Subcommand};
-use liveauth_mcp::SolveLimit;
 use liveauth_mcp::config::Settings;
 use liveauth_mcp::http_access::{self, HttpAccess};
+use liveauth_mcp::state::{StateError, StateLocation, Store};
+use liveauth_mcp::{AgentSession, SolveLimit};
 use liveauth_mcp::transport;
 use tokio_util::sync::CancellationToken;
 
@@ -32,6 +33,11 @@ struct Cli {
     /// registered there as a project.
     #[arg(long, conflicts_with = "api_base")]
     embedded_mock: bool,
+    /// Where tokens and quotes are kept across restarts: a SQLite file (default
+    /// $XDG_STATE_HOME/liveauth-mcp/state.db, else ~/.local/state/liveauth-mcp/state.db;
+    /// in memory with --embedded-mock), or `memory` to keep nothing on disk.
+    #[arg(long, env = "LIVEAUTH_STATE", value_name = "PATH|memory")]
+    state: Option<String>,
     /// Serve MCP over Streamable HTTP at http://ADDR/mcp instead of stdio (loopback only,
     /// unless --http-allow-remote). Every request needs `Authorization: Bearer TOKEN`:
     /// LIVEAUTH_HTTP_TOKEN, or a random token printed to stderr at start.
@@ -85,15 +91,27 @@ async fn main() -> anyhow::Result<()> {
         return serve_with_embedded_mock(cli).await;
     }
     let base = cli.api_base.clone();
-    serve(&cli, base).await
+    serve(&cli, base, StateLocation::default_file()).await
 }
 
-/// Serves MCP (stdio, or HTTP with `--http`) against the API at `base`.
-async fn serve(cli: &Cli, base: Option<String>) -> anyhow::Result<()> {
+/// Serves MCP (stdio, or HTTP with `--http`) against the API at `base`, keeping state at
+/// `--state`, else at `default_state`.
+async fn serve(
+    cli: &Cli,
+    base: Option<String>,
+    default_state: Result<StateLocation, StateError>,
+) -> anyhow::Result<()> {
     let settings = Settings::new(base, cli.api_key.clone(), cli.demo);
     tracing::info!(?settings, "starting");
     let api = settings.client().context("invalid API base")?;
     let solves = solve_limit(cli);
+    let location = match cli.state.as_deref() {
+        Some(value) => StateLocation::from_arg(value),
+        None => default_state?,
+    };
+    let store = Store::open(&location)?;
+    tracing::info!(state = %location, "state store open");
+    let session = AgentSession::for_api(store, &api)?;
     match cli.http {
         Some(addr) => {
             let access = http_access(cli);
@@ -103,9 +121,10 @@ async fn serve(cli: &Cli, base: Option<String>) -> anyhow::Result<()> {
                 let _ = tokio::signal::ctrl_c().await;
                 trigger.cancel();
             });
-            transport::serve_http(api, solves, &access, addr, cli.http_limits, shutdown).await?;
+            transport::serve_http(api, session, solves, &access, addr, cli.http_limits, shutdown)
+                .await?;
         }
-        None => transport::serve_stdio(api, solves).await?,
+        None => transport::serve_stdio(api, session, solves).await?,
     }
     Ok(())
 }
@@ -145,7 +164,8 @@ fn http_access(cli: &Cli) -> HttpAccess {
 async fn serve_with_embedded_mock(cli: Cli) -> anyhow::Result<()> {
     let key = cli.api_key.as_deref().filter(|_| !cli.demo);
     let mock = liveauth_mcp::embedded::EmbeddedMock::start_with_project(key).await?;
-    let served = serve(&cli, Some(mock.base_url.clone())).await;
+    // The embedded mock's keys and port are new on every run: nothing kept would be of use.
+    let served = serve(&cli, Some(mock.base_url.clone()), Ok(StateLocation::Memory)).await;
     mock.stop().await;
     served
 }

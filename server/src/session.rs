@@ -1,45 +1,52 @@
-//! What the server remembers for one agent (one stdio connection, or one MCP session over
-//! HTTP): the quotes it started, its access token with expiry, and its refresh token.
-//! Tools read and write it in short critical sections, never across an `.await`.
+//! What the server remembers for one agent: the quotes it started (with their invoices,
+//! last known status and solutions), its access token with expiry, and its refresh token.
+//! It lives in the [`Store`]: the durable one for the agent of a (API base, project key)
+//! scope, or a private in-memory one (an HTTP MCP session, tests).
 //!
 //! Expiry is absolute unix time, compared with the server's [`crate::clock::Clock`]
 //! reading that callers pass in, so a test that moves the clock moves token expiry too.
-
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, MutexGuard};
+//! Bounds: [`MAX_QUOTES`] quotes per scope; a quote is purged a day after it expired,
+//! a token row when its access token expired (with no refresh token) or
+//! [`REFRESH_KEPT_SECS`] after (with one).
 
 use liveauth_protocol::wire::StartResponse;
+use rusqlite::{OptionalExtension as _, params};
 
+use crate::api::ApiClient;
 use crate::solve::SolveStats;
+use crate::state::{StateError, Store, WriteLock};
 
-/// Refresh this many seconds before the access token's expiry, so a call never races it.
+/// Refresh this many seconds before the access token's expiry, so a call never races it;
+/// a quarter of the lifetime for a token that lives less than 20 s.
 const EXPIRY_MARGIN_SECS: i64 = 5;
 
 /// The longest access-token lifetime believed (a day); longer claims are cut to it.
 const MAX_TOKEN_LIFETIME_SECS: u64 = 86_400;
 
-/// Quotes remembered per agent; the oldest are forgotten first.
-const MAX_QUOTES: usize = 64;
+/// Quotes remembered per scope; the oldest are forgotten first.
+pub(crate) const MAX_QUOTES: i64 = 64;
 
-#[derive(Debug, Clone, Default)]
+/// A quote is kept this long after its challenge or invoice expired: a paid Lightning
+/// quote may still be confirmed after its invoice's expiry.
+const QUOTE_KEPT_SECS: i64 = 86_400;
+
+/// A refresh token is kept this long after its access token expired (the API does not say
+/// how long a refresh token lives; a refused one is dropped at once).
+const REFRESH_KEPT_SECS: i64 = 30 * 86_400;
+
+/// One agent's state: a scope of a store. Cheap to clone.
+#[derive(Debug, Clone)]
 pub struct AgentSession {
-    inner: Arc<Mutex<State>>,
-    /// Held across a refresh (an `.await`), so it is tokio's mutex, apart from `inner`.
-    refresh_gate: Arc<tokio::sync::Mutex<()>>,
-}
-
-#[derive(Debug, Default)]
-struct State {
-    quotes: HashMap<String, StartResponse>,
-    solutions: HashMap<String, SolveStats>,
-    order: Vec<String>,
-    tokens: Option<Tokens>,
+    store: Store,
+    scope: i64,
 }
 
 /// The agent's credentials. `Debug` is implemented by hand to keep them out of logs.
-#[derive(Clone)]
-pub struct Tokens {
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) struct Tokens {
     pub jwt: String,
+    /// Unix seconds.
+    pub issued_at_unix: i64,
     /// Unix seconds.
     pub expires_at_unix: i64,
     pub refresh_token: Option<String>,
@@ -56,7 +63,7 @@ impl std::fmt::Debug for Tokens {
 impl Tokens {
     /// Tokens received at `now_unix`. `expires_in_secs` comes from the API: an absurd
     /// value must not overflow the clock.
-    pub fn new(
+    pub(crate) fn new(
         jwt: String,
         expires_in_secs: u64,
         refresh_token: Option<String>,
@@ -66,95 +73,253 @@ impl Tokens {
         let lifetime = i64::try_from(lifetime).unwrap_or(0);
         Self {
             jwt,
+            issued_at_unix: now_unix,
             expires_at_unix: now_unix.saturating_add(lifetime),
             refresh_token,
         }
     }
 
     /// Whether the access token is (about to be) expired at `now_unix`.
-    pub fn is_stale(&self, now_unix: i64) -> bool {
-        now_unix.saturating_add(EXPIRY_MARGIN_SECS) >= self.expires_at_unix
+    pub(crate) fn is_stale(&self, now_unix: i64) -> bool {
+        let lifetime = self.expires_at_unix.saturating_sub(self.issued_at_unix);
+        let margin = EXPIRY_MARGIN_SECS.min(lifetime / 4);
+        now_unix.saturating_add(margin) >= self.expires_at_unix
     }
 }
 
 impl AgentSession {
-    fn lock(&self) -> MutexGuard<'_, State> {
-        // Critical sections only move values in and out; a poisoned lock is still usable.
-        self.inner
-            .lock()
-            .unwrap_or_else(|poison| poison.into_inner())
+    /// The durable session of `api`'s scope (its base and project key) in `store`.
+    pub fn for_api(store: Store, api: &ApiClient) -> Result<Self, StateError> {
+        Self::scoped(store, api.base(), api.project_key().unwrap_or(""))
     }
 
-    pub fn remember_quote(&self, quote: &StartResponse) {
-        let mut state = self.lock();
-        state.order.retain(|id| id != &quote.quote_id);
-        state.order.push(quote.quote_id.clone());
-        if state.order.len() > MAX_QUOTES {
-            let oldest = state.order.remove(0);
-            state.quotes.remove(&oldest);
-            state.solutions.remove(&oldest);
-        }
-        state.quotes.insert(quote.quote_id.clone(), quote.clone());
+    /// The session of scope (`api_base`, `project_key`; `""` is anonymous).
+    pub fn scoped(store: Store, api_base: &str, project_key: &str) -> Result<Self, StateError> {
+        let scope = store.with(|conn| {
+            conn.execute(
+                "INSERT INTO scopes (api_base, project_key) VALUES (?1, ?2)
+                 ON CONFLICT DO NOTHING",
+                params![api_base, project_key],
+            )?;
+            Ok(conn.query_row(
+                "SELECT id FROM scopes WHERE api_base = ?1 AND project_key = ?2",
+                params![api_base, project_key],
+                |row| row.get(0),
+            )?)
+        })?;
+        Ok(Self { store, scope })
     }
 
-    pub fn quote(&self, quote_id: &str) -> Option<StartResponse> {
-        self.lock().quotes.get(quote_id).cloned()
+    /// A session of its own in a private in-memory store (an HTTP MCP session, tests).
+    pub fn in_memory() -> Self {
+        #[allow(clippy::expect_used)]
+        // An in-memory SQLite database involves no I/O and no input: it fails only when
+        // allocation does, and then the process is lost anyway.
+        Self::scoped(
+            Store::memory().expect("an in-memory SQLite database opens"),
+            "",
+            "",
+        )
+        .expect("an in-memory SQLite database takes a scope")
+    }
+
+    /// Remembers a quote started at `now_unix`, as the newest; purges expired quotes and
+    /// the oldest beyond [`MAX_QUOTES`].
+    pub(crate) fn remember_quote(
+        &self,
+        quote: &StartResponse,
+        now_unix: i64,
+    ) -> Result<(), StateError> {
+        let (kind, expires_at) = match (&quote.pow_challenge, &quote.invoice) {
+            (Some(challenge), _) => ("pow", challenge.expires_at_unix),
+            (None, Some(invoice)) => ("lightning", invoice.expires_at_unix),
+            (None, None) => ("other", now_unix.saturating_add(QUOTE_KEPT_SECS)),
+        };
+        let json = serde_json::to_string(quote)?;
+        self.store.with(|conn| {
+            let tx = conn.transaction()?;
+            tx.execute(
+                "INSERT INTO quotes (scope_id, quote_id, seq, kind, quote, status, expires_at)
+                 VALUES (?1, ?2,
+                   (SELECT coalesce(max(seq), 0) + 1 FROM quotes WHERE scope_id = ?1),
+                   ?3, ?4, 'pending', ?5)
+                 ON CONFLICT (scope_id, quote_id) DO UPDATE SET
+                   seq = excluded.seq, kind = excluded.kind, quote = excluded.quote,
+                   expires_at = excluded.expires_at",
+                params![self.scope, quote.quote_id, kind, json, expires_at],
+            )?;
+            tx.execute(
+                "DELETE FROM quotes WHERE scope_id = ?1 AND (expires_at < ?2 OR seq <=
+                   (SELECT max(seq) FROM quotes WHERE scope_id = ?1) - ?3)",
+                params![
+                    self.scope,
+                    now_unix.saturating_sub(QUOTE_KEPT_SECS),
+                    MAX_QUOTES
+                ],
+            )?;
+            Ok(tx.commit()?)
+        })
+    }
+
+    pub(crate) fn quote(&self, quote_id: &str) -> Result<Option<StartResponse>, StateError> {
+        let json: Option<String> = self.store.with(|conn| {
+            Ok(conn
+                .query_row(
+                    "SELECT quote FROM quotes WHERE scope_id = ?1 AND quote_id = ?2",
+                    params![self.scope, quote_id],
+                    |row| row.get(0),
+                )
+                .optional()?)
+        })?;
+        Ok(json.map(|json| serde_json::from_str(&json)).transpose()?)
     }
 
     /// The most recent quote, optionally only one with a PoW challenge.
-    pub fn latest_quote(&self, pow_only: bool) -> Option<StartResponse> {
-        let state = self.lock();
-        state
-            .order
-            .iter()
-            .rev()
-            .filter_map(|id| state.quotes.get(id))
-            .find(|quote| !pow_only || quote.pow_challenge.is_some())
-            .cloned()
+    pub(crate) fn latest_quote(&self, pow_only: bool) -> Result<Option<StartResponse>, StateError> {
+        let json: Option<String> = self.store.with(|conn| {
+            Ok(conn
+                .query_row(
+                    "SELECT quote FROM quotes WHERE scope_id = ?1 AND (?2 = 0 OR kind = 'pow')
+                     ORDER BY seq DESC LIMIT 1",
+                    params![self.scope, pow_only],
+                    |row| row.get(0),
+                )
+                .optional()?)
+        })?;
+        Ok(json.map(|json| serde_json::from_str(&json)).transpose()?)
     }
 
     /// Remembers a quote's solution, so confirm can fill it in.
-    pub fn remember_solution(&self, quote_id: &str, stats: &SolveStats) {
-        let mut state = self.lock();
-        if state.quotes.contains_key(quote_id) {
-            state.solutions.insert(quote_id.to_owned(), stats.clone());
-        }
-    }
-
-    pub fn solution(&self, quote_id: &str) -> Option<SolveStats> {
-        self.lock().solutions.get(quote_id).cloned()
-    }
-
-    /// Serializes refreshes of this agent's tokens.
-    pub fn refresh_gate(&self) -> Arc<tokio::sync::Mutex<()>> {
-        Arc::clone(&self.refresh_gate)
-    }
-
-    pub fn tokens(&self) -> Option<Tokens> {
-        self.lock().tokens.clone()
-    }
-
-    pub fn set_tokens(&self, tokens: Tokens) {
-        self.lock().tokens = Some(tokens);
-    }
-
-    /// Replaces the access token received at `now_unix`; keeps the refresh token unless a
-    /// new one is given.
-    pub fn update_tokens(
+    pub(crate) fn remember_solution(
         &self,
-        jwt: String,
-        expires_in_secs: u64,
-        refresh: Option<String>,
-        now_unix: i64,
-    ) {
-        let mut state = self.lock();
-        let refresh = refresh.or_else(|| state.tokens.as_ref()?.refresh_token.clone());
-        state.tokens = Some(Tokens::new(jwt, expires_in_secs, refresh, now_unix));
+        quote_id: &str,
+        stats: &SolveStats,
+    ) -> Result<(), StateError> {
+        let json = serde_json::to_string(stats)?;
+        self.store.with(|conn| {
+            conn.execute(
+                "UPDATE quotes SET solution = ?3, status = 'solved'
+                 WHERE scope_id = ?1 AND quote_id = ?2",
+                params![self.scope, quote_id, json],
+            )?;
+            Ok(())
+        })
     }
 
-    pub fn clear_tokens(&self) {
-        self.lock().tokens = None;
+    pub(crate) fn solution(&self, quote_id: &str) -> Result<Option<SolveStats>, StateError> {
+        let json: Option<String> = self.store.with(|conn| {
+            Ok(conn
+                .query_row(
+                    "SELECT solution FROM quotes WHERE scope_id = ?1 AND quote_id = ?2",
+                    params![self.scope, quote_id],
+                    |row| row.get(0),
+                )
+                .optional()?
+                .flatten())
+        })?;
+        Ok(json.map(|json| serde_json::from_str(&json)).transpose()?)
     }
+
+    /// Records what the API last said of a quote (`pending`, `paid`, `confirmed`, …).
+    pub(crate) fn note_status(&self, quote_id: &str, status: &str) -> Result<(), StateError> {
+        self.store.with(|conn| {
+            conn.execute(
+                "UPDATE quotes SET status = ?3 WHERE scope_id = ?1 AND quote_id = ?2",
+                params![self.scope, quote_id, status],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// The stored tokens (a read of the shared file: another process's refresh shows).
+    pub(crate) fn tokens(&self) -> Result<Option<Tokens>, StateError> {
+        self.store.with(|conn| read_tokens(conn, self.scope))
+    }
+
+    /// Stores the tokens of a new session (confirm); purges dead token rows.
+    pub(crate) fn set_tokens(&self, tokens: &Tokens) -> Result<(), StateError> {
+        self.store
+            .with(|conn| write_tokens(conn, self.scope, Some(tokens)))
+    }
+
+    /// Takes the refresh lock (see [`Store::write_lock`]) for this scope's tokens.
+    pub(crate) async fn lock_tokens(&self) -> Result<TokenLock, StateError> {
+        Ok(TokenLock {
+            lock: self.store.write_lock().await?,
+            scope: self.scope,
+        })
+    }
+}
+
+/// This scope's tokens under the refresh lock: read them again, refresh, write, commit.
+#[derive(Debug)]
+pub(crate) struct TokenLock {
+    lock: WriteLock,
+    scope: i64,
+}
+
+impl TokenLock {
+    /// The tokens as committed now (by this process or another).
+    pub(crate) fn tokens(&mut self) -> Result<Option<Tokens>, StateError> {
+        let scope = self.scope;
+        self.lock.with(|conn| read_tokens(conn, scope))
+    }
+
+    /// Replaces the tokens (`None`: the session is over) and releases the lock.
+    pub(crate) fn commit(mut self, tokens: Option<&Tokens>) -> Result<(), StateError> {
+        let scope = self.scope;
+        self.lock.with(|conn| write_tokens(conn, scope, tokens))?;
+        self.lock.commit()
+    }
+}
+
+fn read_tokens(conn: &rusqlite::Connection, scope: i64) -> Result<Option<Tokens>, StateError> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT jwt, issued_at, expires_at, refresh_token FROM tokens WHERE scope_id = ?1",
+        )?
+        .query_row([scope], |row| {
+            Ok(Tokens {
+                jwt: row.get(0)?,
+                issued_at_unix: row.get(1)?,
+                expires_at_unix: row.get(2)?,
+                refresh_token: row.get(3)?,
+            })
+        })
+        .optional()?)
+}
+
+/// Writes (or with `None` deletes) the scope's tokens, and purges token rows of any scope
+/// that can no longer be used.
+fn write_tokens(
+    conn: &rusqlite::Connection,
+    scope: i64,
+    tokens: Option<&Tokens>,
+) -> Result<(), StateError> {
+    match tokens {
+        Some(tokens) => conn.execute(
+            "INSERT OR REPLACE INTO tokens
+               (scope_id, jwt, issued_at, expires_at, refresh_token)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![
+                scope,
+                tokens.jwt,
+                tokens.issued_at_unix,
+                tokens.expires_at_unix,
+                tokens.refresh_token
+            ],
+        )?,
+        None => conn.execute("DELETE FROM tokens WHERE scope_id = ?1", [scope])?,
+    };
+    if let Some(tokens) = tokens {
+        let now = tokens.issued_at_unix;
+        conn.execute(
+            "DELETE FROM tokens WHERE scope_id != ?1 AND
+               ((refresh_token IS NULL AND expires_at < ?2) OR expires_at < ?3)",
+            params![scope, now, now.saturating_sub(REFRESH_KEPT_SECS)],
+        )?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -172,36 +337,70 @@ mod tests {
 
     #[test]
     fn remembers_a_bounded_number_of_quotes() {
-        let session = AgentSession::default();
+        let session = AgentSession::in_memory();
         for i in 0..100 {
-            session.remember_quote(&quote(&i.to_string()));
+            session.remember_quote(&quote(&i.to_string()), NOW).unwrap();
         }
-        assert!(session.quote("0").is_none());
-        assert!(session.quote("99").is_some());
+        assert!(session.quote("0").unwrap().is_none());
+        assert!(session.quote("35").unwrap().is_none());
+        assert!(session.quote("36").unwrap().is_some());
+        assert!(session.quote("99").unwrap().is_some());
         assert_eq!(
-            session.latest_quote(false).map(|q| q.quote_id),
+            session.latest_quote(false).unwrap().map(|q| q.quote_id),
             Some("99".into())
         );
-        assert!(session.latest_quote(true).is_none());
+        assert!(session.latest_quote(true).unwrap().is_none());
+        // Expired a day ago: purged by the next start.
+        session
+            .remember_quote(&quote("late"), NOW + QUOTE_KEPT_SECS * 3)
+            .unwrap();
+        assert!(session.quote("99").unwrap().is_none());
+        assert!(session.quote("late").unwrap().is_some());
+    }
+
+    #[test]
+    fn scopes_never_see_each_other() {
+        let store = Store::memory().unwrap();
+        let a = AgentSession::scoped(store.clone(), "http://a", "").unwrap();
+        let b = AgentSession::scoped(store.clone(), "http://a", "la_pk_b").unwrap();
+        let a_again = AgentSession::scoped(store, "http://a", "").unwrap();
+        a.set_tokens(&Tokens::new("jwt-a".into(), 600, None, NOW))
+            .unwrap();
+        a.remember_quote(&quote("q"), NOW).unwrap();
+        assert!(b.tokens().unwrap().is_none());
+        assert!(b.quote("q").unwrap().is_none());
+        assert_eq!(a_again.tokens().unwrap().unwrap().jwt, "jwt-a");
     }
 
     const NOW: i64 = 1_767_225_600;
 
+    #[tokio::test]
+    async fn a_refresh_keeps_or_replaces_under_the_lock() {
+        let session = AgentSession::in_memory();
+        session
+            .set_tokens(&Tokens::new("a".into(), 600, Some("r1".into()), NOW))
+            .unwrap();
+        let mut lock = session.lock_tokens().await.unwrap();
+        assert_eq!(lock.tokens().unwrap().unwrap().jwt, "a");
+        let next = Tokens::new("b".into(), 600, Some("r1".into()), NOW);
+        lock.commit(Some(&next)).unwrap();
+        assert_eq!(session.tokens().unwrap(), Some(next));
+        // Dropped without commit: nothing written.
+        drop(session.lock_tokens().await.unwrap());
+        assert_eq!(session.tokens().unwrap().unwrap().jwt, "b");
+        session.lock_tokens().await.unwrap().commit(None).unwrap();
+        assert!(session.tokens().unwrap().is_none());
+    }
+
     #[test]
-    fn token_updates_keep_the_refresh_token() {
-        let session = AgentSession::default();
-        session.set_tokens(Tokens::new("a".into(), 600, Some("r1".into()), NOW));
-        session.update_tokens("b".into(), 600, None, NOW);
-        let tokens = session.tokens().unwrap();
-        assert_eq!(
-            (tokens.jwt.as_str(), tokens.refresh_token.as_deref()),
-            ("b", Some("r1"))
-        );
+    fn tokens_keep_secrets_out_of_debug() {
+        let tokens = Tokens::new("eyJsecret".into(), 600, Some("r1secret".into()), NOW);
         assert!(!tokens.is_stale(NOW));
         assert!(Tokens::new("c".into(), 0, None, NOW).is_stale(NOW));
         // An absurd lifetime from the API neither panics nor lasts forever.
         assert!(Tokens::new("d".into(), u64::MAX, None, NOW).expires_at_unix < NOW + 86_401);
-        assert!(!format!("{tokens:?}").contains("r1"));
+        let debug = format!("{tokens:?}");
+        assert!(!debug.contains("secret"), "{debug}");
     }
 
     #[test]
@@ -212,5 +411,12 @@ mod tests {
         // Five seconds of margin: stale before the API would refuse it.
         assert!(tokens.is_stale(NOW + 595));
         assert!(tokens.is_stale(i64::MAX));
+        // A short-lived token keeps most of its life: a quarter as margin, here none.
+        let short = Tokens::new("s".into(), 2, None, NOW);
+        assert!(!short.is_stale(NOW + 1));
+        assert!(short.is_stale(NOW + 2));
+        let twelve = Tokens::new("t".into(), 12, None, NOW);
+        assert!(!twelve.is_stale(NOW + 8));
+        assert!(twelve.is_stale(NOW + 9));
     }
 }

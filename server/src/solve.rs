@@ -24,7 +24,7 @@ const PROGRESS_EVERY: Duration = Duration::from_millis(250);
 /// What a solve found and what it cost.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct SolveStats {
+pub(crate) struct SolveStats {
     /// The nonce that solves the challenge.
     pub nonce: u64,
     /// SHA-256 of `projectPublicKey:challengeHex:nonce`, lowercase hex.

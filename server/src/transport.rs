@@ -39,9 +39,14 @@ pub enum ServeError {
     Access(#[from] AccessError),
 }
 
-/// Serves one agent on stdin/stdout until the client closes the stream.
-pub async fn serve_stdio(api: ApiClient, solves: SolveLimit) -> Result<(), ServeError> {
-    let service = LiveAuthServer::new(api)
+/// Serves one agent, whose state is `session`, on stdin/stdout until the client closes
+/// the stream.
+pub async fn serve_stdio(
+    api: ApiClient,
+    session: AgentSession,
+    solves: SolveLimit,
+) -> Result<(), ServeError> {
+    let service = LiveAuthServer::with_session(api, session)
         .with_solve_limit(solves)
         .serve(crate::stdio::stdio(StdioLimits::default()))
         .await
@@ -56,15 +61,17 @@ pub const MAX_HTTP_BODY_BYTES: usize = 1024 * 1024;
 
 /// The `/mcp` router of a server on `served`: every request needs `access`'s bearer
 /// token, a `Host` naming the server (DNS rebinding) and, from a browser, an `Origin` of
-/// it; sessions are capped and expire when idle. All agents share `solves`.
+/// it; sessions are capped and expire when idle. All agents share `solves`. Requests
+/// without an MCP session use `shared` (the durable session); each MCP session has its
+/// own, in memory.
 pub fn http_router(
     api: ApiClient,
+    shared: AgentSession,
     solves: SolveLimit,
     access: &HttpAccess,
     served: SocketAddr,
     shutdown: CancellationToken,
 ) -> axum::Router {
-    let shared = AgentSession::default();
     let config = access.configure(
         served,
         StreamableHttpServerConfig::default()
@@ -94,6 +101,7 @@ pub fn http_router(
 /// `addr` must be loopback unless `access` allows remote clients.
 pub async fn serve_http(
     api: ApiClient,
+    shared: AgentSession,
     solves: SolveLimit,
     access: &HttpAccess,
     addr: SocketAddr,
@@ -107,7 +115,7 @@ pub async fn serve_http(
     tracing::info!("MCP over Streamable HTTP at http://{local}/mcp");
     // Outermost, so an announced oversized body is refused before anything reads it.
     let body_limit = liveauth_serve::BodyLimit::new(MAX_HTTP_BODY_BYTES, payload_too_large);
-    let router = http_router(api, solves, access, local, shutdown.clone()).layer(
+    let router = http_router(api, shared, solves, access, local, shutdown.clone()).layer(
         axum::middleware::from_fn_with_state(body_limit, liveauth_serve::refuse_oversized),
     );
     liveauth_serve::serve(listener, router, limits, async move {

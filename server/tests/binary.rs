@@ -192,6 +192,7 @@ async fn streamable_http_transport() {
     let served = listener.local_addr().unwrap();
     let router = liveauth_mcp::transport::http_router(
         api,
+        liveauth_mcp::AgentSession::in_memory(),
         liveauth_mcp::SolveLimit::per_core(),
         &access,
         served,

@@ -101,6 +101,7 @@ async fn serve(profile: common::Profile, access: &HttpAccess) -> (EmbeddedMock, 
     let served = listener.local_addr().unwrap();
     let router = liveauth_mcp::transport::http_router(
         api,
+        liveauth_mcp::AgentSession::in_memory(),
         SolveLimit::new(1, 1),
         access,
         served,

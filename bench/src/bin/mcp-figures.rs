@@ -12,110 +12,16 @@
 
 #![allow(clippy::print_stdout)] // the figures are this program's output
 
-use std::io::{BufRead as _, BufReader, Write as _};
-use std::net::TcpListener;
-use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context as _, bail};
+use anyhow::Context as _;
+use liveauth_bench::stdio::{Mcp, start_mock};
 use liveauth_bench::{median_p95, ms, rss_mib};
-use serde_json::{Value, json};
+use serde_json::json;
 
 const COLD_STARTS: usize = 20;
 const STATUS_CALLS: usize = 200;
 const AUTHENTICATIONS: usize = 20;
-
-/// A child process killed when dropped (by its own handle: never by name).
-struct Owned(Child);
-
-impl Drop for Owned {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-struct Mcp {
-    child: Owned,
-    stdin: ChildStdin,
-    stdout: BufReader<ChildStdout>,
-    next_id: u64,
-}
-
-impl Mcp {
-    fn spawn(binary: &str, api_base: &str) -> anyhow::Result<Self> {
-        let mut child = Command::new(binary)
-            .args(["--api-base", api_base])
-            .env_remove("LIVEAUTH_API_KEY")
-            .env_remove("LIVEAUTH_API_BASE")
-            .env_remove("LIVEAUTH_DEMO")
-            .env("RUST_LOG", "warn")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .with_context(|| format!("cannot start {binary}"))?;
-        let stdin = child.stdin.take().context("no stdin")?;
-        let stdout = BufReader::new(child.stdout.take().context("no stdout")?);
-        Ok(Self {
-            child: Owned(child),
-            stdin,
-            stdout,
-            next_id: 1,
-        })
-    }
-
-    fn send(&mut self, message: &Value) -> anyhow::Result<()> {
-        writeln!(self.stdin, "{message}")?;
-        self.stdin.flush()?;
-        Ok(())
-    }
-
-    /// Sends a request and reads lines until its response (skipping notifications).
-    fn request(&mut self, method: &str, params: Value) -> anyhow::Result<Value> {
-        let id = self.next_id;
-        self.next_id += 1;
-        self.send(&json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}))?;
-        let mut line = String::new();
-        loop {
-            line.clear();
-            if self.stdout.read_line(&mut line)? == 0 {
-                bail!("the server closed stdout");
-            }
-            let message: Value = serde_json::from_str(&line)?;
-            if message["id"] == json!(id) {
-                if let Some(error) = message.get("error") {
-                    bail!("{method}: {error}");
-                }
-                return Ok(message["result"].clone());
-            }
-        }
-    }
-
-    fn initialize(&mut self) -> anyhow::Result<()> {
-        self.request(
-            "initialize",
-            json!({
-                "protocolVersion": "2025-06-18",
-                "capabilities": {},
-                "clientInfo": {"name": "mcp-figures", "version": "0"},
-            }),
-        )?;
-        self.send(&json!({"jsonrpc": "2.0", "method": "notifications/initialized"}))
-    }
-
-    fn call(&mut self, tool: &str, arguments: Value) -> anyhow::Result<Value> {
-        let result = self.request("tools/call", json!({"name": tool, "arguments": arguments}))?;
-        if result["isError"] == json!(true) {
-            bail!("{tool} failed: {result}");
-        }
-        Ok(result["structuredContent"].clone())
-    }
-}
-
-fn free_port() -> anyhow::Result<u16> {
-    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
-}
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> anyhow::Result<()> {
@@ -124,41 +30,20 @@ async fn main() -> anyhow::Result<()> {
         format!("{dir}/release/mock-api"),
         format!("{dir}/release/liveauth-mcp"),
     );
-    let port = free_port()?;
-    let base = format!("http://127.0.0.1:{port}");
-    let _mock = Owned(
-        Command::new(&mock_bin)
-            .args([
-                "--listen",
-                &format!("127.0.0.1:{port}"),
-                "--difficulty-bits",
-                "18",
-            ])
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .spawn()
-            .with_context(|| format!("cannot start {mock_bin}"))?,
-    );
+    let (_mock, base) = start_mock(&mock_bin, &["--difficulty-bits", "18"]).await?;
     let http = reqwest::Client::new();
-    let ready = Instant::now();
-    while http.get(format!("{base}/healthz")).send().await.is_err() {
-        if ready.elapsed() > Duration::from_secs(10) {
-            bail!("mock-api did not come up");
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
 
     // Cold starts: a fresh process each time, spawn to the initialize result.
     let mut starts = Vec::with_capacity(COLD_STARTS);
     for _ in 0..COLD_STARTS {
         let began = Instant::now();
-        let mut mcp = Mcp::spawn(&mcp_bin, &base)?;
+        let mut mcp = Mcp::spawn(&mcp_bin, &base, &["--state", "memory"])?;
         mcp.initialize()?;
         starts.push(began.elapsed());
     }
     let (start_median, start_p95) = median_p95(&mut starts);
 
-    let mut mcp = Mcp::spawn(&mcp_bin, &base)?;
+    let mut mcp = Mcp::spawn(&mcp_bin, &base, &["--state", "memory"])?;
     mcp.initialize()?;
     tokio::time::sleep(Duration::from_millis(500)).await;
     let (idle_rss, _) = rss_mib(mcp.child.0.id())?;

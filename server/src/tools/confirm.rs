@@ -71,6 +71,7 @@ tool! {
 impl Caller {
     /// Confirms the quote and keeps the session's tokens.
     pub(super) async fn confirm(&self, args: ConfirmParams) -> Result<ConfirmResponse, ToolError> {
+        let quote_id = args.quote_id.clone();
         let request = self.confirm_request(args)?;
         let response = match self.api.confirm(&request).await {
             Ok(response) => response,
@@ -81,12 +82,13 @@ impl Caller {
         };
         if let Some(jwt) = &response.jwt {
             let expires_in = response.expires_in.unwrap_or(0);
-            self.session.set_tokens(Tokens::new(
+            self.session.set_tokens(&Tokens::new(
                 jwt.clone(),
                 expires_in,
                 response.refresh_token.clone(),
                 self.clock.now_unix(),
-            ));
+            ))?;
+            self.session.note_status(&quote_id, "confirmed")?;
         }
         Ok(response)
     }
@@ -94,7 +96,7 @@ impl Caller {
     /// Completes and checks a confirm request: PoW fields the agent left out come from the
     /// stored quote and solution; the solution is verified before any network call.
     fn confirm_request(&self, args: ConfirmParams) -> Result<ConfirmRequest, ToolError> {
-        let quote = self.session.quote(&args.quote_id);
+        let quote = self.session.quote(&args.quote_id)?;
         let challenge = quote.as_ref().and_then(|q| q.pow_challenge.clone());
         if quote.as_ref().is_some_and(|q| q.invoice.is_some()) {
             return Ok(ConfirmRequest {
@@ -102,7 +104,7 @@ impl Caller {
                 ..ConfirmRequest::default()
             });
         }
-        let solution = self.session.solution(&args.quote_id);
+        let solution = self.session.solution(&args.quote_id)?;
         let nonce = args
             .nonce
             .map(|n| n.0)

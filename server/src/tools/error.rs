@@ -8,6 +8,7 @@ use super::advice;
 use crate::api::ApiError;
 use crate::invoice_check::InvoiceCheckError;
 use crate::solve::SolveFailure;
+use crate::state::StateError;
 
 /// Why a tool failed. Every variant becomes an `isError` result with a message that says
 /// what happened and what to do next.
@@ -65,6 +66,10 @@ pub enum ToolError {
     )]
     /// Boxed: a charge answer with every field the API sent is large.
     Denied(Box<ChargeResponse>),
+    /// The state store failed (the file is unwritable, or another process held it too
+    /// long).
+    #[error("{0}")]
+    State(#[from] StateError),
     /// A result that does not serialize (a bug, never the agent's fault).
     #[error("could not encode the result: {0}")]
     Encode(serde_json::Error),

@@ -45,7 +45,7 @@ impl Caller {
 
     /// The invoice the quote promised: what the API's invoice must match.
     fn quoted_invoice(&self, quote_id: &str) -> Result<Invoice, ToolError> {
-        match self.session.quote(quote_id) {
+        match self.session.quote(quote_id)? {
             Some(StartResponse {
                 invoice: Some(invoice),
                 ..

@@ -120,11 +120,18 @@ struct Caller {
 }
 
 impl LiveAuthServer {
-    /// A server whose state belongs to this connection (stdio, or one HTTP MCP session).
+    /// A server whose state belongs to this connection alone, in memory (one HTTP MCP
+    /// session, tests).
     pub fn new(api: ApiClient) -> Self {
+        Self::with_session(api, AgentSession::in_memory())
+    }
+
+    /// A server whose agent has `session` (stdio: the durable session of the API's
+    /// scope, see [`AgentSession::for_api`]).
+    pub fn with_session(api: ApiClient, session: AgentSession) -> Self {
         Self {
             api,
-            own: AgentSession::default(),
+            own: session,
             shared: None,
             clock: Clock::system(),
             solves: SolveLimit::per_core(),

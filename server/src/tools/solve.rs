@@ -74,7 +74,7 @@ impl Caller {
         let _turn = self.solves.acquire(&context.ct).await?;
         let stats =
             solve_challenge(&challenge, self.clock.now_unix(), &context.ct, progress).await?;
-        self.session.remember_solution(&quote.quote_id, &stats);
+        self.session.remember_solution(&quote.quote_id, &stats)?;
         Ok(SolveResult {
             quote_id: quote.quote_id,
             stats,
@@ -86,11 +86,14 @@ impl Caller {
         match quote_id {
             Some(id) => self
                 .session
-                .quote(id)
+                .quote(id)?
                 .ok_or_else(|| ToolError::UnknownQuote {
                     quote_id: id.to_owned(),
                 }),
-            None => self.session.latest_quote(true).ok_or(ToolError::NoPowQuote),
+            None => self
+                .session
+                .latest_quote(true)?
+                .ok_or(ToolError::NoPowQuote),
         }
     }
 }

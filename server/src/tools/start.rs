@@ -31,7 +31,7 @@ impl Caller {
     pub(super) async fn start(&self, args: StartParams) -> Result<StartResponse, ToolError> {
         let force_lightning = args.force_lightning.unwrap_or(false);
         let quote = self.api.start(force_lightning).await?;
-        self.session.remember_quote(&quote);
+        self.session.remember_quote(&quote, self.clock.now_unix())?;
         Ok(quote)
     }
 }

@@ -4,10 +4,11 @@
 //! one) and keeps the refresh token unless the answer carries a new one (the hosted API
 //! does not rotate it).
 //!
-//! Refreshes of one agent are serialized by its session's refresh gate. Two refreshes
-//! racing with one refresh token would present a superseded token, which revokes the
-//! whole token family; so a caller that waited at the gate first checks whether another
-//! already replaced the token it used.
+//! Refreshes of one agent are serialized by the store's refresh lock, across processes
+//! sharing the state file too. Two refreshes racing with one refresh token would present
+//! a superseded token, which revokes the whole token family; so a caller that waited for
+//! the lock first reads the tokens again and checks whether another already replaced the
+//! one it used.
 
 use std::future::Future;
 
@@ -16,6 +17,7 @@ use liveauth_protocol::wire::RefreshResponse;
 
 use super::{Caller, ToolError};
 use crate::api::ApiError;
+use crate::session::Tokens;
 
 impl Caller {
     /// Refreshes with `token` (default: the stored one) and stores the rotated tokens.
@@ -23,8 +25,17 @@ impl Caller {
         &self,
         token: Option<String>,
     ) -> Result<RefreshResponse, ToolError> {
-        let _gate = self.session.refresh_gate().lock_owned().await;
-        self.refresh_locked(token).await
+        let mut lock = self.session.lock_tokens().await?;
+        let token = match token {
+            Some(token) => token,
+            None => lock
+                .tokens()?
+                .and_then(|tokens| tokens.refresh_token)
+                .ok_or(ToolError::NotAuthenticated)?,
+        };
+        let (response, tokens) = self.refresh_call(token).await?;
+        lock.commit(Some(&tokens))?;
+        Ok(response)
     }
 
     /// Runs `call` with a fresh JWT; on a 401 refreshes once and retries.
@@ -45,44 +56,48 @@ impl Caller {
         }
     }
 
-    /// Refreshes while holding the session's refresh gate.
-    async fn refresh_locked(&self, token: Option<String>) -> Result<RefreshResponse, ToolError> {
-        let token = token
-            .or_else(|| self.session.tokens()?.refresh_token)
-            .ok_or(ToolError::NotAuthenticated)?;
+    /// The refresh request (made while the caller holds the lock), and the tokens to
+    /// store from its answer.
+    async fn refresh_call(&self, token: String) -> Result<(RefreshResponse, Tokens), ToolError> {
         let response = self.api.refresh(&token).await?;
+        tracing::info!("access token refreshed");
         // An API that does not rotate (hosted) sends no new refresh token: the one just
         // used stays the session's, even when the agent passed it and none was stored.
-        self.session.update_tokens(
+        let tokens = Tokens::new(
             response.jwt.clone(),
             response.expires_in,
             response.refresh_token.clone().or(Some(token)),
             self.clock.now_unix(),
         );
-        Ok(response)
+        Ok((response, tokens))
     }
 
     /// A JWT that is not about to expire: the stored one, or a refreshed one.
     async fn fresh_jwt(&self) -> Result<String, ToolError> {
-        let tokens = self.session.tokens().ok_or(ToolError::NotAuthenticated)?;
+        let tokens = self.session.tokens()?.ok_or(ToolError::NotAuthenticated)?;
         if !tokens.is_stale(self.clock.now_unix()) {
             return Ok(tokens.jwt);
         }
         self.refresh_stored(&tokens.jwt).await
     }
 
-    /// Replaces `used_jwt`, unless a concurrent call already did while we waited.
+    /// Replaces `used_jwt`, unless another call (of this process, or of another process
+    /// on the same state file) already did while this one waited for the lock.
     async fn refresh_stored(&self, used_jwt: &str) -> Result<String, ToolError> {
-        let _gate = self.session.refresh_gate().lock_owned().await;
-        let tokens = self.session.tokens().ok_or(ToolError::NotAuthenticated)?;
+        let mut lock = self.session.lock_tokens().await?;
+        let tokens = lock.tokens()?.ok_or(ToolError::NotAuthenticated)?;
         if tokens.jwt != used_jwt && !tokens.is_stale(self.clock.now_unix()) {
             return Ok(tokens.jwt);
         }
-        match self.refresh_locked(None).await {
-            Ok(response) => Ok(response.jwt),
+        let token = tokens.refresh_token.ok_or(ToolError::NotAuthenticated)?;
+        match self.refresh_call(token).await {
+            Ok((response, tokens)) => {
+                lock.commit(Some(&tokens))?;
+                Ok(response.jwt)
+            }
             Err(ToolError::Api(error)) if refresh_refused(&error) => {
                 // The session is over; say so rather than retrying a dead token forever.
-                self.session.clear_tokens();
+                lock.commit(None)?;
                 Err(ToolError::Api(error))
             }
             Err(error) => Err(error),
