@@ -34,7 +34,10 @@ struct Flow {
 }
 
 impl Flow {
-    async fn send(&mut self, request: reqwest::RequestBuilder) -> (reqwest::StatusCode, Value, Vec<String>) {
+    async fn send(
+        &mut self,
+        request: reqwest::RequestBuilder,
+    ) -> (reqwest::StatusCode, Value, Vec<String>) {
         let response = request.send().await.unwrap();
         let status = response.status();
         let challenges = response
@@ -47,8 +50,12 @@ impl Flow {
         for field in ["jwt", "refreshToken", "preimage"] {
             if let Some(secret) = body[field].as_str() {
                 self.secrets.push(secret.to_owned());
-                self.secrets
-                    .extend(secret.split('.').filter(|p| p.len() >= 16).map(str::to_owned));
+                self.secrets.extend(
+                    secret
+                        .split('.')
+                        .filter(|p| p.len() >= 16)
+                        .map(str::to_owned),
+                );
             }
         }
         (status, body, challenges)
@@ -69,25 +76,40 @@ impl Flow {
     }
 
     async fn settle(&mut self, payment_hash: &str) -> String {
-        let body = self.post(&format!("/api/dev/settle/{payment_hash}"), None, json!({})).await;
+        let body = self
+            .post(&format!("/api/dev/settle/{payment_hash}"), None, json!({}))
+            .await;
         body["preimage"].as_str().unwrap().to_owned()
     }
 
     async fn run(&mut self) {
         let start = self.post("/api/mcp/start", None, json!({})).await;
-        let session = self.post("/api/mcp/confirm", None, common::solved(&start)).await;
+        let session = self
+            .post("/api/mcp/confirm", None, common::solved(&start))
+            .await;
         let jwt = session["jwt"].as_str().unwrap().to_owned();
-        self.post("/api/mcp/charge", Some(&jwt), json!({"callCostSats": 1})).await;
-        let usage = self.http.get(format!("{}/api/mcp/usage", self.base)).bearer_auth(&jwt);
+        self.post("/api/mcp/charge", Some(&jwt), json!({"callCostSats": 1}))
+            .await;
+        let usage = self
+            .http
+            .get(format!("{}/api/mcp/usage", self.base))
+            .bearer_auth(&jwt);
         assert!(self.send(usage).await.0.is_success());
         let refresh = session["refreshToken"].clone();
-        self.post("/api/mcp/refresh", None, json!({"refreshToken": refresh})).await;
+        self.post("/api/mcp/refresh", None, json!({"refreshToken": refresh}))
+            .await;
 
-        let lightning = self.post("/api/mcp/start", None, json!({"forceLightning": true})).await;
-        let hash = lightning["invoice"]["paymentHash"].as_str().unwrap().to_owned();
+        let lightning = self
+            .post("/api/mcp/start", None, json!({"forceLightning": true}))
+            .await;
+        let hash = lightning["invoice"]["paymentHash"]
+            .as_str()
+            .unwrap()
+            .to_owned();
         self.settle(&hash).await;
         let quote = lightning["quoteId"].clone();
-        self.post("/api/mcp/confirm", None, json!({"quoteId": quote})).await;
+        self.post("/api/mcp/confirm", None, json!({"quoteId": quote}))
+            .await;
 
         // The demo resource's L402 challenge, paid through the dev endpoint.
         let resource = format!("{}/api/demo/resource", self.base);
@@ -146,15 +168,22 @@ async fn flow(profile: Profile, rust_log: &str) -> (String, Vec<String>) {
 }
 
 async fn no_secret_reaches_the_log(profile: Profile) {
-    let runs = VERBOSE.map(|rust_log| tokio::spawn(async move { (rust_log, flow(profile, rust_log).await) }));
+    let runs = VERBOSE
+        .map(|rust_log| tokio::spawn(async move { (rust_log, flow(profile, rust_log).await) }));
     for run in runs {
         let (rust_log, (stderr, secrets)) = run.await.unwrap();
         // The key, 2 JWTs, 2 refresh tokens, 2 preimages and a macaroon at least.
         assert!(secrets.len() >= 8, "{secrets:?}");
         // Capped at info, the HTTP crates alone may log nothing; everything logs a lot.
-        assert!(rust_log != "trace" || stderr.len() > 10_000, "{rust_log}: little was logged");
+        assert!(
+            rust_log != "trace" || stderr.len() > 10_000,
+            "{rust_log}: little was logged"
+        );
         for secret in &secrets {
-            assert!(!stderr.contains(secret.as_str()), "{rust_log}: a secret reached stderr: {secret}");
+            assert!(
+                !stderr.contains(secret.as_str()),
+                "{rust_log}: a secret reached stderr: {secret}"
+            );
         }
     }
 }

@@ -15,7 +15,14 @@ use tracing_subscriber::{EnvFilter, filter};
 /// Crates that log whole messages, headers or bodies below `info`; capped at `info`
 /// whatever `RUST_LOG` says. A module of one (`rmcp::service`) is capped with its crate.
 pub const MESSAGE_LOGGING_CRATES: &[&str] = &[
-    "rmcp", "hyper", "hyper_util", "h2", "reqwest", "tower_http", "axum", "wiremock",
+    "rmcp",
+    "hyper",
+    "hyper_util",
+    "h2",
+    "reqwest",
+    "tower_http",
+    "axum",
+    "wiremock",
 ];
 
 /// Whether an event or span with `metadata` may reach a log: everything at `info` or
@@ -51,7 +58,12 @@ mod tests {
 
     #[test]
     fn caps_whole_crates_and_their_modules_only() {
-        for target in ["rmcp", "rmcp::service", "hyper::proto::h1::io", "tower_http::trace"] {
+        for target in [
+            "rmcp",
+            "rmcp::service",
+            "hyper::proto::h1::io",
+            "tower_http::trace",
+        ] {
             assert!(logs_messages(target), "{target}");
         }
         for target in ["rmcpx", "liveauth_mcp::tools", "mock_api", "hyperlocal"] {

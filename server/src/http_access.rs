@@ -180,7 +180,9 @@ pub(crate) async fn guard(
         return response;
     }
     let refused = Arc::new(AtomicBool::new(false));
-    let response = SESSIONS_FULL.scope(refused.clone(), next.run(request)).await;
+    let response = SESSIONS_FULL
+        .scope(refused.clone(), next.run(request))
+        .await;
     if !refused.load(Ordering::Acquire) {
         return response;
     }

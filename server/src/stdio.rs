@@ -30,7 +30,9 @@ use rmcp::model::{
 };
 use rmcp::service::{RxJsonRpcMessage, TxJsonRpcMessage};
 use serde::Deserialize;
-use tokio::io::{AsyncBufReadExt as _, AsyncRead, AsyncReadExt as _, AsyncWrite, AsyncWriteExt as _, BufReader};
+use tokio::io::{
+    AsyncBufReadExt as _, AsyncRead, AsyncReadExt as _, AsyncWrite, AsyncWriteExt as _, BufReader,
+};
 use tokio::sync::mpsc;
 
 /// Bounds of the stdio transport.
@@ -82,7 +84,11 @@ pub struct StdioTransport<W> {
 
 impl<W: AsyncWrite + Unpin + Send + 'static> StdioTransport<W> {
     /// Reads `read` on a task of its own until it ends or the transport is dropped.
-    pub fn new<R: AsyncRead + Unpin + Send + 'static>(read: R, write: W, limits: StdioLimits) -> Self {
+    pub fn new<R: AsyncRead + Unpin + Send + 'static>(
+        read: R,
+        write: W,
+        limits: StdioLimits,
+    ) -> Self {
         let shared = Arc::new(Shared {
             out: tokio::sync::Mutex::new(write),
             unanswered: Mutex::new(HashMap::new()),
@@ -104,7 +110,9 @@ pub fn stdio(limits: StdioLimits) -> StdioTransport<tokio::io::Stdout> {
 impl<W> Shared<W> {
     fn unanswered(&self) -> std::sync::MutexGuard<'_, HashMap<RequestId, usize>> {
         // The set holds plain ids, valid whatever a panicking holder did.
-        self.unanswered.lock().unwrap_or_else(PoisonError::into_inner)
+        self.unanswered
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -131,7 +139,10 @@ enum Admit {
 
 impl<W> Shared<W> {
     fn admit(&self, line: &[u8]) -> Admit {
-        let line = line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line).trim_ascii();
+        let line = line
+            .strip_prefix(b"\xEF\xBB\xBF")
+            .unwrap_or(line)
+            .trim_ascii();
         if line.is_empty() {
             return Admit::Skip;
         }

@@ -95,8 +95,8 @@ async fn serve(profile: common::Profile, access: &HttpAccess) -> (EmbeddedMock, 
     let mock = EmbeddedMock::start(common::mock_config(profile))
         .await
         .unwrap();
-    let api = liveauth_mcp::api::ApiClient::new(&mock.base_url, None, Duration::from_secs(5))
-        .unwrap();
+    let api =
+        liveauth_mcp::api::ApiClient::new(&mock.base_url, None, Duration::from_secs(5)).unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let served = listener.local_addr().unwrap();
     let router = liveauth_mcp::transport::http_router(
@@ -125,7 +125,10 @@ async fn origin_and_host_are_checked(profile: common::Profile) {
     let (access, _) = HttpAccess::new(Some("origin-test-token".into()));
     let (mock, http, port) = serve(profile, &access).await;
     let other = if port == 1 { 2 } else { port - 1 };
-    let served_origins = [format!("http://localhost:{port}"), format!("http://127.0.0.1:{port}")];
+    let served_origins = [
+        format!("http://localhost:{port}"),
+        format!("http://127.0.0.1:{port}"),
+    ];
     for origin in &served_origins {
         let answer = http.initialize(headers(&[("origin", origin)])).await;
         assert_eq!(answer.status(), StatusCode::OK, "{origin}");
@@ -146,12 +149,16 @@ async fn origin_and_host_are_checked(profile: common::Profile) {
     let init = http.initialize(HeaderMap::new()).await;
     let session = session_of(&init).unwrap();
     let initialized = json!({"jsonrpc": "2.0", "method": "notifications/initialized"});
-    http.post(&initialized, Some(&session), HeaderMap::new()).await;
+    http.post(&initialized, Some(&session), HeaderMap::new())
+        .await;
     let call = json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call",
         "params": {"name": "liveauth_mcp_start", "arguments": {}}});
     let answer = http.post(&call, Some(&session), HeaderMap::new()).await;
     let answer = rpc_body(&answer.text().await.unwrap());
-    assert!(answer["result"]["structuredContent"]["quoteId"].is_string(), "{answer}");
+    assert!(
+        answer["result"]["structuredContent"]["quoteId"].is_string(),
+        "{answer}"
+    );
     mock.stop().await;
 }
 
@@ -169,7 +176,13 @@ async fn sessions_are_capped_and_expire(profile: common::Profile) {
     assert_eq!(full.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(full.headers()["retry-after"], "5");
     let body: serde_json::Value = full.json().await.unwrap();
-    assert!(body["error"]["message"].as_str().unwrap().contains("at most 1"), "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("at most 1"),
+        "{body}"
+    );
     // The first session expires by itself: poll (generously) until a new one is let in.
     let reopened = tokio::time::timeout(Duration::from_secs(60), async {
         loop {

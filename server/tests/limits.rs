@@ -22,7 +22,9 @@ const ENDLESS_BITS: u32 = 40;
 
 /// The text of a tool result in a JSON-RPC answer.
 fn result_text(answer: &Value) -> &str {
-    answer["result"]["content"][0]["text"].as_str().unwrap_or_default()
+    answer["result"]["content"][0]["text"]
+        .as_str()
+        .unwrap_or_default()
 }
 
 /// `{"a":{"a":…}}` nested `depth` levels.
@@ -30,7 +32,12 @@ fn nested(depth: usize) -> String {
     format!("{}1{}", "{\"a\":".repeat(depth), "}".repeat(depth))
 }
 
-async fn server(profile: common::Profile, bits: u32, solves: SolveLimit, limits: StdioLimits) -> (liveauth_mcp::embedded::EmbeddedMock, Raw) {
+async fn server(
+    profile: common::Profile,
+    bits: u32,
+    solves: SolveLimit,
+    limits: StdioLimits,
+) -> (liveauth_mcp::embedded::EmbeddedMock, Raw) {
     let mock = liveauth_mcp::embedded::EmbeddedMock::start(mock_api::Config {
         difficulty_bits: bits,
         ..common::mock_config(profile)
@@ -46,14 +53,20 @@ async fn server(profile: common::Profile, bits: u32, solves: SolveLimit, limits:
 /// a clear isError; the others wait, a ping is answered meanwhile, and every solve ends
 /// when cancelled.
 async fn solves_beyond_the_limit_wait_or_are_refused(profile: common::Profile) {
-    let (mock, mut raw) =
-        server(profile, ENDLESS_BITS, SolveLimit::new(1, 1), StdioLimits::default()).await;
+    let (mock, mut raw) = server(
+        profile,
+        ENDLESS_BITS,
+        SolveLimit::new(1, 1),
+        StdioLimits::default(),
+    )
+    .await;
     let mut quotes = Vec::new();
     for id in 1..=3 {
         quotes.push(raw.quote(id).await);
     }
     for (id, quote) in (10..).zip(&quotes) {
-        raw.call(id, "liveauth_mcp_solve", json!({"quoteId": quote})).await;
+        raw.call(id, "liveauth_mcp_solve", json!({"quoteId": quote}))
+            .await;
     }
     // One runs, one waits: the third is refused, whichever it is.
     let refused = loop {
@@ -62,7 +75,10 @@ async fn solves_beyond_the_limit_wait_or_are_refused(profile: common::Profile) {
             break message;
         }
     };
-    assert!(result_text(&refused).contains("busy: 1 solves are running and 1 waiting"), "{refused}");
+    assert!(
+        result_text(&refused).contains("busy: 1 solves are running and 1 waiting"),
+        "{refused}"
+    );
     raw.ping(20).await;
     raw.call(21, "liveauth_mcp_usage", json!({})).await;
     assert_eq!(raw.answer(&json!(21)).await["result"]["isError"], true);
@@ -70,7 +86,10 @@ async fn solves_beyond_the_limit_wait_or_are_refused(profile: common::Profile) {
     for id in (10..13).filter(|id| *id != refused_id) {
         raw.cancel(id).await;
         let answer = raw.answer(&json!(id)).await;
-        assert!(result_text(&answer).contains("solving was cancelled"), "{answer}");
+        assert!(
+            result_text(&answer).contains("solving was cancelled"),
+            "{answer}"
+        );
     }
     raw.ping(22).await;
     mock.stop().await;
@@ -79,18 +98,33 @@ async fn solves_beyond_the_limit_wait_or_are_refused(profile: common::Profile) {
 /// A request that reuses the id of one still unanswered is answered with an error, and
 /// the running one is left alone.
 async fn a_reused_id_is_answered(profile: common::Profile) {
-    let (mock, mut raw) =
-        server(profile, ENDLESS_BITS, SolveLimit::new(2, 0), StdioLimits::default()).await;
+    let (mock, mut raw) = server(
+        profile,
+        ENDLESS_BITS,
+        SolveLimit::new(2, 0),
+        StdioLimits::default(),
+    )
+    .await;
     let quote = raw.quote(1).await;
-    raw.call(5, "liveauth_mcp_solve", json!({"quoteId": quote})).await;
-    raw.send(&json!({"jsonrpc": "2.0", "id": 5, "method": "ping"})).await;
+    raw.call(5, "liveauth_mcp_solve", json!({"quoteId": quote}))
+        .await;
+    raw.send(&json!({"jsonrpc": "2.0", "id": 5, "method": "ping"}))
+        .await;
     let duplicate = raw.answer(&json!(5)).await;
     assert_eq!(duplicate["error"]["code"], -32600, "{duplicate}");
-    assert!(duplicate["error"]["message"].as_str().unwrap().contains("still unanswered"));
+    assert!(
+        duplicate["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("still unanswered")
+    );
     raw.ping(6).await;
     raw.cancel(5).await;
     let solve = raw.answer(&json!(5)).await;
-    assert!(result_text(&solve).contains("solving was cancelled"), "{solve}");
+    assert!(
+        result_text(&solve).contains("solving was cancelled"),
+        "{solve}"
+    );
     mock.stop().await;
 }
 
@@ -103,12 +137,20 @@ async fn unanswered_requests_are_bounded(profile: common::Profile) {
     };
     let (mock, mut raw) = server(profile, ENDLESS_BITS, SolveLimit::new(2, 0), limits).await;
     let (first, second) = (raw.quote(1).await, raw.quote(2).await);
-    raw.call(10, "liveauth_mcp_solve", json!({"quoteId": first})).await;
-    raw.call(11, "liveauth_mcp_solve", json!({"quoteId": second})).await;
-    raw.send(&json!({"jsonrpc": "2.0", "id": 12, "method": "ping"})).await;
+    raw.call(10, "liveauth_mcp_solve", json!({"quoteId": first}))
+        .await;
+    raw.call(11, "liveauth_mcp_solve", json!({"quoteId": second}))
+        .await;
+    raw.send(&json!({"jsonrpc": "2.0", "id": 12, "method": "ping"}))
+        .await;
     let busy = raw.answer(&json!(12)).await;
     assert_eq!(busy["error"]["code"], -32000, "{busy}");
-    assert!(busy["error"]["message"].as_str().unwrap().contains("2 requests"));
+    assert!(
+        busy["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("2 requests")
+    );
     raw.cancel(10).await;
     raw.ping(13).await;
     raw.cancel(11).await;
@@ -120,7 +162,11 @@ async fn unanswered_requests_are_bounded(profile: common::Profile) {
 async fn oversized_arguments_are_invalid(profile: common::Profile) {
     let harness = common::Harness::new(profile).await;
     let huge = "q".repeat(10 * 1024 * 1024);
-    for tool in ["liveauth_mcp_status", "liveauth_mcp_lnurl", "liveauth_mcp_confirm"] {
+    for tool in [
+        "liveauth_mcp_status",
+        "liveauth_mcp_lnurl",
+        "liveauth_mcp_confirm",
+    ] {
         let error = harness.err(tool, json!({"quoteId": huge})).await;
         assert!(
             error.contains("invalid argument `quoteId`") && error.contains("at most 4096"),
@@ -128,14 +174,20 @@ async fn oversized_arguments_are_invalid(profile: common::Profile) {
         );
     }
     let error = harness
-        .err("liveauth_mcp_refresh", json!({"refreshToken": "r".repeat(5000)}))
+        .err(
+            "liveauth_mcp_refresh",
+            json!({"refreshToken": "r".repeat(5000)}),
+        )
         .await;
     assert!(error.contains("`refreshToken`: 5000 bytes long"), "{error}");
     // The session is untouched: a normal call still works.
     harness.ok("liveauth_mcp_start", json!({})).await;
 }
 
-on_both_profiles!(unanswered_requests_are_bounded, oversized_arguments_are_invalid);
+on_both_profiles!(
+    unanswered_requests_are_bounded,
+    oversized_arguments_are_invalid
+);
 
 /// Not yet green: the first run timed out waiting for an answer (under a loaded machine,
 /// cause not yet found). Run with `cargo test --test limits -- --ignored`.
@@ -175,15 +227,29 @@ async fn stdio_answers_malformed_lines() {
     ))
     .await;
     let deep = raw.next().await;
-    assert_eq!((&deep["id"], &deep["error"]["code"]), (&json!(7), &json!(-32600)), "{deep}");
-    assert!(deep["error"]["message"].as_str().unwrap().contains("recursion limit"), "{deep}");
+    assert_eq!(
+        (&deep["id"], &deep["error"]["code"]),
+        (&json!(7), &json!(-32600)),
+        "{deep}"
+    );
+    assert!(
+        deep["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("recursion limit"),
+        "{deep}"
+    );
 
     raw.line("[]").await;
     assert_eq!(raw.next().await["error"]["code"], -32600);
     // A notification is never answered, even a broken one; the next answer is the ping's.
-    raw.line(&format!(r#"{{"jsonrpc":"2.0","method":"notifications/x","params":{}}}"#, nested(200)))
+    raw.line(&format!(
+        r#"{{"jsonrpc":"2.0","method":"notifications/x","params":{}}}"#,
+        nested(200)
+    ))
+    .await;
+    raw.send(&json!({"jsonrpc": "2.0", "id": 8, "method": "ping"}))
         .await;
-    raw.send(&json!({"jsonrpc": "2.0", "id": 8, "method": "ping"})).await;
     assert_eq!(raw.next().await["id"], 8);
     child.kill().await.unwrap();
 }
@@ -194,17 +260,26 @@ async fn stdio_answers_malformed_lines() {
 async fn a_client_that_never_reads_is_not_read() {
     let (mock, api) = common::mock_at_difficulty(10).await;
     let mut raw = Raw::start(api, SolveLimit::new(1, 0), StdioLimits::default(), 4096).await;
-    let ping = format!("{}\n", json!({"jsonrpc": "2.0", "id": "p", "method": "ping"}));
+    let ping = format!(
+        "{}\n",
+        json!({"jsonrpc": "2.0", "id": "p", "method": "ping"})
+    );
     let mut written = 0usize;
     for n in 0..100_000u64 {
         let line = ping.replace("\"p\"", &n.to_string());
         let write = raw.write.write_all(line.as_bytes());
-        if tokio::time::timeout(Duration::from_secs(2), write).await.is_err() {
+        if tokio::time::timeout(Duration::from_secs(2), write)
+            .await
+            .is_err()
+        {
             break;
         }
         written += line.len();
     }
     // The pipe, the reader's buffer and at most 64 unanswered pings: far below 100,000.
-    assert!(written < 200_000, "{written} bytes read from a client that never reads");
+    assert!(
+        written < 200_000,
+        "{written} bytes read from a client that never reads"
+    );
     mock.stop().await;
 }

@@ -64,7 +64,8 @@ async fn flow(args: &[&str], rust_log: &str) -> (String, Vec<String>) {
         results.push(raw.answer(&json!(id)).await);
     }
     let quote = results[4]["result"]["structuredContent"]["quoteId"].clone();
-    raw.call(9, "liveauth_mcp_lnurl", json!({"quoteId": quote})).await;
+    raw.call(9, "liveauth_mcp_lnurl", json!({"quoteId": quote}))
+        .await;
     results.push(raw.answer(&json!(9)).await);
     for result in &results {
         assert_eq!(result["result"]["isError"], false, "{rust_log}: {result}");
@@ -120,7 +121,10 @@ async fn no_secret_reaches_the_log_with_the_embedded_mock() {
     let key = "la_pk_logtest0123456789abcdef";
     let runs = VERBOSE.map(|rust_log| {
         tokio::spawn(async move {
-            (rust_log, flow(&["--embedded-mock", "--api-key", key], rust_log).await)
+            (
+                rust_log,
+                flow(&["--embedded-mock", "--api-key", key], rust_log).await,
+            )
         })
     });
     for run in runs {

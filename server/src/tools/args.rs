@@ -41,8 +41,18 @@ pub(crate) const MAX_DEPTH: usize = 8;
 /// Refuses a string longer than [`MAX_STRING_BYTES`] or nesting deeper than [`MAX_DEPTH`]
 /// anywhere in `value`, naming where (`path` is the field path of `value`, `depth` its
 /// depth). The depth cap also bounds this recursion.
-fn check_sizes(value: &serde_json::Value, path: &mut String, depth: usize) -> Result<(), ToolError> {
-    let field = |path: &str| if path.is_empty() { "arguments".to_owned() } else { format!("`{path}`") };
+fn check_sizes(
+    value: &serde_json::Value,
+    path: &mut String,
+    depth: usize,
+) -> Result<(), ToolError> {
+    let field = |path: &str| {
+        if path.is_empty() {
+            "arguments".to_owned()
+        } else {
+            format!("`{path}`")
+        }
+    };
     if depth > MAX_DEPTH {
         return Err(ToolError::InvalidArgument(format!(
             "{}: nested deeper than {MAX_DEPTH} levels",

@@ -20,7 +20,12 @@ pub struct Raw {
 
 impl Raw {
     /// A server on `api` over a pipe of `pipe` bytes, initialized.
-    pub async fn start(api: ApiClient, solves: SolveLimit, limits: StdioLimits, pipe: usize) -> Self {
+    pub async fn start(
+        api: ApiClient,
+        solves: SolveLimit,
+        limits: StdioLimits,
+        pipe: usize,
+    ) -> Self {
         let (server_io, client_io) = tokio::io::duplex(pipe);
         let (read, write) = tokio::io::split(server_io);
         let server = LiveAuthServer::new(api).with_solve_limit(solves);
@@ -67,17 +72,25 @@ impl Raw {
     }
 
     pub async fn initialize(&mut self) {
-        self.send(&json!({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
+        self.send(
+            &json!({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
             "protocolVersion": "2025-06-18", "capabilities": {},
-            "clientInfo": {"name": "limits-test", "version": "0"}}}))
-            .await;
-        assert_eq!(self.answer(&json!(0)).await["result"]["serverInfo"]["name"], "liveauth-mcp");
+            "clientInfo": {"name": "limits-test", "version": "0"}}}),
+        )
+        .await;
+        assert_eq!(
+            self.answer(&json!(0)).await["result"]["serverInfo"]["name"],
+            "liveauth-mcp"
+        );
         self.send(&json!({"jsonrpc": "2.0", "method": "notifications/initialized"}))
             .await;
     }
 
     pub async fn line(&mut self, line: &str) {
-        self.write.write_all(format!("{line}\n").as_bytes()).await.unwrap();
+        self.write
+            .write_all(format!("{line}\n").as_bytes())
+            .await
+            .unwrap();
         self.write.flush().await.unwrap();
     }
 
@@ -92,9 +105,11 @@ impl Raw {
     }
 
     pub async fn cancel(&mut self, id: u64) {
-        self.send(&json!({"jsonrpc": "2.0", "method": "notifications/cancelled",
-            "params": {"requestId": id, "reason": "test"}}))
-            .await;
+        self.send(
+            &json!({"jsonrpc": "2.0", "method": "notifications/cancelled",
+            "params": {"requestId": id, "reason": "test"}}),
+        )
+        .await;
     }
 
     /// The next message from the server (a generous timeout: a missing answer fails).
@@ -126,9 +141,9 @@ impl Raw {
     }
 
     pub async fn ping(&mut self, id: u64) {
-        self.send(&json!({"jsonrpc": "2.0", "id": id, "method": "ping"})).await;
+        self.send(&json!({"jsonrpc": "2.0", "id": id, "method": "ping"}))
+            .await;
         let answer = self.answer(&json!(id)).await;
         assert!(answer["result"].is_object(), "{answer}");
     }
 }
-
