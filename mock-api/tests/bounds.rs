@@ -314,7 +314,7 @@ async fn the_purge_timer_drops_expired_quotes_while_only_other_paths_are_called(
     }
     assert_eq!(app.state.store.stats().quotes, 5);
     // Past the challenge's 300 s and the hour expired quotes are kept for status.
-    app.state.clock.advance(300 + 3600 + 1);
+    app.state.clock.advance(300 + 3600 + 1).unwrap();
     for _ in 0..3 {
         let health = app.get("/healthz", &[]).await;
         assert_eq!(health.status, StatusCode::OK);

@@ -26,9 +26,12 @@ async fn serve(config: mock_api::Config) -> Served {
         max_connections: 4096,
         ..config.connection_limits
     };
-    let served = liveauth_testkit::mock::serve(mock_api::Config { connection_limits: limits, ..config })
-        .await
-        .unwrap();
+    let served = liveauth_testkit::mock::serve(mock_api::Config {
+        connection_limits: limits,
+        ..config
+    })
+    .await
+    .unwrap();
     Served {
         base: served.base,
         http: reqwest::Client::new(),

@@ -466,15 +466,40 @@ mod tests {
         use ErrorCode::*;
         // Exhaustive on purpose: a new variant does not compile until it is counted here,
         // and the count then fails until `ALL` lists it.
-        const VARIANTS: usize = 31;
+        const VARIANTS: usize = 33;
         let _: fn(ErrorCode) = |code| match code {
-            BadRequest | BodyNotObject | MissingProjectKey | UnknownProject | ProjectMismatch
-            | QuoteNotFound | QuoteExpired | ChallengeExpired | SignatureInvalid
-            | ChallengeMismatch | NonceInvalid | HashMismatch | SolutionInvalid
-            | AlreadyConfirmed | WrongQuoteKind | TokenMissing | TokenInvalid | TokenExpired
-            | InvalidGrant | PaymentRequired | CredentialInvalid | IdempotencyConflict | IdempotencyKeyTooLong
-            | BudgetExceeded | RateLimited | PayloadTooLarge | UnsupportedMediaType | NotFound
-            | MethodNotAllowed | HostNotAllowed | RequestTimeout | OverCapacity
+            BadRequest
+            | BodyNotObject
+            | MissingProjectKey
+            | UnknownProject
+            | ProjectMismatch
+            | QuoteNotFound
+            | QuoteExpired
+            | ChallengeExpired
+            | SignatureInvalid
+            | ChallengeMismatch
+            | NonceInvalid
+            | HashMismatch
+            | SolutionInvalid
+            | AlreadyConfirmed
+            | WrongQuoteKind
+            | TokenMissing
+            | TokenInvalid
+            | TokenExpired
+            | InvalidGrant
+            | PaymentRequired
+            | CredentialInvalid
+            | IdempotencyConflict
+            | IdempotencyKeyTooLong
+            | BudgetExceeded
+            | RateLimited
+            | PayloadTooLarge
+            | UnsupportedMediaType
+            | NotFound
+            | MethodNotAllowed
+            | HostNotAllowed
+            | RequestTimeout
+            | OverCapacity
             | InternalError => {}
         };
         let distinct: std::collections::HashSet<_> = ErrorCode::ALL.iter().collect();

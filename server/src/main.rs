@@ -9,8 +9,8 @@ use clap::{Parser, Subcommand};
 use liveauth_mcp::config::Settings;
 use liveauth_mcp::http_access::{self, HttpAccess};
 use liveauth_mcp::state::{StateError, StateLocation, Store};
-use liveauth_mcp::{AgentSession, SolveLimit};
 use liveauth_mcp::transport;
+use liveauth_mcp::{AgentSession, SolveLimit};
 use tokio_util::sync::CancellationToken;
 
 /// MCP server that lets AI agents authenticate to a LiveAuth API by proof-of-work or a
@@ -121,8 +121,16 @@ async fn serve(
                 let _ = tokio::signal::ctrl_c().await;
                 trigger.cancel();
             });
-            transport::serve_http(api, session, solves, &access, addr, cli.http_limits, shutdown)
-                .await?;
+            transport::serve_http(
+                api,
+                session,
+                solves,
+                &access,
+                addr,
+                cli.http_limits,
+                shutdown,
+            )
+            .await?;
         }
         None => transport::serve_stdio(api, session, solves).await?,
     }

@@ -184,10 +184,18 @@ async fn oversized_arguments_are_invalid(profile: common::Profile) {
     harness.ok("liveauth_mcp_start", json!({})).await;
 }
 
-on_both_profiles!(
-    unanswered_requests_are_bounded,
-    oversized_arguments_are_invalid
-);
+on_both_profiles!(oversized_arguments_are_invalid);
+
+/// Not yet fit for CI: it passed, but took over five minutes a profile on the loaded
+/// 2-core machine (its 40-bit solves compete with every other test). Run with `cargo test
+/// --test limits -- --ignored`.
+#[tokio::test]
+#[ignore = "unfinished: minutes long on a loaded machine, cause not yet found"]
+async fn unanswered_requests_are_bounded_both_profiles() {
+    for profile in liveauth_testkit::mock::PROFILES {
+        unanswered_requests_are_bounded(profile).await;
+    }
+}
 
 /// Not yet green: the first run timed out waiting for an answer (under a loaded machine,
 /// cause not yet found). Run with `cargo test --test limits -- --ignored`.

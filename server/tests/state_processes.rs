@@ -53,7 +53,13 @@ impl Mock {
         ));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
-        tokio::spawn(mock_api::serve(listener, router, std::future::pending()));
+        let limits = liveauth_serve::Limits::default();
+        tokio::spawn(liveauth_serve::serve(
+            listener,
+            router,
+            limits,
+            std::future::pending(),
+        ));
         Self {
             base,
             state,

@@ -442,6 +442,8 @@ async fn expired_jwt_is_refreshed_by_itself(profile: Profile) {
     let h = short_lived_jwts(profile).await;
     let auth = h.ok("liveauth_mcp_authenticate", json!({})).await;
     assert_eq!(auth["expiresIn"], 1);
+    // Past the token's whole second of life: the next call finds it stale.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     let charge = h
         .ok("liveauth_mcp_charge", json!({"callCostSats": 2}))
         .await;
@@ -467,6 +469,7 @@ async fn expired_jwt_is_refreshed_by_itself(profile: Profile) {
 async fn parallel_calls_with_a_stale_jwt_keep_the_session(profile: Profile) {
     let h = short_lived_jwts(profile).await;
     h.ok("liveauth_mcp_authenticate", json!({})).await;
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     let (a, b, c, d) = tokio::join!(
         h.call("liveauth_mcp_charge", json!({"callCostSats": 1})),
         h.call("liveauth_mcp_charge", json!({"callCostSats": 1})),

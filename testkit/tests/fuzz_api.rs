@@ -41,16 +41,17 @@ fn api_request_seeds() {
                 Some(200),
                 Some(200),
             ],
-            // 402, settle, then the resource by L402 and by x402, and start with them.
+            // 402, settle, then the resource by L402 (the payment's one call) and by x402
+            // (spent: 402), start with them (spent: 402), ..., the resource again (402).
             "seed-l402-x402" => &[
                 Some(402),
                 Some(200),
                 Some(200),
-                Some(200),
-                Some(200),
+                Some(402),
+                Some(402),
                 Some(401),
                 Some(200),
-                Some(200),
+                Some(402),
             ],
             _ => continue,
         };
