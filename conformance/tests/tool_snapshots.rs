@@ -14,6 +14,8 @@
 //! - `hashesTried`: the solver's threads take chunks in a timing-dependent order; the
 //!   nonce and hash it returns are the lowest solution and do not vary.
 //! - the base URL of an API that is not running: its port is chosen by the OS.
+//! - an `idempotencyKey` the MCP server made for a charge: a random UUID (an agent's own
+//!   key is kept).
 
 #![allow(clippy::unwrap_used)] // test: a panic is a failed test
 
@@ -54,6 +56,16 @@ fn config(profile: Profile) -> mock_api::Config {
 fn per_profile(profile: Profile) -> insta::internals::SettingsBindDropGuard {
     let mut settings = insta::Settings::clone_current();
     settings.set_snapshot_suffix(profile.as_str());
+    settings.add_dynamic_redaction(".structuredContent.idempotencyKey", |value, _| {
+        let made_here = value
+            .as_str()
+            .is_some_and(|key| key.len() == 36 && key.matches('-').count() == 4);
+        if made_here {
+            "[a UUID made by the server]".into()
+        } else {
+            value
+        }
+    });
     settings.bind_to_scope()
 }
 
@@ -258,7 +270,10 @@ async fn confirm(profile: Profile) {
     let nonce = solve_challenge(&challenge);
     // In order: the quote is confirmed by `confirm_ok_pow` and stays so.
     for (name, arguments) in [
-        ("confirm_no_solution_yet", json!({"quoteId": quote_id})),
+        (
+            "confirm_no_solution_yet",
+            json!({"quoteId": quote_id, "challengeHex": challenge["challengeHex"]}),
+        ),
         (
             "confirm_wrong_nonce",
             json!({"quoteId": quote_id, "nonce": wrong}),
@@ -287,6 +302,12 @@ async fn confirm(profile: Profile) {
     ] {
         fixture.snap(name, confirm, arguments).await;
     }
+    // Only the quote: the server solves the challenge itself (LiveAuth 1.1+).
+    let (fresh_quote, _) = fixture.pow_quote().await;
+    let only_quote = json!({"quoteId": fresh_quote});
+    fixture
+        .snap("confirm_solves_by_itself", confirm, only_quote)
+        .await;
     // Expired by the API's clock: solved in time, confirmed after the mock moved 301 s.
     let (late_quote, late_challenge) = fixture.pow_quote().await;
     let late_nonce = solve_challenge(&late_challenge);

@@ -14,6 +14,8 @@
 //!   [`macaroon`]: the V2 macaroons L402 carries.
 //! - [`codec`]: hex, base64 and UUID text, strict and lenient readers (payment hashes in
 //!   any spelling).
+//! - [`request_hash`]: the canonical JSON hash that binds a charge to its call's
+//!   arguments (LiveAuth 1.3).
 //! - [`time`]: RFC 3339 formatting of unix seconds, so timestamps match on both ends.
 //! - `log` (feature `log`): the stderr log subscriber of both binaries, which no
 //!   `RUST_LOG` can make log a whole message (the one module here that does I/O).
@@ -33,6 +35,7 @@ pub mod log;
 pub mod macaroon;
 pub mod pow;
 pub mod problem;
+pub mod request_hash;
 pub mod text_enum;
 pub mod time;
 pub mod wire;

@@ -420,6 +420,35 @@ pub struct ChargeRequest {
     /// The tool the call is attributed to (slug or name); absent → the anonymous tool.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tool_name: Option<String>,
+    /// Who pays (LiveAuth 1.3): the caller's own funds or the provider's allowance.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub funding_mode: Option<FundingMode>,
+    /// The SHA-256 of the call's canonical arguments (64 lowercase hex,
+    /// [`crate::request_hash`]): a retry with the same key must carry the same hash.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_hash: Option<String>,
+}
+
+/// Who funds a charge (LiveAuth 1.3).
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum FundingMode {
+    /// The calling agent's balance, topped up by Lightning payments it confirms.
+    Caller,
+    /// The tool provider's per-session allowance (the default of older tools).
+    Provider,
+}
+
+/// `GET /api/mcp/capabilities` (LiveAuth 1.3): what the API offers beyond 1.1.
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase", default)]
+pub struct Capabilities {
+    /// Whether charges may be caller-funded (`fundingMode: "caller"`).
+    pub caller_funding: bool,
 }
 
 /// Result of `POST /api/mcp/charge`; a deny is a 200 with `status: "deny"`.

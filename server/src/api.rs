@@ -17,7 +17,7 @@ use liveauth_protocol::codec::encode_hex;
 use liveauth_protocol::json::{decode_strict, is_json_media_type};
 use liveauth_protocol::problem::{ApiErrorBody, ErrorCode, parse_error_body};
 use liveauth_protocol::wire::{
-    ChargeRequest, ChargeResponse, ConfirmRequest, ConfirmResponse, Invoice,
+    Capabilities, ChargeRequest, ChargeResponse, ConfirmRequest, ConfirmResponse, Invoice,
     LegacyDemoStartResponse, LnurlResponse, RefreshRequest, RefreshResponse, StartRequest,
     StartResponse, StatusResponse, UsageResponse,
 };
@@ -357,9 +357,9 @@ impl ApiClient {
         self.send(builder).await
     }
 
-    /// Books `call_cost_sats` against the session: `POST /api/mcp/charge`. A charge
-    /// repeated with the same `idempotency_key` is counted once. A budget deny is a
-    /// successful answer with `status: "deny"`.
+    /// Books a call against the session: `POST /api/mcp/charge`. A charge repeated with
+    /// the same `idempotencyKey` is counted once. A budget deny is a successful answer
+    /// with `status: "deny"`.
     ///
     /// The key goes in the body field `idempotencyKey`, the hosted API's only idempotency
     /// mechanism, and in an `Idempotency-Key` header too, which the reference API reads
@@ -367,19 +367,22 @@ impl ApiClient {
     pub async fn charge(
         &self,
         jwt: &str,
-        call_cost_sats: u64,
-        idempotency_key: &str,
+        request: &ChargeRequest,
     ) -> Result<ChargeResponse, ApiError> {
-        let key_header = header_value("idempotency key", idempotency_key)?;
-        let body = ChargeRequest {
-            call_cost_sats: Some(call_cost_sats),
-            idempotency_key: Some(idempotency_key.to_owned()),
-            ..ChargeRequest::default()
-        };
+        let mut builder = self
+            .post_json(&["api", "mcp", "charge"], request)?
+            .header(header::AUTHORIZATION, bearer(jwt)?);
+        if let Some(key) = &request.idempotency_key {
+            builder = builder.header("Idempotency-Key", header_value("idempotency key", key)?);
+        }
+        self.send(builder).await
+    }
+
+    /// What the API offers beyond 1.1: `GET /api/mcp/capabilities` (LiveAuth 1.3).
+    pub async fn capabilities(&self, jwt: &str) -> Result<Capabilities, ApiError> {
         let builder = self
-            .post_json(&["api", "mcp", "charge"], &body)?
-            .header(header::AUTHORIZATION, bearer(jwt)?)
-            .header("Idempotency-Key", key_header);
+            .request(Method::GET, &["api", "mcp", "capabilities"], None)?
+            .header(header::AUTHORIZATION, bearer(jwt)?);
         self.send(builder).await
     }
 

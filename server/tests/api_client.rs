@@ -7,8 +7,8 @@ use liveauth_mcp::api::{ApiClient, ApiError, MAX_BODY_BYTES, TransportCause};
 use liveauth_mcp::config::DEFAULT_TIMEOUT;
 use liveauth_mcp::next_step;
 use liveauth_protocol::wire::{
-    ChargeStatus, ConfirmRequest, DenyReason, Nonce, PaymentStatus, QuoteStatus, StartResponse,
-    UsageStatus,
+    ChargeRequest, ChargeStatus, ConfirmRequest, DenyReason, Nonce, PaymentStatus, QuoteStatus,
+    StartResponse, UsageStatus,
 };
 use liveauth_testkit::mock::{self, PROJECT_KEY as KEY};
 use liveauth_testkit::pow;
@@ -33,6 +33,15 @@ fn demo(base: &str) -> Result<ApiClient, BoxError> {
 }
 
 /// Solves the start response's challenge and builds the confirm body.
+/// A charge of `sats` under idempotency key `key`.
+fn charge(sats: u64, key: &str) -> ChargeRequest {
+    ChargeRequest {
+        call_cost_sats: Some(sats),
+        idempotency_key: Some(key.to_owned()),
+        ..ChargeRequest::default()
+    }
+}
+
 fn solved(start: &StartResponse) -> Result<ConfirmRequest, BoxError> {
     Ok(pow::solved(start)?)
 }
@@ -248,10 +257,10 @@ async fn pow_session_end_to_end() -> TestResult {
         "the quote is used; you are already authenticated (liveauth_mcp_usage) or must start a new quote with liveauth_mcp_start"
     );
 
-    let first = client.charge(&jwt, 7, "call-1").await?;
+    let first = client.charge(&jwt, &charge(7, "call-1")).await?;
     assert_eq!(first.status, ChargeStatus::Ok);
     assert_eq!((first.calls_used, first.sats_used), (1, 7));
-    let repeated = client.charge(&jwt, 7, "call-1").await?;
+    let repeated = client.charge(&jwt, &charge(7, "call-1")).await?;
     assert_eq!(repeated, first);
 
     let usage = client.usage(&jwt).await?;
@@ -260,7 +269,7 @@ async fn pow_session_end_to_end() -> TestResult {
     assert_eq!(usage.remaining_budget_sats, 9_993);
     assert!(usage.day_window_start.ends_with("T00:00:00Z"));
 
-    let deny = client.charge(&jwt, 20_000, "call-2").await?;
+    let deny = client.charge(&jwt, &charge(20_000, "call-2")).await?;
     assert_eq!(deny.status, ChargeStatus::Deny);
     assert_eq!(deny.reason, Some(DenyReason::BudgetExceeded));
     assert_eq!(deny.sats_used, 7);
@@ -806,7 +815,7 @@ async fn request_shapes_on_the_wire() -> TestResult {
     keyed.confirm(&confirm).await?;
     keyed.status("q1").await?;
     keyed.lnurl("q1").await?;
-    keyed.charge("eyJtoken", 5, "k-1").await?;
+    keyed.charge("eyJtoken", &charge(5, "k-1")).await?;
     keyed.usage("eyJtoken").await?;
     let refreshed = keyed.refresh("rt").await?;
     assert_eq!(refreshed.refresh_token, None);

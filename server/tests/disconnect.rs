@@ -23,9 +23,10 @@ fn cpu_ticks() -> u64 {
 async fn disconnect_mid_solve_stops_the_solver() {
     let (mock, api) = common::mock_at_difficulty(40).await;
     let InProcess { client, server } = in_process::connect(LiveAuthServer::new(api)).await.unwrap();
-    let (_quote_id, _handle) = liveauth_testkit::mcp::solve_in_background(&client)
-        .await
-        .unwrap();
+    let (_quote_id, _handle) =
+        liveauth_testkit::mcp::solve_in_background(&client, "liveauth_mcp_solve")
+            .await
+            .unwrap();
 
     // The solver is busy: CPU time grows.
     let before = cpu_ticks();

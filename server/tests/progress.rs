@@ -31,6 +31,16 @@ impl ClientHandler for ProgressClient {
 
 #[tokio::test]
 async fn solve_reports_progress_and_stops_on_cancel() {
+    solving_reports_progress_and_stops_on_cancel("liveauth_mcp_solve").await;
+}
+
+/// Confirm with only the quote solves by itself, the same way.
+#[tokio::test]
+async fn confirm_reports_progress_and_stops_on_cancel() {
+    solving_reports_progress_and_stops_on_cancel("liveauth_mcp_confirm").await;
+}
+
+async fn solving_reports_progress_and_stops_on_cancel(tool: &str) {
     // 30 bits: about a billion hashes, far more than the test waits for.
     let (mock, api) = common::mock_at_difficulty(30).await;
     let (sink, mut progress) = mpsc::unbounded_channel();
@@ -40,7 +50,7 @@ async fn solve_reports_progress_and_stops_on_cancel() {
         .client;
 
     let call = liveauth_testkit::mcp::request;
-    let (quote_id, handle) = liveauth_testkit::mcp::solve_in_background(&client)
+    let (quote_id, handle) = liveauth_testkit::mcp::solve_in_background(&client, tool)
         .await
         .unwrap();
     let token = handle.progress_token.clone();
@@ -59,9 +69,11 @@ async fn solve_reports_progress_and_stops_on_cancel() {
     assert!(second.progress >= first.progress, "progress went backwards");
 
     handle.cancel(Some("test".into())).await.unwrap();
-    // The server keeps serving, and the cancelled solve left no solution behind.
+    // The server keeps serving, and the cancelled solve left no solution behind (with a
+    // solution field given, confirm does not solve by itself).
+    let arguments = json!({"quoteId": quote_id, "challengeHex": "00"});
     let confirm = client
-        .call_tool(call("liveauth_mcp_confirm", json!({"quoteId": quote_id})))
+        .call_tool(call("liveauth_mcp_confirm", arguments))
         .await
         .unwrap();
     assert_eq!(confirm.is_error, Some(true));

@@ -332,7 +332,26 @@ async fn errors_are_tool_results(profile: Profile) {
             json!({"callCostSats": "five"}),
             "`callCostSats`",
         ),
-        ("liveauth_mcp_charge", json!({}), "callCostSats"),
+        (
+            "liveauth_mcp_charge",
+            json!({"idempotencyKey": "two words"}),
+            "`idempotencyKey`",
+        ),
+        (
+            "liveauth_mcp_charge",
+            json!({"requestHash": "abc"}),
+            "`requestHash`: 64 hex digits",
+        ),
+        (
+            "liveauth_mcp_charge",
+            json!({"requestHash": "0".repeat(64), "requestArguments": {}}),
+            "is not the hash of `requestArguments`",
+        ),
+        (
+            "liveauth_mcp_charge",
+            json!({"fundingMode": "caller"}),
+            "request_binding_required",
+        ),
         (
             "liveauth_mcp_confirm",
             json!({"quoteId": "q", "nonce": "05"}),
@@ -355,9 +374,9 @@ async fn errors_are_tool_results(profile: Profile) {
     // A wrong nonce is caught locally, with the reason.
     let start = h.ok("liveauth_mcp_start", json!({})).await;
     let quote_id = start["quoteId"].as_str().unwrap();
-    let text = h
-        .err("liveauth_mcp_confirm", json!({"quoteId": quote_id}))
-        .await;
+    let challenge_hex = &start["powChallenge"]["challengeHex"];
+    let partial = json!({"quoteId": quote_id, "challengeHex": challenge_hex});
+    let text = h.err("liveauth_mcp_confirm", partial).await;
     assert!(text.contains("liveauth_mcp_solve"), "{text}");
     let bad = (0u64..)
         .find(|&n| {
@@ -439,11 +458,11 @@ async fn unreachable_api() {
 /// original refresh token has been rotated away (strict: presenting it is
 /// `invalid_grant`) or is still the session's (hosted: it refreshes again).
 async fn expired_jwt_is_refreshed_by_itself(profile: Profile) {
-    let h = short_lived_jwts(profile).await;
+    let (h, clock) = short_lived_jwts(profile).await;
     let auth = h.ok("liveauth_mcp_authenticate", json!({})).await;
     assert_eq!(auth["expiresIn"], 1);
-    // Past the token's whole second of life: the next call finds it stale.
-    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    // Past the token's second of life: the next call finds it stale (and the API expired).
+    clock.advance(2).unwrap();
     let charge = h
         .ok("liveauth_mcp_charge", json!({"callCostSats": 2}))
         .await;
@@ -467,9 +486,9 @@ async fn expired_jwt_is_refreshed_by_itself(profile: Profile) {
 /// Parallel calls that all find the JWT stale refresh one after another, so none of them
 /// presents a superseded refresh token (which would revoke the session).
 async fn parallel_calls_with_a_stale_jwt_keep_the_session(profile: Profile) {
-    let h = short_lived_jwts(profile).await;
+    let (h, clock) = short_lived_jwts(profile).await;
     h.ok("liveauth_mcp_authenticate", json!({})).await;
-    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    clock.advance(2).unwrap();
     let (a, b, c, d) = tokio::join!(
         h.call("liveauth_mcp_charge", json!({"callCostSats": 1})),
         h.call("liveauth_mcp_charge", json!({"callCostSats": 1})),
@@ -486,27 +505,29 @@ async fn parallel_calls_with_a_stale_jwt_keep_the_session(profile: Profile) {
 /// An agent that is handed a refresh token (another agent's session) keeps using it: its
 /// own stale JWT is later refreshed with that token, whether or not the API rotates it.
 async fn a_passed_refresh_token_becomes_the_sessions(profile: Profile) {
-    let h = short_lived_jwts(profile).await;
+    let (h, clock) = short_lived_jwts(profile).await;
     let auth = h.ok("liveauth_mcp_authenticate", json!({})).await;
     let token = auth["refreshToken"].as_str().unwrap();
-    let other = Harness::connect(&h.base, None).await;
+    let other = Harness::sharing_clock(&h.base, None, &clock).await;
     other
         .ok("liveauth_mcp_refresh", json!({ "refreshToken": token }))
         .await;
-    // The 1-second JWT is stale at once: the charge refreshes with the kept token.
+    // Once its 1-second JWT is stale, the charge refreshes with the kept token.
+    clock.advance(2).unwrap();
     let charge = other
         .ok("liveauth_mcp_charge", json!({"callCostSats": 2}))
         .await;
     assert_eq!(charge["satsUsed"], 2);
 }
 
-/// A mock whose access tokens live one second, so the server soon finds them stale.
-async fn short_lived_jwts(profile: Profile) -> Harness {
+/// A mock whose access tokens live one second, on a manual clock the server shares: a
+/// test advances it to make the tokens stale.
+async fn short_lived_jwts(profile: Profile) -> (Harness, common::MockClock) {
     let config = mock_api::Config {
         jwt_ttl_secs: 1,
         ..mock_config(profile)
     };
-    Harness::with(config, None).await
+    Harness::on_manual_clock(config, None).await
 }
 
 /// A charge whose answer is lost after the API counted it (the proxy forwards it, then
@@ -561,6 +582,107 @@ async fn retried_charge_is_counted_once(profile: Profile) {
     assert_ne!(body["idempotencyKey"].as_str().unwrap(), keys[0].0);
 }
 
+/// Confirm with only the quote id solves the quote's challenge by itself (LiveAuth 1.1+).
+async fn confirm_with_only_the_quote_solves_it(profile: Profile) {
+    let h = Harness::new(profile).await;
+    let start = h.ok("liveauth_mcp_start", json!({})).await;
+    let quote_id = start["quoteId"].as_str().unwrap();
+    let confirm = h
+        .ok("liveauth_mcp_confirm", json!({"quoteId": quote_id}))
+        .await;
+    assert!(
+        confirm["jwt"].as_str().unwrap().starts_with("eyJ"),
+        "{confirm}"
+    );
+    h.first_charge(1).await;
+    let status = h
+        .ok("liveauth_mcp_status", json!({"quoteId": quote_id}))
+        .await;
+    assert_eq!(status["status"], "confirmed");
+}
+
+/// The agent's idempotency key is used as is and makes a retry safe; `requestArguments`
+/// become the §6.5 `requestHash`; no `callCostSats` is the tool's default price (hosted).
+async fn agent_keys_and_request_hashes_reach_the_api(profile: Profile) {
+    let mock = liveauth_mcp::embedded::EmbeddedMock::start(mock_config(profile))
+        .await
+        .unwrap();
+    let proxy = LossyProxy::start(&mock.base_url, "/api/mcp/charge", 0)
+        .await
+        .unwrap();
+    let h = Harness::connect(&proxy.base, None).await;
+    h.ok("liveauth_mcp_authenticate", json!({})).await;
+    let arguments = json!({
+        "callCostSats": 2,
+        "idempotencyKey": "call-1.a_B",
+        "requestArguments": {"url": "https://example.com"},
+    });
+    let url_hash = "5dc5c505a79bfc2eb22d0e45eff415c6ecf0c965c3d53d6e3e02c1bda74b0927";
+    let first = h.ok("liveauth_mcp_charge", arguments.clone()).await;
+    assert_eq!(
+        (
+            &first["ok"],
+            &first["idempotencyKey"],
+            &first["requestHash"]
+        ),
+        (&json!(true), &json!("call-1.a_B"), &json!(url_hash)),
+        "{first}"
+    );
+    // The retry is booked once: the same counters and revenue event.
+    let again = h.ok("liveauth_mcp_charge", arguments).await;
+    assert_eq!(
+        (
+            &again["callsUsed"],
+            &again["satsUsed"],
+            &again["revenueEventId"]
+        ),
+        (&json!(1), &json!(2), &first["revenueEventId"])
+    );
+    // No cost: hosted books the anonymous tool's default price, 1 sat, under a key made
+    // here; strict requires the field.
+    match profile {
+        Profile::Hosted => {
+            let default = h.ok("liveauth_mcp_charge", json!({})).await;
+            assert_eq!(
+                (&default["callsUsed"], &default["satsUsed"]),
+                (&json!(2), &json!(3))
+            );
+            assert_ne!(default["idempotencyKey"], first["idempotencyKey"]);
+        }
+        Profile::Strict => {
+            let text = h.err("liveauth_mcp_charge", json!({})).await;
+            assert!(text.contains("`callCostSats` is required"), "{text}");
+        }
+    }
+    let bodies: Vec<Value> = proxy
+        .seen()
+        .into_iter()
+        .filter(|seen| seen.path == "/api/mcp/charge")
+        .map(|seen| serde_json::from_slice(&seen.body).unwrap())
+        .collect();
+    assert_eq!(
+        bodies[0],
+        json!({"callCostSats": 2, "idempotencyKey": "call-1.a_B", "requestHash": url_hash})
+    );
+    assert_eq!(bodies[1], bodies[0]);
+    assert_eq!(bodies[2].get("callCostSats"), None);
+}
+
+/// A caller-funded charge goes only to an API that says it offers caller funding; the
+/// mock does not (yet), so nothing is charged.
+async fn caller_funding_needs_the_apis_word(profile: Profile) {
+    let h = Harness::new(profile).await;
+    h.ok("liveauth_mcp_authenticate", json!({})).await;
+    let arguments = json!({"fundingMode": "caller", "requestArguments": {}, "callCostSats": 2});
+    let text = h.err("liveauth_mcp_charge", arguments).await;
+    assert!(text.contains("caller_funding_unavailable"), "{text}");
+    let usage = h.ok("liveauth_mcp_usage", json!({})).await;
+    assert_eq!(
+        (&usage["callsUsed"], &usage["satsUsed"]),
+        (&json!(0), &json!(0))
+    );
+}
+
 liveauth_testkit::on_both_profiles!(
     pow_flow_step_by_step,
     confirm_with_all_fields_as_the_seed_documents,
@@ -574,4 +696,7 @@ liveauth_testkit::on_both_profiles!(
     parallel_calls_with_a_stale_jwt_keep_the_session,
     retried_charge_is_counted_once,
     a_passed_refresh_token_becomes_the_sessions,
+    confirm_with_only_the_quote_solves_it,
+    agent_keys_and_request_hashes_reach_the_api,
+    caller_funding_needs_the_apis_word,
 );

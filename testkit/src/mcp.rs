@@ -114,11 +114,13 @@ pub fn request(tool: &str, arguments: Value) -> CallToolRequestParams {
     CallToolRequestParams::new(tool.to_owned()).with_arguments(arguments)
 }
 
-/// Starts a PoW quote, then sends `liveauth_mcp_solve` for it as a cancellable request,
-/// without waiting for its answer: for tests that cancel a solve or disconnect mid-way.
-/// The quote id (empty if start failed) and the request's handle.
+/// Starts a PoW quote, then sends `tool` (`liveauth_mcp_solve`, or `liveauth_mcp_confirm`,
+/// which solves by itself) with just its `quoteId` as a cancellable request, without
+/// waiting for its answer: for tests that cancel a solve or disconnect mid-way. The quote
+/// id (empty if start failed) and the request's handle.
 pub async fn solve_in_background(
     peer: &Peer<RoleClient>,
+    tool: &str,
 ) -> Result<(String, RequestHandle<RoleClient>), ServiceError> {
     let start = peer
         .call_tool(request("liveauth_mcp_start", json!({})))
@@ -127,7 +129,7 @@ pub async fn solve_in_background(
         .structured_content
         .and_then(|s| s["quoteId"].as_str().map(str::to_owned))
         .unwrap_or_default();
-    let solve = request("liveauth_mcp_solve", json!({ "quoteId": quote_id }));
+    let solve = request(tool, json!({ "quoteId": quote_id }));
     let request = ClientRequest::CallToolRequest(Request::new(solve));
     let handle = peer
         .send_cancellable_request(request, PeerRequestOptions::no_options())

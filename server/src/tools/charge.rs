@@ -1,23 +1,64 @@
 //! `liveauth_mcp_charge`: books the cost of one API call against the session's budget.
+//!
+//! The charge carries an idempotency key (the agent's, or one made here) and, when the
+//! agent gives one or the call's arguments, the `requestHash` that binds it to that call
+//! (LiveAuth 1.3): a retry with the same key and hash is booked once.
 
-use liveauth_protocol::wire::{ChargeResponse, ChargeStatus};
+use liveauth_protocol::request_hash::{is_request_hash, request_hash};
+use liveauth_protocol::wire::{ChargeRequest, ChargeResponse, ChargeStatus, FundingMode};
 use schemars::JsonSchema;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use super::{Caller, ToolError};
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ChargeParams {
-    /// Cost of the API call in sats.
-    pub call_cost_sats: u64,
+    /// Cost of the API call in sats (omitted: the tool's default price).
+    #[serde(default)]
+    pub call_cost_sats: Option<u64>,
+    /// The tool the call is attributed to (its slug, or its name); omitted: the API's
+    /// anonymous tool.
+    #[serde(default)]
+    pub tool_name: Option<String>,
+    /// Who pays: "provider" (the session's budget, the default) or "caller" (the agent's
+    /// own balance; needs requestHash or requestArguments).
+    #[serde(default)]
+    pub funding_mode: Option<FundingMode>,
+    /// Your key for this charge (1–128 of A–Z a–z 0–9 . _ -): a retry with the same key
+    /// is booked once. Omitted: this server makes one and returns it.
+    #[serde(default)]
+    pub idempotency_key: Option<String>,
+    /// SHA-256 (64 hex) of the call's canonical arguments, binding the charge to the call.
+    #[serde(default)]
+    pub request_hash: Option<String>,
+    /// The call's arguments, from which this server computes requestHash instead.
+    #[serde(default)]
+    pub request_arguments: Option<Value>,
+}
+
+/// The API's answer, with what the agent needs to retry the same charge safely.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ChargeResult {
+    /// Whether the charge was booked (`status` is "ok").
+    pub ok: bool,
+    /// The key the charge was sent with: pass it again to retry this charge.
+    pub idempotency_key: String,
+    /// The requestHash the charge was sent with, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_hash: Option<String>,
+    #[serde(flatten)]
+    pub charge: ChargeResponse,
 }
 
 tool! {
     /// Meter API usage after making an authenticated call: call this with the cost in sats
     /// of each API request. If the budget is exceeded the result is an error with
-    /// status "deny": stop making paid calls.
-    charge_router: liveauth_mcp_charge(ChargeParams) -> ChargeResponse,
+    /// status "deny": stop making paid calls. Pass idempotencyKey (and requestHash or
+    /// requestArguments) to make a retry safe: the same key is booked once.
+    charge_router: liveauth_mcp_charge(ChargeParams) -> ChargeResult,
     title: "Charge an API call",
     read_only: false,
     idempotent: false,
@@ -25,29 +66,115 @@ tool! {
     |caller, args, _context| caller.charge(args).await
 }
 
+/// The longest idempotency key the 1.3 SDK accepts (`^[a-zA-Z0-9._-]{1,128}$`).
+const MAX_IDEMPOTENCY_KEY: usize = 128;
+
+impl ChargeParams {
+    /// The request to send, checked: nothing is sent for a malformed key or hash.
+    fn request(self) -> Result<ChargeRequest, ToolError> {
+        let idempotency_key = match self.idempotency_key {
+            Some(key) if is_idempotency_key(&key) => key,
+            Some(_) => {
+                return Err(ToolError::InvalidArgument(format!(
+                    "`idempotencyKey`: 1 to {MAX_IDEMPOTENCY_KEY} characters of A-Z a-z 0-9 . _ - \
+                     (invalid_idempotency_key)"
+                )));
+            }
+            None => uuid::Uuid::new_v4().to_string(),
+        };
+        let request_hash = match (self.request_hash, &self.request_arguments) {
+            (Some(hash), _) if !is_request_hash(&hash) => {
+                return Err(ToolError::InvalidArgument(
+                    "`requestHash`: 64 hex digits, the SHA-256 of the call's canonical arguments"
+                        .into(),
+                ));
+            }
+            (Some(hash), Some(arguments))
+                if !hash.eq_ignore_ascii_case(&request_hash(arguments)) =>
+            {
+                return Err(ToolError::InvalidArgument(format!(
+                    "`requestHash` is not the hash of `requestArguments` ({})",
+                    request_hash(arguments)
+                )));
+            }
+            (Some(hash), _) => Some(hash.to_ascii_lowercase()),
+            (None, Some(arguments)) => Some(request_hash(arguments)),
+            (None, None) => None,
+        };
+        if self.funding_mode == Some(FundingMode::Caller) && request_hash.is_none() {
+            return Err(ToolError::InvalidArgument(
+                "`fundingMode` \"caller\" binds the charge to the call: pass requestHash or \
+                 requestArguments (request_binding_required)"
+                    .into(),
+            ));
+        }
+        Ok(ChargeRequest {
+            call_cost_sats: self.call_cost_sats,
+            idempotency_key: Some(idempotency_key),
+            tool_name: self.tool_name,
+            funding_mode: self.funding_mode,
+            request_hash,
+        })
+    }
+}
+
+fn is_idempotency_key(key: &str) -> bool {
+    (1..=MAX_IDEMPOTENCY_KEY).contains(&key.len())
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+}
+
 impl Caller {
     /// Charges with a fresh token; a transport failure is retried once with the same
-    /// idempotency key, so the API counts the charge once.
-    async fn charge(&self, args: ChargeParams) -> Result<ChargeResponse, ToolError> {
-        let cost = args.call_cost_sats;
-        let key = uuid::Uuid::new_v4().to_string();
-        let response = self
-            .with_token(|jwt| {
-                let key = key.clone();
-                async move {
-                    match self.api.charge(&jwt, cost, &key).await {
-                        Err(error) if error.is_transport() => {
-                            tracing::warn!("charge failed in transport, retrying once: {error}");
-                            self.api.charge(&jwt, cost, &key).await
-                        }
-                        other => other,
+    /// idempotency key, so the API counts the charge once. A caller-funded charge is sent
+    /// only to an API that offers caller funding.
+    async fn charge(&self, args: ChargeParams) -> Result<ChargeResult, ToolError> {
+        let request = args.request()?;
+        if request.funding_mode == Some(FundingMode::Caller) {
+            let capabilities = self
+                .with_token(|jwt| async move { self.api.capabilities(&jwt).await })
+                .await;
+            if !capabilities.is_ok_and(|c| c.caller_funding) {
+                return Err(ToolError::InvalidArgument(
+                    "`fundingMode` \"caller\": this API did not confirm that it offers caller \
+                     funding (GET /api/mcp/capabilities; caller_funding_unavailable); nothing \
+                     was charged"
+                        .into(),
+                ));
+            }
+        }
+        let request = &request;
+        let charge = self
+            .with_token(|jwt| async move {
+                match self.api.charge(&jwt, request).await {
+                    Err(error) if error.is_transport() => {
+                        tracing::warn!("charge failed in transport, retrying once: {error}");
+                        self.api.charge(&jwt, request).await
                     }
+                    other => other,
                 }
             })
             .await?;
-        match response.status {
-            ChargeStatus::Ok => Ok(response),
-            ChargeStatus::Deny => Err(ToolError::Denied(Box::new(response))),
+        let result = ChargeResult::new(charge, request);
+        match result.charge.status {
+            ChargeStatus::Ok => Ok(result),
+            ChargeStatus::Deny => Err(ToolError::Denied(Box::new(result))),
+        }
+    }
+}
+
+impl ChargeResult {
+    fn new(mut charge: ChargeResponse, request: &ChargeRequest) -> Self {
+        // Our fields are the ones sent; an API's same-named extras would be written twice.
+        for field in ["ok", "idempotencyKey", "requestHash"] {
+            charge.extra.remove(field);
+        }
+        Self {
+            ok: charge.status == ChargeStatus::Ok,
+            idempotency_key: request.idempotency_key.clone().unwrap_or_default(),
+            request_hash: request.request_hash.clone(),
+            charge,
         }
     }
 }

@@ -5,6 +5,8 @@
 use liveauth_protocol::codec::{HexCase, encode_hex};
 use liveauth_protocol::pow::{Submission, SubmissionError};
 use liveauth_protocol::wire::{ConfirmRequest, ConfirmResponse, Nonce};
+use rmcp::RoleServer;
+use rmcp::service::RequestContext;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
@@ -57,18 +59,43 @@ impl ConfirmParams {
 
 tool! {
     /// Submit the solved proof-of-work challenge (or, for a Lightning quote, just the
-    /// quoteId once paid) to receive a JWT. Fields you omit are filled in from the quote
-    /// and from liveauth_mcp_solve. The solution is checked locally before it is sent.
-    /// Save the refreshToken (this server keeps it for you too).
+    /// quoteId once paid) to receive a JWT. With only the quoteId of a PoW quote, this
+    /// server solves its challenge first (reporting progress; cancellable). Fields you
+    /// omit are filled in from the quote and from liveauth_mcp_solve. The solution is
+    /// checked locally before it is sent. Save the refreshToken (this server keeps it for
+    /// you too).
     confirm_router: liveauth_mcp_confirm(ConfirmParams) -> ConfirmResponse,
     title: "Confirm a quote and get a JWT",
     read_only: false,
     idempotent: false,
     open_world: true,
-    |caller, args, _context| caller.confirm(args).await
+    |caller, args, context| caller.confirm_solving(args, &context).await
 }
 
 impl Caller {
+    /// Confirms, first solving the quote's PoW challenge here when the agent sent no
+    /// solution fields (LiveAuth 1.1+), with progress and cancellation as
+    /// `liveauth_mcp_solve`.
+    async fn confirm_solving(
+        &self,
+        args: ConfirmParams,
+        context: &RequestContext<RoleServer>,
+    ) -> Result<ConfirmResponse, ToolError> {
+        if args.challenge_hex.is_none() && args.nonce.is_none() && self.unsolved(&args.quote_id)? {
+            self.solve(Some(&args.quote_id), context).await?;
+        }
+        self.confirm(args).await
+    }
+
+    /// Whether this server holds the quote's PoW challenge but no solution for it.
+    fn unsolved(&self, quote_id: &str) -> Result<bool, ToolError> {
+        let pow = self
+            .session
+            .quote(quote_id)?
+            .is_some_and(|quote| quote.pow_challenge.is_some());
+        Ok(pow && self.session.solution(quote_id)?.is_none())
+    }
+
     /// Confirms the quote and keeps the session's tokens.
     pub(super) async fn confirm(&self, args: ConfirmParams) -> Result<ConfirmResponse, ToolError> {
         let quote_id = args.quote_id.clone();

@@ -5,6 +5,7 @@ use liveauth_protocol::wire::{ChargeResponse, DenyReason};
 use rmcp::model::{CallToolResult, ContentBlock};
 
 use super::advice;
+use super::charge::ChargeResult;
 use crate::api::ApiError;
 use crate::invoice_check::InvoiceCheckError;
 use crate::solve::SolveFailure;
@@ -59,13 +60,13 @@ pub enum ToolError {
     #[error(
         "charge denied ({reason}): {sats} sats used in {calls} call(s) today; {retry}stop making paid \
          calls until then",
-        reason = deny_reason(.0),
-        sats = .0.sats_used,
-        calls = .0.calls_used,
-        retry = retry_hint(.0)
+        reason = deny_reason(&.0.charge),
+        sats = .0.charge.sats_used,
+        calls = .0.charge.calls_used,
+        retry = retry_hint(&.0.charge)
     )]
     /// Boxed: a charge answer with every field the API sent is large.
-    Denied(Box<ChargeResponse>),
+    Denied(Box<ChargeResult>),
     /// The state store failed (the file is unwritable, or another process held it too
     /// long).
     #[error("{0}")]

@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use liveauth_mcp::LiveAuthServer;
 use liveauth_mcp::api::ApiClient;
+use liveauth_mcp::clock::Clock;
 use liveauth_mcp::embedded::EmbeddedMock;
 use liveauth_mcp::in_process;
 use liveauth_testkit::mcp::Agent;
@@ -21,6 +22,7 @@ use serde_json::{Value, json};
 
 pub use liveauth_testkit::mcp::text;
 pub use liveauth_testkit::mock::{PROJECT_KEY, Profile};
+pub use mock_api::clock::Clock as MockClock;
 
 /// The key of the mock's demo project, which keyless requests are.
 pub const DEMO_KEY: &str = mock_api::config::DEMO_PUBLIC_KEY;
@@ -54,6 +56,10 @@ pub async fn mock_at_difficulty(bits: u32) -> (EmbeddedMock, ApiClient) {
     (mock, api)
 }
 
+fn api_client(base: &str, key: Option<&str>) -> ApiClient {
+    ApiClient::new(base, key.map(str::to_owned), Duration::from_secs(5)).unwrap()
+}
+
 impl Deref for Harness {
     type Target = Agent;
 
@@ -76,16 +82,41 @@ impl Harness {
         harness
     }
 
+    /// Against a fresh mock in `config` on a manual clock that the server shares, so a
+    /// test moves time (`clock.advance`) instead of sleeping; `key` as in [`Harness::with`].
+    /// The clock is the mock's: advancing it moves the server's too.
+    pub async fn on_manual_clock(config: mock_api::Config, key: Option<&str>) -> (Self, MockClock) {
+        let config = mock_api::Config {
+            manual_clock: true,
+            ..config
+        };
+        let mock::Served { base, state } = mock::serve(config).await.unwrap();
+        let harness = Self::sharing_clock(&base, key, &state.clock).await;
+        (harness, state.clock)
+    }
+
+    /// Another agent against `base` on the same manual clock.
+    pub async fn sharing_clock(base: &str, key: Option<&str>, clock: &MockClock) -> Self {
+        let api = api_client(base, key);
+        let base = api.base().to_owned();
+        let reader = clock.clone();
+        let server = LiveAuthServer::new(api).with_clock(Clock::from_fn(move || reader.now()));
+        Self::with_server(base, server).await
+    }
+
     /// Against any base URL (e.g. one where nothing listens).
     pub async fn connect(base: &str, key: Option<&str>) -> Self {
-        let api = ApiClient::new(base, key.map(str::to_owned), Duration::from_secs(5)).unwrap();
-        Self::with_api(api).await
+        Self::with_api(api_client(base, key)).await
     }
 
     /// A server on this API client (e.g. one in the legacy demo mode).
     pub async fn with_api(api: ApiClient) -> Self {
         let base = api.base().to_owned();
-        let connection = in_process::connect(LiveAuthServer::new(api)).await.unwrap();
+        Self::with_server(base, LiveAuthServer::new(api)).await
+    }
+
+    async fn with_server(base: String, server: LiveAuthServer) -> Self {
+        let connection = in_process::connect(server).await.unwrap();
         Self {
             agent: Agent::new(connection.client),
             mock: None,
