@@ -118,6 +118,18 @@ impl SolveLimit {
     }
 }
 
+/// Stops the solver threads when the solve's future is dropped without being cancelled
+/// (its task aborted, its runtime shut down, a session closed): else they would hash on
+/// every core until the challenge expires, outside the [`SolveLimit`] whose permit went
+/// with the future, and a runtime shutting down would wait for them.
+struct StopOnDrop(SolveControl);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        self.0.cancel();
+    }
+}
+
 /// The target a solution must meet: the one derived from `difficultyBits`, or the
 /// challenge's `targetHex` if that is stricter, so the answer satisfies both readings.
 pub(crate) fn effective_target(challenge: &PowChallenge) -> Result<[u8; 32], SolveFailure> {
@@ -151,6 +163,7 @@ pub(crate) async fn solve_challenge(
         ..SolveOptions::default()
     };
     let control = SolveControl::new();
+    let _stop = StopOnDrop(control.clone());
     let (key, hex) = (
         challenge.project_public_key.clone(),
         challenge.challenge_hex.clone(),
@@ -248,6 +261,30 @@ mod tests {
         handle.await.unwrap();
         assert!(matches!(error, SolveFailure::Cancelled { hashes_tried } if hashes_tried > 0));
         assert!(reports >= 1);
+    }
+
+    /// A solve whose future is dropped, here by its runtime shutting down, stops its
+    /// threads: the runtime, which waits for them, shuts down instead of hashing on until
+    /// the challenge expires (the outer 60 s bound is only there to fail, never to time).
+    #[test]
+    fn a_dropped_solve_stops_its_threads() {
+        let (done, finished) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Runtime::new().unwrap();
+            runtime.block_on(async {
+                let c = challenge(MAX_SOLVE_BITS, i64::MAX);
+                let cancel = CancellationToken::new();
+                let solving = solve_challenge(&c, 0, &cancel, |_| {});
+                // Long enough for the solver threads to be hashing; then the future drops.
+                let outcome = tokio::time::timeout(Duration::from_millis(300), solving).await;
+                assert!(outcome.is_err(), "a 40-bit solve finished: {outcome:?}");
+            });
+            drop(runtime);
+            done.send(()).unwrap();
+        });
+        finished
+            .recv_timeout(Duration::from_secs(60))
+            .expect("the solver threads outlived their dropped solve");
     }
 
     #[tokio::test]

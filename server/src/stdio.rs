@@ -200,10 +200,17 @@ fn refusal(line: &[u8], error: &serde_json::Error) -> Admit {
     }
     // Logged by category only: the line may hold a token.
     tracing::debug!(category = ?error.classify(), "refused an incoming line");
+    // A derived struct also reads from an array (`[]` would pass for a notification): only
+    // an object can be a notification or carry a request's id.
+    let object = line.starts_with(b"{");
     match serde_json::from_slice::<Envelope>(line) {
-        Ok(Envelope { id: None }) => Admit::Skip,
-        Ok(Envelope { id: Some(id) }) => Admit::Answer(
+        Ok(Envelope { id: None }) if object => Admit::Skip,
+        Ok(Envelope { id: Some(id) }) if object => Admit::Answer(
             Some(id),
+            ErrorData::invalid_request(format!("Invalid request: {error}"), None),
+        ),
+        Ok(_) => Admit::Answer(
+            None,
             ErrorData::invalid_request(format!("Invalid request: {error}"), None),
         ),
         Err(envelope) if envelope.is_syntax() || envelope.is_eof() => Admit::Answer(
