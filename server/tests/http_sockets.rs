@@ -6,11 +6,10 @@
 #![allow(clippy::unwrap_used)] // test helpers outside #[test] fns: a panic is a failed test
 
 use std::net::SocketAddr;
-use std::process::Stdio;
 use std::time::Duration;
 
-use liveauth_testkit::socket::{self, BOUND};
-use tokio::io::{AsyncBufReadExt as _, BufReader};
+use liveauth_testkit::process;
+use liveauth_testkit::socket;
 use tokio::process::{Child, Command};
 
 const BIN: &str = env!("CARGO_BIN_EXE_liveauth-mcp");
@@ -23,36 +22,23 @@ struct Server {
 
 /// Starts the binary with `flags` and reads its address from the log line it prints.
 async fn start(flags: &[&str]) -> Server {
-    let mut child = Command::new(BIN)
+    let mut command = Command::new(BIN);
+    command
         .args(["--http", "127.0.0.1:0", "--api-base", "http://127.0.0.1:9"])
-        .args(flags)
-        .env("RUST_LOG", "liveauth_mcp=info")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let addr = tokio::time::timeout(BOUND, async {
-        while let Some(line) = lines.next_line().await.unwrap() {
-            if let Some(addr) = line
-                .split("http://")
-                .nth(1)
-                .and_then(|rest| rest.strip_suffix("/mcp"))
-            {
-                return addr.parse().unwrap();
-            }
-        }
-        panic!("liveauth-mcp exited without serving");
-    })
-    .await
-    .unwrap();
+        .args(flags);
+    let mut spawned = process::spawn(&mut command, "liveauth_mcp=info");
+    let addr = spawned
+        .stderr
+        .find(|line| {
+            let rest = line.split("http://").nth(1)?;
+            Some(rest.strip_suffix("/mcp")?.parse().unwrap())
+        })
+        .await;
     // Keep reading stderr so the server never blocks on a full pipe.
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    spawned.stderr.drain();
     Server {
         addr,
-        _child: child,
+        _child: spawned.child,
     }
 }
 
