@@ -540,13 +540,7 @@ async fn hosted_jwt_is_hs256_with_the_hosted_claims_and_no_jwks() {
         .unwrap()
         .claims;
     let role = "http://schemas.microsoft.com/ws/2008/06/identity/claims/role";
-    let mut names: Vec<&str> = claims
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(String::as_str)
-        .collect();
-    names.sort_unstable();
+    let names = common::keys(&claims);
     let mut expected = vec![
         "aud",
         "authType",
@@ -751,9 +745,7 @@ async fn hosted_base64_payment_hash_is_the_bolt11_hash_and_settles_in_every_enco
             "base64url" => encode_base64url(&bytes),
             _ => encode_hex(&bytes),
         };
-        let settled = app
-            .post(&format!("/api/dev/settle/{path}"), &[], json!({}))
-            .await;
+        let settled = app.settle(&path).await;
         assert_eq!(settled.status, StatusCode::OK, "{settle_as}: {settled:?}");
         let quote = start["quoteId"].as_str().unwrap();
         let confirm = app.confirm_keyed(json!({ "quoteId": quote })).await;
@@ -930,9 +922,7 @@ async fn hosted_pending_lightning_quote_answers_zeros_and_stays_pending_until_co
             "{profile:?}"
         );
         let hash = start["invoice"]["paymentHash"].as_str().unwrap();
-        let settled = app
-            .post(&format!("/api/dev/settle/{hash}"), &[], json!({}))
-            .await;
+        let settled = app.settle(hash).await;
         assert_eq!(settled.status, StatusCode::OK);
         let status_path = format!("/api/mcp/status/{quote}");
         let status = app.get(&status_path, KEYED).await.body;

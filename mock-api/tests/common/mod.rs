@@ -242,6 +242,12 @@ impl TestApp {
         answer.body["nowUnix"].as_i64().unwrap()
     }
 
+    /// `POST /api/dev/settle/{payment_hash}`: the invoice paid, its preimage revealed.
+    pub async fn settle(&self, payment_hash: &str) -> Answer {
+        let path = format!("/api/dev/settle/{payment_hash}");
+        self.post(&path, &[], json!({})).await
+    }
+
     /// `POST /api/mcp/confirm` with `body` and no key.
     pub async fn confirm(&self, body: Value) -> Answer {
         self.post("/api/mcp/confirm", &[], body).await
