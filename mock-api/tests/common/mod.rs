@@ -279,7 +279,7 @@ impl TestApp {
 
     /// `GET /api/demo/resource` paid with `credential`.
     pub async fn resource(&self, credential: &Credential) -> Answer {
-        let authorization = credential.to_header_value();
+        let authorization = credential.to_string();
         self.get("/api/demo/resource", &[("authorization", &authorization)])
             .await
     }
