@@ -465,13 +465,7 @@ async fn hosted_bare_404_and_validation_are_aspnet_problems() {
 #[tokio::test]
 async fn hosted_key_token_lnurl_and_refresh_errors() {
     let app = TestApp::with(hosted());
-    let unknown = app
-        .post(
-            "/api/mcp/start",
-            &[("x-lw-public", "la_pk_nobody")],
-            json!({}),
-        )
-        .await;
+    let unknown = app.start_with_key("la_pk_nobody").await;
     assert_eq!(unknown.status, StatusCode::UNAUTHORIZED);
     assert_eq!(
         unknown.body,

@@ -211,6 +211,12 @@ impl TestApp {
         answer.body
     }
 
+    /// A PoW start presenting `X-LW-Public: key`, answered as it may be.
+    pub async fn start_with_key(&self, key: &str) -> Answer {
+        self.post("/api/mcp/start", &[("x-lw-public", key)], json!({}))
+            .await
+    }
+
     pub async fn start_lightning(&self, key: Option<&str>) -> Value {
         let answer = match key {
             Some(key) => {
