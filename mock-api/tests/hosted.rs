@@ -677,13 +677,9 @@ async fn hosted_charge_answer_carries_fee_revenue_and_tool_fields() {
     assert_eq!(replay["grossSats"], 5);
     assert_eq!(replay["satsUsed"], 1005);
     let strict = TestApp::with(config());
-    let jwt = jwt_of(&strict).await;
+    let jwt = self::jwt(&strict).await;
     let answer = charge(&strict, &jwt, &[], json!({"callCostSats": 5})).await;
     assert_eq!(common::keys(&answer), ["callsUsed", "satsUsed", "status"]);
-}
-
-async fn jwt_of(app: &TestApp) -> String {
-    jwt(app).await
 }
 
 /// The Lightning invoice carries the hosted fee fields; `amountSats` is the total and
