@@ -16,6 +16,7 @@ pub const LINE_BOUND: Duration = Duration::from_secs(60);
 
 /// A spawned binary and its pipes. A pipe the test drops reads as closed to the child:
 /// end of input for stdin (as `Stdio::null()` would be).
+#[derive(Debug)]
 pub struct Spawned {
     pub child: Child,
     pub stdin: ChildStdin,
@@ -56,6 +57,7 @@ pub async fn next_line<R: AsyncBufRead + Unpin>(lines: &mut Lines<R>) -> String 
 }
 
 /// A child's stderr, read line by line.
+#[derive(Debug)]
 pub struct Stderr(Lines<BufReader<ChildStderr>>);
 
 impl Stderr {
