@@ -1,5 +1,6 @@
 //! The release binaries as the drivers run them: `mock-api` on a loopback port, and
-//! `liveauth-mcp` spoken to in raw JSON-RPC over stdio.
+//! `liveauth-mcp` spoken to in raw JSON-RPC over stdio; [`Fixture`] is both, as every
+//! driver of the MCP server starts them.
 
 use std::io::{BufRead as _, BufReader, Write as _};
 use std::net::TcpListener;
@@ -17,6 +18,34 @@ impl Drop for Owned {
     fn drop(&mut self) {
         let _ = self.0.kill();
         let _ = self.0.wait();
+    }
+}
+
+/// The release builds in `TARGET_DIR/release` (`TARGET_DIR` the driver's first argument,
+/// default `target`): `mock-api` running on loopback, and `liveauth-mcp` servers spawned
+/// against it.
+#[derive(Debug)]
+pub struct Fixture {
+    _mock: Owned,
+    pub base: String,
+    mcp_bin: String,
+}
+
+impl Fixture {
+    /// Starts `mock-api MOCK_ARGS…` (see [`start_mock`]).
+    pub async fn start(mock_args: &[&str]) -> anyhow::Result<Self> {
+        let dir = std::env::args().nth(1).unwrap_or_else(|| "target".into());
+        let (mock, base) = start_mock(&format!("{dir}/release/mock-api"), mock_args).await?;
+        Ok(Self {
+            _mock: mock,
+            base,
+            mcp_bin: format!("{dir}/release/liveauth-mcp"),
+        })
+    }
+
+    /// A new `liveauth-mcp ARGS…` on the mock (see [`Mcp::spawn`]).
+    pub fn mcp(&self, args: &[&str]) -> anyhow::Result<Mcp> {
+        Mcp::spawn(&self.mcp_bin, &self.base, args)
     }
 }
 

@@ -280,6 +280,16 @@ impl Api {
         self.post_json("/api/mcp/start", &body).await
     }
 
+    /// `POST /api/mcp/start` with `X-LW-Public: key` (none when `None`), whatever key this
+    /// client holds: how the API treats a key other than the configured one.
+    pub async fn start_with_key(&self, key: Option<&str>) -> Result<Resp, String> {
+        let mut request = self.req(Method::POST, "/api/mcp/start").json(&json!({}));
+        if let Some(key) = key {
+            request = request.header(KEY_HEADER, key);
+        }
+        self.fetch(request).await
+    }
+
     /// A new PoW quote.
     pub async fn start_pow(&self) -> Result<PowQuote, String> {
         let resp = self.start_raw(false).await?;

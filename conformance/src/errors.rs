@@ -6,7 +6,7 @@
 use reqwest::Method;
 use serde_json::json;
 
-use crate::client::{Api, KEY_HEADER, Resp, solve_quote};
+use crate::client::{Api, Resp, solve_quote};
 use crate::quotes::is_nonempty_str;
 use crate::{CheckResult, Ctx, Outcome, ensure};
 
@@ -66,24 +66,15 @@ async fn error_samples(ctx: &Ctx) -> Result<Vec<Sample>, String> {
         401,
         "missing_project_key",
         Compat::Readable,
-        api.fetch(
-            api.req(Method::POST, "/api/mcp/start")
-                .header(KEY_HEADER, "")
-                .json(&json!({})),
-        )
-        .await?,
+        api.start_with_key(Some("")).await?,
     );
     push(
         "start with an unknown key",
         401,
         "unknown_project",
         Compat::Readable,
-        api.fetch(
-            api.req(Method::POST, "/api/mcp/start")
-                .header(KEY_HEADER, "la_pk_conformance_unknown_project")
-                .json(&json!({})),
-        )
-        .await?,
+        api.start_with_key(Some("la_pk_conformance_unknown_project"))
+            .await?,
     );
     let quote = api.start_pow().await?;
     let (nonce, hash) = solve_quote(&quote, 0).await?;

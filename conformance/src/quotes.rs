@@ -2,10 +2,8 @@
 
 use liveauth_protocol::codec::encode_hex;
 use liveauth_protocol::pow::target_from_bits;
-use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::client::KEY_HEADER;
 use crate::{CheckResult, Ctx, Outcome, ensure};
 
 pub(crate) fn is_hex64(value: &Value) -> bool {
@@ -154,14 +152,7 @@ pub(crate) async fn start_lightning_shape(ctx: &Ctx) -> CheckResult {
 }
 
 pub(crate) async fn start_key_header(ctx: &Ctx) -> CheckResult {
-    let start = |key: Option<&str>| {
-        let mut request = ctx.api.req(Method::POST, "/api/mcp/start").json(&json!({}));
-        if let Some(key) = key {
-            request = request.header(KEY_HEADER, key);
-        }
-        ctx.api.fetch(request)
-    };
-    let without = start(None).await?;
+    let without = ctx.api.start_with_key(None).await?;
     let demo = without.expect(200, "start without a key (the anonymous demo project)")?;
     let demo_key = &demo["powChallenge"]["projectPublicKey"];
     ensure!(
@@ -176,7 +167,10 @@ pub(crate) async fn start_key_header(ctx: &Ctx) -> CheckResult {
             without.brief()
         );
     }
-    let unknown = start(Some("la_pk_conformance_unknown_project")).await?;
+    let unknown = ctx
+        .api
+        .start_with_key(Some("la_pk_conformance_unknown_project"))
+        .await?;
     ensure!(
         unknown.status == 401,
         "start with an unknown key: expected 401, got {}",

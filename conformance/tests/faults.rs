@@ -200,7 +200,7 @@ async fn payment_required_with_challenges() {
             "Payment required",
             "pay the invoice in WWW-Authenticate",
         )
-        .append_header("WWW-Authenticate", x402.to_header_value().as_str()),
+        .append_header("WWW-Authenticate", x402.to_string().as_str()),
     )
     .await;
     let agent = common::connect(&api.uri(), None, TIMEOUT).await;

@@ -88,12 +88,12 @@ pub(crate) fn challenges(state: &AppState, quote: &LightningQuote) -> Vec<String
             macaroon,
             invoice: invoice.clone(),
         }
-        .to_header_value(),
+        .to_string(),
         Challenge::X402 {
             invoice,
             payment_hash: quote.payment_hash,
         }
-        .to_header_value(),
+        .to_string(),
     ]
 }
 

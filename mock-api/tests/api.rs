@@ -61,20 +61,12 @@ async fn start_accepts_an_empty_body() {
 #[tokio::test]
 async fn start_needs_a_known_project_key() {
     let app = TestApp::new();
-    let empty = app
-        .post("/api/mcp/start", &[("x-lw-public", "")], json!({}))
-        .await;
+    let empty = app.start_with_key("").await;
     assert_eq!(
         (empty.status, empty.code()),
         (StatusCode::UNAUTHORIZED, "missing_project_key")
     );
-    let unknown = app
-        .post(
-            "/api/mcp/start",
-            &[("x-lw-public", "la_pk_nope")],
-            json!({}),
-        )
-        .await;
+    let unknown = app.start_with_key("la_pk_nope").await;
     assert_eq!(
         (unknown.status, unknown.code()),
         (StatusCode::UNAUTHORIZED, "unknown_project")

@@ -24,8 +24,10 @@ fn on(profile: Profile, config: Config) -> Config {
     Config { profile, ..config }
 }
 
-/// The test configuration in `profile` with `limits`.
-fn capped(profile: Profile, limits: Limits) -> Config {
+/// The test configuration in `profile`, its store limits the defaults as `cap` sets them.
+fn capped(profile: Profile, cap: impl FnOnce(&mut Limits)) -> Config {
+    let mut limits = Limits::default();
+    cap(&mut limits);
     Config {
         limits,
         ..on(profile, common::config())
@@ -67,13 +69,7 @@ async fn pow_quotes_cost_at_most_300_bytes_each() {
 #[tokio::test]
 async fn starts_beyond_a_quote_cap_are_refused_and_nothing_grows() {
     for profile in both() {
-        let app = TestApp::with(capped(
-            profile,
-            Limits {
-                quotes: Cap::new(3, 5),
-                ..Limits::default()
-            },
-        ));
+        let app = TestApp::with(capped(profile, |limits| limits.quotes = Cap::new(3, 5)));
         for _ in 0..3 {
             app.start_pow().await;
         }
@@ -101,13 +97,7 @@ async fn starts_beyond_a_quote_cap_are_refused_and_nothing_grows() {
 #[tokio::test]
 async fn payment_challenges_beyond_their_cap_are_refused() {
     for profile in both() {
-        let app = TestApp::with(capped(
-            profile,
-            Limits {
-                challenges: Cap::new(2, 2),
-                ..Limits::default()
-            },
-        ));
+        let app = TestApp::with(capped(profile, |limits| limits.challenges = Cap::new(2, 2)));
         for _ in 0..2 {
             let answer = app.get("/api/demo/resource", &[]).await;
             assert_eq!(answer.status, StatusCode::PAYMENT_REQUIRED, "{answer:?}");
@@ -126,13 +116,7 @@ async fn payment_challenges_beyond_their_cap_are_refused() {
 #[tokio::test]
 async fn confirms_beyond_the_session_cap_are_refused_and_can_be_retried() {
     for profile in both() {
-        let config = capped(
-            profile,
-            Limits {
-                sessions: Cap::new(1, 1),
-                ..Limits::default()
-            },
-        );
+        let config = capped(profile, |limits| limits.sessions = Cap::new(1, 1));
         let app = TestApp::with(Config {
             session_ttl_secs: 100,
             ..config
@@ -163,13 +147,9 @@ async fn charge_keyed(app: &TestApp, jwt: &str, key: &str) -> common::Answer {
 #[tokio::test]
 async fn idempotency_records_beyond_their_cap_are_refused() {
     for profile in both() {
-        let app = TestApp::with(capped(
-            profile,
-            Limits {
-                idempotency: Cap::new(2, 10),
-                ..Limits::default()
-            },
-        ));
+        let app = TestApp::with(capped(profile, |limits| {
+            limits.idempotency = Cap::new(2, 10)
+        }));
         let session = app.session().await;
         let jwt = session["jwt"].as_str().unwrap();
         for key in ["k1", "k2"] {
@@ -336,9 +316,7 @@ async fn sessions_from_self_settled_demo_invoices_last_an_hour() {
             .post("/api/mcp/start", &[], json!({"forceLightning": true}))
             .await;
         let hash = paid.body["invoice"]["paymentHash"].as_str().unwrap();
-        let settle = app
-            .post(&format!("/api/dev/settle/{hash}"), &[], json!({}))
-            .await;
+        let settle = app.settle(hash).await;
         assert_eq!(settle.status, StatusCode::OK, "{settle:?}");
         app.advance(5).await;
         let mut refresh_tokens = Vec::new();
@@ -373,9 +351,7 @@ async fn paid_credential(app: &TestApp) -> (liveauth_protocol::macaroon::Macaroo
         panic!("no x402 challenge: {values:?}");
     };
     let hash = encode_hex(&payment_hash);
-    let settle = app
-        .post(&format!("/api/dev/settle/{hash}"), &[], json!({}))
-        .await;
+    let settle = app.settle(&hash).await;
     let preimage = decode_hex32(settle.body["preimage"].as_str().unwrap()).unwrap();
     (macaroon, preimage)
 }
@@ -386,9 +362,7 @@ async fn paid_x402(app: &TestApp) -> Credential {
         .post("/api/mcp/start", &[], json!({"forceLightning": true}))
         .await;
     let hash = start.body["invoice"]["paymentHash"].as_str().unwrap();
-    let settle = app
-        .post(&format!("/api/dev/settle/{hash}"), &[], json!({}))
-        .await;
+    let settle = app.settle(hash).await;
     let preimage = decode_hex32(settle.body["preimage"].as_str().unwrap()).unwrap();
     Credential::X402 { preimage }
 }

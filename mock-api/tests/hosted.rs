@@ -465,13 +465,7 @@ async fn hosted_bare_404_and_validation_are_aspnet_problems() {
 #[tokio::test]
 async fn hosted_key_token_lnurl_and_refresh_errors() {
     let app = TestApp::with(hosted());
-    let unknown = app
-        .post(
-            "/api/mcp/start",
-            &[("x-lw-public", "la_pk_nobody")],
-            json!({}),
-        )
-        .await;
+    let unknown = app.start_with_key("la_pk_nobody").await;
     assert_eq!(unknown.status, StatusCode::UNAUTHORIZED);
     assert_eq!(
         unknown.body,
@@ -540,13 +534,7 @@ async fn hosted_jwt_is_hs256_with_the_hosted_claims_and_no_jwks() {
         .unwrap()
         .claims;
     let role = "http://schemas.microsoft.com/ws/2008/06/identity/claims/role";
-    let mut names: Vec<&str> = claims
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(String::as_str)
-        .collect();
-    names.sort_unstable();
+    let names = common::keys(&claims);
     let mut expected = vec![
         "aud",
         "authType",
@@ -689,13 +677,9 @@ async fn hosted_charge_answer_carries_fee_revenue_and_tool_fields() {
     assert_eq!(replay["grossSats"], 5);
     assert_eq!(replay["satsUsed"], 1005);
     let strict = TestApp::with(config());
-    let jwt = jwt_of(&strict).await;
+    let jwt = self::jwt(&strict).await;
     let answer = charge(&strict, &jwt, &[], json!({"callCostSats": 5})).await;
     assert_eq!(common::keys(&answer), ["callsUsed", "satsUsed", "status"]);
-}
-
-async fn jwt_of(app: &TestApp) -> String {
-    jwt(app).await
 }
 
 /// The Lightning invoice carries the hosted fee fields; `amountSats` is the total and
@@ -751,9 +735,7 @@ async fn hosted_base64_payment_hash_is_the_bolt11_hash_and_settles_in_every_enco
             "base64url" => encode_base64url(&bytes),
             _ => encode_hex(&bytes),
         };
-        let settled = app
-            .post(&format!("/api/dev/settle/{path}"), &[], json!({}))
-            .await;
+        let settled = app.settle(&path).await;
         assert_eq!(settled.status, StatusCode::OK, "{settle_as}: {settled:?}");
         let quote = start["quoteId"].as_str().unwrap();
         let confirm = app.confirm_keyed(json!({ "quoteId": quote })).await;
@@ -930,9 +912,7 @@ async fn hosted_pending_lightning_quote_answers_zeros_and_stays_pending_until_co
             "{profile:?}"
         );
         let hash = start["invoice"]["paymentHash"].as_str().unwrap();
-        let settled = app
-            .post(&format!("/api/dev/settle/{hash}"), &[], json!({}))
-            .await;
+        let settled = app.settle(hash).await;
         assert_eq!(settled.status, StatusCode::OK);
         let status_path = format!("/api/mcp/status/{quote}");
         let status = app.get(&status_path, KEYED).await.body;

@@ -72,9 +72,7 @@ async fn lightning_quote_lifecycle() {
     );
 
     let hash = start["invoice"]["paymentHash"].as_str().unwrap();
-    let settle = app
-        .post(&format!("/api/dev/settle/{hash}"), &[], json!({}))
-        .await;
+    let settle = app.settle(hash).await;
     assert_eq!(settle.body["paymentHash"], hash);
     let preimage = decode_hex32(settle.body["preimage"].as_str().unwrap()).unwrap();
     assert_eq!(
@@ -208,9 +206,7 @@ async fn paid_l402_and_x402_credentials_open_the_demo_resource() {
     assert_eq!(refused.header("www-authenticate").len(), 2);
 
     let hex_hash = liveauth_protocol::codec::encode_hex(&payment_hash);
-    let settle = app
-        .post(&format!("/api/dev/settle/{hex_hash}"), &[], json!({}))
-        .await;
+    let settle = app.settle(&hex_hash).await;
     let preimage = decode_hex32(settle.body["preimage"].as_str().unwrap()).unwrap();
 
     for scheme in [L402Scheme::L402, L402Scheme::Lsat] {
@@ -248,9 +244,7 @@ async fn start_with_a_paid_credential_gives_a_paid_quote() {
     let app = TestApp::new();
     let start = app.start_lightning(Some(PROJECT_KEY)).await;
     let hash = start["invoice"]["paymentHash"].as_str().unwrap();
-    let settle = app
-        .post(&format!("/api/dev/settle/{hash}"), &[], json!({}))
-        .await;
+    let settle = app.settle(hash).await;
     let credential = format!("x402 {}", settle.body["preimage"].as_str().unwrap());
     let headers = [
         ("x-lw-public", PROJECT_KEY),

@@ -8,14 +8,11 @@
 
 mod common;
 
-use std::process::Stdio;
-use std::time::Duration;
-
 use common::PROJECT_KEY;
 use liveauth_testkit::mock::Profile;
-use liveauth_testkit::on_both_profiles;
+use liveauth_testkit::{on_both_profiles, process};
 use serde_json::{Value, json};
-use tokio::io::{AsyncBufReadExt as _, AsyncReadExt as _, BufReader};
+use tokio::io::AsyncBufReadExt as _;
 use tokio::process::Command;
 
 /// Everything; the message-dumping crates alone (more specific than any cap); every HTTP
@@ -142,28 +139,15 @@ impl Flow {
 /// Serves mock-api in `profile` at `rust_log`, runs the flow, and returns its stderr and
 /// the secrets seen.
 async fn flow(profile: Profile, rust_log: &str) -> (String, Vec<String>) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_mock-api"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_mock-api"));
+    command
         .args(["--listen", "127.0.0.1:0", "--difficulty-bits", "8"])
-        .args(["--profile", &profile.to_string(), "--project", PROJECT_KEY])
-        .env("RUST_LOG", rust_log)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let mut stderr = child.stderr.take().unwrap();
-    let logs = tokio::spawn(async move {
-        let mut text = String::new();
-        let _ = stderr.read_to_string(&mut text).await;
-        text
-    });
-    let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
-    let banner = tokio::time::timeout(Duration::from_secs(60), stdout.next_line())
-        .await
-        .unwrap()
-        .unwrap()
-        .unwrap();
+        .args(["--profile", &profile.to_string(), "--project", PROJECT_KEY]);
+    let mut mock = process::spawn(&mut command, rust_log);
+    let logs = mock.stderr.collect();
+    // Kept open to the end: the mock prints the rest of its banner after this line.
+    let mut stdout = mock.stdout.lines();
+    let banner = process::next_line(&mut stdout).await;
     let base = banner.rsplit(' ').next().unwrap().to_owned();
     let mut flow = Flow {
         http: reqwest::Client::new(),
@@ -171,7 +155,7 @@ async fn flow(profile: Profile, rust_log: &str) -> (String, Vec<String>) {
         secrets: vec![PROJECT_KEY.to_owned()],
     };
     flow.run().await;
-    child.kill().await.unwrap();
+    mock.child.kill().await.unwrap();
     (logs.await.unwrap(), flow.secrets)
 }
 

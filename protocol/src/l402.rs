@@ -133,9 +133,9 @@ pub mod fuzzing {
         }
     }
 
-    /// `Credential::parse(c.to_header_value()) == c`.
+    /// `Credential::parse(c.to_string()) == c`.
     pub fn credential_roundtrip(credential: &Credential) {
-        let formatted = credential.to_header_value();
+        let formatted = credential.to_string();
         match Credential::parse(&formatted) {
             Ok(parsed) => assert!(
                 parsed == *credential,
@@ -145,9 +145,9 @@ pub mod fuzzing {
         }
     }
 
-    /// `Challenge::parse(c.to_header_value()) == c`.
+    /// `Challenge::parse(c.to_string()) == c`.
     pub fn challenge_roundtrip(challenge: &Challenge) {
-        let formatted = challenge.to_header_value();
+        let formatted = challenge.to_string();
         match Challenge::parse(&formatted) {
             Ok(parsed) => assert_eq!(&parsed, challenge, "{formatted:?}"),
             Err(e) => panic!("formatted challenge {formatted:?} does not parse: {e}"),

@@ -9,11 +9,12 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use common::http::{McpHttp, rpc_body, session_of};
+use liveauth_testkit::process;
 use reqwest::header::HeaderMap;
 use rmcp::ServiceExt as _;
 use rmcp::transport::{ConfigureCommandExt as _, TokioChildProcess};
 use serde_json::{Value, json};
-use tokio::io::{AsyncBufReadExt as _, AsyncWriteExt as _, BufReader};
+use tokio::io::{AsyncBufReadExt as _, AsyncWriteExt as _};
 use tokio::process::Command;
 
 const BIN: &str = env!("CARGO_BIN_EXE_liveauth-mcp");
@@ -23,17 +24,14 @@ const BIN: &str = env!("CARGO_BIN_EXE_liveauth-mcp");
 /// stop the server.
 #[tokio::test]
 async fn stdio_speaks_only_json_rpc() {
-    let mut child = Command::new(BIN)
-        .arg("--embedded-mock")
-        .env("RUST_LOG", "debug")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let process::Spawned {
+        mut child,
+        mut stdin,
+        stdout,
+        stderr,
+    } = process::spawn(Command::new(BIN).arg("--embedded-mock"), "debug");
+    let logs = stderr.collect();
+    let mut lines = stdout.lines();
     let requests = [
         json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
             "protocolVersion": "2025-06-18", "capabilities": {},
@@ -48,11 +46,7 @@ async fn stdio_speaks_only_json_rpc() {
     }
     let mut responses = Vec::new();
     let read = async |lines: &mut tokio::io::Lines<_>, id: u64| loop {
-        let line: String = tokio::time::timeout(Duration::from_secs(60), lines.next_line())
-            .await
-            .unwrap()
-            .unwrap()
-            .unwrap();
+        let line = process::next_line(lines).await;
         let message: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}"));
         assert_eq!(message["jsonrpc"], "2.0", "{line}");
         if message["id"] == id {
@@ -87,10 +81,7 @@ async fn stdio_speaks_only_json_rpc() {
         .unwrap()
         .unwrap();
     assert!(status.success());
-    let mut stderr = String::new();
-    tokio::io::AsyncReadExt::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr)
-        .await
-        .unwrap();
+    let stderr = logs.await.unwrap();
     let jwt = responses[1]["result"]["structuredContent"]["jwt"]
         .as_str()
         .unwrap();

@@ -14,11 +14,10 @@ use common::http::{McpHttp, rpc_body, session_of};
 use liveauth_mcp::SolveLimit;
 use liveauth_mcp::embedded::EmbeddedMock;
 use liveauth_mcp::http_access::HttpAccess;
-use liveauth_testkit::on_both_profiles;
+use liveauth_testkit::{on_both_profiles, process};
 use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, HeaderValue};
 use serde_json::json;
-use tokio::io::{AsyncBufReadExt as _, BufReader};
 use tokio::process::Command;
 use tokio_util::sync::CancellationToken;
 
@@ -49,32 +48,24 @@ async fn a_remote_address_is_refused_at_start() {
 /// without it, or with another, is 401 with `WWW-Authenticate: Bearer`; with it, served.
 #[tokio::test]
 async fn the_generated_token_is_printed_and_required() {
-    let mut child = Command::new(BIN)
+    let mut command = Command::new(BIN);
+    command
         .args(["--embedded-mock", "--http", "127.0.0.1:0"])
-        .env_remove("LIVEAUTH_HTTP_TOKEN")
-        .env("RUST_LOG", "liveauth_mcp=info")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+        .env_remove("LIVEAUTH_HTTP_TOKEN");
+    let mut server = process::spawn(&mut command, "liveauth_mcp=info");
     let (mut token, mut url) = (None, None);
-    while token.is_none() || url.is_none() {
-        let line = tokio::time::timeout(Duration::from_secs(60), lines.next_line())
-            .await
-            .unwrap()
-            .unwrap()
-            .expect("stderr ended before the token and the address were printed");
-        if let Some((_, rest)) = line.split_once("Authorization: Bearer ") {
-            token = Some(rest.trim().to_owned());
-        }
-        if let Some((_, rest)) = line.split_once("Streamable HTTP at ") {
-            url = Some(rest.trim().to_owned());
-        }
-    }
-    let (token, url) = (token.unwrap(), url.unwrap());
+    let (token, url) = server
+        .stderr
+        .find(|line| {
+            if let Some((_, rest)) = line.split_once("Authorization: Bearer ") {
+                token = Some(rest.trim().to_owned());
+            }
+            if let Some((_, rest)) = line.split_once("Streamable HTTP at ") {
+                url = Some(rest.trim().to_owned());
+            }
+            token.clone().zip(url.clone())
+        })
+        .await;
     assert_eq!(token.len(), 64, "{token}");
     for presented in [None, Some("not-the-token")] {
         let refused = McpHttp::new(url.clone(), presented)
@@ -87,7 +78,7 @@ async fn the_generated_token_is_printed_and_required() {
         .initialize(HeaderMap::new())
         .await;
     assert_eq!(served.status(), StatusCode::OK);
-    child.kill().await.unwrap();
+    server.child.kill().await.unwrap();
 }
 
 /// The router for `access` on a loopback socket, against a mock of `profile`.

@@ -10,7 +10,6 @@
 #![allow(clippy::unwrap_used)] // test helpers outside #[test] fns: a panic is a failed test
 
 use std::path::Path;
-use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -18,6 +17,7 @@ use axum::extract::Request;
 use axum::middleware::Next;
 use liveauth_testkit::mcp::Agent;
 use liveauth_testkit::mock::{self, PROJECT_KEY, Profile};
+use liveauth_testkit::process;
 use mock_api::AppState;
 use rmcp::ServiceExt as _;
 use serde_json::{Value, json};
@@ -107,7 +107,8 @@ struct Server {
 
 impl Server {
     async fn start(mock: &Mock, state: &Path) -> Self {
-        let mut child = Command::new(BIN)
+        let mut command = Command::new(BIN);
+        command
             .args([
                 "--api-base",
                 &mock.base,
@@ -117,16 +118,11 @@ impl Server {
             ])
             .arg(state)
             .env_remove("LIVEAUTH_STATE")
-            .env_remove("LIVEAUTH_DEMO")
-            .env("RUST_LOG", "liveauth_mcp=info")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .kill_on_drop(true)
-            .spawn()
-            .unwrap();
-        let io = (child.stdout.take().unwrap(), child.stdin.take().unwrap());
-        let agent = Agent::new(().serve(io).await.unwrap());
+            .env_remove("LIVEAUTH_DEMO");
+        let spawned = process::spawn(&mut command, "liveauth_mcp=info");
+        spawned.stderr.drain();
+        let agent = Agent::new(().serve((spawned.stdout, spawned.stdin)).await.unwrap());
+        let child = spawned.child;
         Self { child, agent }
     }
 

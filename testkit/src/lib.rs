@@ -5,6 +5,8 @@
 //! - [`mock`]: seeded mock configurations and the real mock app served on 127.0.0.1:0.
 //! - [`pow`]: a start response's challenge solved, as a typed confirm body or as JSON.
 //! - [`mcp`]: tool calls through an rmcp client, read as the wire carries them.
+//! - [`process`]: the workspace's binaries spawned with piped stdio, killed on drop, their
+//!   stderr searched or collected.
 //! - [`proxy`]: a loopback proxy to a real API that loses chosen answers (transport
 //!   failures after the API acted).
 //! - [`socket`]: slow and greedy HTTP clients on raw loopback sockets, for the
@@ -21,5 +23,6 @@ pub mod fuzz;
 pub mod mcp;
 pub mod mock;
 pub mod pow;
+pub mod process;
 pub mod proxy;
 pub mod socket;

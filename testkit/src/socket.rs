@@ -2,16 +2,120 @@
 //! socket-level tests of both binaries (`mock-api`, `liveauth-mcp --http`), which share
 //! their serving code (`liveauth-serve`). Every wait is bounded by [`BOUND`]; each check
 //! returns how long the server took, so a test can say it was not cut off early.
+//! [`socket_tests!`](crate::socket_tests) declares the checks as tests, once for both.
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
+pub use liveauth_serve::Limits;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpStream;
 
 /// The longest any check waits for the server: far above the short timeouts the tests
 /// configure, far below a hang.
 pub const BOUND: Duration = Duration::from_secs(10);
+
+/// The timeout the tests configure short, and the one a check must not be cut off by.
+pub const SHORT: Duration = Duration::from_millis(300);
+pub const LONG: Duration = Duration::from_secs(60);
+
+/// The default limits with these two timeouts.
+pub fn timeouts(header_read_timeout: Duration, idle_timeout: Duration) -> Limits {
+    Limits {
+        header_read_timeout,
+        idle_timeout,
+        ..Limits::default()
+    }
+}
+
+/// A server under the socket tests: where it listens. The value keeps the server serving
+/// while it lives.
+pub trait Listening {
+    fn addr(&self) -> SocketAddr;
+}
+
+impl Listening for SocketAddr {
+    fn addr(&self) -> SocketAddr {
+        *self
+    }
+}
+
+/// Declares the checks of this module as one `#[tokio::test]` each, the same for both
+/// binaries: `serve` is an `async fn(Limits) -> impl Listening` that starts the server
+/// under test within those limits, `get` a path it answers to a GET, `bodies` the paths
+/// whose announced oversized body must be refused unread.
+#[macro_export]
+macro_rules! socket_tests {
+    (serve: $serve:path, get: $get:expr, bodies: [$($body:expr),+ $(,)?] $(,)?) => {
+        /// A new connection that drips its head byte by byte is closed at the header-read
+        /// timeout.
+        #[tokio::test]
+        async fn a_slow_first_head_is_cut_off() -> Result<(), String> {
+            use $crate::socket::{self, LONG, Listening as _, SHORT};
+            let server = $serve(socket::timeouts(SHORT, LONG)).await;
+            socket::slow_first_head_is_cut_off(server.addr(), $get, SHORT).await
+        }
+
+        /// A kept-alive connection that starts its next head and drips it is closed at the
+        /// header-read timeout, though the idle timeout is a minute.
+        #[tokio::test]
+        async fn a_slow_next_head_is_cut_off() -> Result<(), String> {
+            use $crate::socket::{self, LONG, Listening as _, SHORT};
+            let server = $serve(socket::timeouts(SHORT, LONG)).await;
+            socket::slow_next_head_is_cut_off(server.addr(), $get).await
+        }
+
+        /// A kept-alive connection that sends nothing more is closed at the idle timeout,
+        /// not the (longer) header-read timeout.
+        #[tokio::test]
+        async fn an_idle_connection_is_closed() -> Result<(), String> {
+            use $crate::socket::{self, LONG, Listening as _, SHORT};
+            let server = $serve(socket::timeouts(LONG, SHORT)).await;
+            socket::idle_connection_is_closed(server.addr(), $get, SHORT).await
+        }
+
+        /// Beyond the cap a connection is answered 503 (or closed) at once, never left
+        /// waiting; once a held one closes, new connections are served again.
+        #[tokio::test]
+        async fn connections_beyond_the_cap_are_refused_at_once() -> Result<(), String> {
+            use $crate::socket::{self, LONG, Limits, Listening as _};
+            let limits = Limits {
+                max_connections: 4,
+                ..socket::timeouts(LONG, LONG)
+            };
+            let server = $serve(limits).await;
+            socket::extra_connections_are_refused(server.addr(), $get, 4).await
+        }
+
+        /// A body announced above the app's limit is answered 413 at once, on each path
+        /// of `bodies` (routes that read bodies and routes that do not), and
+        /// `Expect: 100-continue` gets no `100 Continue`.
+        #[tokio::test]
+        async fn an_oversized_announced_body_is_refused_unread() -> Result<(), String> {
+            use $crate::socket::{self, Limits, Listening as _};
+            let server = $serve(Limits::default()).await;
+            $(socket::oversized_body_is_refused_unread(server.addr(), $body).await?;)+
+            Ok(())
+        }
+
+        /// Request line plus headers are bounded: 16 KiB by default, or as configured;
+        /// 431 above.
+        #[tokio::test]
+        async fn an_oversized_head_is_431() -> Result<(), String> {
+            use $crate::socket::{self, Limits, Listening as _};
+            let default = Limits::default();
+            let server = $serve(default).await;
+            let max = usize::try_from(default.max_header_bytes).map_err(|e| e.to_string())?;
+            socket::oversized_head_is_431(server.addr(), $get, max).await?;
+            let server = $serve(Limits {
+                max_header_bytes: 4096,
+                ..default
+            })
+            .await;
+            socket::oversized_head_is_431(server.addr(), $get, 4096).await
+        }
+    };
+}
 
 /// A request for `path` with no body, addressed to `addr`, kept alive.
 pub fn get(addr: SocketAddr, path: &str) -> String {

@@ -15,7 +15,7 @@
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
-use liveauth_bench::stdio::{Mcp, start_mock};
+use liveauth_bench::stdio::Fixture;
 use liveauth_bench::{median_p95, ms, rss_mib};
 use serde_json::json;
 
@@ -25,25 +25,20 @@ const AUTHENTICATIONS: usize = 20;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> anyhow::Result<()> {
-    let dir = std::env::args().nth(1).unwrap_or_else(|| "target".into());
-    let (mock_bin, mcp_bin) = (
-        format!("{dir}/release/mock-api"),
-        format!("{dir}/release/liveauth-mcp"),
-    );
-    let (_mock, base) = start_mock(&mock_bin, &["--difficulty-bits", "18"]).await?;
+    let fixture = Fixture::start(&["--difficulty-bits", "18"]).await?;
     let http = reqwest::Client::new();
 
     // Cold starts: a fresh process each time, spawn to the initialize result.
     let mut starts = Vec::with_capacity(COLD_STARTS);
     for _ in 0..COLD_STARTS {
         let began = Instant::now();
-        let mut mcp = Mcp::spawn(&mcp_bin, &base, &["--state", "memory"])?;
+        let mut mcp = fixture.mcp(&["--state", "memory"])?;
         mcp.initialize()?;
         starts.push(began.elapsed());
     }
     let (start_median, start_p95) = median_p95(&mut starts);
 
-    let mut mcp = Mcp::spawn(&mcp_bin, &base, &["--state", "memory"])?;
+    let mut mcp = fixture.mcp(&["--state", "memory"])?;
     mcp.initialize()?;
     tokio::time::sleep(Duration::from_millis(500)).await;
     let (idle_rss, _) = rss_mib(mcp.child.0.id())?;
@@ -51,7 +46,7 @@ async fn main() -> anyhow::Result<()> {
     // Tool-call overhead: the same status read through MCP and directly.
     let quote = mcp.call("liveauth_mcp_start", json!({}))?;
     let quote_id = quote["quoteId"].as_str().context("no quoteId")?.to_owned();
-    let status_url = format!("{base}/api/mcp/status/{quote_id}");
+    let status_url = format!("{}/api/mcp/status/{quote_id}", fixture.base);
     let mut via_mcp = Vec::with_capacity(STATUS_CALLS);
     let mut direct = Vec::with_capacity(STATUS_CALLS);
     for _ in 0..STATUS_CALLS / 10 {

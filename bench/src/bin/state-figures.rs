@@ -16,7 +16,7 @@
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
-use liveauth_bench::stdio::{Mcp, start_mock};
+use liveauth_bench::stdio::Fixture;
 use liveauth_bench::{ms, nearest_rank};
 use serde_json::json;
 
@@ -27,22 +27,14 @@ const QUOTES: usize = 64;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> anyhow::Result<()> {
-    let dir = std::env::args().nth(1).unwrap_or_else(|| "target".into());
-    let (mock_bin, mcp_bin) = (
-        format!("{dir}/release/mock-api"),
-        format!("{dir}/release/liveauth-mcp"),
-    );
-    let (_mock, base) = start_mock(
-        &mock_bin,
-        &[
-            "--difficulty-bits",
-            "12",
-            "--max-sats-per-day",
-            "100000000",
-            "--max-calls-per-minute",
-            "100000000",
-        ],
-    )
+    let fixture = Fixture::start(&[
+        "--difficulty-bits",
+        "12",
+        "--max-sats-per-day",
+        "100000000",
+        "--max-calls-per-minute",
+        "100000000",
+    ])
     .await?;
     let scratch = std::env::temp_dir().join(format!("state-figures-{}", std::process::id()));
     let state = scratch.join("state.db");
@@ -52,7 +44,7 @@ async fn main() -> anyhow::Result<()> {
 
     // A populated file: a session and the most quotes a scope keeps.
     {
-        let mut mcp = Mcp::spawn(&mcp_bin, &base, &file_args)?;
+        let mut mcp = fixture.mcp(&file_args)?;
         mcp.initialize()?;
         mcp.call("liveauth_mcp_authenticate", json!({}))?;
         mcp.call("liveauth_mcp_charge", json!({"callCostSats": 1}))?;
@@ -67,7 +59,7 @@ async fn main() -> anyhow::Result<()> {
         let mut samples = Vec::with_capacity(COLD_STARTS);
         for _ in 0..COLD_STARTS {
             let began = Instant::now();
-            let mut mcp = Mcp::spawn(&mcp_bin, &base, args)?;
+            let mut mcp = fixture.mcp(args)?;
             mcp.initialize()?;
             samples.push(began.elapsed());
         }
@@ -78,9 +70,9 @@ async fn main() -> anyhow::Result<()> {
     let (memory_start, memory_start_p95) = cold(&memory_args)?;
 
     // Charges, alternating between the two servers so both see the same machine load.
-    let mut on_file = Mcp::spawn(&mcp_bin, &base, &file_args)?;
+    let mut on_file = fixture.mcp(&file_args)?;
     on_file.initialize()?;
-    let mut in_memory = Mcp::spawn(&mcp_bin, &base, &memory_args)?;
+    let mut in_memory = fixture.mcp(&memory_args)?;
     in_memory.initialize()?;
     in_memory.call("liveauth_mcp_authenticate", json!({}))?;
     let charge = json!({"callCostSats": 1});

@@ -211,6 +211,12 @@ impl TestApp {
         answer.body
     }
 
+    /// A PoW start presenting `X-LW-Public: key`, answered as it may be.
+    pub async fn start_with_key(&self, key: &str) -> Answer {
+        self.post("/api/mcp/start", &[("x-lw-public", key)], json!({}))
+            .await
+    }
+
     pub async fn start_lightning(&self, key: Option<&str>) -> Value {
         let answer = match key {
             Some(key) => {
@@ -240,6 +246,12 @@ impl TestApp {
             .await;
         assert_eq!(answer.status, StatusCode::OK, "{answer:?}");
         answer.body["nowUnix"].as_i64().unwrap()
+    }
+
+    /// `POST /api/dev/settle/{payment_hash}`: the invoice paid, its preimage revealed.
+    pub async fn settle(&self, payment_hash: &str) -> Answer {
+        let path = format!("/api/dev/settle/{payment_hash}");
+        self.post(&path, &[], json!({})).await
     }
 
     /// `POST /api/mcp/confirm` with `body` and no key.
@@ -273,7 +285,7 @@ impl TestApp {
 
     /// `GET /api/demo/resource` paid with `credential`.
     pub async fn resource(&self, credential: &Credential) -> Answer {
-        let authorization = credential.to_header_value();
+        let authorization = credential.to_string();
         self.get("/api/demo/resource", &[("authorization", &authorization)])
             .await
     }

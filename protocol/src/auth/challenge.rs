@@ -55,13 +55,9 @@ impl Challenge {
             Err(AuthHeaderError::UnsupportedScheme(scheme.to_owned()))
         }
     }
-
-    /// The header value, canonically formatted.
-    pub fn to_header_value(&self) -> String {
-        self.to_string()
-    }
 }
 
+/// The header value, canonically formatted: what `parse` reads back.
 impl fmt::Display for Challenge {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -117,7 +113,7 @@ mod tests {
             macaroon: m.clone(),
             invoice: "lnbcrt30n1pjtest".into(),
         };
-        let wire = c.to_header_value();
+        let wire = c.to_string();
         assert_eq!(
             wire,
             format!(
@@ -154,7 +150,7 @@ mod tests {
         ))
         .unwrap();
         assert_eq!(
-            x.to_header_value(),
+            x.to_string(),
             format!("x402 invoice=\"lnbcrt1abc\", paymentHash=\"{HASH_HEX}\"")
         );
     }

@@ -95,13 +95,9 @@ impl Credential {
             Err(AuthHeaderError::UnsupportedScheme(scheme.to_owned()))
         }
     }
-
-    /// The header value, canonically formatted.
-    pub fn to_header_value(&self) -> String {
-        self.to_string()
-    }
 }
 
+/// The header value, canonically formatted: what `parse` reads back.
 impl fmt::Display for Credential {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -144,7 +140,7 @@ mod tests {
             macaroon: m.clone(),
             preimage,
         };
-        assert_eq!(c.to_header_value(), format!("L402 {}:{hex}", m.to_base64()));
+        assert_eq!(c.to_string(), format!("L402 {}:{hex}", m.to_base64()));
         let lsat =
             Credential::parse(&format!("lsat {}:{}", m.to_base64(), hex.to_uppercase())).unwrap();
         assert_eq!(

@@ -2,12 +2,12 @@
 //! through the stdio transport, or to the built binary. For what an rmcp client would
 //! never send (malformed lines, reused ids) and for reading every message as sent.
 
-use std::process::Stdio;
 use std::time::Duration;
 
 use liveauth_mcp::api::ApiClient;
 use liveauth_mcp::stdio::{StdioLimits, StdioTransport};
 use liveauth_mcp::{LiveAuthServer, SolveLimit};
+use liveauth_testkit::process;
 use rmcp::ServiceExt as _;
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt as _, AsyncWrite, AsyncWriteExt as _, BufReader};
@@ -49,26 +49,14 @@ impl Raw {
         args: &[&str],
         rust_log: &str,
     ) -> (Self, tokio::process::Child, tokio::task::JoinHandle<String>) {
-        let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_liveauth-mcp"))
-            .args(args)
-            .env("RUST_LOG", rust_log)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .unwrap();
-        let mut stderr = child.stderr.take().unwrap();
-        let logs = tokio::spawn(async move {
-            let mut text = String::new();
-            let _ = tokio::io::AsyncReadExt::read_to_string(&mut stderr, &mut text).await;
-            text
-        });
+        let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_liveauth-mcp"));
+        let spawned = process::spawn(command.args(args), rust_log);
         let raw = Self {
-            write: Box::new(child.stdin.take().unwrap()),
-            lines: Box::new(BufReader::new(child.stdout.take().unwrap())),
+            write: Box::new(spawned.stdin),
+            lines: Box::new(spawned.stdout),
         };
-        (raw, child, logs)
+        let logs = spawned.stderr.collect();
+        (raw, spawned.child, logs)
     }
 
     pub async fn initialize(&mut self) {
