@@ -8,7 +8,7 @@ mod common;
 
 use std::time::Duration;
 
-use liveauth_testkit::mcp::Agent;
+use liveauth_testkit::mcp::{Agent, charge_result};
 use serde_json::{Value, json};
 use wiremock::matchers::{body_json, body_partial_json, header, method, path, path_regex};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
@@ -320,10 +320,8 @@ async fn unauthorized_charge_refreshes_and_retries() {
         .mount(&api)
         .await;
     let charged = agent.ok("liveauth_mcp_charge", five_sats()).await;
-    assert_eq!(
-        charged,
-        json!({"status": "ok", "callsUsed": 1, "satsUsed": 5})
-    );
+    let answer = json!({"status": "ok", "callsUsed": 1, "satsUsed": 5});
+    assert_eq!(charged, charge_result(answer, &charged["idempotencyKey"]));
     let charges: Vec<Request> = api
         .received_requests()
         .await

@@ -12,6 +12,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use common::Harness;
 use liveauth_mcp::api::ApiClient;
 use liveauth_protocol::codec::{encode_base64, encode_hex};
+use liveauth_testkit::mcp::charge_result;
 use liveauth_testkit::mock;
 use serde_json::{Value, json};
 use wiremock::matchers::{body_json, header, method, path};
@@ -196,7 +197,8 @@ async fn lightning_flow(encode: fn(&[u8]) -> String) {
     let charge = h
         .ok("liveauth_mcp_charge", json!({"callCostSats": 2}))
         .await;
-    assert_eq!(charge, hosted_charge(1));
+    let sent_with = &charge["idempotencyKey"];
+    assert_eq!(charge, charge_result(hosted_charge(1), sent_with));
     all_keyed(&api).await;
 }
 

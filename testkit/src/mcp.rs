@@ -137,6 +137,14 @@ pub async fn solve_in_background(
     Ok((quote_id, handle))
 }
 
+/// What `liveauth_mcp_charge` returns for the API's `answer` to a charge sent with
+/// idempotency key `key`: the answer whole, plus `ok` and that key.
+pub fn charge_result(mut answer: Value, key: &Value) -> Value {
+    answer["ok"] = Value::Bool(answer["status"] == "ok");
+    answer["idempotencyKey"] = key.clone();
+    answer
+}
+
 /// The text blocks of a result, joined.
 pub fn text(result: &CallToolResult) -> String {
     result

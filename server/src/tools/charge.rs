@@ -12,29 +12,23 @@ use serde_json::Value;
 
 use super::{Caller, ToolError};
 
-#[derive(Debug, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", default)]
 pub struct ChargeParams {
     /// Cost of the API call in sats (omitted: the tool's default price).
-    #[serde(default)]
     pub call_cost_sats: Option<u64>,
     /// The tool the call is attributed to (its slug, or its name); omitted: the API's
     /// anonymous tool.
-    #[serde(default)]
     pub tool_name: Option<String>,
     /// Who pays: "provider" (the session's budget, the default) or "caller" (the agent's
     /// own balance; needs requestHash or requestArguments).
-    #[serde(default)]
     pub funding_mode: Option<FundingMode>,
     /// Your key for this charge (1–128 of A–Z a–z 0–9 . _ -): a retry with the same key
     /// is booked once. Omitted: this server makes one and returns it.
-    #[serde(default)]
     pub idempotency_key: Option<String>,
     /// SHA-256 (64 hex) of the call's canonical arguments, binding the charge to the call.
-    #[serde(default)]
     pub request_hash: Option<String>,
     /// The call's arguments, from which this server computes requestHash instead.
-    #[serde(default)]
     pub request_arguments: Option<Value>,
 }
 
