@@ -530,18 +530,29 @@ async fn short_lived_jwts(profile: Profile) -> (Harness, common::MockClock) {
     Harness::on_manual_clock(config, None).await
 }
 
+/// An authenticated agent whose charges reach a fresh mock through a proxy that loses the
+/// first `lose` answers to `/api/mcp/charge` (and records every request).
+async fn behind_a_lossy_proxy(
+    profile: Profile,
+    lose: usize,
+    key: Option<&str>,
+) -> (liveauth_mcp::embedded::EmbeddedMock, LossyProxy, Harness) {
+    let mock = liveauth_mcp::embedded::EmbeddedMock::start(mock_config(profile))
+        .await
+        .unwrap();
+    let proxy = LossyProxy::start(&mock.base_url, "/api/mcp/charge", lose)
+        .await
+        .unwrap();
+    let h = Harness::connect(&proxy.base, key).await;
+    h.ok("liveauth_mcp_authenticate", json!({})).await;
+    (mock, proxy, h)
+}
+
 /// A charge whose answer is lost after the API counted it (the proxy forwards it, then
 /// drops the connection) is retried once with the same idempotency key, in the body field
 /// `idempotencyKey` and the header, and the API counts it once.
 async fn retried_charge_is_counted_once(profile: Profile) {
-    let mock = liveauth_mcp::embedded::EmbeddedMock::start(mock_config(profile))
-        .await
-        .unwrap();
-    let proxy = LossyProxy::start(&mock.base_url, "/api/mcp/charge", 1)
-        .await
-        .unwrap();
-    let h = Harness::connect(&proxy.base, Some(PROJECT_KEY)).await;
-    h.ok("liveauth_mcp_authenticate", json!({})).await;
+    let (_mock, proxy, h) = behind_a_lossy_proxy(profile, 1, Some(PROJECT_KEY)).await;
     let charged = h
         .ok("liveauth_mcp_charge", json!({"callCostSats": 3}))
         .await;
@@ -604,14 +615,7 @@ async fn confirm_with_only_the_quote_solves_it(profile: Profile) {
 /// The agent's idempotency key is used as is and makes a retry safe; `requestArguments`
 /// become the §6.5 `requestHash`; no `callCostSats` is the tool's default price (hosted).
 async fn agent_keys_and_request_hashes_reach_the_api(profile: Profile) {
-    let mock = liveauth_mcp::embedded::EmbeddedMock::start(mock_config(profile))
-        .await
-        .unwrap();
-    let proxy = LossyProxy::start(&mock.base_url, "/api/mcp/charge", 0)
-        .await
-        .unwrap();
-    let h = Harness::connect(&proxy.base, None).await;
-    h.ok("liveauth_mcp_authenticate", json!({})).await;
+    let (_mock, proxy, h) = behind_a_lossy_proxy(profile, 0, None).await;
     let arguments = json!({
         "callCostSats": 2,
         "idempotencyKey": "call-1.a_B",
