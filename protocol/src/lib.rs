@@ -14,6 +14,8 @@
 //!   [`macaroon`]: the V2 macaroons L402 carries.
 //! - [`codec`]: hex, base64 and UUID text, strict and lenient readers (payment hashes in
 //!   any spelling).
+//! - [`receipt`]: signed call receipts, v1 (HMAC) and v2 (ECDSA P-256, feature
+//!   `receipt-v2`), their canonical payloads and verifiers.
 //! - [`request_hash`]: the canonical JSON hash that binds a charge to its call's
 //!   arguments (LiveAuth 1.3).
 //! - [`time`]: RFC 3339 formatting of unix seconds, so timestamps match on both ends.
@@ -35,6 +37,7 @@ pub mod log;
 pub mod macaroon;
 pub mod pow;
 pub mod problem;
+pub mod receipt;
 pub mod request_hash;
 pub mod text_enum;
 pub mod time;

@@ -494,8 +494,16 @@ pub struct ChargeResponse {
     /// The tool's slug (`anonymous-agent-call` without `toolName`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tool_slug: Option<String>,
-    /// Every other field the API sent (`receipt`, `fundingMode`, `duplicate`, …), kept
-    /// so a client can pass the answer through whole.
+    /// The `mcp-call-receipt-v1` (HMAC) of an accepted charge (hosted-api-facts §3.1);
+    /// byte-identical on an idempotent replay.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub receipt: Option<Box<crate::receipt::SignedReceipt>>,
+    /// The `receipt-v2` (ECDSA P-256, verifiable against
+    /// `/.well-known/liveauth-receipt-keys.json`) of an accepted charge (§3.2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub receipt_v2: Option<Box<crate::receipt::SignedReceipt>>,
+    /// Every other field the API sent (`fundingMode`, `duplicate`, …), kept so a client
+    /// can pass the answer through whole.
     #[serde(flatten)]
     #[cfg_attr(feature = "openapi", schema(ignore))]
     pub extra: serde_json::Map<String, serde_json::Value>,
@@ -518,6 +526,8 @@ impl ChargeResponse {
             tool_id: None,
             tool_name: None,
             tool_slug: None,
+            receipt: None,
+            receipt_v2: None,
             extra: serde_json::Map::new(),
         }
     }
