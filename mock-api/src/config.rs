@@ -146,6 +146,8 @@ pub struct Config {
     pub calls_per_payment: u32,
     /// Starts and 402 answers per client address and minute.
     pub client_rate: ClientRate,
+    /// How accepted charges' receipts are signed.
+    pub receipts: crate::receipts::ReceiptConfig,
 }
 
 /// The per-client rate limit on starts and on 402 challenges (`--client-rate`).
@@ -195,6 +197,7 @@ impl Default for Config {
             demo_session_ttl_secs: 3600,
             calls_per_payment: 1,
             client_rate: ClientRate::default(),
+            receipts: crate::receipts::ReceiptConfig::default(),
         }
     }
 }

@@ -42,6 +42,7 @@ pub mod openapi;
 mod payment;
 pub mod profile;
 mod ratelimit;
+pub mod receipts;
 mod record;
 mod rng;
 mod routes;
@@ -68,7 +69,7 @@ pub use profile::Profile;
 pub use state::AppState;
 
 use error::Rejection;
-use routes::{demo, dev, meta, meter, quote, refresh};
+use routes::{demo, dev, meta, meter, quote, receipt_keys, refresh};
 
 /// Largest request body accepted (413 above).
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -91,6 +92,10 @@ pub fn router(state: AppState) -> Router {
         .route("/api/mcp/usage", get(meter::usage))
         .route("/api/mcp/refresh", post(refresh::refresh))
         .route("/api/demo/resource", get(demo::resource))
+        .route(
+            liveauth_protocol::receipt::v2::KEY_SET_PATH,
+            get(receipt_keys::receipt_keys),
+        )
         .route("/healthz", get(meta::healthz))
         .route("/openapi.json", get(openapi::openapi_json));
     routes = if state.config.profile.legacy_demo_start() {

@@ -6,6 +6,8 @@ use anyhow::Context as _;
 use clap::Parser;
 use mock_api::config::{ClientRate, DEMO_PUBLIC_KEY, PaymentHashEncoding, ProjectSpec};
 use mock_api::lightning::Network;
+use liveauth_protocol::receipt::v2::Signer;
+use mock_api::receipts::{self, ReceiptConfig};
 use mock_api::store::{Cap, Limits};
 use mock_api::{AppState, Config, Profile};
 
@@ -95,6 +97,63 @@ struct Args {
     /// Calls of /api/demo/resource one paid L402/x402 credential opens.
     #[arg(long, default_value_t = 1)]
     calls_per_payment: u32,
+    /// The secret `receipt` (mcp-call-receipt-v1) is HMAC-signed with (its UTF-8 bytes);
+    /// default: derived from the mock's keys (so from --seed).
+    #[arg(long, env = "LIVEAUTH_MOCK_RECEIPT_HMAC_KEY", hide_env_values = true)]
+    receipt_hmac_key: Option<String>,
+    /// The `keyId` of v1 receipts.
+    #[arg(long, default_value = liveauth_protocol::receipt::v1::DEFAULT_KEY_ID)]
+    receipt_key_id: String,
+    /// A PKCS#8 file (DER or PEM) with the P-256 key `receiptV2` is signed with; default:
+    /// derived from the mock's keys (so from --seed).
+    #[arg(long, value_name = "FILE")]
+    receipt_v2_key: Option<std::path::PathBuf>,
+    /// The key id of the receipt-v2 key.
+    #[arg(long, default_value = receipts::DEFAULT_V2_KEY_ID)]
+    receipt_v2_key_id: String,
+    /// The `issuer` of v2 receipts.
+    #[arg(long, default_value = receipts::DEFAULT_ISSUER)]
+    receipt_issuer: String,
+    /// A retired key listed in the key set (it signs nothing; receipts it signed still
+    /// verify): KEY_ID=FILE, a PKCS#8 file as for --receipt-v2-key. Repeatable.
+    #[arg(long = "retired-receipt-key", value_name = "KEY_ID=FILE")]
+    retired_receipt_keys: Vec<String>,
+    /// Send only the v1 `receipt`, no `receiptV2` (as a backend without the v2 signer).
+    #[arg(long)]
+    no_receipt_v2: bool,
+}
+
+/// The receipt settings of the command line, keys read and checked.
+fn receipt_config(args: &Args) -> anyhow::Result<ReceiptConfig> {
+    let signer = |key_id: &str, path: &std::path::Path| -> anyhow::Result<Signer> {
+        let bytes =
+            std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+        Signer::from_pkcs8(key_id, &bytes).with_context(|| format!("{}", path.display()))
+    };
+    let retired = args
+        .retired_receipt_keys
+        .iter()
+        .map(|spec| {
+            let (key_id, path) = spec
+                .split_once('=')
+                .filter(|(key_id, _)| !key_id.is_empty())
+                .with_context(|| format!("--retired-receipt-key {spec:?}: use KEY_ID=FILE"))?;
+            signer(key_id, std::path::Path::new(path))
+        })
+        .collect::<anyhow::Result<_>>()?;
+    Ok(ReceiptConfig {
+        hmac_key: args.receipt_hmac_key.clone(),
+        hmac_key_id: args.receipt_key_id.clone(),
+        v2_key: match &args.receipt_v2_key {
+            Some(path) => Some(signer(&args.receipt_v2_key_id, path)?),
+            None => None,
+        },
+        v2_key_id: args.receipt_v2_key_id.clone(),
+        issuer: args.receipt_issuer.clone(),
+        retired,
+        v2: !args.no_receipt_v2,
+        ..ReceiptConfig::default()
+    })
 }
 
 fn caps() -> Limits {
@@ -111,6 +170,7 @@ async fn main() -> anyhow::Result<()> {
     // Whatever RUST_LOG says, no library logs a whole request (tokens included).
     liveauth_protocol::log::init_stderr("mock_api=info,tower_http=info")?;
     let args = Args::parse();
+    let receipts = receipt_config(&args)?;
     let config = Config {
         profile: args.profile,
         payment_hash_encoding: args.payment_hash_encoding,
@@ -141,6 +201,7 @@ async fn main() -> anyhow::Result<()> {
         },
         demo_session_ttl_secs: args.demo_session_ttl,
         calls_per_payment: args.calls_per_payment,
+        receipts,
         ..Config::default()
     };
     let state = AppState::new(config);

@@ -22,7 +22,7 @@ use utoipa::{Modify, OpenApi, ToSchema};
 
 use crate::error::Rejection;
 use crate::profile::Profile;
-use crate::routes::{demo, dev, meta, meter, quote, refresh};
+use crate::routes::{demo, dev, meta, meter, quote, receipt_keys, refresh};
 use crate::state::AppState;
 
 /// Paths of the mock-only endpoints; left out of the document when they are off.
@@ -61,6 +61,7 @@ const DEV_PREFIX: &str = "/api/dev/";
         refresh::refresh,
         demo::resource,
         meta::jwks,
+        receipt_keys::receipt_keys,
         meta::healthz,
         openapi_json,
         dev::settle,

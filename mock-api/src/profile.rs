@@ -31,12 +31,19 @@ liveauth_protocol::text_enum! {
 }
 
 /// The hosted platform fee on charges, in basis points (facts §2.5).
-const PLATFORM_FEE_BP: u64 = 500;
+pub(crate) const PLATFORM_FEE_BP: u64 = 500;
+
+/// The hosted platform fee on a charge of `cost`: `max(1, floor(cost × bp / 10000))`.
+pub(crate) fn platform_fee(cost: u64) -> u64 {
+    (cost.saturating_mul(PLATFORM_FEE_BP) / 10_000).max(1)
+}
 /// The hosted invoice fee, in basis points, and its minimum (facts §2.3).
 const INVOICE_FEE_BP: u64 = 200;
 const INVOICE_FEE_MIN_SATS: u64 = 1;
 /// The id of the mock's one tool, the hosted system tool `anonymous-agent-call`.
-const ANONYMOUS_TOOL_ID: &str = "5a0c1f3e-7d2b-4e8a-9c61-0b4d2e6f8a17";
+pub(crate) const ANONYMOUS_TOOL_ID: &str = "5a0c1f3e-7d2b-4e8a-9c61-0b4d2e6f8a17";
+pub(crate) const ANONYMOUS_TOOL_NAME: &str = "Anonymous Agent Call";
+pub(crate) const ANONYMOUS_TOOL_SLUG: &str = "anonymous-agent-call";
 
 /// The hosted invoice fee on a base price.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -216,15 +223,15 @@ impl Profile {
         if self == Self::Strict || response.status != ChargeStatus::Ok {
             return;
         }
-        let fee = (cost.saturating_mul(PLATFORM_FEE_BP) / 10_000).max(1);
+        let fee = platform_fee(cost);
         response.gross_sats = Some(cost);
         response.platform_fee_sats = Some(fee);
         response.net_sats = Some(cost.saturating_sub(fee));
         response.fee_basis_points = Some(PLATFORM_FEE_BP);
         response.revenue_event_id = Some(rng.uuid());
         response.tool_id = Some(ANONYMOUS_TOOL_ID.to_owned());
-        response.tool_name = Some("Anonymous Agent Call".to_owned());
-        response.tool_slug = Some("anonymous-agent-call".to_owned());
+        response.tool_name = Some(ANONYMOUS_TOOL_NAME.to_owned());
+        response.tool_slug = Some(ANONYMOUS_TOOL_SLUG.to_owned());
     }
 
     /// Where a charge's idempotency key comes from.

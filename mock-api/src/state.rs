@@ -17,6 +17,7 @@ use crate::hosted_token::AccessTokens;
 use crate::lightning::LightningNode;
 use crate::profile::ChallengeSigning;
 use crate::ratelimit::ClientLimiter;
+use crate::receipts::ReceiptKeys;
 use crate::rng::Rng;
 use crate::store::{MemoryStore, Session, SessionInfo, Store, TokenHash};
 use crate::token::{AccessClaims, TokenIssuer};
@@ -54,6 +55,8 @@ pub struct Keys {
     pub node: LightningNode,
     /// Root key of the L402 macaroons the mock mints.
     pub macaroon_root: [u8; 32],
+    /// Receipt signing keys and the published key set.
+    pub receipts: ReceiptKeys,
 }
 
 impl AppState {
@@ -73,12 +76,16 @@ impl AppState {
         // One draw for both formats, so the strict profile's keys stay what they were.
         let token_seed = rng.bytes();
         let tokens = TokenIssuer::new(token_seed, config.issuer.clone(), config.audience.clone());
+        let node = LightningNode::from_seed(rng.bytes(), config.network);
+        let macaroon_root = rng.bytes();
         let keys = Keys {
             challenges,
             access: config.profile.access_tokens(token_seed, &tokens),
             tokens,
-            node: LightningNode::from_seed(rng.bytes(), config.network),
-            macaroon_root: rng.bytes(),
+            node,
+            // Derived, not drawn: every later seeded value stays what it was.
+            receipts: ReceiptKeys::new(&config.receipts, &macaroon_root),
+            macaroon_root,
         };
         let client_rate = config.client_rate;
         Self {

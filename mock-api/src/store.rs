@@ -161,8 +161,10 @@ pub struct SessionInfo {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IdempotentCharge {
     pub cost: u64,
+    /// The answer without its receipts, which a replay signs again from `receipt`.
     pub response: ChargeResponse,
     pub at: i64,
+    pub receipt: crate::receipts::ReceiptFacts,
 }
 
 /// Why a refresh token was refused. All of them are `invalid_grant` on the wire.

@@ -12,6 +12,7 @@ use crate::error::Rejection;
 use crate::extract::{ApiJson, Authenticated, ProjectKey};
 use crate::hosted_errors::COST_NOT_POSITIVE;
 use crate::profile::{IdempotencySource, Replay};
+use crate::receipts::{self, ReceiptFacts};
 use crate::state::AppState;
 use crate::store::IdempotentCharge;
 use crate::token::AccessClaims;
@@ -73,7 +74,7 @@ pub(crate) async fn charge(
 }
 
 /// Charges `cost` to the token's session atomically (also used by the metered demo
-/// resource).
+/// resource). An accepted charge carries its receipts, signed again on a replay.
 pub(crate) fn charge_session(
     state: &AppState,
     claims: &AccessClaims,
@@ -82,12 +83,15 @@ pub(crate) fn charge_session(
 ) -> Result<ChargeResponse, Rejection> {
     let now = state.now();
     let mut outcome = None;
+    // The accepted charge's receipt facts and the time it was first accepted.
+    let mut accepted = None;
     // A new key's record is counted against the caps before the session's lock is taken
     // (the store holds one lock at a time); a replay or a deny gives the count back.
     let admitted = key.map(|_| state.store.admit_idempotency(&claims.project_id));
     let mut kept = false;
     let found = state.store.update_session(&claims.sub, &mut |session| {
         if let Some(previous) = key.and_then(|key| session.idempotency.get(key)) {
+            accepted = Some((previous.receipt, previous.at, previous.cost));
             let policy = state.config.profile.replay();
             outcome = Some(if policy == Replay::CurrentCounters {
                 let mut replay = previous.response.clone();
@@ -117,11 +121,15 @@ pub(crate) fn charge_session(
             .config
             .profile
             .describe_charge(&mut response, cost, &state.rng);
-        if let (Some(key), ChargeStatus::Ok) = (key, response.status) {
+        if response.status == ChargeStatus::Ok {
+            accepted = Some((ReceiptFacts::new(&response, claims, &state.rng), now, cost));
+        }
+        if let (Some(key), Some((receipt, ..))) = (key, accepted) {
             let record = IdempotentCharge {
                 cost,
                 response: response.clone(),
                 at: now,
+                receipt,
             };
             session.idempotency.insert(key.to_owned(), record);
             kept = true;
@@ -131,10 +139,21 @@ pub(crate) fn charge_session(
     if admitted == Some(Ok(())) && !kept {
         state.store.release_idempotency(&claims.project_id);
     }
-    match outcome {
-        Some(result) if found => result,
-        _ => Err(session_ended()),
+    let mut response = match outcome {
+        Some(result) if found => result?,
+        _ => return Err(session_ended()),
+    };
+    if let Some((facts, at, cost)) = accepted {
+        let charge = receipts::Charge {
+            facts: &facts,
+            claims,
+            cost,
+            idempotency_key: key,
+            at,
+        };
+        receipts::attach(&state.keys.receipts, &mut response, &charge);
     }
+    Ok(response)
 }
 
 fn session_ended() -> Rejection {

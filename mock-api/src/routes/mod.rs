@@ -5,4 +5,5 @@ pub(crate) mod dev;
 pub(crate) mod meta;
 pub(crate) mod meter;
 pub(crate) mod quote;
+pub(crate) mod receipt_keys;
 pub(crate) mod refresh;
