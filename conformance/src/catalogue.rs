@@ -2,7 +2,7 @@
 //! runs them. One table, so the level assigned to each check (docs/decisions.md,
 //! "Conformance levels") reads in one place.
 
-use crate::{Check, Level, errors, lightning, pow, quotes, sessions, tokens};
+use crate::{Check, Level, errors, lightning, pow, quotes, receipts, sessions, tokens};
 
 /// Every check, in the order [`crate::run`] runs them.
 pub fn catalogue() -> Vec<Check> {
@@ -201,6 +201,25 @@ pub fn catalogue() -> Vec<Check> {
             level: Level::Strict,
             description: "a charge repeated (5 times, also in parallel) with one Idempotency-Key header is counted once and each repeat answered byte for byte as the first (the hosted API ignores the header)",
             run: |ctx| Box::pin(sessions::idempotency(ctx, sessions::IdempotencyVia::Header)),
+        },
+        // Receipts of accepted charges (hosted-api-facts §3).
+        Check {
+            name: "charge_receipt_v1_shape",
+            level: Level::Compat,
+            description: "an accepted charge carries receipt {version: mcp-call-receipt-v1, payload, signature (32-byte HMAC, base64url), signatureAlgorithm: HMAC-SHA256, keyId, body}; the payload is compact key-sorted JSON of exactly the 19 keys (27 with an attestation), createdAt with 7 fractional digits, receiptId = mcp_receipt_ + the revenue event's hex",
+            run: |ctx| Box::pin(receipts::v1_shape(ctx)),
+        },
+        Check {
+            name: "charge_receipt_v2_verifies",
+            level: Level::Strict,
+            description: "an accepted charge carries receiptV2 (receipt-v2, ECDSA-P256-SHA256) that verifies against GET /.well-known/liveauth-receipt-keys.json, for the charged amount",
+            run: |ctx| Box::pin(receipts::v2_verifies(ctx)),
+        },
+        Check {
+            name: "charge_receipt_replay_identical",
+            level: Level::Strict,
+            description: "a charge repeated with its idempotencyKey answers receipt and receiptV2 byte-identical to the first answer's",
+            run: |ctx| Box::pin(receipts::replay_identical(ctx)),
         },
         Check {
             name: "refresh_shape",

@@ -31,6 +31,7 @@ pub mod junit;
 mod lightning;
 mod pow;
 mod quotes;
+mod receipts;
 mod sessions;
 mod tokens;
 

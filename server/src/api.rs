@@ -16,6 +16,7 @@ use std::time::Duration;
 use liveauth_protocol::codec::encode_hex;
 use liveauth_protocol::json::{decode_strict, is_json_media_type};
 use liveauth_protocol::problem::{ApiErrorBody, ErrorCode, parse_error_body};
+use liveauth_protocol::receipt::v2::ReceiptKeySet;
 use liveauth_protocol::wire::{
     Capabilities, ChargeRequest, ChargeResponse, ConfirmRequest, ConfirmResponse, Invoice,
     LegacyDemoStartResponse, LnurlResponse, RefreshRequest, RefreshResponse, StartRequest,
@@ -415,6 +416,17 @@ impl ApiClient {
             refresh_token: refresh_token.to_owned(),
         };
         let builder = self.post_json(&["api", "mcp", "refresh"], &body)?;
+        self.send(builder).await
+    }
+
+    /// The keys `receiptV2` receipts are signed with:
+    /// `GET /.well-known/liveauth-receipt-keys.json`.
+    pub async fn receipt_keys(&self) -> Result<ReceiptKeySet, ApiError> {
+        let builder = self.request(
+            Method::GET,
+            &[".well-known", "liveauth-receipt-keys.json"],
+            None,
+        )?;
         self.send(builder).await
     }
 

@@ -26,6 +26,7 @@ pub mod embedded;
 pub mod http_access;
 pub mod in_process;
 pub mod invoice_check;
+pub mod receipts;
 mod redact;
 mod session;
 mod solve;

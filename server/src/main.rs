@@ -8,6 +8,7 @@ use clap::builder::TypedValueParser as _;
 use clap::{Parser, Subcommand};
 use liveauth_mcp::config::Settings;
 use liveauth_mcp::http_access::{self, HttpAccess};
+use liveauth_mcp::receipts::audit::Audit;
 use liveauth_mcp::state::{StateError, StateLocation, Store};
 use liveauth_mcp::transport;
 use liveauth_mcp::{AgentSession, SolveLimit};
@@ -76,6 +77,37 @@ struct Cli {
 enum Command {
     /// Walk every tool through a real MCP client against the embedded mock (or --api-base).
     Demo,
+    /// Signed call receipts.
+    Receipts {
+        #[command(subcommand)]
+        command: ReceiptsCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ReceiptsCommand {
+    /// Verify a receipt (an envelope, a charge answer or tool result, or a kept receipt
+    /// resource): receipt-v2 against the API's key set, mcp-call-receipt-v1 under the
+    /// API's secret. Prints each signed payload; exits 0 when every receipt in it
+    /// verifies, 1 with the verifier's code otherwise.
+    Verify {
+        /// The JSON file, or `-` for stdin.
+        file: String,
+        /// The key set for receipt-v2: the API's base URL (its
+        /// /.well-known/liveauth-receipt-keys.json is fetched), the document's URL, or a
+        /// saved copy. Default: --api-base.
+        #[arg(long, value_name = "URL|FILE")]
+        keys: Option<String>,
+        /// The API's receipt secret, for mcp-call-receipt-v1.
+        #[arg(long, env = "LIVEAUTH_RECEIPT_HMAC_KEY", hide_env_values = true)]
+        hmac_key: Option<String>,
+        /// Require this `issuer` in a receipt-v2 payload.
+        #[arg(long)]
+        issuer: Option<String>,
+        /// Require this `environment` (TEST, LIVE) in a receipt-v2 payload.
+        #[arg(long)]
+        environment: Option<String>,
+    },
 }
 
 #[tokio::main]
@@ -84,8 +116,27 @@ async fn main() -> anyhow::Result<()> {
     // stdout is the MCP channel: logs go to stderr only, and never a whole message.
     liveauth_protocol::log::init_stderr("liveauth_mcp=info,warn")?;
 
-    if let Some(Command::Demo) = cli.command {
-        return demo(cli).await;
+    match cli.command {
+        Some(Command::Demo) => return demo(cli).await,
+        Some(Command::Receipts {
+            command:
+                ReceiptsCommand::Verify {
+                    ref file,
+                    ref keys,
+                    ref hmac_key,
+                    ref issuer,
+                    ref environment,
+                },
+        }) => {
+            let audit = Audit {
+                keys: keys.clone().or_else(|| cli.api_base.clone()),
+                hmac_key: hmac_key.clone(),
+                issuer: issuer.clone(),
+                environment: environment.clone(),
+            };
+            std::process::exit(verify_receipts(&audit, file).await);
+        }
+        None => {}
     }
     if cli.embedded_mock {
         return serve_with_embedded_mock(cli).await;
@@ -135,6 +186,39 @@ async fn serve(
         None => transport::serve_stdio(api, session, solves).await?,
     }
     Ok(())
+}
+
+/// `receipts verify`: the payloads on stdout, the verdict on stderr; the exit code.
+#[allow(clippy::print_stdout, clippy::print_stderr)] // a command's output, not the MCP channel
+async fn verify_receipts(audit: &Audit, file: &str) -> i32 {
+    let input = if file == "-" {
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin(), &mut bytes).map(|_| bytes)
+    } else {
+        std::fs::read(file)
+    };
+    let input = match input {
+        Ok(input) => input,
+        Err(error) => {
+            eprintln!("invalid: cannot read {file}: {error}");
+            return 1;
+        }
+    };
+    match audit.verify(&input).await {
+        Ok(verified) => {
+            for receipt in verified {
+                let payload = serde_json::Value::Object(receipt.payload);
+                let json = serde_json::to_string_pretty(&payload).unwrap_or_default();
+                println!("{json}");
+                eprintln!("valid: {} signed with key {}", receipt.version, receipt.key_id);
+            }
+            0
+        }
+        Err(error) => {
+            eprintln!("invalid: {error}");
+            1
+        }
+    }
 }
 
 /// `--max-solves` and `--max-queued-solves`, defaulting to one per core.

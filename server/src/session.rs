@@ -9,6 +9,8 @@
 //! a token row when its access token expired (with no refresh token) or
 //! [`REFRESH_KEPT_SECS`] after (with one).
 
+mod receipts;
+
 use liveauth_protocol::wire::StartResponse;
 use rusqlite::{OptionalExtension as _, params};
 

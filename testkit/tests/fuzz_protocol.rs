@@ -1,6 +1,7 @@
 //! The protocol's fuzz targets on stable: every committed seed, then proptest-generated
 //! inputs through the same parser properties (`pow_rule`, `nonce_parse`,
-//! `challenge_signature`, `auth_header`, `macaroon`; the `fuzzing` feature).
+//! `challenge_signature`, `auth_header`, `macaroon`, `receipt_verify`; the `fuzzing`
+//! feature).
 
 #![allow(clippy::unwrap_used)] // test helpers outside #[test] fns: a panic is a failed test
 
@@ -10,6 +11,7 @@ use liveauth_protocol::fuzzing::{
 };
 use liveauth_protocol::l402::fuzzing::{auth_header, macaroon};
 use liveauth_protocol::pow::MAX_NONCE;
+use liveauth_protocol::receipt::fuzzing::receipt_verify;
 use liveauth_testkit::corpus::seeds;
 use proptest::prelude::*;
 
@@ -20,12 +22,13 @@ type Target = (&'static str, fn(&[u8]));
 /// mock's confirm in `fuzz_api.rs`).
 #[test]
 fn seed_corpora() {
-    let targets: [Target; 5] = [
+    let targets: [Target; 6] = [
         ("pow_verify", pow_rule),
         ("nonce_parse", nonce_parse),
         ("challenge_signature", challenge_signature),
         ("auth_header", auth_header),
         ("macaroon", macaroon),
+        ("receipt_verify", receipt_verify),
     ];
     for (target, run) in targets {
         for (_, data) in seeds(target) {
@@ -134,5 +137,34 @@ proptest! {
     #[test]
     fn macaroons(data in prop::collection::vec(any::<u8>(), 0..300)) {
         macaroon(&data);
+    }
+
+    /// The worked examples with one character changed, and envelopes of random fields.
+    #[test]
+    fn receipts(
+        target in 0usize..2,
+        field in 0usize..2,
+        position in any::<prop::sample::Index>(),
+        replacement in "[A-Za-z0-9_-]",
+        junk in prop_oneof![
+            Just(String::new()),
+            "[ -~]{0,80}",
+        ],
+    ) {
+        let seed = seeds("receipt_verify")
+            .into_iter()
+            .find(|(name, _)| name == ["seed-v1-worked-example", "seed-v2-worked-example"][target])
+            .unwrap()
+            .1;
+        let mut envelope: serde_json::Value = serde_json::from_slice(&seed).unwrap();
+        let key = ["payload", "signature"][field];
+        let mut text = envelope[key].as_str().unwrap().to_owned();
+        let i = position.index(text.len());
+        text.replace_range(i..=i, &replacement);
+        envelope[key] = text.into();
+        receipt_verify(&serde_json::to_vec(&envelope).unwrap());
+        envelope["keyId"] = junk.clone().into();
+        receipt_verify(&serde_json::to_vec(&envelope).unwrap());
+        receipt_verify(junk.as_bytes());
     }
 }

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::{Caller, ToolError};
+use crate::receipts::{self, ReceiptCheck};
 
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", default)]
@@ -45,6 +46,12 @@ pub struct ChargeResult {
     pub request_hash: Option<String>,
     #[serde(flatten)]
     pub charge: ChargeResponse,
+    /// What checking the receipt found (accepted charges only).
+    #[serde(flatten)]
+    pub(crate) check: ReceiptCheck,
+    /// The MCP resource the receipt is kept as (`liveauth://receipts/{receiptId}`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) receipt_resource: Option<String>,
 }
 
 tool! {
@@ -57,7 +64,7 @@ tool! {
     read_only: false,
     idempotent: false,
     open_world: true,
-    |caller, args, _context| caller.charge(args).await
+    |caller, args, _context| caller.charge_with_receipt(args).await
 }
 
 /// The longest idempotency key the 1.3 SDK accepts (`^[a-zA-Z0-9._-]{1,128}$`).
@@ -120,6 +127,23 @@ fn is_idempotency_key(key: &str) -> bool {
 }
 
 impl Caller {
+    /// [`Caller::charge`], then the receipt checked and kept (a store failure is logged:
+    /// the charge itself is booked either way).
+    async fn charge_with_receipt(&self, args: ChargeParams) -> Result<ChargeResult, ToolError> {
+        let mut result = self.charge(args).await?;
+        let now = liveauth_protocol::time::rfc3339_utc(self.clock.now_unix());
+        let Some(kept) = receipts::receive(&self.receipt_keys, &self.api, &result.charge, now).await
+        else {
+            return Ok(result);
+        };
+        result.check = kept.check.clone();
+        match self.session.keep_receipt(&kept, self.clock.now_unix()) {
+            Ok(()) => result.receipt_resource = Some(kept.uri()),
+            Err(error) => tracing::warn!("the receipt could not be kept: {error}"),
+        }
+        Ok(result)
+    }
+
     /// Charges with a fresh token; a transport failure is retried once with the same
     /// idempotency key, so the API counts the charge once. A caller-funded charge is sent
     /// only to an API that offers caller funding.
@@ -161,7 +185,14 @@ impl Caller {
 impl ChargeResult {
     fn new(mut charge: ChargeResponse, request: &ChargeRequest) -> Self {
         // Our fields are the ones sent; an API's same-named extras would be written twice.
-        for field in ["ok", "idempotencyKey", "requestHash"] {
+        for field in [
+            "ok",
+            "idempotencyKey",
+            "requestHash",
+            "receiptVerified",
+            "receiptProblem",
+            "receiptResource",
+        ] {
             charge.extra.remove(field);
         }
         Self {
@@ -169,6 +200,8 @@ impl ChargeResult {
             idempotency_key: request.idempotency_key.clone().unwrap_or_default(),
             request_hash: request.request_hash.clone(),
             charge,
+            check: ReceiptCheck::default(),
+            receipt_resource: None,
         }
     }
 }

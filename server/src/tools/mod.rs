@@ -91,6 +91,7 @@ pub(crate) use start::StartParams;
 
 use crate::api::ApiClient;
 use crate::clock::Clock;
+use crate::receipts::{KeySetCache, resources};
 use crate::session::AgentSession;
 use crate::solve::SolveLimit;
 
@@ -106,6 +107,7 @@ pub struct LiveAuthServer {
     shared: Option<AgentSession>,
     clock: Clock,
     solves: SolveLimit,
+    receipt_keys: KeySetCache,
     tool_router: ToolRouter<Self>,
 }
 
@@ -117,6 +119,7 @@ struct Caller {
     session: AgentSession,
     clock: Clock,
     solves: SolveLimit,
+    receipt_keys: KeySetCache,
 }
 
 impl LiveAuthServer {
@@ -135,6 +138,7 @@ impl LiveAuthServer {
             shared: None,
             clock: Clock::system(),
             solves: SolveLimit::per_core(),
+            receipt_keys: KeySetCache::default(),
             tool_router: Self::tool_router(),
         }
     }
@@ -192,6 +196,7 @@ impl LiveAuthServer {
             session: self.session(context),
             clock: self.clock.clone(),
             solves: self.solves.clone(),
+            receipt_keys: self.receipt_keys.clone(),
         }
     }
 }
@@ -224,7 +229,8 @@ Lightning: liveauth_mcp_start with forceLightning=true (or liveauth_mcp_authenti
 forceLightning=true), get the verified invoice with liveauth_mcp_lnurl, pay it, poll \
 liveauth_mcp_status until paymentStatus is \"paid\", then liveauth_mcp_confirm with the quoteId.
 After each paid API call, call liveauth_mcp_charge with its cost in sats; if it is denied, stop \
-making paid calls until the retry time. liveauth_mcp_usage shows the remaining budget. This \
+making paid calls until the retry time. Each accepted charge's signed receipt is kept and \
+listed as a resource (liveauth://receipts). liveauth_mcp_usage shows the remaining budget. This \
 server keeps your JWT and refresh token and refreshes an expired JWT by itself; \
 liveauth_mcp_refresh does it explicitly.";
 
@@ -232,11 +238,41 @@ liveauth_mcp_refresh does it explicitly.";
 impl rmcp::ServerHandler for LiveAuthServer {
     fn get_info(&self) -> rmcp::model::ServerConfig {
         use rmcp::model::{Implementation, ServerCapabilities, ServerConfig};
-        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
+        let capabilities = ServerCapabilities::builder()
+            .enable_tools()
+            .enable_resources()
+            .build();
+        ServerConfig::new(capabilities)
             .with_server_info(
                 Implementation::new("liveauth-mcp", env!("CARGO_PKG_VERSION"))
                     .with_title("LiveAuth"),
             )
             .with_instructions(INSTRUCTIONS)
+    }
+
+    /// The agent's receipts (see [`crate::receipts::resources`]).
+    async fn list_resources(
+        &self,
+        request: Option<rmcp::model::PaginatedRequestParams>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<rmcp::model::ListResourcesResult, rmcp::ErrorData> {
+        let cursor = request.and_then(|request| request.cursor);
+        resources::list(&self.session(&context), cursor.as_deref())
+    }
+
+    async fn list_resource_templates(
+        &self,
+        _request: Option<rmcp::model::PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<rmcp::model::ListResourceTemplatesResult, rmcp::ErrorData> {
+        Ok(resources::templates())
+    }
+
+    async fn read_resource(
+        &self,
+        request: rmcp::model::ReadResourceRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<rmcp::model::ReadResourceResponse, rmcp::ErrorData> {
+        resources::read(&self.session(&context), &request.uri).map(Into::into)
     }
 }
