@@ -53,7 +53,10 @@ async fn accepted(ctx: &Ctx, session: &Session, key: &str) -> Result<Value, Stri
         .charge(&session.jwt, 2, Idempotency::Body(&key))
         .await?;
     let body = resp.expect(200, "charge")?;
-    ensure!(body["status"] == "ok", "the charge was not accepted: {body}");
+    ensure!(
+        body["status"] == "ok",
+        "the charge was not accepted: {body}"
+    );
     Ok(body.clone())
 }
 
@@ -83,7 +86,12 @@ pub(crate) async fn v1_shape(ctx: &Ctx) -> CheckResult {
     let text = decode_base64url(&receipt.payload)
         .ok()
         .and_then(|bytes| String::from_utf8(bytes).ok())
-        .ok_or_else(|| format!("payload is not unpadded base64url text: {}", receipt.payload))?;
+        .ok_or_else(|| {
+            format!(
+                "payload is not unpadded base64url text: {}",
+                receipt.payload
+            )
+        })?;
     let payload: serde_json::Map<String, Value> = serde_json::from_str(&text)
         .map_err(|error| format!("payload is not a JSON object ({error}): {text}"))?;
     let keys: Vec<&str> = payload.keys().map(String::as_str).collect();

@@ -56,16 +56,31 @@ fn config(profile: Profile) -> mock_api::Config {
 fn per_profile(profile: Profile) -> insta::internals::SettingsBindDropGuard {
     let mut settings = insta::Settings::clone_current();
     settings.set_snapshot_suffix(profile.as_str());
-    settings.add_dynamic_redaction(".structuredContent.idempotencyKey", |value, _| {
-        let made_here = value
-            .as_str()
-            .is_some_and(|key| key.len() == 36 && key.matches('-').count() == 4);
-        if made_here {
-            "[a UUID made by the server]".into()
-        } else {
-            value
-        }
-    });
+    for key in [
+        ".structuredContent.idempotencyKey",
+        ".structuredContent.receipt.body.idempotencyKey",
+    ] {
+        settings.add_dynamic_redaction(key, |value, _| {
+            let made_here = value
+                .as_str()
+                .is_some_and(|key| key.len() == 36 && key.matches('-').count() == 4);
+            if made_here {
+                "[a UUID made by the server]".into()
+            } else {
+                value
+            }
+        });
+    }
+    // The v1 receipt signs that key: its payload and HMAC differ on every run (its
+    // signature is checked by the mock's and protocol's tests, v2's verified above).
+    settings.add_redaction(
+        ".structuredContent.receipt.payload",
+        "[base64url of the signed body, with that key]",
+    );
+    settings.add_redaction(
+        ".structuredContent.receipt.signature",
+        "[HMAC-SHA256 of the payload]",
+    );
     settings.bind_to_scope()
 }
 

@@ -92,9 +92,11 @@ pub fn router(state: AppState) -> Router {
         .route("/api/mcp/usage", get(meter::usage))
         .route("/api/mcp/refresh", post(refresh::refresh))
         .route("/api/demo/resource", get(demo::resource))
+        // = `liveauth_protocol::receipt::v2::KEY_SET_PATH`, written out for the route list
+        // that tests/openapi.rs reads from this source.
         .route(
-            liveauth_protocol::receipt::v2::KEY_SET_PATH,
-            get(receipt_keys::receipt_keys),
+            "/.well-known/liveauth-receipt-keys.json",
+            get(receipt_keys::keys),
         )
         .route("/healthz", get(meta::healthz))
         .route("/openapi.json", get(openapi::openapi_json));

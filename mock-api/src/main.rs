@@ -4,9 +4,9 @@ use std::net::SocketAddr;
 
 use anyhow::Context as _;
 use clap::Parser;
+use liveauth_protocol::receipt::v2::Signer;
 use mock_api::config::{ClientRate, DEMO_PUBLIC_KEY, PaymentHashEncoding, ProjectSpec};
 use mock_api::lightning::Network;
-use liveauth_protocol::receipt::v2::Signer;
 use mock_api::receipts::{self, ReceiptConfig};
 use mock_api::store::{Cap, Limits};
 use mock_api::{AppState, Config, Profile};

@@ -61,7 +61,7 @@ const DEV_PREFIX: &str = "/api/dev/";
         refresh::refresh,
         demo::resource,
         meta::jwks,
-        receipt_keys::receipt_keys,
+        receipt_keys::keys,
         meta::healthz,
         openapi_json,
         dev::settle,

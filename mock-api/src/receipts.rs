@@ -10,9 +10,9 @@
 //! the record's key.
 
 use liveauth_protocol::codec::format_uuid;
+use liveauth_protocol::receipt::created_at;
 use liveauth_protocol::receipt::v1::{self, CallReceipt};
 use liveauth_protocol::receipt::v2::{self, Claims, ReceiptKeySet, Signer};
-use liveauth_protocol::receipt::created_at;
 use liveauth_protocol::wire::ChargeResponse;
 use sha2::{Digest, Sha256};
 
@@ -122,12 +122,17 @@ impl ReceiptKeys {
             config.v2_key.clone().unwrap_or_else(|| {
                 // Nearly every 32 bytes are a valid scalar; the next counter otherwise.
                 (0..=u8::MAX)
-                    .find_map(|i| Signer::from_secret(&config.v2_key_id, &derive(b"receipt-v2", i)).ok())
+                    .find_map(|i| {
+                        Signer::from_secret(&config.v2_key_id, &derive(b"receipt-v2", i)).ok()
+                    })
                     .unwrap_or_else(|| unreachable!("256 hashes are never all out of range"))
             })
         });
         let active = v2.iter().map(|signer| signer.key_set_entry(v2::ACTIVE));
-        let retired = config.retired.iter().map(|signer| signer.key_set_entry(v2::RETIRED));
+        let retired = config
+            .retired
+            .iter()
+            .map(|signer| signer.key_set_entry(v2::RETIRED));
         let keys = active.chain(retired).collect();
         Self {
             hmac_key,
@@ -302,7 +307,10 @@ mod tests {
         assert_eq!(Some(&v1r), again.receipt.as_ref());
         assert_eq!(Some(&v2r), again.receipt_v2.as_ref());
         let payload = v1::verify(&v1r, &keys.hmac_key).unwrap();
-        assert_eq!(payload["mcpGateTokenId"], "aaaaaaaa-bbbb-4ccc-bddd-eeeeeeeeeeee");
+        assert_eq!(
+            payload["mcpGateTokenId"],
+            "aaaaaaaa-bbbb-4ccc-bddd-eeeeeeeeeeee"
+        );
         assert_eq!(payload["createdAt"], "2026-06-11T12:34:56.0000000Z");
         assert_eq!(payload["netSats"], 4);
         let request_id = payload["requestId"].as_str().unwrap();

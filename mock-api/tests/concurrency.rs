@@ -144,8 +144,8 @@ async fn one_idempotency_key_charges_once() {
     let answers = join_all((0..50).map(|_| app.post("/api/mcp/charge", &headers, &body))).await;
     let first = &answers[0].1;
     assert_eq!(
-        first,
-        &json!({"status": "ok", "callsUsed": 1, "satsUsed": 5})
+        common::without_receipts(first),
+        json!({"status": "ok", "callsUsed": 1, "satsUsed": 5})
     );
     assert!(
         answers

@@ -660,7 +660,7 @@ async fn hosted_charge_answer_carries_fee_revenue_and_tool_fields() {
     assert_eq!(small["toolId"].as_str().unwrap().len(), 36);
     let revenue = small["revenueEventId"].as_str().unwrap();
     assert_eq!(revenue.len(), 36);
-    assert!(small.get("receipt").is_none());
+    assert_eq!(small["receipt"]["version"], "mcp-call-receipt-v1");
     let big = charge(&app, &jwt, &[], json!({"callCostSats": 1000})).await;
     assert_eq!(
         (big["platformFeeSats"].as_u64(), big["netSats"].as_u64()),
@@ -679,7 +679,10 @@ async fn hosted_charge_answer_carries_fee_revenue_and_tool_fields() {
     let strict = TestApp::with(config());
     let jwt = self::jwt(&strict).await;
     let answer = charge(&strict, &jwt, &[], json!({"callCostSats": 5})).await;
-    assert_eq!(common::keys(&answer), ["callsUsed", "satsUsed", "status"]);
+    assert_eq!(
+        common::keys(&answer),
+        ["callsUsed", "receipt", "receiptV2", "satsUsed", "status"]
+    );
 }
 
 /// The Lightning invoice carries the hosted fee fields; `amountSats` is the total and

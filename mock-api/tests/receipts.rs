@@ -62,7 +62,10 @@ fn envelope(body: &Value, field: &str) -> SignedReceipt {
 async fn login(app: &TestApp) -> (String, String) {
     let session = app.session().await;
     let jwt = session["jwt"].as_str().unwrap().to_owned();
-    let refresh = session["refreshToken"].as_str().unwrap_or_default().to_owned();
+    let refresh = session["refreshToken"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
     (jwt, refresh)
 }
 
@@ -83,15 +86,33 @@ async fn accepted_charges_carry_both_receipts(profile: Profile) {
     assert_eq!(
         keys,
         [
-            "agentId", "createdAt", "feeBasisPoints", "grossSats", "idempotencyKey",
-            "mcpGateSessionId", "mcpGateTokenId", "mcpToolId", "netSats", "payingProjectId",
-            "platformFeeSats", "receiptId", "requestId", "revenueEventId", "status",
-            "toolMethodName", "toolName", "toolSlug", "version",
+            "agentId",
+            "createdAt",
+            "feeBasisPoints",
+            "grossSats",
+            "idempotencyKey",
+            "mcpGateSessionId",
+            "mcpGateTokenId",
+            "mcpToolId",
+            "netSats",
+            "payingProjectId",
+            "platformFeeSats",
+            "receiptId",
+            "requestId",
+            "revenueEventId",
+            "status",
+            "toolMethodName",
+            "toolName",
+            "toolSlug",
+            "version",
         ]
     );
     // The payload text is the sorted compact JSON itself.
     let text = String::from_utf8(decode_base64url(&receipt.payload).unwrap()).unwrap();
-    assert!(text.starts_with(r#"{"agentId":null,"createdAt":""#), "{text}");
+    assert!(
+        text.starts_with(r#"{"agentId":null,"createdAt":""#),
+        "{text}"
+    );
     assert_eq!(payload["grossSats"], 5);
     assert_eq!(payload["platformFeeSats"], 1);
     assert_eq!(payload["netSats"], 4);
@@ -99,7 +120,11 @@ async fn accepted_charges_carry_both_receipts(profile: Profile) {
     assert_eq!(payload["idempotencyKey"], "call-1");
     assert_eq!(payload["toolSlug"], "anonymous-agent-call");
     let created_at = payload["createdAt"].as_str().unwrap();
-    assert_eq!(created_at.len(), "2026-06-11T12:34:56.1234567Z".len(), "{created_at}");
+    assert_eq!(
+        created_at.len(),
+        "2026-06-11T12:34:56.1234567Z".len(),
+        "{created_at}"
+    );
     let revenue_event = payload["revenueEventId"].as_str().unwrap();
     assert_eq!(
         payload["receiptId"],

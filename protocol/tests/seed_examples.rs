@@ -231,7 +231,11 @@ fn hosted_bodies_round_trip() {
         "duplicate":false}"#,
     );
     assert_eq!(charge.net_sats, Some(4));
-    assert_eq!(charge.extra["receipt"]["version"], "mcp-call-receipt-v1");
+    let receipt = charge
+        .receipt
+        .as_deref()
+        .map(|receipt| receipt.version.as_str());
+    assert_eq!(receipt, Some("mcp-call-receipt-v1"));
     assert_eq!(charge.extra["duplicate"], false);
     round_trip::<RefreshResponse>(r#"{"jwt":"j","expiresIn":600,"remainingBudgetSats":10}"#);
     round_trip::<LegacyDemoStartResponse>(

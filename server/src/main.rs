@@ -210,7 +210,10 @@ async fn verify_receipts(audit: &Audit, file: &str) -> i32 {
                 let payload = serde_json::Value::Object(receipt.payload);
                 let json = serde_json::to_string_pretty(&payload).unwrap_or_default();
                 println!("{json}");
-                eprintln!("valid: {} signed with key {}", receipt.version, receipt.key_id);
+                eprintln!(
+                    "valid: {} signed with key {}",
+                    receipt.version, receipt.key_id
+                );
             }
             0
         }

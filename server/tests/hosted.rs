@@ -194,10 +194,18 @@ async fn lightning_flow(encode: fn(&[u8]) -> String) {
         .ok("liveauth_mcp_confirm", json!({"quoteId": QUOTE}))
         .await;
     assert_eq!(confirm["jwt"], "eyJ.ln.1");
-    let charge = h
+    let mut charge = h
         .ok("liveauth_mcp_charge", json!({"callCostSats": 2}))
         .await;
-    let sent_with = &charge["idempotencyKey"];
+    let sent_with = &charge["idempotencyKey"].clone();
+    // The v1 receipt (not verifiable by a client) is kept as received, as a resource.
+    let kept = charge.as_object_mut().unwrap().remove("receiptResource");
+    assert_eq!(
+        kept,
+        Some(json!(
+            "liveauth://receipts/mcp_receipt_3f2a1b0c9d8e4f7a8b6c5d4e3f2a1b0c"
+        ))
+    );
     assert_eq!(charge, charge_result(hosted_charge(1), sent_with));
     all_keyed(&api).await;
 }

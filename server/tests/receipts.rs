@@ -19,7 +19,11 @@ async fn read(h: &Harness, uri: &str) -> Result<Value, rmcp::ServiceError> {
         .client
         .read_resource(ReadResourceRequestParams::new(uri))
         .await?;
-    let [ResourceContents::TextResourceContents { text, mime_type, .. }] = &result.contents[..]
+    let [
+        ResourceContents::TextResourceContents {
+            text, mime_type, ..
+        },
+    ] = &result.contents[..]
     else {
         panic!("{result:?}")
     };
@@ -33,13 +37,20 @@ async fn read(h: &Harness, uri: &str) -> Result<Value, rmcp::ServiceError> {
 async fn charges_keep_verified_receipts_as_resources(profile: Profile) {
     let h = Harness::new(profile).await;
     h.ok("liveauth_mcp_authenticate", json!({})).await;
-    let first = h.ok("liveauth_mcp_charge", json!({"callCostSats": 2})).await;
-    let second = h.ok("liveauth_mcp_charge", json!({"callCostSats": 3})).await;
+    let first = h
+        .ok("liveauth_mcp_charge", json!({"callCostSats": 2}))
+        .await;
+    let second = h
+        .ok("liveauth_mcp_charge", json!({"callCostSats": 3}))
+        .await;
     for charge in [&first, &second] {
         assert_eq!(charge["status"], "ok", "{charge}");
         assert_eq!(charge["receiptVerified"], true, "{charge}");
         assert!(charge.get("receiptProblem").is_none(), "{charge}");
-        assert_eq!(charge["receipt"]["version"], "mcp-call-receipt-v1", "{charge}");
+        assert_eq!(
+            charge["receipt"]["version"], "mcp-call-receipt-v1",
+            "{charge}"
+        );
         assert_eq!(charge["receiptV2"]["version"], "receipt-v2", "{charge}");
     }
     let uri = first["receiptResource"].as_str().unwrap();
@@ -79,7 +90,10 @@ async fn charges_keep_verified_receipts_as_resources(profile: Profile) {
         .iter()
         .map(|receipt| &receipt["uri"])
         .collect();
-    assert_eq!(listed, [&second["receiptResource"], &first["receiptResource"]]);
+    assert_eq!(
+        listed,
+        [&second["receiptResource"], &first["receiptResource"]]
+    );
 
     let unknown = read(&h, "liveauth://receipts/mcp_receipt_nope").await;
     assert!(
@@ -100,7 +114,9 @@ async fn without_v2_the_receipt_is_kept_unverified(profile: Profile) {
     };
     let h = Harness::with(config, None).await;
     h.ok("liveauth_mcp_authenticate", json!({})).await;
-    let charge = h.ok("liveauth_mcp_charge", json!({"callCostSats": 1})).await;
+    let charge = h
+        .ok("liveauth_mcp_charge", json!({"callCostSats": 1}))
+        .await;
     assert!(charge.get("receiptVerified").is_none(), "{charge}");
     assert!(charge.get("receiptV2").is_none(), "{charge}");
     let kept = read(&h, charge["receiptResource"].as_str().unwrap())

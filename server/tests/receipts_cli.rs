@@ -61,10 +61,16 @@ fn worked_examples_verify_and_tampered_copies_do_not() {
     assert!(stderr(&ok).contains("valid: receipt-v2 signed with key key-a"));
 
     let v1 = seed("v1-worked-example");
-    let ok = run(&["-", "--hmac-key", HMAC_KEY], Some(&serde_json::to_vec(&v1).unwrap()));
+    let ok = run(
+        &["-", "--hmac-key", HMAC_KEY],
+        Some(&serde_json::to_vec(&v1).unwrap()),
+    );
     assert_eq!(ok.status.code(), Some(0), "{}", stderr(&ok));
     let payload: Value = serde_json::from_slice(&ok.stdout).unwrap();
-    assert_eq!(payload["receiptId"], "mcp_receipt_3f2b8c1e5d4a4e6f9a7b1c2d3e4f5a6b");
+    assert_eq!(
+        payload["receiptId"],
+        "mcp_receipt_3f2b8c1e5d4a4e6f9a7b1c2d3e4f5a6b"
+    );
 
     // A charge answer holding both: both must verify.
     let both = write(
@@ -80,12 +86,23 @@ fn worked_examples_verify_and_tampered_copies_do_not() {
     let tampered = write("tampered.json", &tampered);
     let bad = run(&[&tampered, "--keys", keys], None);
     assert_eq!(bad.status.code(), Some(1));
-    assert!(stderr(&bad).contains("invalid_receipt_signature"), "{}", stderr(&bad));
+    assert!(
+        stderr(&bad).contains("invalid_receipt_signature"),
+        "{}",
+        stderr(&bad)
+    );
     assert!(bad.stdout.is_empty());
 
-    let bad = run(&["-", "--hmac-key", "another key"], Some(&serde_json::to_vec(&v1).unwrap()));
+    let bad = run(
+        &["-", "--hmac-key", "another key"],
+        Some(&serde_json::to_vec(&v1).unwrap()),
+    );
     assert_eq!(bad.status.code(), Some(1));
-    assert!(stderr(&bad).contains("invalid_receipt_signature"), "{}", stderr(&bad));
+    assert!(
+        stderr(&bad).contains("invalid_receipt_signature"),
+        "{}",
+        stderr(&bad)
+    );
 
     let missing = run(&[&v2], None);
     assert_eq!(missing.status.code(), Some(1));
@@ -93,5 +110,9 @@ fn worked_examples_verify_and_tampered_copies_do_not() {
 
     let garbage = run(&["-"], Some(b"not json"));
     assert_eq!(garbage.status.code(), Some(1));
-    assert!(stderr(&garbage).contains("malformed_receipt"), "{}", stderr(&garbage));
+    assert!(
+        stderr(&garbage).contains("malformed_receipt"),
+        "{}",
+        stderr(&garbage)
+    );
 }

@@ -19,6 +19,6 @@ use crate::state::AppState;
     ),
     security(()),
 )]
-pub(crate) async fn receipt_keys(State(state): State<AppState>) -> Json<ReceiptKeySet> {
+pub(crate) async fn keys(State(state): State<AppState>) -> Json<ReceiptKeySet> {
     Json(state.keys.receipts.key_set().clone())
 }

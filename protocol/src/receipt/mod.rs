@@ -103,32 +103,37 @@ impl From<ReceiptErrorCode> for ReceiptError {
 
 /// The envelope of either version, as the charge answer carries it. Missing fields read
 /// as empty (the npm verifier reads them as `undefined`), so an envelope without
-/// `version` fails as `unsupported_receipt_version`, as it does there.
+/// `version` fails as `unsupported_receipt_version`, as it does there; a missing field
+/// stays missing when written back, so a client passes the API's envelope through as sent.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct SignedReceipt {
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub version: String,
     /// base64url (no padding) of the payload JSON; the signed bytes are this text.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub payload: String,
     /// base64url (no padding) of the signature.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub signature: String,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub signature_algorithm: String,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub key_id: String,
     /// A presentation copy of the payload's fields (v1), or `{}` (v2): never signed,
     /// never read by a verifier.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "serde_json::Value::is_null")]
     #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub body: serde_json::Value,
     /// v2 only: whether `body` is covered by the signature (ours: `false`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub presentation_data_authenticated: Option<bool>,
+    /// Every other field the API sent, kept so the envelope passes through whole.
+    #[serde(flatten)]
+    #[cfg_attr(feature = "openapi", schema(ignore))]
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 impl SignedReceipt {

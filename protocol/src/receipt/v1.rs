@@ -101,6 +101,7 @@ impl CallReceipt {
             key_id: key_id.into(),
             body,
             presentation_data_authenticated: None,
+            extra: serde_json::Map::new(),
         }
     }
 }
@@ -178,7 +179,10 @@ mod tests {
         );
         let signed = receipt.sign(KEY, DEFAULT_KEY_ID);
         assert_eq!(signed.payload, PAYLOAD);
-        assert_eq!(signed.signature, "WfSHpVoDUTDI4t7FLE_yai9oN5yvEgy7JkZMTUHmP3k");
+        assert_eq!(
+            signed.signature,
+            "WfSHpVoDUTDI4t7FLE_yai9oN5yvEgy7JkZMTUHmP3k"
+        );
         assert_eq!(signed.version, VERSION);
         assert_eq!(signed.signature_algorithm, ALGORITHM);
         assert_eq!(signed.key_id, DEFAULT_KEY_ID);
@@ -199,7 +203,10 @@ mod tests {
         assert!(json.starts_with(r#"{"agentId":null,"#), "{json}");
         assert!(json.contains(r#","idempotencyKey":null,"#), "{json}");
         let signed = receipt.sign(KEY, DEFAULT_KEY_ID);
-        assert_eq!(signed.signature, "MhSK8WIXRsCZJFcO6YD4sonwmaNwKoiQbIj4-Yi-t9M");
+        assert_eq!(
+            signed.signature,
+            "MhSK8WIXRsCZJFcO6YD4sonwmaNwKoiQbIj4-Yi-t9M"
+        );
         verify(&signed, KEY).unwrap();
     }
 
@@ -208,7 +215,10 @@ mod tests {
     #[test]
     fn every_changed_character_fails() {
         let signed = example().sign(KEY, DEFAULT_KEY_ID);
-        for (field, text) in [("payload", &signed.payload), ("signature", &signed.signature)] {
+        for (field, text) in [
+            ("payload", &signed.payload),
+            ("signature", &signed.signature),
+        ] {
             for i in 0..text.len() {
                 let mut bytes = text.clone().into_bytes();
                 bytes[i] = if bytes[i] == b'A' { b'B' } else { b'A' };
@@ -222,7 +232,10 @@ mod tests {
                 let code = verify(&tampered, KEY).unwrap_err().code();
                 let expected = if field == "signature" && i == text.len() - 1 {
                     // The last character carries padding bits, which must be zero.
-                    [ReceiptErrorCode::InvalidSignature, ReceiptErrorCode::MalformedSignature]
+                    [
+                        ReceiptErrorCode::InvalidSignature,
+                        ReceiptErrorCode::MalformedSignature,
+                    ]
                 } else {
                     [ReceiptErrorCode::InvalidSignature; 2]
                 };
@@ -252,12 +265,18 @@ mod tests {
             ..signed.clone()
         };
         assert_eq!(code(&wrong, KEY), ReceiptErrorCode::MalformedSignature);
-        assert_eq!(code(&signed, b"another key"), ReceiptErrorCode::InvalidSignature);
+        assert_eq!(
+            code(&signed, b"another key"),
+            ReceiptErrorCode::InvalidSignature
+        );
         // A correctly signed payload that is no JSON object, or of another version.
         for (text, expected) in [
             ("not json", ReceiptErrorCode::MalformedPayload),
             ("[1]", ReceiptErrorCode::MalformedPayload),
-            (r#"{"version":"receipt-v2"}"#, ReceiptErrorCode::EnvelopePayloadMismatch),
+            (
+                r#"{"version":"receipt-v2"}"#,
+                ReceiptErrorCode::EnvelopePayloadMismatch,
+            ),
         ] {
             let payload = encode_base64url(text.as_bytes());
             let signature = encode_base64url(&mac(KEY, &payload).finalize().into_bytes());

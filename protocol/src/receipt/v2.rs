@@ -99,8 +99,11 @@ pub fn verify<'k>(
         .and_then(|der| VerifyingKey::from_public_key_der(&der).ok())
         .ok_or(ReceiptErrorCode::MalformedPublicKey)?;
     // A signature of the wrong length or out-of-range scalars is simply not valid.
-    let valid = Signature::from_slice(&signature)
-        .is_ok_and(|signature| public_key.verify(receipt.payload.as_bytes(), &signature).is_ok());
+    let valid = Signature::from_slice(&signature).is_ok_and(|signature| {
+        public_key
+            .verify(receipt.payload.as_bytes(), &signature)
+            .is_ok()
+    });
     if !valid {
         return Err(ReceiptErrorCode::InvalidSignature.into());
     }
@@ -248,6 +251,7 @@ impl Signer {
             key_id: self.key_id.clone(),
             body: serde_json::Value::Object(serde_json::Map::new()),
             presentation_data_authenticated: Some(false),
+            extra: serde_json::Map::new(),
         }
     }
 }
@@ -262,7 +266,8 @@ pub mod example {
     /// Its private key (PKCS#8 DER, standard base64): test only.
     pub const PRIVATE_KEY: &str = "MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgZARfubJ1D1m1NvsnWD/wseL/MDeGFxSigcSaPAZS4t6hRANCAASZERemK07ehEnA1XeEyeqYdCyHxl3DOhEDuTiRwCmxcTM0O6qvquw3l5YKTavYXiSiktwfKGRnIWR1UlXfcPxq";
     pub const PAYLOAD: &str = "eyJ2ZXJzaW9uIjoicmVjZWlwdC12MiIsImFsZ29yaXRobSI6IkVDRFNBLVAyNTYtU0hBMjU2Iiwic2lnbmluZ0tleUlkIjoia2V5LWEiLCJpc3N1ZXIiOiJMaXZlQXV0aCBUZXN0IiwiZW52aXJvbm1lbnQiOiJURVNUIiwiYW1vdW50RGViaXRlZFNhdHMiOjUsInRvb2xTbHVnIjoiaW5zcGVjdCIsInJlcXVlc3RIYXNoIjoiYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYSIsInJlc3VsdEhhc2giOiJiYmJiYmJiYmJiYmJiYmJiYmJiYmJiYmJiYmJiYmJiYmJiYmJiYmJiYmJiYmJiYmJiYmJiYmJiYmJiYmJiYmJiIn0";
-    pub const SIGNATURE: &str = "_3KhCj3bgthcO6SUbS3d4nwjES-pK6_25suJNrTsnRLn88V2AgZ_n5Pp3rggVLLiKG1_0jPE5lopDnlwUrGZVQ";
+    pub const SIGNATURE: &str =
+        "_3KhCj3bgthcO6SUbS3d4nwjES-pK6_25suJNrTsnRLn88V2AgZ_n5Pp3rggVLLiKG1_0jPE5lopDnlwUrGZVQ";
 
     /// The example's key set (the key, active).
     pub fn key_set() -> super::ReceiptKeySet {
@@ -287,6 +292,7 @@ pub mod example {
             key_id: KEY_ID.into(),
             body: serde_json::json!({}),
             presentation_data_authenticated: Some(false),
+            extra: serde_json::Map::new(),
         }
     }
 }
@@ -308,12 +314,8 @@ mod tests {
             environment: "TEST",
             amount_debited_sats: 5,
             tool_slug: Some("inspect"),
-            request_hash: Some(
-                "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
-            ),
-            result_hash: Some(
-                "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb",
-            ),
+            request_hash: Some("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"),
+            result_hash: Some("bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"),
             ..Claims::default()
         }
     }
@@ -364,7 +366,11 @@ mod tests {
             let mut bytes = tampered.payload.into_bytes();
             bytes[i] = if bytes[i] == b'A' { b'B' } else { b'A' };
             tampered.payload = String::from_utf8(bytes).unwrap();
-            assert_eq!(code(&tampered, &keys), ReceiptErrorCode::InvalidSignature, "payload[{i}]");
+            assert_eq!(
+                code(&tampered, &keys),
+                ReceiptErrorCode::InvalidSignature,
+                "payload[{i}]"
+            );
         }
         for i in 0..receipt.signature.len() {
             let mut tampered = receipt.clone();
@@ -382,8 +388,9 @@ mod tests {
         }
         // The same signature over the decoded JSON instead of the payload text fails.
         let json = crate::codec::decode_base64url(&receipt.payload).unwrap();
-        let public = VerifyingKey::from_public_key_der(&decode_base64(example::PUBLIC_KEY).unwrap())
-            .unwrap();
+        let public =
+            VerifyingKey::from_public_key_der(&decode_base64(example::PUBLIC_KEY).unwrap())
+                .unwrap();
         let signature =
             Signature::from_slice(&crate::codec::decode_base64url(example::SIGNATURE).unwrap())
                 .unwrap();
@@ -426,9 +433,15 @@ mod tests {
             key.algorithm = "ES384".into();
             key.public_key = "!!".into();
         });
-        assert_eq!(code(&broken, &garbled), ReceiptErrorCode::KeyAlgorithmMismatch);
+        assert_eq!(
+            code(&broken, &garbled),
+            ReceiptErrorCode::KeyAlgorithmMismatch
+        );
         let garbled = other_key(&|key| key.public_key = "!!".into());
-        assert_eq!(code(&broken, &garbled), ReceiptErrorCode::MalformedSignature);
+        assert_eq!(
+            code(&broken, &garbled),
+            ReceiptErrorCode::MalformedSignature
+        );
         assert_eq!(code(&good, &garbled), ReceiptErrorCode::MalformedPublicKey);
         // A valid SPKI of another key: the signature does not match.
         let another = Signer::from_secret("key-a", &[7; 32]).unwrap();
@@ -436,7 +449,10 @@ mod tests {
             version: KEY_SET_VERSION.into(),
             keys: vec![another.key_set_entry(ACTIVE)],
         };
-        assert_eq!(code(&good, &another_set), ReceiptErrorCode::InvalidSignature);
+        assert_eq!(
+            code(&good, &another_set),
+            ReceiptErrorCode::InvalidSignature
+        );
         let short = SignedReceipt {
             signature: encode_base64url(&[1; 63]),
             ..good.clone()
@@ -472,7 +488,10 @@ mod tests {
         let result = verify(&good, &keys, &expect("LiveAuth", "LIVE"));
         assert_eq!(result.unwrap_err().code(), ReceiptErrorCode::IssuerMismatch);
         let result = verify(&good, &keys, &expect("LiveAuth Test", "LIVE"));
-        assert_eq!(result.unwrap_err().code(), ReceiptErrorCode::EnvironmentMismatch);
+        assert_eq!(
+            result.unwrap_err().code(),
+            ReceiptErrorCode::EnvironmentMismatch
+        );
     }
 
     #[test]
@@ -484,7 +503,12 @@ mod tests {
             keys: vec![new.key_set_entry(ACTIVE), old.key_set_entry(RETIRED)],
         };
         verify(&example::receipt(), &keys, &Expectations::default()).unwrap();
-        verify(&new.sign(&example_claims()), &keys, &Expectations::default()).unwrap();
+        verify(
+            &new.sign(&example_claims()),
+            &keys,
+            &Expectations::default(),
+        )
+        .unwrap();
     }
 
     #[test]
@@ -501,7 +525,10 @@ mod tests {
         );
         let from_pem = Signer::from_pkcs8("key-a", pem.as_bytes()).unwrap();
         let from_der = Signer::from_pkcs8("key-a", &der).unwrap();
-        assert_eq!(from_pem.key_set_entry(ACTIVE), from_der.key_set_entry(ACTIVE));
+        assert_eq!(
+            from_pem.key_set_entry(ACTIVE),
+            from_der.key_set_entry(ACTIVE)
+        );
         assert_eq!(Signer::from_pkcs8("k", b"junk").unwrap_err(), KeyError);
         assert!(Signer::from_secret("k", &[0; 32]).is_err());
         assert!(Signer::from_secret("k", &[0xff; 32]).is_err());

@@ -161,8 +161,7 @@ async fn fetch(url: &str) -> Result<Vec<u8>, AuditError> {
 /// `receipt` and `receiptV2`, also under `structuredContent` (a tool result).
 fn receipts_in(value: &Value) -> Result<Vec<SignedReceipt>, AuditError> {
     let envelope = |value: &Value| {
-        SignedReceipt::from_value(value)
-            .map_err(|error| AuditError::code("receipt", error.code()))
+        SignedReceipt::from_value(value).map_err(|error| AuditError::code("receipt", error.code()))
     };
     if value.get("version").is_some() {
         return Ok(vec![envelope(value)?]);
@@ -173,8 +172,10 @@ fn receipts_in(value: &Value) -> Result<Vec<SignedReceipt>, AuditError> {
         .filter_map(|field| holder.get(*field))
         .collect();
     if found.is_empty() {
-        return Err(AuditError::code("input", ReceiptErrorCode::MalformedReceipt)
-            .with_detail("no receipt envelope, `receipt` or `receiptV2` in it"));
+        return Err(
+            AuditError::code("input", ReceiptErrorCode::MalformedReceipt)
+                .with_detail("no receipt envelope, `receipt` or `receiptV2` in it"),
+        );
     }
     found.into_iter().map(envelope).collect()
 }

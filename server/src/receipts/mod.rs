@@ -151,11 +151,23 @@ pub(crate) async fn receive(
         Some(v2) => cache.check(api, v2).await,
         None => ReceiptCheck::default(),
     };
+    // What the answer leaves out (the strict profile sends no fee fields), the signed
+    // payloads say: v1's names, else v2's.
+    let payloads = [payload(v1), payload(v2)];
+    let signed = |names: &[&str]| {
+        payloads
+            .iter()
+            .flatten()
+            .find_map(|payload| names.iter().find_map(|name| payload.get(*name)).cloned())
+    };
+    let text = |value: Option<serde_json::Value>| value?.as_str().map(str::to_owned);
     Some(KeptReceipt {
-        receipt_id: receipt_id(response, v1, v2),
-        revenue_event_id: response.revenue_event_id.clone(),
-        gross_sats: response.gross_sats,
-        tool_slug: response.tool_slug.clone(),
+        receipt_id: receipt_id(response, &payloads, v1, v2),
+        revenue_event_id: (response.revenue_event_id.clone())
+            .or_else(|| text(signed(&["revenueEventId"]))),
+        gross_sats: (response.gross_sats)
+            .or_else(|| signed(&["grossSats", "amountDebitedSats"])?.as_u64()),
+        tool_slug: (response.tool_slug.clone()).or_else(|| text(signed(&["toolSlug"]))),
         receipt: v1.cloned(),
         receipt_v2: v2.cloned(),
         check,
@@ -163,25 +175,32 @@ pub(crate) async fn receive(
     })
 }
 
+/// A receipt's payload JSON, if it decodes (read for what it names, never trusted: v1
+/// cannot be verified here, and v2 is reported by its check).
+fn payload(receipt: Option<&SignedReceipt>) -> Option<serde_json::Value> {
+    let bytes = liveauth_protocol::codec::decode_base64url(&receipt?.payload).ok()?;
+    serde_json::from_slice(&bytes).ok()
+}
+
 /// The receipt's id: its payload's `receiptId` (v1's, else v2's), else one made of the
 /// revenue event; only `[A-Za-z0-9_-]`, at most 100 characters, since it names a
 /// resource (anything else is replaced by the start of a signature, unique per receipt).
 fn receipt_id(
     response: &ChargeResponse,
+    payloads: &[Option<serde_json::Value>],
     v1: Option<&SignedReceipt>,
     v2: Option<&SignedReceipt>,
 ) -> String {
-    let from_payload = |receipt: Option<&SignedReceipt>| {
-        let bytes = liveauth_protocol::codec::decode_base64url(&receipt?.payload).ok()?;
-        let payload: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
-        payload["receiptId"].as_str().map(str::to_owned)
+    let from_payload = |payload: &Option<serde_json::Value>| {
+        payload.as_ref()?["receiptId"].as_str().map(str::to_owned)
     };
     let revenue_event = response
         .revenue_event_id
         .as_deref()
         .map(|id| format!("mcp_receipt_{}", id.replace('-', "")));
-    let id = from_payload(v1)
-        .or_else(|| from_payload(v2))
+    let id = payloads
+        .iter()
+        .find_map(from_payload)
         .or(revenue_event)
         .unwrap_or_default();
     let usable = !id.is_empty()
@@ -262,23 +281,37 @@ mod tests {
     #[tokio::test]
     async fn failures_are_reported_with_their_code() {
         let (server, api) = api_with(&[(200, key_set(Vec::new()))]).await;
-        let check = KeySetCache::default().check(&api, &example::receipt()).await;
+        let check = KeySetCache::default()
+            .check(&api, &example::receipt())
+            .await;
         assert_eq!(check.receipt_verified, Some(false));
         let problem = check.receipt_problem.unwrap();
         assert!(problem.starts_with("unknown_receipt_key: "), "{problem}");
-        assert_eq!(server.received_requests().await.unwrap().len(), 2, "refetched once");
+        assert_eq!(
+            server.received_requests().await.unwrap().len(),
+            2,
+            "refetched once"
+        );
 
         let (_server, api) = api_with(&[(200, example::key_set())]).await;
         let mut changed = example::receipt();
         changed.payload.replace_range(10..11, "A");
         let check = KeySetCache::default().check(&api, &changed).await;
         let problem = check.receipt_problem.unwrap();
-        assert!(problem.starts_with("invalid_receipt_signature: the signature does not match"), "{problem}");
+        assert!(
+            problem.starts_with("invalid_receipt_signature: the signature does not match"),
+            "{problem}"
+        );
 
         let (_server, api) = api_with(&[(503, key_set(Vec::new()))]).await;
-        let check = KeySetCache::default().check(&api, &example::receipt()).await;
+        let check = KeySetCache::default()
+            .check(&api, &example::receipt())
+            .await;
         assert_eq!(check.receipt_verified, Some(false));
         let problem = check.receipt_problem.unwrap();
-        assert!(problem.contains("key set could not be fetched"), "{problem}");
+        assert!(
+            problem.contains("key set could not be fetched"),
+            "{problem}"
+        );
     }
 }

@@ -37,11 +37,7 @@ impl AgentSession {
     }
 
     /// Kept receipts, newest first: `limit` of them after skipping `offset`.
-    pub(crate) fn receipts(
-        &self,
-        offset: i64,
-        limit: i64,
-    ) -> Result<Vec<KeptReceipt>, StateError> {
+    pub(crate) fn receipts(&self, offset: i64, limit: i64) -> Result<Vec<KeptReceipt>, StateError> {
         let rows: Vec<String> = self.store.with(|conn| {
             let mut statement = conn.prepare(
                 "SELECT receipt FROM receipts WHERE scope_id = ?1

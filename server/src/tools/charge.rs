@@ -132,7 +132,8 @@ impl Caller {
     async fn charge_with_receipt(&self, args: ChargeParams) -> Result<ChargeResult, ToolError> {
         let mut result = self.charge(args).await?;
         let now = liveauth_protocol::time::rfc3339_utc(self.clock.now_unix());
-        let Some(kept) = receipts::receive(&self.receipt_keys, &self.api, &result.charge, now).await
+        let Some(kept) =
+            receipts::receive(&self.receipt_keys, &self.api, &result.charge, now).await
         else {
             return Ok(result);
         };
