@@ -1,4 +1,5 @@
-//! `liveauth-mcp`: the LiveAuth MCP server (stdio by default), and `liveauth-mcp demo`.
+//! `liveauth-mcp`: the LiveAuth MCP server (stdio by default), `liveauth-mcp demo` and
+//! `liveauth-mcp setup`.
 //! Built without the `embedded-mock` feature, `--embedded-mock` and `demo` say so and fail.
 
 use std::net::SocketAddr;
@@ -76,6 +77,9 @@ struct Cli {
 enum Command {
     /// Walk every tool through a real MCP client against the embedded mock (or --api-base).
     Demo,
+    /// Print the config that adds this server to an MCP client (never a key); --write
+    /// merges it into the client's config file.
+    Setup(liveauth_mcp::setup::SetupArgs),
 }
 
 #[tokio::main]
@@ -84,6 +88,11 @@ async fn main() -> anyhow::Result<()> {
     // stdout is the MCP channel: logs go to stderr only, and never a whole message.
     liveauth_protocol::log::init_stderr("liveauth_mcp=info,warn")?;
 
+    if let Some(Command::Setup(args)) = &cli.command {
+        let settings = Settings::new(cli.api_base.clone(), cli.api_key.clone(), cli.demo);
+        let mut stdout = std::io::stdout().lock();
+        return Ok(liveauth_mcp::setup::run(args, &settings, &mut stdout).await?);
+    }
     if let Some(Command::Demo) = cli.command {
         return demo(cli).await;
     }
