@@ -18,8 +18,8 @@ use std::time::Duration;
 
 use indexmap::IndexMap;
 use serde::Serialize;
-use serde_json::value::RawValue;
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 use crate::config::{DEFAULT_API_BASE, Settings};
 
@@ -159,7 +159,11 @@ impl Env {
 
 /// The usual configuration file of `client` on this OS.
 fn default_path(client: Client) -> Option<PathBuf> {
-    let var = |name| std::env::var_os(name).filter(|v| !v.is_empty()).map(PathBuf::from);
+    let var = |name| {
+        std::env::var_os(name)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
     let home = var(if cfg!(windows) { "USERPROFILE" } else { "HOME" });
     // Windows: %APPDATA%; macOS: ~/Library/Application Support; else $XDG_CONFIG_HOME.
     let app_config = if cfg!(windows) {
@@ -170,7 +174,11 @@ fn default_path(client: Client) -> Option<PathBuf> {
         var("XDG_CONFIG_HOME").or_else(|| home.as_ref().map(|h| h.join(".config")))
     };
     match client {
-        Client::Claude => Some(app_config?.join("Claude").join("claude_desktop_config.json")),
+        Client::Claude => Some(
+            app_config?
+                .join("Claude")
+                .join("claude_desktop_config.json"),
+        ),
         Client::Cursor => Some(home?.join(".cursor").join("mcp.json")),
         // Goose keeps ~/.config on macOS too.
         Client::Goose if cfg!(windows) => Some(app_config?.join(r"Block\goose\config\config.yaml")),
@@ -258,7 +266,11 @@ async fn print_goose(env: &Env, path: &Path, out: &mut dyn Write) -> Result<(), 
         )?,
     }
     let extension = GooseExtension::new(env);
-    writeln!(out, "Open this link to add the extension:\n{}\n", goose_link())?;
+    writeln!(
+        out,
+        "Open this link to add the extension:\n{}\n",
+        goose_link()
+    )?;
     writeln!(
         out,
         "Or start a session with it:\ngoose session --with-extension \"{SERVER_ID}:npx -y {NPM_PACKAGE}\"\n"
@@ -270,7 +282,10 @@ async fn print_goose(env: &Env, path: &Path, out: &mut dyn Write) -> Result<(), 
     let yaml = yaml_serde::to_string(&block).map_err(|e| malformed(path, "YAML", &e))?;
     writeln!(out, "Or add this to {}:\n\n{yaml}", path.display())?;
     if env.plain.is_empty() && !env.has_key {
-        writeln!(out, "No credential is needed: the first proof-of-work flow is keyless.")?;
+        writeln!(
+            out,
+            "No credential is needed: the first proof-of-work flow is keyless."
+        )?;
     }
     Ok(())
 }
@@ -346,7 +361,11 @@ fn write(client: Client, env: &Env, path: &Path, out: &mut dyn Write) -> Result<
         Client::Goose => merge_yaml(&old, yaml_value(&GooseExtension::new(env), path)?, path)?,
     };
     if new == old {
-        writeln!(out, "{} already has this entry; nothing to write.", path.display())?;
+        writeln!(
+            out,
+            "{} already has this entry; nothing to write.",
+            path.display()
+        )?;
         return Ok(());
     }
     let shown = path.display().to_string();
@@ -401,7 +420,8 @@ fn merge_json(text: &str, entry: &str, path: &Path) -> Result<String, SetupError
 /// `object` printed at nesting `depth` with `key` set to the JSON text `value`, in
 /// `key`'s old place or last; the other values' text as it was.
 fn with_entry(object: &RawObject, key: &str, value: String, depth: usize) -> String {
-    let mut entries: Vec<(&str, &str)> = object.iter().map(|(k, v)| (k.as_str(), v.get())).collect();
+    let mut entries: Vec<(&str, &str)> =
+        object.iter().map(|(k, v)| (k.as_str(), v.get())).collect();
     match entries.iter_mut().find(|(k, _)| *k == key) {
         Some(slot) => slot.1 = &value,
         None => entries.push((key, &value)),
@@ -448,7 +468,10 @@ mod tests {
 
     #[test]
     fn form_encoding_is_url_search_params() {
-        assert_eq!(form_encode("@liveauth-mcp/server"), "%40liveauth-mcp%2Fserver");
+        assert_eq!(
+            form_encode("@liveauth-mcp/server"),
+            "%40liveauth-mcp%2Fserver"
+        );
         assert_eq!(form_encode("a b.c*_~"), "a+b.c*_%7E");
     }
 

@@ -21,7 +21,10 @@ const VERSION: &str = env!("CARGO_PKG_VERSION");
 const NPM_BOUND: Duration = Duration::from_secs(300);
 
 fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_owned()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_owned()
 }
 
 fn read_json(path: &Path) -> Value {
@@ -45,7 +48,10 @@ fn server_json_is_in_step_with_the_crate() {
             .is_some_and(|s| s.starts_with("https://static.modelcontextprotocol.io/schemas/")),
         "{server:#}"
     );
-    assert_eq!(server["name"], npm["mcpName"], "registry name = package.json mcpName");
+    assert_eq!(
+        server["name"], npm["mcpName"],
+        "registry name = package.json mcpName"
+    );
     assert!(server["name"].as_str().unwrap().starts_with("io.github."));
     let description = server["description"].as_str().unwrap();
     assert!(!description.is_empty() && description.chars().count() <= 100);
@@ -76,7 +82,10 @@ fn server_json_is_in_step_with_the_crate() {
 /// (its `--help` shows each as `[env: NAME]`).
 #[test]
 fn server_json_lists_the_variables_the_binary_reads() {
-    let help = std::process::Command::new(BIN).arg("--help").output().unwrap();
+    let help = std::process::Command::new(BIN)
+        .arg("--help")
+        .output()
+        .unwrap();
     assert!(help.status.success());
     let help = String::from_utf8(help.stdout).unwrap();
     let read: BTreeSet<&str> = help
@@ -279,16 +288,25 @@ async fn npx_of_the_packed_packages_answers_initialize() {
     assert!(String::from_utf8_lossy(&usage.stderr).contains("--no-such-flag"));
 
     let mut direct = Command::new(&launcher);
-    direct.args(["--state", "memory"]).env("LIVEAUTH_API_BASE", "http://127.0.0.1:9");
+    direct
+        .args(["--state", "memory"])
+        .env("LIVEAUTH_API_BASE", "http://127.0.0.1:9");
     let mut spawned = process::spawn(&mut direct, "info");
-    assert_eq!(initialize(&mut spawned).await["result"]["serverInfo"]["name"], "liveauth-mcp");
+    assert_eq!(
+        initialize(&mut spawned).await["result"]["serverInfo"]["name"],
+        "liveauth-mcp"
+    );
     let pid = spawned.child.id().unwrap().to_string();
-    let kill = std::process::Command::new("kill").args(["-TERM", &pid]).status();
+    let kill = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status();
     assert!(kill.unwrap().success());
     // The binary got the signal too: it held stdout, which now ends.
     let mut rest = Vec::new();
     let end = tokio::time::timeout(process::LINE_BOUND, spawned.stdout.read_to_end(&mut rest));
-    let ended = end.await.unwrap_or_else(|_| panic!("the binary outlived the launcher"));
+    let ended = end
+        .await
+        .unwrap_or_else(|_| panic!("the binary outlived the launcher"));
     ended.unwrap();
     assert_eq!(exit_of(&mut spawned.child).await.signal(), Some(15));
 

@@ -31,7 +31,12 @@ impl Home {
     fn run_with(&self, args: &[&str], env: &[(&str, &str)], path: Option<&Path>) -> Output {
         let mut command = std::process::Command::new(BIN);
         command.arg("setup").args(args).env("HOME", self.path());
-        for name in ["LIVEAUTH_API_KEY", "LIVEAUTH_API_BASE", "LIVEAUTH_DEMO", "XDG_CONFIG_HOME"] {
+        for name in [
+            "LIVEAUTH_API_KEY",
+            "LIVEAUTH_API_BASE",
+            "LIVEAUTH_DEMO",
+            "XDG_CONFIG_HOME",
+        ] {
             command.env_remove(name);
         }
         command.envs(env.iter().copied());
@@ -54,14 +59,20 @@ impl Home {
 
 /// The first JSON object printed in `stdout` (from a line `{` to a line `}`).
 fn printed_json(stdout: &str) -> Value {
-    let start = stdout.find("\n{\n").unwrap_or_else(|| panic!("no JSON in {stdout}")) + 1;
+    let start = stdout
+        .find("\n{\n")
+        .unwrap_or_else(|| panic!("no JSON in {stdout}"))
+        + 1;
     let end = start + stdout[start..].find("\n}\n").unwrap() + 2;
     serde_json::from_str(&stdout[start..end]).unwrap()
 }
 
 /// The `extensions:` YAML block printed in `stdout`, to its blank line.
 fn printed_yaml(stdout: &str) -> yaml_serde::Value {
-    let start = stdout.find("\nextensions:\n").unwrap_or_else(|| panic!("{stdout}")) + 1;
+    let start = stdout
+        .find("\nextensions:\n")
+        .unwrap_or_else(|| panic!("{stdout}"))
+        + 1;
     let end = start + stdout[start..].find("\n\n").unwrap();
     yaml_serde::from_str(&stdout[start..end]).unwrap()
 }
@@ -80,7 +91,9 @@ fn claude_block() {
         printed_json(&stdout),
         json!({"mcpServers": {"liveauth": npx_entry()}})
     );
-    let file = home.path().join(".config/Claude/claude_desktop_config.json");
+    let file = home
+        .path()
+        .join(".config/Claude/claude_desktop_config.json");
     assert!(stdout.contains(&file.display().to_string()), "{stdout}");
     assert!(stdout.contains("--write"), "{stdout}");
 }
@@ -90,10 +103,16 @@ fn claude_block() {
 #[test]
 fn cursor_block() {
     let home = Home::new();
-    let stdout = home.run(&["cursor", "--api-base", "http://127.0.0.1:8402", "--demo"], &[]);
+    let stdout = home.run(
+        &["cursor", "--api-base", "http://127.0.0.1:8402", "--demo"],
+        &[],
+    );
     let mut entry = npx_entry();
     entry["env"] = json!({"LIVEAUTH_API_BASE": "http://127.0.0.1:8402", "LIVEAUTH_DEMO": "true"});
-    assert_eq!(printed_json(&stdout), json!({"mcpServers": {"liveauth": entry}}));
+    assert_eq!(
+        printed_json(&stdout),
+        json!({"mcpServers": {"liveauth": entry}})
+    );
     assert!(stdout.contains(&home.path().join(".cursor/mcp.json").display().to_string()));
 }
 
@@ -108,9 +127,9 @@ fn goose_block() {
         == "goose://extension?cmd=npx&arg=-y&arg=%40liveauth-mcp%2Fserver&timeout=300\
             &id=liveauth&name=LiveAuth&description=Give+Goose+agents+authenticated+access\
             +to+metered+and+paid+capabilities+through+LiveAuth."));
-    assert!(stdout.contains(
-        "goose session --with-extension \"liveauth:npx -y @liveauth-mcp/server\""
-    ));
+    assert!(
+        stdout.contains("goose session --with-extension \"liveauth:npx -y @liveauth-mcp/server\"")
+    );
     let yaml = printed_yaml(&stdout);
     let entry = &yaml["extensions"]["liveauth"];
     assert_eq!(entry["type"], "stdio");
@@ -125,7 +144,11 @@ fn goose_block() {
     let bin = home.path().join("bin");
     std::fs::create_dir(&bin).unwrap();
     let goose = bin.join("goose");
-    std::fs::write(&goose, "#!/bin/sh\n[ \"$1\" = --version ] && echo 'goose 1.9.3'\n").unwrap();
+    std::fs::write(
+        &goose,
+        "#!/bin/sh\n[ \"$1\" = --version ] && echo 'goose 1.9.3'\n",
+    )
+    .unwrap();
     make_executable(&goose);
     let output = home.run_with(&["goose"], &[], Some(&bin));
     let stdout = String::from_utf8(output.stdout).unwrap();
@@ -187,7 +210,10 @@ fn write_merges_json_keeping_other_keys() {
     std::fs::write(&file, format!("{old:#}")).unwrap();
     let config = file.to_str().unwrap();
     let stdout = home.run(&["claude", "--write", "--config", config], &[]);
-    assert!(stdout.contains(&format!("--- {config}\n+++ {config}\n")), "{stdout}");
+    assert!(
+        stdout.contains(&format!("--- {config}\n+++ {config}\n")),
+        "{stdout}"
+    );
     assert!(stdout.contains("+    \"liveauth\": {"), "{stdout}");
     let text = std::fs::read_to_string(&file).unwrap();
     let mut expected = old.clone();
@@ -212,7 +238,10 @@ fn write_merges_yaml_keeping_other_keys() {
         "GOOSE_PROVIDER: anthropic\nextensions:\n  developer:\n    enabled: true\n    type: builtin\n",
     )
     .unwrap();
-    home.run(&["goose", "--write", "--config", file.to_str().unwrap()], &[]);
+    home.run(
+        &["goose", "--write", "--config", file.to_str().unwrap()],
+        &[],
+    );
     let written: yaml_serde::Value =
         yaml_serde::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
     assert_eq!(written["GOOSE_PROVIDER"], "anthropic");
@@ -246,20 +275,43 @@ fn read_json(path: &PathBuf) -> Value {
 #[test]
 fn write_refuses_a_malformed_file() {
     let cases = [
-        ("claude", "{\"mcpServers\": {\"files\": {},}\n", "is not valid JSON"),
-        ("cursor", "{\"mcpServers\": [1, 2]}\n", "mcpServers must be an object"),
+        (
+            "claude",
+            "{\"mcpServers\": {\"files\": {},}\n",
+            "is not valid JSON",
+        ),
+        (
+            "cursor",
+            "{\"mcpServers\": [1, 2]}\n",
+            "mcpServers must be an object",
+        ),
         ("claude", "[\"not\", \"an object\"]\n", "is not valid JSON"),
-        ("goose", "extensions:\n  developer: [\n", "is not valid YAML"),
-        ("goose", "extensions: [a, b]\n", "extensions must be a mapping"),
+        (
+            "goose",
+            "extensions:\n  developer: [\n",
+            "is not valid YAML",
+        ),
+        (
+            "goose",
+            "extensions: [a, b]\n",
+            "extensions must be a mapping",
+        ),
     ];
     for (client, content, reason) in cases {
         let home = Home::new();
         let file = home.path().join("config");
         std::fs::write(&file, content).unwrap();
-        let output = home.run_with(&[client, "--write", "--config", file.to_str().unwrap()], &[], None);
+        let output = home.run_with(
+            &[client, "--write", "--config", file.to_str().unwrap()],
+            &[],
+            None,
+        );
         assert!(!output.status.success(), "{client} {content:?}: {output:?}");
         let stderr = String::from_utf8_lossy(&output.stderr);
-        assert!(stderr.contains(reason) && stderr.contains("left unchanged"), "{stderr}");
+        assert!(
+            stderr.contains(reason) && stderr.contains("left unchanged"),
+            "{stderr}"
+        );
         assert!(!stderr.contains("panicked"), "{stderr}");
         assert_eq!(std::fs::read_to_string(&file).unwrap(), content);
         let entries = std::fs::read_dir(home.path()).unwrap().count();
