@@ -119,7 +119,12 @@ pub async fn run(
         }
         Client::Goose => print_goose(&env, &path, out).await?,
     }
-    if env.has_key {
+    if env.has_key && args.client == Client::Goose {
+        writeln!(
+            out,
+            "Goose asks for LIVEAUTH_API_KEY (listed in env_keys) and keeps it in its keyring."
+        )?;
+    } else if env.has_key {
         writeln!(
             out,
             "Replace {KEY_PLACEHOLDER} with your project public key (this command never shows it)."

@@ -185,6 +185,7 @@ fn no_key_is_printed_or_written() {
             if client == "goose" {
                 let entry = &printed_yaml(&shown)["extensions"]["liveauth"];
                 assert_eq!(entry["env_keys"][0], "LIVEAUTH_API_KEY", "{shown}");
+                assert!(shown.contains("Goose asks for LIVEAUTH_API_KEY"), "{shown}");
             } else {
                 let entry = &printed_json(&shown)["mcpServers"]["liveauth"];
                 assert_eq!(entry["env"]["LIVEAUTH_API_KEY"], "la_pk_…", "{shown}");
