@@ -11,7 +11,8 @@
 //!   [`http_access`]: who may use the HTTP one and how many sessions, [`stdio`]: the
 //!   stdio transport that answers every request and bounds the unanswered; [`embedded`]:
 //!   the mock API in-process; [`in_process`]: an MCP client connected to the server in
-//!   this process; [`demo`]: the guided walkthrough.
+//!   this process; [`demo`]: the guided walkthrough; [`setup`]: the config block that adds
+//!   this server to Claude Desktop, Goose or Cursor, printed or merged into their file.
 //! - The `embedded-mock` feature (default) brings in the `mock-api` crate for [`embedded`]
 //!   and [`demo`]; without it they are absent. The `fuzzing` feature exposes the invoice
 //!   check's fuzz property (`invoice_check::fuzzing`, not API) to `fuzz/` and the testkit.
@@ -29,6 +30,7 @@ pub mod invoice_check;
 pub mod receipts;
 mod redact;
 mod session;
+pub mod setup;
 mod solve;
 pub mod state;
 pub mod stdio;

@@ -1,4 +1,5 @@
-//! `liveauth-mcp`: the LiveAuth MCP server (stdio by default), and `liveauth-mcp demo`.
+//! `liveauth-mcp`: the LiveAuth MCP server (stdio by default), `liveauth-mcp demo` and
+//! `liveauth-mcp setup`.
 //! Built without the `embedded-mock` feature, `--embedded-mock` and `demo` say so and fail.
 
 use std::net::SocketAddr;
@@ -82,6 +83,9 @@ enum Command {
         #[command(subcommand)]
         command: ReceiptsCommand,
     },
+    /// Print the config that adds this server to an MCP client (never a key); --write
+    /// merges it into the client's config file.
+    Setup(liveauth_mcp::setup::SetupArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -118,6 +122,11 @@ async fn main() -> anyhow::Result<()> {
 
     match cli.command {
         Some(Command::Demo) => return demo(cli).await,
+        Some(Command::Setup(ref args)) => {
+            let settings = Settings::new(cli.api_base.clone(), cli.api_key.clone(), cli.demo);
+            let mut stdout = std::io::stdout().lock();
+            return Ok(liveauth_mcp::setup::run(args, &settings, &mut stdout).await?);
+        }
         Some(Command::Receipts {
             command:
                 ReceiptsCommand::Verify {
