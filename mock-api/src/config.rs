@@ -2,6 +2,7 @@
 
 use std::str::FromStr;
 
+use liveauth_protocol::bundle::BundleKey;
 use sha2::{Digest, Sha256};
 
 use crate::lightning::Network;
@@ -146,6 +147,9 @@ pub struct Config {
     pub calls_per_payment: u32,
     /// Starts and 402 answers per client address and minute.
     pub client_rate: ClientRate,
+    /// The key of L402 bundle macaroons (`--bundle-macaroon-secret`); `None` derives one
+    /// from the mock's other keys (so from the seed). Its `Debug` is redacted.
+    pub bundle_key: Option<BundleKey>,
 }
 
 /// The per-client rate limit on starts and on 402 challenges (`--client-rate`).
@@ -195,6 +199,7 @@ impl Default for Config {
             demo_session_ttl_secs: 3600,
             calls_per_payment: 1,
             client_rate: ClientRate::default(),
+            bundle_key: None,
         }
     }
 }
