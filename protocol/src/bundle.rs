@@ -155,7 +155,7 @@ impl BundleMacaroonError {
     }
 }
 
-/// A bundle size the API sells (facts §2.7): every tier lasts [`BUNDLE_VALID_DAYS`].
+/// A bundle size the API sells (facts §2.7); each lasts 90 days from its claim.
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
