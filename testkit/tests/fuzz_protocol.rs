@@ -5,11 +5,11 @@
 
 #![allow(clippy::unwrap_used)] // test helpers outside #[test] fns: a panic is a failed test
 
+use liveauth_protocol::bundle::fuzzing::bundle_macaroon;
 use liveauth_protocol::fuzzing::{
     PowInput, SignatureInput, challenge_signature, nonce_parse, pow_check, pow_rule,
     signature_check,
 };
-use liveauth_protocol::bundle::fuzzing::bundle_macaroon;
 use liveauth_protocol::l402::fuzzing::{auth_header, macaroon};
 use liveauth_protocol::pow::MAX_NONCE;
 use liveauth_testkit::corpus::seeds;
