@@ -309,7 +309,7 @@ impl AppState {
         });
     }
 
-    fn purger(&self) -> Purger<Arc<dyn Store>, Arc<ClientLimiter>, Arc<Bundles>> {
+    fn purger(&self) -> StrongPurger {
         Purger {
             store: Arc::clone(&self.store),
             limiter: Arc::clone(&self.limiter),
@@ -323,6 +323,11 @@ impl AppState {
 /// How often (in real time) the timer looks whether a purge is due (in app time).
 const PURGE_TICK: std::time::Duration = std::time::Duration::from_secs(1);
 
+/// A request's purger.
+type StrongPurger = Purger<Arc<dyn Store>, Arc<ClientLimiter>, Arc<Bundles>>;
+/// The timer's purger, which must not keep the app alive.
+type WeakPurger = Purger<Weak<dyn Store>, Weak<ClientLimiter>, Weak<Bundles>>;
+
 /// What a purge needs, held strongly (a request's) or weakly (the timer's).
 struct Purger<S, L, B> {
     store: S,
@@ -332,7 +337,7 @@ struct Purger<S, L, B> {
     last_purge: Arc<AtomicI64>,
 }
 
-impl Purger<Arc<dyn Store>, Arc<ClientLimiter>, Arc<Bundles>> {
+impl StrongPurger {
     fn tick(&self) {
         let now = self.clock.now();
         let last = self.last_purge.load(Ordering::Relaxed);
@@ -348,7 +353,7 @@ impl Purger<Arc<dyn Store>, Arc<ClientLimiter>, Arc<Bundles>> {
         }
     }
 
-    fn downgrade(self) -> Purger<Weak<dyn Store>, Weak<ClientLimiter>, Weak<Bundles>> {
+    fn downgrade(self) -> WeakPurger {
         Purger {
             store: Arc::downgrade(&self.store),
             limiter: Arc::downgrade(&self.limiter),
@@ -359,8 +364,8 @@ impl Purger<Arc<dyn Store>, Arc<ClientLimiter>, Arc<Bundles>> {
     }
 }
 
-impl Purger<Weak<dyn Store>, Weak<ClientLimiter>, Weak<Bundles>> {
-    fn upgrade(&self) -> Option<Purger<Arc<dyn Store>, Arc<ClientLimiter>, Arc<Bundles>>> {
+impl WeakPurger {
+    fn upgrade(&self) -> Option<StrongPurger> {
         Some(Purger {
             store: self.store.upgrade()?,
             limiter: self.limiter.upgrade()?,
