@@ -288,21 +288,8 @@ pub(crate) async fn confirm(
     };
     // The claim is the atomic step: of concurrent confirms exactly one sets the session.
     let session_id = state.config.profile.session_id(&quote.id, &state.rng);
-    let mut claimed = false;
-    state.store.update_quote(&quote.id, &mut |stored| {
-        if stored.confirmed_session.is_none() {
-            stored.confirmed_session = Some(session_id.clone());
-            claimed = true;
-        }
-    });
-    if !claimed {
-        return Err(already_confirmed());
-    }
-    let project = state
-        .projects
-        .iter()
-        .find(|p| p.id == quote.project_id)
-        .ok_or_else(|| Rejection::new(ErrorCode::InternalError, "quote of an unknown project"))?;
+    claim(&state, &quote.id, &session_id)?;
+    let project = project_of(&state, &quote)?;
     let (auth_type, ttl) = match &quote.kind {
         QuoteKind::Pow(_) => ("mcp_pow", state.config.session_ttl_secs),
         // A demo payment nobody made buys a short session (docs/decisions.md).
@@ -319,9 +306,7 @@ pub(crate) async fn confirm(
     let opened = state.open_session(session_id, project, auth_type, ttl, None);
     if opened.is_err() {
         // Nothing was opened (a full store): the quote may be confirmed again later.
-        state.store.update_quote(&quote.id, &mut |stored| {
-            stored.confirmed_session = None;
-        });
+        unclaim(&state, &quote.id);
     }
     let mut response = opened?;
     response.payment_status = Some(payment_status);
@@ -348,32 +333,14 @@ fn confirm_l402(
             "the quote expired unconfirmed: start a new one",
         ));
     }
-    let project = state
-        .projects
-        .iter()
-        .find(|p| p.id == quote.project_id)
-        .ok_or_else(|| Rejection::new(ErrorCode::InternalError, "quote of an unknown project"))?;
+    let project = project_of(&state, &quote)?;
     // Claim the quote first, so concurrent confirms spend one call between them.
     let session_id = state.config.profile.session_id(&quote.id, &state.rng);
-    let mut claimed = false;
-    state.store.update_quote(&quote.id, &mut |stored| {
-        if stored.confirmed_session.is_none() {
-            stored.confirmed_session = Some(session_id.clone());
-            claimed = true;
-        }
-    });
-    if !claimed {
-        return Err(already_confirmed());
-    }
-    let unclaim = || {
-        state.store.update_quote(&quote.id, &mut |stored| {
-            stored.confirmed_session = None;
-        });
-    };
+    claim(&state, &quote.id, &session_id)?;
     let (bundle_id, remaining) = match bundle::spend(state, macaroon, &project.id) {
         Ok(spent) => spent,
         Err(refused) => {
-            unclaim();
+            unclaim(state, &quote.id);
             return Err(refused);
         }
     };
@@ -385,10 +352,42 @@ fn confirm_l402(
         }
         Err(error) => {
             state.bundles.refund(&bundle_id);
-            unclaim();
+            unclaim(state, &quote.id);
             Err(error)
         }
     }
+}
+
+/// Sets the quote's session: the atomic step, so of concurrent confirms exactly one
+/// succeeds.
+fn claim(state: &AppState, quote_id: &str, session_id: &str) -> Result<(), Rejection> {
+    let mut claimed = false;
+    state.store.update_quote(quote_id, &mut |stored| {
+        if stored.confirmed_session.is_none() {
+            stored.confirmed_session = Some(session_id.to_owned());
+            claimed = true;
+        }
+    });
+    if claimed {
+        Ok(())
+    } else {
+        Err(already_confirmed())
+    }
+}
+
+/// Undoes [`claim`] when no session could be opened: the quote may be confirmed again.
+fn unclaim(state: &AppState, quote_id: &str) {
+    state.store.update_quote(quote_id, &mut |stored| {
+        stored.confirmed_session = None;
+    });
+}
+
+fn project_of<'a>(state: &'a AppState, quote: &Quote) -> Result<&'a Project, Rejection> {
+    state
+        .projects
+        .iter()
+        .find(|p| p.id == quote.project_id)
+        .ok_or_else(|| Rejection::new(ErrorCode::InternalError, "quote of an unknown project"))
 }
 
 fn already_confirmed() -> Rejection {
