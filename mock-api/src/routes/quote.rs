@@ -333,10 +333,10 @@ fn confirm_l402(
             "the quote expired unconfirmed: start a new one",
         ));
     }
-    let project = project_of(&state, &quote)?;
+    let project = project_of(state, quote)?;
     // Claim the quote first, so concurrent confirms spend one call between them.
     let session_id = state.config.profile.session_id(&quote.id, &state.rng);
-    claim(&state, &quote.id, &session_id)?;
+    claim(state, &quote.id, &session_id)?;
     let (bundle_id, remaining) = match bundle::spend(state, macaroon, &project.id) {
         Ok(spent) => spent,
         Err(refused) => {
