@@ -2,7 +2,7 @@
 //! runs them. One table, so the level assigned to each check (docs/decisions.md,
 //! "Conformance levels") reads in one place.
 
-use crate::{Check, Level, errors, lightning, pow, quotes, receipts, sessions, tokens};
+use crate::{Check, Level, bundles, errors, lightning, pow, quotes, receipts, sessions, tokens};
 
 /// Every check, in the order [`crate::run`] runs them.
 pub fn catalogue() -> Vec<Check> {
@@ -355,6 +355,25 @@ pub fn catalogue() -> Vec<Check> {
             level: Level::Strict,
             description: "/healthz is {status: ok}; /openapi.json is OpenAPI 3.1 and documents every v1 path",
             run: |ctx| Box::pin(errors::healthz_and_openapi(ctx)),
+        },
+        // L402 bundles: the purchase and the macaroon confirm.
+        Check {
+            name: "bundle_flow_shape",
+            level: Level::Compat,
+            description: "a starter bundle invoice is {bundleId, invoice, bolt11, paymentHash, amountSats: 50, expiresAtUnix, tier, totalCalls: 100}; its claim is 402 until paid, then {macaroon, bundleId, remainingCalls, expiresAtUnix, scopes}; status is {bundleId, tier, totalCalls, remainingCalls, usedCalls, expiresAtUnix, isExpired, isDepleted}; keyless, the invoice is a 401",
+            run: |ctx| Box::pin(bundles::flow_shape(ctx)),
+        },
+        Check {
+            name: "bundle_bad_macaroon_402",
+            level: Level::Compat,
+            description: "start with forceL402 is {quoteId, powChallenge: null, invoice: null, authHint: \"l402_bundle\"}; confirming it with a macaroon the API never minted is a 402 with no token",
+            run: |ctx| Box::pin(bundles::bad_macaroon_402(ctx)),
+        },
+        Check {
+            name: "bundle_forged_macaroons_refused",
+            level: Level::Strict,
+            description: "a foreign, truncated or changed bundle macaroon is a 402 problem macaroon_invalid and spends no call; the claimed one confirms to paymentStatus l402_paid with remainingBudgetSats = calls left, spending exactly one",
+            run: |ctx| Box::pin(bundles::forged_macaroons_refused(ctx)),
         },
     ]
 }

@@ -24,6 +24,7 @@
 //! check. Checks that need the mock's dev endpoints (settle, clock) are skipped, with the
 //! reason, when the API does not offer them.
 
+mod bundles;
 mod catalogue;
 mod client;
 mod errors;

@@ -49,6 +49,8 @@ const STRICT_CHECKS_HOSTED_FAILS: &[&str] = &[
     "oversized_body_413",
     "unknown_route_404",
     "healthz_and_openapi",
+    // The macaroon refusal is `{"error": "Payment required", "message": …}`, no code.
+    "bundle_forged_macaroons_refused",
 ];
 
 /// Serves a fresh mock; returns its base URL and a signer holding its token key (the

@@ -2,6 +2,7 @@
 
 use std::str::FromStr;
 
+use liveauth_protocol::bundle::BundleKey;
 use sha2::{Digest, Sha256};
 
 use crate::lightning::Network;
@@ -148,6 +149,9 @@ pub struct Config {
     pub client_rate: ClientRate,
     /// How accepted charges' receipts are signed.
     pub receipts: crate::receipts::ReceiptConfig,
+    /// The key of L402 bundle macaroons (`--bundle-macaroon-secret`); `None` derives one
+    /// from the mock's other keys (so from the seed). Its `Debug` is redacted.
+    pub bundle_key: Option<BundleKey>,
 }
 
 /// The per-client rate limit on starts and on 402 challenges (`--client-rate`).
@@ -198,6 +202,7 @@ impl Default for Config {
             calls_per_payment: 1,
             client_rate: ClientRate::default(),
             receipts: crate::receipts::ReceiptConfig::default(),
+            bundle_key: None,
         }
     }
 }

@@ -27,6 +27,10 @@ pub(crate) struct Refused {
 
 /// The detail of a quote id that is not a GUID (hosted: 400 `Invalid quoteId`).
 pub(crate) const NOT_A_GUID: &str = "quoteId is not a GUID, so no quote has it";
+/// The detail of a confirm that names no way to confirm its quote (an L402 quote without
+/// a macaroon; hosted: 400 `No valid confirmation method provided`).
+pub(crate) const NO_CONFIRMATION_METHOD: &str =
+    "this quote is confirmed with an L402 bundle macaroon: send `macaroon`";
 /// The detail of a `callCostSats` below 1 in hosted.
 pub(crate) const COST_NOT_POSITIVE: &str = "CallCostSats must be positive";
 
@@ -40,6 +44,8 @@ enum Route {
     Charge,
     Usage,
     Refresh,
+    /// `/api/public/l402/bundle/*`: the L402 controller's `{error, message}` bodies.
+    Bundle,
     Other,
 }
 
@@ -53,6 +59,7 @@ impl Route {
             "/api/mcp/refresh" => Self::Refresh,
             p if p.starts_with("/api/mcp/status/") => Self::Quote,
             p if p.starts_with("/api/mcp/lnurl/") => Self::Lnurl,
+            p if p.starts_with("/api/public/l402/bundle/") => Self::Bundle,
             _ => Self::Other,
         }
     }
@@ -69,6 +76,8 @@ enum Hosted {
     Validation(StatusCode, &'static str, String),
     /// The key middleware's `{error, error_description}`.
     Key(&'static str, &'static str),
+    /// The L402 controller's and the macaroon branch's JSON: `{error, message?}`.
+    L402(StatusCode, String, Option<String>),
 }
 
 /// The one table: what the hosted API answers for this refusal on this route.
@@ -76,7 +85,18 @@ fn hosted(route: Route, code: ErrorCode, detail: &str) -> Hosted {
     use ErrorCode as C;
     use StatusCode as S;
     let token_route = matches!(route, Route::Charge | Route::Usage);
+    if route == Route::Bundle {
+        return bundle_route(code, detail);
+    }
     match code {
+        C::MacaroonInvalid => Hosted::L402(
+            S::PAYMENT_REQUIRED,
+            "Payment required".into(),
+            Some(detail.to_owned()),
+        ),
+        C::BadRequest if detail == NO_CONFIRMATION_METHOD => {
+            Hosted::Text(S::BAD_REQUEST, "No valid confirmation method provided")
+        }
         C::QuoteNotFound if detail == NOT_A_GUID => Hosted::Text(S::BAD_REQUEST, "Invalid quoteId"),
         C::QuoteNotFound | C::ProjectMismatch
             if matches!(route, Route::Confirm | Route::Quote | Route::Lnurl) =>
@@ -134,6 +154,28 @@ fn hosted(route: Route, code: ErrorCode, detail: &str) -> Hosted {
         other => {
             Hosted::Bare(StatusCode::from_u16(other.default_status()).unwrap_or(S::BAD_REQUEST))
         }
+    }
+}
+
+/// The bundle endpoints' answers (facts §2.7).
+fn bundle_route(code: ErrorCode, detail: &str) -> Hosted {
+    use ErrorCode as C;
+    use StatusCode as S;
+    match code {
+        C::MissingProjectKey | C::UnknownProject => Hosted::L402(
+            S::UNAUTHORIZED,
+            "invalid_public_key".into(),
+            Some("A valid active project public key is required.".into()),
+        ),
+        C::ProjectMismatch => Hosted::L402(S::FORBIDDEN, "bundle_project_mismatch".into(), None),
+        C::PaymentRequired => Hosted::L402(
+            S::PAYMENT_REQUIRED,
+            "Payment not yet received".into(),
+            Some("Invoice has not been paid".into()),
+        ),
+        C::BundleNotFound => Hosted::L402(S::NOT_FOUND, detail.to_owned(), None),
+        C::BadRequest => Hosted::L402(S::BAD_REQUEST, detail.to_owned(), None),
+        other => hosted(Route::Other, other, detail),
     }
 }
 
@@ -205,6 +247,13 @@ fn into_response(answer: Hosted) -> Response {
             "application/json; charset=utf-8",
             json!({"error": error, "error_description": description}).to_string(),
         ),
+        Hosted::L402(status, error, message) => {
+            let body = match message {
+                Some(message) => json!({"error": error, "message": message}),
+                None => json!({"error": error}),
+            };
+            (status, "application/json; charset=utf-8", body.to_string())
+        }
     };
     let mut response = (status, body).into_response();
     response

@@ -17,6 +17,7 @@
 //!   `record`: the compact form it keeps quotes in; `limits`: the caps on what it holds.
 //! - `ratelimit`: the per-client limit on starts and 402 challenges.
 //! - `budget`: the per-session spending rules.
+//! - `bundle`: L402 bundles (their book; the routes are `routes::bundle`).
 //! - `payment`: Lightning quotes and L402/x402 credentials; [`lightning`]: the node
 //!   that signs invoices; [`token`]: access tokens and the JWKS; [`hosted_token`]: the
 //!   hosted profile's HS256 tokens.
@@ -29,6 +30,7 @@
 //! - [`clock`], `rng`, [`config`]: what makes runs deterministic and configurable.
 
 mod budget;
+mod bundle;
 pub mod clock;
 pub mod config;
 mod error;
@@ -69,7 +71,7 @@ pub use profile::Profile;
 pub use state::AppState;
 
 use error::Rejection;
-use routes::{demo, dev, meta, meter, quote, receipt_keys, refresh};
+use routes::{bundle as bundles, demo, dev, meta, meter, quote, receipt_keys, refresh};
 
 /// Largest request body accepted (413 above).
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -98,6 +100,9 @@ pub fn router(state: AppState) -> Router {
             "/.well-known/liveauth-receipt-keys.json",
             get(receipt_keys::keys),
         )
+        .route("/api/public/l402/bundle/invoice", post(bundles::invoice))
+        .route("/api/public/l402/bundle/claim", post(bundles::claim))
+        .route("/api/public/l402/bundle/status", get(bundles::status))
         .route("/healthz", get(meta::healthz))
         .route("/openapi.json", get(openapi::openapi_json));
     routes = if state.config.profile.legacy_demo_start() {

@@ -1,9 +1,9 @@
 //! Caps on what the mock keeps in memory, so a flood of requests that need no credential
 //! cannot grow it without bound (issue 12, fault 2).
 //!
-//! Four kinds of records are capped, each per project and in total: live quotes (PoW and
-//! Lightning starts), 402 challenges (the Lightning quotes a 402 answer mints), sessions
-//! and idempotency records. A record is counted from the moment it is stored until a purge
+//! Five kinds of records are capped, each per project and in total: live quotes (PoW and
+//! Lightning starts), 402 challenges (the Lightning quotes a 402 answer mints), sessions,
+//! idempotency records and L402 bundles (counted by `crate::bundle` itself). A record is counted from the moment it is stored until a purge
 //! drops it; beyond a cap the request is refused (per project: 429 `rate_limited`; in
 //! total: 503 `over_capacity`, both with `Retry-After`) and nothing is stored.
 //! The defaults and the reasons for them are in docs/decisions.md ("Hardening: memory
@@ -21,15 +21,18 @@ pub enum Held {
     Session,
     /// A remembered `Idempotency-Key` of an accepted charge.
     Idempotency,
+    /// An L402 bundle (`crate::bundle`, which counts its own).
+    Bundle,
 }
 
 impl Held {
     #[cfg(test)]
-    const ALL: [Self; 4] = [
+    const ALL: [Self; 5] = [
         Self::Quote,
         Self::Challenge,
         Self::Session,
         Self::Idempotency,
+        Self::Bundle,
     ];
 
     fn index(self) -> usize {
@@ -38,6 +41,7 @@ impl Held {
             Self::Challenge => 1,
             Self::Session => 2,
             Self::Idempotency => 3,
+            Self::Bundle => 4,
         }
     }
 
@@ -48,6 +52,7 @@ impl Held {
             Self::Challenge => "open payment challenges",
             Self::Session => "sessions",
             Self::Idempotency => "remembered idempotency keys",
+            Self::Bundle => "L402 bundles",
         }
     }
 }
@@ -94,6 +99,8 @@ pub struct Limits {
     pub challenges: Cap,
     pub sessions: Cap,
     pub idempotency: Cap,
+    /// L402 bundles, pending or active.
+    pub bundles: Cap,
 }
 
 impl Default for Limits {
@@ -106,6 +113,8 @@ impl Default for Limits {
             challenges: Cap::new(20_000, 50_000),
             sessions: Cap::new(100_000, 200_000),
             idempotency: Cap::new(200_000, 500_000),
+            // A pending bundle costs an invoice, an active one a payment: far fewer.
+            bundles: Cap::new(10_000, 50_000),
         }
     }
 }
@@ -117,6 +126,7 @@ impl Limits {
             Held::Challenge => self.challenges,
             Held::Session => self.sessions,
             Held::Idempotency => self.idempotency,
+            Held::Bundle => self.bundles,
         }
     }
 }
@@ -136,7 +146,7 @@ pub enum Full {
 
 /// Counts of held records, one per [`Held`] kind.
 #[derive(Debug, Default)]
-pub(crate) struct Counts([AtomicUsize; 4]);
+pub(crate) struct Counts([AtomicUsize; 5]);
 
 impl Counts {
     #[cfg(test)]
@@ -200,7 +210,7 @@ impl Ledger {
 
     /// Every count in total.
     #[cfg(test)]
-    pub(crate) fn totals(&self) -> [usize; 4] {
+    pub(crate) fn totals(&self) -> [usize; 5] {
         Held::ALL.map(|held| self.total.get(held))
     }
 }
@@ -235,6 +245,6 @@ mod tests {
         assert_eq!((a.get(Held::Quote), b.get(Held::Quote)), (2, 1));
         ledger.release(&a, Held::Quote, 2);
         assert_eq!(ledger.admit(&b, Held::Quote), Ok(()));
-        assert_eq!(ledger.totals(), [2, 0, 0, 0]);
+        assert_eq!(ledger.totals(), [2, 0, 0, 0, 0]);
     }
 }

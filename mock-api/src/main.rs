@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 
 use anyhow::Context as _;
 use clap::Parser;
+use liveauth_protocol::bundle::BundleKey;
 use liveauth_protocol::receipt::v2::Signer;
 use mock_api::config::{ClientRate, DEMO_PUBLIC_KEY, PaymentHashEncoding, ProjectSpec};
 use mock_api::lightning::Network;
@@ -97,6 +98,19 @@ struct Args {
     /// Calls of /api/demo/resource one paid L402/x402 credential opens.
     #[arg(long, default_value_t = 1)]
     calls_per_payment: u32,
+    /// Cap on L402 bundles, pending or active.
+    #[arg(long, value_name = "PER_PROJECT/TOTAL", default_value_t = caps().bundles)]
+    max_bundles: Cap,
+    /// The secret L402 bundle macaroons are signed under (the HMAC key is its SHA-256,
+    /// as the hosted API derives its own). Default: derived from the mock's keys (from
+    /// --seed when given), so no macaroon of another server ever verifies here.
+    #[arg(
+        long,
+        value_name = "SECRET",
+        env = "MOCK_BUNDLE_MACAROON_SECRET",
+        hide_env_values = true
+    )]
+    bundle_macaroon_secret: Option<String>,
     /// The secret `receipt` (mcp-call-receipt-v1) is HMAC-signed with (its UTF-8 bytes);
     /// default: derived from the mock's keys (so from --seed).
     #[arg(long, env = "LIVEAUTH_MOCK_RECEIPT_HMAC_KEY", hide_env_values = true)]
@@ -194,6 +208,7 @@ async fn main() -> anyhow::Result<()> {
             challenges: args.max_challenges,
             sessions: args.max_sessions,
             idempotency: args.max_idempotency_keys,
+            bundles: args.max_bundles,
         },
         client_rate: ClientRate {
             per_minute: args.client_rate,
@@ -202,6 +217,10 @@ async fn main() -> anyhow::Result<()> {
         demo_session_ttl_secs: args.demo_session_ttl,
         calls_per_payment: args.calls_per_payment,
         receipts,
+        bundle_key: args
+            .bundle_macaroon_secret
+            .as_deref()
+            .map(BundleKey::from_secret),
         ..Config::default()
     };
     let state = AppState::new(config);

@@ -22,7 +22,7 @@ use utoipa::{Modify, OpenApi, ToSchema};
 
 use crate::error::Rejection;
 use crate::profile::Profile;
-use crate::routes::{demo, dev, meta, meter, quote, receipt_keys, refresh};
+use crate::routes::{bundle, demo, dev, meta, meter, quote, receipt_keys, refresh};
 use crate::state::AppState;
 
 /// Paths of the mock-only endpoints; left out of the document when they are off.
@@ -66,6 +66,9 @@ const DEV_PREFIX: &str = "/api/dev/";
         openapi_json,
         dev::settle,
         dev::advance_clock,
+        bundle::invoice,
+        bundle::claim,
+        bundle::status,
     ),
     components(schemas(
         Problem,
@@ -78,6 +81,8 @@ const DEV_PREFIX: &str = "/api/dev/";
         (name = "quotes", description = "Start a quote (PoW challenge or Lightning invoice), \
             confirm it into a session, follow its status."),
         (name = "sessions", description = "Metering and token refresh for a confirmed session."),
+        (name = "bundles", description = "L402 bundles: prepaid calls bought with one invoice, \
+            claimed as a macaroon, spent one per confirm of a `forceL402` quote."),
         (name = "demo", description = "An example resource protected by LiveAuth or L402/x402."),
         (name = "discovery", description = "Keys, this document, liveness."),
         (name = "dev", description = "Mock only: on unless `mock-api --no-dev-endpoints`; \

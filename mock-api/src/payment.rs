@@ -28,26 +28,14 @@ pub(crate) fn new_lightning_quote(
 ) -> Result<Quote, Rejection> {
     let now = state.now();
     let id = state.rng.uuid();
-    let preimage: [u8; 32] = state.rng.bytes();
-    let payment_hash = payment_hash(&preimage);
-    let ttl = state.config.invoice_ttl_secs;
     let fee = state.config.profile.invoice_fee(project.price_sats);
     let amount_sats = fee.map_or(project.price_sats, InvoiceFee::total_sats);
-    let request = InvoiceRequest {
-        amount_sats,
+    let Minted {
+        bolt11,
         payment_hash,
-        payment_secret: state.rng.bytes(),
-        description: format!("LiveAuth session {id}"),
-        created_at_unix: u64::try_from(now).unwrap_or(0),
-        expiry_secs: ttl,
-    };
-    let bolt11 = state.keys.node.create_invoice(&request).map_err(|error| {
-        Rejection::new(
-            ErrorCode::InternalError,
-            format!("could not create an invoice: {error}"),
-        )
-    })?;
-    let expires_at = now.saturating_add(secs(ttl));
+        preimage,
+        expires_at,
+    } = mint_invoice(state, amount_sats, format!("LiveAuth session {id}"))?;
     let auto_settle_at = project
         .demo
         .then(|| now.saturating_add(secs(state.config.demo_settle_after_secs)));
@@ -71,6 +59,47 @@ pub(crate) fn new_lightning_quote(
     let quote = Quote::new(id, project, now, expires_at, kind, origin);
     state.store.insert_quote(quote.clone())?;
     Ok(quote)
+}
+
+/// A signed invoice and what only the mock knows of it.
+pub(crate) struct Minted {
+    pub bolt11: String,
+    pub payment_hash: [u8; 32],
+    pub preimage: [u8; 32],
+    pub expires_at: i64,
+}
+
+/// A real BOLT11 invoice of `amount_sats` from the mock's node, valid for
+/// `Config::invoice_ttl_secs`, with a fresh preimage.
+pub(crate) fn mint_invoice(
+    state: &AppState,
+    amount_sats: u64,
+    description: String,
+) -> Result<Minted, Rejection> {
+    let now = state.now();
+    let preimage: [u8; 32] = state.rng.bytes();
+    let payment_hash = payment_hash(&preimage);
+    let ttl = state.config.invoice_ttl_secs;
+    let request = InvoiceRequest {
+        amount_sats,
+        payment_hash,
+        payment_secret: state.rng.bytes(),
+        description,
+        created_at_unix: u64::try_from(now).unwrap_or(0),
+        expiry_secs: ttl,
+    };
+    let bolt11 = state.keys.node.create_invoice(&request).map_err(|error| {
+        Rejection::new(
+            ErrorCode::InternalError,
+            format!("could not create an invoice: {error}"),
+        )
+    })?;
+    Ok(Minted {
+        bolt11,
+        payment_hash,
+        preimage,
+        expires_at: now.saturating_add(secs(ttl)),
+    })
 }
 
 /// The `WWW-Authenticate` values that ask for payment of `quote`'s invoice.

@@ -67,6 +67,8 @@ pub(crate) enum StoredKind {
     },
     /// Boxed: a PoW record stays small, and a Lightning quote is rare next to it.
     Lightning(Box<LightningQuote>),
+    /// A `forceL402` quote: confirmed with a bundle macaroon, nothing to keep.
+    L402Bundle,
 }
 
 impl StoredQuote {
@@ -76,6 +78,7 @@ impl StoredQuote {
         let kind = match &quote.kind {
             QuoteKind::Pow(challenge) => compact_challenge(quote, challenge)?,
             QuoteKind::Lightning(ln) => StoredKind::Lightning(Box::new(ln.clone())),
+            QuoteKind::L402Bundle => StoredKind::L402Bundle,
         };
         let confirmed_session = match &quote.confirmed_session {
             Some(id) => Some(parse_uuid(id)?),
@@ -109,6 +112,7 @@ impl StoredQuote {
                 signature: String::new(),
             }),
             StoredKind::Lightning(ln) => QuoteKind::Lightning(LightningQuote::clone(ln)),
+            StoredKind::L402Bundle => QuoteKind::L402Bundle,
         };
         Quote {
             id: format_uuid(id),
@@ -125,7 +129,7 @@ impl StoredQuote {
     pub(crate) fn lightning(&self) -> Option<&LightningQuote> {
         match &self.kind {
             StoredKind::Lightning(ln) => Some(ln),
-            StoredKind::Pow { .. } => None,
+            StoredKind::Pow { .. } | StoredKind::L402Bundle => None,
         }
     }
 

@@ -5,11 +5,13 @@
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Weak};
 
+use liveauth_protocol::bundle::BundleKey;
 use liveauth_protocol::problem::ErrorCode;
 use liveauth_protocol::wire::ConfirmResponse;
 use sha2::{Digest, Sha256};
 
 use crate::budget::Budget;
+use crate::bundle::Bundles;
 use crate::clock::{Clock, MANUAL_CLOCK_START};
 use crate::config::{Config, Project};
 use crate::error::Rejection;
@@ -41,6 +43,7 @@ pub struct AppState {
     pub keys: Arc<Keys>,
     pub store: Arc<dyn Store>,
     pub(crate) limiter: Arc<ClientLimiter>,
+    pub(crate) bundles: Arc<Bundles>,
     last_purge: Arc<AtomicI64>,
 }
 
@@ -57,6 +60,9 @@ pub struct Keys {
     pub macaroon_root: [u8; 32],
     /// Receipt signing keys and the published key set.
     pub receipts: ReceiptKeys,
+    /// Key of the L402 bundle macaroons (`Config::bundle_key`, else derived from
+    /// `macaroon_root`: no extra draw, so every other seeded value stays as it was).
+    pub bundle: BundleKey,
 }
 
 impl AppState {
@@ -77,7 +83,13 @@ impl AppState {
         let token_seed = rng.bytes();
         let tokens = TokenIssuer::new(token_seed, config.issuer.clone(), config.audience.clone());
         let node = LightningNode::from_seed(rng.bytes(), config.network);
-        let macaroon_root = rng.bytes();
+        let macaroon_root: [u8; 32] = rng.bytes();
+        let bundle = config.bundle_key.clone().unwrap_or_else(|| {
+            let mut derived = Sha256::new();
+            derived.update(b"liveauth-mock bundle macaroon key\0");
+            derived.update(macaroon_root);
+            BundleKey::from_bytes(derived.finalize().into())
+        });
         let keys = Keys {
             challenges,
             access: config.profile.access_tokens(token_seed, &tokens),
@@ -86,8 +98,10 @@ impl AppState {
             // Derived, not drawn: every later seeded value stays what it was.
             receipts: ReceiptKeys::new(&config.receipts, &macaroon_root),
             macaroon_root,
+            bundle,
         };
         let client_rate = config.client_rate;
+        let config_limits_bundles = config.limits.bundles;
         Self {
             projects: config.all_projects().into(),
             config: Arc::new(config),
@@ -96,6 +110,7 @@ impl AppState {
             keys: Arc::new(keys),
             store,
             limiter: Arc::new(ClientLimiter::new(client_rate)),
+            bundles: Arc::new(Bundles::new(config_limits_bundles)),
             last_purge: Arc::new(AtomicI64::new(i64::MIN)),
         }
     }
@@ -187,18 +202,21 @@ impl AppState {
         Ok(claims)
     }
 
-    /// Opens a session of `ttl_secs` for `project`: a fresh budget, an access token and
-    /// the first refresh token of a new family; nothing if the store is full.
+    /// Opens a session of `ttl_secs` for `project`: a fresh budget (`budget_sats` a day,
+    /// else the configured one), an access token and the first refresh token of a new
+    /// family; nothing if the store is full.
     pub fn open_session(
         &self,
         session_id: String,
         project: &Project,
         auth_type: &str,
         ttl_secs: u64,
+        budget_sats: Option<u64>,
     ) -> Result<ConfirmResponse, Rejection> {
         let now = self.now();
         let config = &self.config;
-        let mut budget = Budget::new(config.max_sats_per_day, config.max_calls_per_minute, now);
+        let max_sats = budget_sats.unwrap_or(config.max_sats_per_day);
+        let mut budget = Budget::new(max_sats, config.max_calls_per_minute, now);
         budget.limits_calls_per_minute = config.profile.limits_calls_per_minute();
         let session = Session {
             id: session_id,
@@ -296,10 +314,11 @@ impl AppState {
         });
     }
 
-    fn purger(&self) -> Purger<Arc<dyn Store>, Arc<ClientLimiter>> {
+    fn purger(&self) -> StrongPurger {
         Purger {
             store: Arc::clone(&self.store),
             limiter: Arc::clone(&self.limiter),
+            bundles: Arc::clone(&self.bundles),
             clock: self.clock.clone(),
             last_purge: Arc::clone(&self.last_purge),
         }
@@ -309,15 +328,21 @@ impl AppState {
 /// How often (in real time) the timer looks whether a purge is due (in app time).
 const PURGE_TICK: std::time::Duration = std::time::Duration::from_secs(1);
 
+/// A request's purger.
+type StrongPurger = Purger<Arc<dyn Store>, Arc<ClientLimiter>, Arc<Bundles>>;
+/// The timer's purger, which must not keep the app alive.
+type WeakPurger = Purger<Weak<dyn Store>, Weak<ClientLimiter>, Weak<Bundles>>;
+
 /// What a purge needs, held strongly (a request's) or weakly (the timer's).
-struct Purger<S, L> {
+struct Purger<S, L, B> {
     store: S,
     limiter: L,
+    bundles: B,
     clock: Clock,
     last_purge: Arc<AtomicI64>,
 }
 
-impl Purger<Arc<dyn Store>, Arc<ClientLimiter>> {
+impl StrongPurger {
     fn tick(&self) {
         let now = self.clock.now();
         let last = self.last_purge.load(Ordering::Relaxed);
@@ -329,24 +354,27 @@ impl Purger<Arc<dyn Store>, Arc<ClientLimiter>> {
         {
             self.store.purge(now);
             self.limiter.purge(now);
+            self.bundles.purge(now);
         }
     }
 
-    fn downgrade(self) -> Purger<Weak<dyn Store>, Weak<ClientLimiter>> {
+    fn downgrade(self) -> WeakPurger {
         Purger {
             store: Arc::downgrade(&self.store),
             limiter: Arc::downgrade(&self.limiter),
+            bundles: Arc::downgrade(&self.bundles),
             clock: self.clock,
             last_purge: self.last_purge,
         }
     }
 }
 
-impl Purger<Weak<dyn Store>, Weak<ClientLimiter>> {
-    fn upgrade(&self) -> Option<Purger<Arc<dyn Store>, Arc<ClientLimiter>>> {
+impl WeakPurger {
+    fn upgrade(&self) -> Option<StrongPurger> {
         Some(Purger {
             store: self.store.upgrade()?,
             limiter: self.limiter.upgrade()?,
+            bundles: self.bundles.upgrade()?,
             clock: self.clock.clone(),
             last_purge: Arc::clone(&self.last_purge),
         })

@@ -93,6 +93,8 @@ impl QuoteOrigin {
 pub enum QuoteKind {
     Pow(PowChallenge),
     Lightning(LightningQuote),
+    /// `forceL402`: confirmed with an L402 bundle macaroon (`crate::bundle`).
+    L402Bundle,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -713,10 +715,10 @@ mod tests {
         // Hashes 0..200 were reused by live quotes (the later insert names the hash), so
         // the purge of the first quotes leaves them.
         assert_eq!(store.quote_id_for_payment(&[7; 32]), Some(qid(807)));
-        assert_eq!(store.ledger.totals(), [800, 0, 0, 0]);
+        assert_eq!(store.ledger.totals(), [800, 0, 0, 0, 0]);
         store.purge(2_000_000);
         assert_eq!(store.stats(), StoreStats::default());
-        assert_eq!(store.ledger.totals(), [0; 4]);
+        assert_eq!(store.ledger.totals(), [0; 5]);
         assert_eq!(store.quote_id_for_payment(&[7; 32]), None);
         assert!(
             store

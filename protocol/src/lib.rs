@@ -11,7 +11,8 @@
 //! - [`problem`]: RFC 9457 problem documents and the stable error codes.
 //! - [`auth`]: `Authorization` / `WWW-Authenticate` values for Bearer, L402 (and legacy
 //!   LSAT) and x402; [`l402`]: the L402 macaroon identifier and the preimage check;
-//!   [`macaroon`]: the V2 macaroons L402 carries.
+//!   [`macaroon`]: the V2 macaroons L402 carries; [`bundle`]: the L402 bundle tiers,
+//!   their endpoints' bodies and the bundle macaroon (`base64(claims).base64(mac)`).
 //! - [`codec`]: hex, base64 and UUID text, strict and lenient readers (payment hashes in
 //!   any spelling).
 //! - [`receipt`]: signed call receipts, v1 (HMAC) and v2 (ECDSA P-256, feature
@@ -23,6 +24,7 @@
 //!   `RUST_LOG` can make log a whole message (the one module here that does I/O).
 
 pub mod auth;
+pub mod bundle;
 pub mod challenge;
 pub mod codec;
 /// Fuzz entry points (parser properties over bytes): not API, only for `fuzz/` and the

@@ -107,6 +107,11 @@ pub enum ErrorCode {
     OverCapacity,
     /// A bug or unexpected failure on the server.
     InternalError,
+    /// An L402 bundle macaroon that is malformed, forged, expired, depleted or not the
+    /// quote's project's; nothing was consumed.
+    MacaroonInvalid,
+    /// No L402 bundle has this id or payment hash.
+    BundleNotFound,
 }
 
 impl ErrorCode {
@@ -145,6 +150,8 @@ impl ErrorCode {
         Self::RequestTimeout,
         Self::OverCapacity,
         Self::InternalError,
+        Self::MacaroonInvalid,
+        Self::BundleNotFound,
     ];
 
     /// The wire spelling, e.g. `"quote_not_found"`.
@@ -183,6 +190,8 @@ impl ErrorCode {
             Self::RequestTimeout => "request_timeout",
             Self::OverCapacity => "over_capacity",
             Self::InternalError => "internal_error",
+            Self::MacaroonInvalid => "macaroon_invalid",
+            Self::BundleNotFound => "bundle_not_found",
         }
     }
 
@@ -196,8 +205,8 @@ impl ErrorCode {
             | Self::TokenMissing
             | Self::TokenInvalid
             | Self::TokenExpired => 401,
-            Self::PaymentRequired | Self::CredentialInvalid => 402,
-            Self::QuoteNotFound | Self::NotFound => 404,
+            Self::PaymentRequired | Self::CredentialInvalid | Self::MacaroonInvalid => 402,
+            Self::QuoteNotFound | Self::NotFound | Self::BundleNotFound => 404,
             Self::MethodNotAllowed => 405,
             Self::RequestTimeout => 408,
             Self::HostNotAllowed => 421,
@@ -255,6 +264,8 @@ impl ErrorCode {
             Self::RequestTimeout => "Request timeout",
             Self::OverCapacity => "Over capacity",
             Self::InternalError => "Internal error",
+            Self::MacaroonInvalid => "Invalid bundle macaroon",
+            Self::BundleNotFound => "Bundle not found",
         }
     }
 }
@@ -466,7 +477,7 @@ mod tests {
         use ErrorCode::*;
         // Exhaustive on purpose: a new variant does not compile until it is counted here,
         // and the count then fails until `ALL` lists it.
-        const VARIANTS: usize = 33;
+        const VARIANTS: usize = 35;
         let _: fn(ErrorCode) = |code| match code {
             BadRequest
             | BodyNotObject
@@ -500,7 +511,9 @@ mod tests {
             | HostNotAllowed
             | RequestTimeout
             | OverCapacity
-            | InternalError => {}
+            | InternalError
+            | MacaroonInvalid
+            | BundleNotFound => {}
         };
         let distinct: std::collections::HashSet<_> = ErrorCode::ALL.iter().collect();
         assert_eq!(

@@ -39,6 +39,11 @@ pub struct StartRequest {
     /// `true` asks for a Lightning invoice instead of a PoW challenge.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub force_lightning: Option<bool>,
+    /// `true` asks for a quote to confirm with an L402 bundle macaroon (answered
+    /// `authHint: "l402_bundle"`, no challenge, no invoice); checked before
+    /// `forceLightning`, as the hosted API does.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub force_l402: Option<bool>,
 }
 
 /// Result of `POST /api/mcp/start` (and of the strict mock's `POST /api/public/demo/start`;
@@ -196,7 +201,7 @@ pub struct LegacyDemoStartResponse {
 /// expects) and read from `sig` or `signature`; a body with both is refused
 /// as a duplicate field.
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ConfirmRequest {
@@ -225,6 +230,25 @@ pub struct ConfirmRequest {
         skip_serializing_if = "Option::is_none"
     )]
     pub sig: Option<String>,
+    /// An L402 bundle macaroon ([`crate::bundle`]), for a `forceL402` quote: confirming
+    /// consumes one of its bundle's calls. A secret: `Debug` does not show it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub macaroon: Option<String>,
+}
+
+impl fmt::Debug for ConfirmRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConfirmRequest")
+            .field("quote_id", &self.quote_id)
+            .field("challenge_hex", &self.challenge_hex)
+            .field("nonce", &self.nonce)
+            .field("hash_hex", &self.hash_hex)
+            .field("expires_at_unix", &self.expires_at_unix)
+            .field("difficulty_bits", &self.difficulty_bits)
+            .field("sig", &self.sig)
+            .field("macaroon", &self.macaroon.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
 }
 
 impl ConfirmRequest {
@@ -239,6 +263,7 @@ impl ConfirmRequest {
             expires_at_unix: Some(challenge.expires_at_unix),
             difficulty_bits: Some(challenge.difficulty_bits),
             sig: Some(challenge.signature.clone()),
+            macaroon: None,
         }
     }
 }
@@ -619,6 +644,9 @@ pub enum PaymentStatus {
     Paid,
     /// Expired unpaid.
     Expired,
+    /// Confirmed with an L402 bundle macaroon (hosted `"l402_paid"`).
+    #[serde(rename = "l402_paid")]
+    L402Paid,
     /// A status this version does not know.
     #[serde(untagged)]
     Other(String),
@@ -841,7 +869,7 @@ mod schemas {
 
     /// Known values of each open enum, as serde spells them (a test keeps them in sync).
     pub(super) const QUOTE_STATUS: &[&str] = &["pending", "paid", "confirmed", "expired"];
-    pub(super) const PAYMENT_STATUS: &[&str] = &["pending", "paid", "expired"];
+    pub(super) const PAYMENT_STATUS: &[&str] = &["pending", "paid", "expired", "l402_paid"];
     pub(super) const USAGE_STATUS: &[&str] = &["active", "expired"];
     pub(super) const DENY_REASON: &[&str] = &["budget_exceeded", "rate_limited"];
 

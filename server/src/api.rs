@@ -13,6 +13,10 @@
 use std::fmt;
 use std::time::Duration;
 
+use liveauth_protocol::bundle::{
+    BundleClaimRequest, BundleClaimResponse, BundleInvoiceRequest, BundleInvoiceResponse,
+    BundleTier,
+};
 use liveauth_protocol::codec::encode_hex;
 use liveauth_protocol::json::{decode_strict, is_json_media_type};
 use liveauth_protocol::problem::{ApiErrorBody, ErrorCode, parse_error_body};
@@ -308,8 +312,46 @@ impl ApiClient {
         }
         let body = StartRequest {
             force_lightning: force_lightning.then_some(true),
+            force_l402: None,
         };
         let builder = self.post_json(&["api", "mcp", "start"], &body)?;
+        self.send(builder).await
+    }
+
+    /// Starts a quote to confirm with an L402 bundle macaroon: `POST /api/mcp/start
+    /// {"forceL402": true}` (answered `authHint: "l402_bundle"`).
+    pub async fn start_l402(&self) -> Result<StartResponse, ApiError> {
+        let body = StartRequest {
+            force_lightning: None,
+            force_l402: Some(true),
+        };
+        let builder = self.post_json(&["api", "mcp", "start"], &body)?;
+        self.send(builder).await
+    }
+
+    /// Buys an L402 bundle: `POST /api/public/l402/bundle/invoice {tier, agentId?}`.
+    pub async fn bundle_invoice(
+        &self,
+        tier: BundleTier,
+        agent_id: Option<&str>,
+    ) -> Result<BundleInvoiceResponse, ApiError> {
+        let body = BundleInvoiceRequest {
+            tier: Some(tier.as_str().to_owned()),
+            agent_id: agent_id.map(str::to_owned),
+            public_key: None,
+        };
+        let builder = self.post_json(&["api", "public", "l402", "bundle", "invoice"], &body)?;
+        self.send(builder).await
+    }
+
+    /// Claims a paid bundle's macaroon: `POST /api/public/l402/bundle/claim
+    /// {paymentHash}`; an unpaid invoice is a 402 [`ApiError::Api`].
+    pub async fn bundle_claim(&self, payment_hash: &str) -> Result<BundleClaimResponse, ApiError> {
+        let body = BundleClaimRequest {
+            payment_hash: Some(payment_hash.to_owned()),
+            public_key: None,
+        };
+        let builder = self.post_json(&["api", "public", "l402", "bundle", "claim"], &body)?;
         self.send(builder).await
     }
 
@@ -320,6 +362,7 @@ impl ApiClient {
     async fn legacy_demo_start(&self, force_lightning: bool) -> Result<StartResponse, ApiError> {
         let body = StartRequest {
             force_lightning: force_lightning.then_some(true),
+            force_l402: None,
         };
         let builder = self.post_json(&["api", "public", "auth", "demo", "start"], &body)?;
         let demo: LegacyDemoStartResponse = self.send(builder).await?;

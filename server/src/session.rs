@@ -253,6 +253,138 @@ impl AgentSession {
     }
 }
 
+/// An L402 bundle invoice this server requested and has not claimed yet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct PendingBundle {
+    pub payment_hash: String,
+    pub bundle_id: String,
+    pub tier: String,
+}
+
+/// A claimed bundle's macaroon. `Debug` masks it.
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) struct KeptBundle {
+    pub bundle_id: String,
+    pub macaroon: String,
+}
+
+impl std::fmt::Debug for KeptBundle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeptBundle")
+            .field("bundle_id", &self.bundle_id)
+            .field("macaroon", &crate::redact::mask_secret(&self.macaroon))
+            .finish()
+    }
+}
+
+/// The `payments.purpose` of a bundle invoice: `l402_bundle <bundleId> <tier>`.
+const BUNDLE_PURPOSE: &str = "l402_bundle";
+
+/// L402 bundles: the invoice until claimed (table `payments`), then the macaroon (table
+/// `l402_credentials`, `host` = the bundle id), the file being the only place it rests.
+impl AgentSession {
+    /// Remembers a requested bundle invoice as pending.
+    pub(crate) fn remember_bundle_invoice(
+        &self,
+        pending: &PendingBundle,
+        amount_sats: u64,
+        now_unix: i64,
+    ) -> Result<(), StateError> {
+        let purpose = format!("{BUNDLE_PURPOSE} {} {}", pending.bundle_id, pending.tier);
+        let amount = i64::try_from(amount_sats).unwrap_or(i64::MAX);
+        self.store.with(|conn| {
+            conn.execute(
+                "INSERT OR REPLACE INTO payments
+                   (scope_id, payment_hash, amount_sats, status, purpose, created_at, updated_at)
+                 VALUES (?1, ?2, ?3, 'pending', ?4, ?5, ?5)",
+                params![self.scope, pending.payment_hash, amount, purpose, now_unix],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// The pending bundle invoice with `payment_hash`, or the newest one.
+    pub(crate) fn pending_bundle(
+        &self,
+        payment_hash: Option<&str>,
+    ) -> Result<Option<PendingBundle>, StateError> {
+        let row: Option<(String, String)> = self.store.with(|conn| {
+            Ok(conn
+                .query_row(
+                    "SELECT payment_hash, purpose FROM payments
+                     WHERE scope_id = ?1 AND status = 'pending' AND purpose LIKE ?2
+                       AND (?3 IS NULL OR payment_hash = ?3)
+                     ORDER BY created_at DESC, rowid DESC LIMIT 1",
+                    params![self.scope, format!("{BUNDLE_PURPOSE} %"), payment_hash],
+                    |row| Ok((row.get(0)?, row.get(1)?)),
+                )
+                .optional()?)
+        })?;
+        Ok(row.and_then(|(payment_hash, purpose)| {
+            let mut parts = purpose.split(' ').skip(1);
+            Some(PendingBundle {
+                payment_hash,
+                bundle_id: parts.next()?.to_owned(),
+                tier: parts.next()?.to_owned(),
+            })
+        }))
+    }
+
+    /// Keeps a claimed bundle's macaroon and marks its invoice paid.
+    pub(crate) fn keep_bundle(
+        &self,
+        pending: &PendingBundle,
+        macaroon: &str,
+        expires_at_unix: i64,
+        now_unix: i64,
+    ) -> Result<(), StateError> {
+        self.store.with(|conn| {
+            let tx = conn.transaction()?;
+            tx.execute(
+                "DELETE FROM l402_credentials WHERE scope_id = ?1 AND host = ?2",
+                params![self.scope, pending.bundle_id],
+            )?;
+            tx.execute(
+                "INSERT INTO l402_credentials (scope_id, host, macaroon, bundle_tier, expires_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![
+                    self.scope,
+                    pending.bundle_id,
+                    macaroon,
+                    pending.tier,
+                    expires_at_unix
+                ],
+            )?;
+            tx.execute(
+                "UPDATE payments SET status = 'paid', updated_at = ?3
+                 WHERE scope_id = ?1 AND payment_hash = ?2",
+                params![self.scope, pending.payment_hash, now_unix],
+            )?;
+            Ok(tx.commit()?)
+        })
+    }
+
+    /// The kept bundle macaroon that lasts longest and has not expired at `now_unix`.
+    pub(crate) fn bundle(&self, now_unix: i64) -> Result<Option<KeptBundle>, StateError> {
+        self.store.with(|conn| {
+            Ok(conn
+                .query_row(
+                    "SELECT host, macaroon FROM l402_credentials
+                     WHERE scope_id = ?1 AND bundle_tier IS NOT NULL AND expires_at > ?2
+                     ORDER BY expires_at DESC LIMIT 1",
+                    params![self.scope, now_unix],
+                    |row| {
+                        Ok(KeptBundle {
+                            bundle_id: row.get(0)?,
+                            macaroon: row.get(1)?,
+                        })
+                    },
+                )
+                .optional()?)
+        })
+    }
+}
+
 /// This scope's tokens under the refresh lock: read them again, refresh, write, commit.
 #[derive(Debug)]
 pub(crate) struct TokenLock {

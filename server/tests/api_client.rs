@@ -809,6 +809,7 @@ async fn request_shapes_on_the_wire() -> TestResult {
         expires_at_unix: Some(1),
         difficulty_bits: Some(8),
         sig: Some("s".into()),
+        macaroon: None,
     };
     let keyed = keyed(&server.uri())?;
     keyed.start(true).await?;

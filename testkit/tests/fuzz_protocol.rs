@@ -1,10 +1,11 @@
 //! The protocol's fuzz targets on stable: every committed seed, then proptest-generated
 //! inputs through the same parser properties (`pow_rule`, `nonce_parse`,
-//! `challenge_signature`, `auth_header`, `macaroon`, `receipt_verify`; the `fuzzing`
-//! feature).
+//! `challenge_signature`, `auth_header`, `macaroon`, `receipt_verify`, `bundle_macaroon`;
+//! the `fuzzing` feature).
 
 #![allow(clippy::unwrap_used)] // test helpers outside #[test] fns: a panic is a failed test
 
+use liveauth_protocol::bundle::fuzzing::bundle_macaroon;
 use liveauth_protocol::fuzzing::{
     PowInput, SignatureInput, challenge_signature, nonce_parse, pow_check, pow_rule,
     signature_check,
@@ -22,13 +23,14 @@ type Target = (&'static str, fn(&[u8]));
 /// mock's confirm in `fuzz_api.rs`).
 #[test]
 fn seed_corpora() {
-    let targets: [Target; 6] = [
+    let targets: [Target; 7] = [
         ("pow_verify", pow_rule),
         ("nonce_parse", nonce_parse),
         ("challenge_signature", challenge_signature),
         ("auth_header", auth_header),
         ("macaroon", macaroon),
         ("receipt_verify", receipt_verify),
+        ("bundle_macaroon", bundle_macaroon),
     ];
     for (target, run) in targets {
         for (_, data) in seeds(target) {
@@ -166,5 +168,14 @@ proptest! {
         envelope["keyId"] = junk.clone().into();
         receipt_verify(&serde_json::to_vec(&envelope).unwrap());
         receipt_verify(junk.as_bytes());
+    }
+
+    #[test]
+    fn bundle_macaroons(text in prop_oneof![
+        "[A-Za-z0-9+/=]{0,80}\\.[A-Za-z0-9+/=]{0,50}",
+        "\\{\"kid\":\"[a-z0-9-]{0,8}\",\"aid\":\"[ -~]{0,6}\",\"scopes\":\\[\\],\"bid\":\"b\",\"rate\":-?[0-9]{1,3},\"exp\":[0-9]{1,5},\"iat\":0,\"jti\":\"t\"\\}",
+        any::<String>(),
+    ]) {
+        bundle_macaroon(text.as_bytes());
     }
 }

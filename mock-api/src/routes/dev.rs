@@ -46,11 +46,18 @@ pub(crate) async fn settle(
             "no invoice with this payment hash",
         )
     };
+    let now = state.now();
+    // A bundle's invoice is no quote's: the bundle book settles it.
+    if let Some(preimage) = state.bundles.settle(&hash, now) {
+        return Ok(Json(SettleResponse {
+            payment_hash,
+            preimage: encode_hex(&preimage),
+        }));
+    }
     let quote_id = state
         .store
         .quote_id_for_payment(&hash)
         .ok_or_else(not_found)?;
-    let now = state.now();
     let mut preimage = None;
     state.store.update_quote(&quote_id, &mut |quote| {
         if let QuoteKind::Lightning(ln) = &mut quote.kind {
@@ -90,5 +97,6 @@ pub(crate) async fn advance_clock(
         .advance(request.seconds)
         .map_err(|too_far| Rejection::bad_request(too_far.to_string()))?;
     state.store.purge(now_unix);
+    state.bundles.purge(now_unix);
     Ok(Json(ClockAdvanceResponse { now_unix }))
 }

@@ -1,5 +1,6 @@
 //! One module per group of endpoints; each handler parses, applies and answers.
 
+pub(crate) mod bundle;
 pub(crate) mod demo;
 pub(crate) mod dev;
 pub(crate) mod meta;

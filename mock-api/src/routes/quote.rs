@@ -15,9 +15,10 @@ use liveauth_protocol::wire::{
 use crate::config::Project;
 use crate::error::Rejection;
 use crate::extract::{ApiJson, MaybeCredential, PathParam, ProjectKey};
-use crate::hosted_errors::NOT_A_GUID;
+use crate::hosted_errors::{NO_CONFIRMATION_METHOD, NOT_A_GUID};
 use crate::payment;
 use crate::ratelimit::ClientAddr;
+use crate::routes::bundle;
 use crate::state::{AppState, secs};
 use crate::store::{Quote, QuoteKind, QuoteOrigin};
 
@@ -152,7 +153,10 @@ fn new_quote(
     request: StartRequest,
 ) -> Result<Json<StartResponse>, Rejection> {
     state.maybe_purge();
-    let quote = if request.force_lightning.unwrap_or(false) {
+    // `forceL402` first, as the hosted API checks it.
+    let quote = if request.force_l402.unwrap_or(false) {
+        new_l402_quote(state, project)?
+    } else if request.force_lightning.unwrap_or(false) {
         payment::new_lightning_quote(state, project, QuoteOrigin::Start)?
     } else {
         new_pow_quote(state, project)?
@@ -183,18 +187,39 @@ fn new_pow_quote(state: &AppState, project: &Project) -> Result<Quote, Rejection
     Ok(quote)
 }
 
+/// A quote to confirm with an L402 bundle macaroon: a pending session of the invoice
+/// lifetime (10 minutes), nothing to solve or pay.
+fn new_l402_quote(state: &AppState, project: &Project) -> Result<Quote, Rejection> {
+    let now = state.now();
+    let expires_at = now.saturating_add(secs(state.config.invoice_ttl_secs));
+    let quote = Quote::new(
+        state.rng.uuid(),
+        project,
+        now,
+        expires_at,
+        QuoteKind::L402Bundle,
+        QuoteOrigin::Start,
+    );
+    state.store.insert_quote(quote.clone())?;
+    Ok(quote)
+}
+
 fn start_response(quote: &Quote) -> StartResponse {
-    let (pow_challenge, invoice) = match &quote.kind {
-        QuoteKind::Pow(challenge) => (Some(challenge.clone()), None),
-        QuoteKind::Lightning(ln) => (None, Some(ln.invoice.clone())),
+    let (pow_challenge, invoice, auth_hint) = match &quote.kind {
+        QuoteKind::Pow(challenge) => (Some(challenge.clone()), None, None),
+        QuoteKind::Lightning(ln) => (None, Some(ln.invoice.clone()), None),
+        QuoteKind::L402Bundle => (None, None, Some(L402_BUNDLE_HINT.to_owned())),
     };
     StartResponse {
         quote_id: quote.id.clone(),
         pow_challenge,
         invoice,
-        auth_hint: None,
+        auth_hint,
     }
 }
+
+/// `authHint` of a `forceL402` quote (facts §2.3).
+const L402_BUNDLE_HINT: &str = "l402_bundle";
 
 /// `POST /api/mcp/confirm`: turns a solved or paid quote into a session, exactly once.
 ///
@@ -242,6 +267,7 @@ pub(crate) async fn confirm(
             check_solution(&state, &quote, challenge, &request, now)?;
             None
         }
+        QuoteKind::L402Bundle => return confirm_l402(&state, &quote, &request, now).map(Json),
         QuoteKind::Lightning(ln) if ln.is_paid(now) => Some(PaymentStatus::Paid),
         QuoteKind::Lightning(_) if now >= quote.expires_at => {
             return Err(Rejection::new(
@@ -262,21 +288,8 @@ pub(crate) async fn confirm(
     };
     // The claim is the atomic step: of concurrent confirms exactly one sets the session.
     let session_id = state.config.profile.session_id(&quote.id, &state.rng);
-    let mut claimed = false;
-    state.store.update_quote(&quote.id, &mut |stored| {
-        if stored.confirmed_session.is_none() {
-            stored.confirmed_session = Some(session_id.clone());
-            claimed = true;
-        }
-    });
-    if !claimed {
-        return Err(already_confirmed());
-    }
-    let project = state
-        .projects
-        .iter()
-        .find(|p| p.id == quote.project_id)
-        .ok_or_else(|| Rejection::new(ErrorCode::InternalError, "quote of an unknown project"))?;
+    claim(&state, &quote.id, &session_id)?;
+    let project = project_of(&state, &quote)?;
     let (auth_type, ttl) = match &quote.kind {
         QuoteKind::Pow(_) => ("mcp_pow", state.config.session_ttl_secs),
         // A demo payment nobody made buys a short session (docs/decisions.md).
@@ -288,17 +301,93 @@ pub(crate) async fn confirm(
                 .min(state.config.session_ttl_secs),
         ),
         QuoteKind::Lightning(_) => ("mcp_lightning", state.config.session_ttl_secs),
+        QuoteKind::L402Bundle => ("mcp_l402", state.config.session_ttl_secs),
     };
-    let opened = state.open_session(session_id, project, auth_type, ttl);
+    let opened = state.open_session(session_id, project, auth_type, ttl, None);
     if opened.is_err() {
         // Nothing was opened (a full store): the quote may be confirmed again later.
-        state.store.update_quote(&quote.id, &mut |stored| {
-            stored.confirmed_session = None;
-        });
+        unclaim(&state, &quote.id);
     }
     let mut response = opened?;
     response.payment_status = Some(payment_status);
     Ok(Json(response))
+}
+
+/// Confirms a `forceL402` quote with the bundle macaroon sent: one bundle call spent, a
+/// session whose daily budget is the calls left (1 sat each), `paymentStatus:
+/// "l402_paid"`. Any refusal spends nothing and leaves the quote unconfirmed.
+fn confirm_l402(
+    state: &AppState,
+    quote: &Quote,
+    request: &ConfirmRequest,
+    now: i64,
+) -> Result<ConfirmResponse, Rejection> {
+    let macaroon = request
+        .macaroon
+        .as_deref()
+        .filter(|m| !m.trim().is_empty())
+        .ok_or_else(|| Rejection::bad_request(NO_CONFIRMATION_METHOD))?;
+    if now >= quote.expires_at {
+        return Err(Rejection::new(
+            ErrorCode::QuoteExpired,
+            "the quote expired unconfirmed: start a new one",
+        ));
+    }
+    let project = project_of(state, quote)?;
+    // Claim the quote first, so concurrent confirms spend one call between them.
+    let session_id = state.config.profile.session_id(&quote.id, &state.rng);
+    claim(state, &quote.id, &session_id)?;
+    let (bundle_id, remaining) = match bundle::spend(state, macaroon, &project.id) {
+        Ok(spent) => spent,
+        Err(refused) => {
+            unclaim(state, &quote.id);
+            return Err(refused);
+        }
+    };
+    let ttl = state.config.session_ttl_secs;
+    match state.open_session(session_id, project, "mcp_l402", ttl, Some(remaining)) {
+        Ok(mut response) => {
+            response.payment_status = Some(Some(PaymentStatus::L402Paid));
+            Ok(response)
+        }
+        Err(error) => {
+            state.bundles.refund(&bundle_id);
+            unclaim(state, &quote.id);
+            Err(error)
+        }
+    }
+}
+
+/// Sets the quote's session: the atomic step, so of concurrent confirms exactly one
+/// succeeds.
+fn claim(state: &AppState, quote_id: &str, session_id: &str) -> Result<(), Rejection> {
+    let mut claimed = false;
+    state.store.update_quote(quote_id, &mut |stored| {
+        if stored.confirmed_session.is_none() {
+            stored.confirmed_session = Some(session_id.to_owned());
+            claimed = true;
+        }
+    });
+    if claimed {
+        Ok(())
+    } else {
+        Err(already_confirmed())
+    }
+}
+
+/// Undoes [`claim`] when no session could be opened: the quote may be confirmed again.
+fn unclaim(state: &AppState, quote_id: &str) {
+    state.store.update_quote(quote_id, &mut |stored| {
+        stored.confirmed_session = None;
+    });
+}
+
+fn project_of<'a>(state: &'a AppState, quote: &Quote) -> Result<&'a Project, Rejection> {
+    state
+        .projects
+        .iter()
+        .find(|p| p.id == quote.project_id)
+        .ok_or_else(|| Rejection::new(ErrorCode::InternalError, "quote of an unknown project"))
 }
 
 fn already_confirmed() -> Rejection {
@@ -435,7 +524,7 @@ pub(crate) async fn status(
     state.check_quote_key(key.as_deref(), &quote.project_id)?;
     let now = state.now();
     let paid = match &quote.kind {
-        QuoteKind::Pow(_) => None,
+        QuoteKind::Pow(_) | QuoteKind::L402Bundle => None,
         QuoteKind::Lightning(ln) => Some(ln.is_paid(now)),
     };
     // Hosted says only `pending` until `confirmed` (and `paymentStatus` never `expired`).
@@ -516,6 +605,10 @@ pub(crate) async fn lnurl(
         QuoteKind::Pow(_) => Err(Rejection::Lnurl(
             ErrorCode::WrongQuoteKind,
             "this quote is a PoW challenge and has no invoice".into(),
+        )),
+        QuoteKind::L402Bundle => Err(Rejection::Lnurl(
+            ErrorCode::WrongQuoteKind,
+            "this quote is confirmed with an L402 bundle macaroon and has no invoice".into(),
         )),
     }
 }

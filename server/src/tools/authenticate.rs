@@ -21,6 +21,10 @@ const MAX_PAYMENT_WAIT_SECS: u64 = 600;
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AuthenticateParams {
+    /// `pow` (default), `lightning` (as forceLightning=true) or `l402`: spend one call of
+    /// the L402 bundle this server keeps (buy one with liveauth_mcp_l402_bundle).
+    #[serde(default)]
+    pub method: Option<AuthMethod>,
     /// If true, authenticate with a Lightning payment instead of proof-of-work.
     #[serde(default)]
     pub force_lightning: Option<bool>,
@@ -30,11 +34,20 @@ pub struct AuthenticateParams {
     pub wait_for_payment_seconds: Option<u64>,
 }
 
+/// How `liveauth_mcp_authenticate` authenticates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum AuthMethod {
+    Pow,
+    Lightning,
+    L402,
+}
+
 /// `liveauth_mcp_authenticate`: the confirm result, plus how it was obtained.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct AuthenticateResult {
-    /// `pow` or `lightning`.
+    /// `pow`, `lightning` or `l402`.
     pub method: String,
     pub quote_id: String,
     /// The access token; null while a Lightning payment is pending.
@@ -63,7 +76,8 @@ tool! {
     /// Authenticate in one step. Proof-of-work (default): start, solve and confirm, and
     /// return the JWT with solve statistics. Lightning (forceLightning=true): start and
     /// return the checked invoice to pay; with waitForPaymentSeconds > 0, wait for the
-    /// payment and confirm.
+    /// payment and confirm. L402 (method="l402"): confirm with the bundle macaroon kept
+    /// by liveauth_mcp_l402_bundle, spending one bundle call.
     authenticate_router: liveauth_mcp_authenticate(AuthenticateParams) -> AuthenticateResult,
     title: "Authenticate (start, solve or pay, confirm)",
     read_only: false,
@@ -78,10 +92,15 @@ impl Caller {
         args: AuthenticateParams,
         context: &RequestContext<RoleServer>,
     ) -> Result<AuthenticateResult, ToolError> {
-        let lightning = args.force_lightning.unwrap_or(false);
+        if args.method == Some(AuthMethod::L402) {
+            return self.authenticate_l402().await;
+        }
+        let lightning =
+            args.force_lightning.unwrap_or(false) || args.method == Some(AuthMethod::Lightning);
         let quote = self
             .start(StartParams {
                 force_lightning: Some(lightning),
+                force_l402: None,
             })
             .await?;
         let quote_id = quote.quote_id.clone();

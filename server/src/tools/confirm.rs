@@ -12,10 +12,11 @@ use serde::Deserialize;
 
 use super::{Caller, ToolError};
 use crate::api::ApiError;
+use crate::redact::mask_secret;
 use crate::session::Tokens;
 use crate::solve::effective_target;
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ConfirmParams {
     /// The quoteId from the start response.
@@ -39,6 +40,21 @@ pub struct ConfirmParams {
     /// Signature from the challenge (filled in if omitted).
     #[serde(default)]
     pub signature: Option<String>,
+    /// For a forceL402 quote: an L402 bundle macaroon (omitted: the one this server kept
+    /// from liveauth_mcp_l402_bundle). Confirming spends one call of its bundle.
+    #[serde(default)]
+    pub macaroon: Option<String>,
+}
+
+impl std::fmt::Debug for ConfirmParams {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConfirmParams")
+            .field("quote_id", &self.quote_id)
+            .field("challenge_hex", &self.challenge_hex)
+            .field("nonce", &self.nonce)
+            .field("macaroon", &self.macaroon.as_deref().map(mask_secret))
+            .finish_non_exhaustive()
+    }
 }
 
 impl ConfirmParams {
@@ -53,6 +69,7 @@ impl ConfirmParams {
             expires_at_unix: None,
             difficulty_bits: None,
             signature: None,
+            macaroon: None,
         }
     }
 }
@@ -124,6 +141,9 @@ impl Caller {
     /// stored quote and solution; the solution is verified before any network call.
     fn confirm_request(&self, args: ConfirmParams) -> Result<ConfirmRequest, ToolError> {
         let quote = self.session.quote(&args.quote_id)?;
+        if let Some(request) = self.l402_confirm_request(&args, quote.as_ref())? {
+            return Ok(request);
+        }
         let challenge = quote.as_ref().and_then(|q| q.pow_challenge.clone());
         if quote.as_ref().is_some_and(|q| q.invoice.is_some()) {
             return Ok(ConfirmRequest {
@@ -152,6 +172,7 @@ impl Caller {
             sig: args
                 .signature
                 .or(challenge.as_ref().map(|c| c.signature.clone())),
+            macaroon: None,
         };
         let Some(challenge) = challenge else {
             // A quote this server did not start: send what the agent gave, if complete.

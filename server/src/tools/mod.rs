@@ -9,7 +9,7 @@
 //!   router, composed from one `#[tool_router]` per tool;
 //! - one file per tool, holding its parameters, result, `#[tool]` fn and logic:
 //!   `start`, `confirm`, `charge`, `usage`, `refresh`, `status`, `lnurl`, `solve`,
-//!   `authenticate`;
+//!   `authenticate`, `l402_bundle`;
 //! - `token`: a fresh access token for charge, usage and refresh (refresh when stale,
 //!   retry once on a 401, serialized per agent);
 //! - `args`: the argument extractor; `error`: [`ToolError`] and how it reads; `advice`:
@@ -69,6 +69,7 @@ mod authenticate;
 mod charge;
 mod confirm;
 mod error;
+mod l402_bundle;
 mod lnurl;
 mod refresh;
 mod solve;
@@ -176,6 +177,7 @@ impl LiveAuthServer {
             + Self::refresh_router()
             + Self::solve_router()
             + Self::authenticate_router()
+            + Self::l402_bundle_router()
     }
 
     /// The session of the agent behind this call.

@@ -12,11 +12,17 @@ pub struct StartParams {
     /// If true, request a Lightning invoice instead of a proof-of-work challenge.
     #[serde(default)]
     pub force_lightning: Option<bool>,
+    /// If true, request a quote to confirm with an L402 bundle macaroon (authHint
+    /// "l402_bundle"; buy one with liveauth_mcp_l402_bundle), then call liveauth_mcp_confirm
+    /// with the quoteId: this server sends the bundle macaroon it keeps.
+    #[serde(default)]
+    pub force_l402: Option<bool>,
 }
 
 tool! {
-    /// Start a new LiveAuth session. Returns a proof-of-work challenge by default, or a
-    /// Lightning invoice if forceLightning=true. Call this first (or use
+    /// Start a new LiveAuth session. Returns a proof-of-work challenge by default, a
+    /// Lightning invoice if forceLightning=true, or a quote for an L402 bundle macaroon if
+    /// forceL402=true. Call this first (or use
     /// liveauth_mcp_authenticate to do start, solve and confirm in one step).
     start_router: liveauth_mcp_start(StartParams) -> StartResponse,
     title: "Start a LiveAuth session",
@@ -29,8 +35,13 @@ tool! {
 impl Caller {
     /// Starts a quote and remembers it, so confirm, solve and lnurl can use it.
     pub(super) async fn start(&self, args: StartParams) -> Result<StartResponse, ToolError> {
-        let force_lightning = args.force_lightning.unwrap_or(false);
-        let quote = self.api.start(force_lightning).await?;
+        let quote = if args.force_l402.unwrap_or(false) {
+            self.api.start_l402().await?
+        } else {
+            self.api
+                .start(args.force_lightning.unwrap_or(false))
+                .await?
+        };
         self.session.remember_quote(&quote, self.clock.now_unix())?;
         Ok(quote)
     }
