@@ -499,6 +499,40 @@ async fn authenticate(profile: Profile) {
     keyed.snap(pending, authenticate, lightning).await;
 }
 
+/// liveauth_mcp_l402_bundle and the sessions it buys: nothing bought yet, the invoice to
+/// pay, still unpaid, claimed; `start {forceL402}`, a forged macaroon refused (nothing
+/// spent) and a session on the kept one; a tier that does not exist.
+async fn l402_bundle(profile: Profile) {
+    let _snapshots = per_profile(profile);
+    let bundle = "liveauth_mcp_l402_bundle";
+    let fixture = Fixture::new(config(profile), Some(KEY)).await;
+    fixture
+        .snap("l402_bundle_nothing_bought", bundle, json!({}))
+        .await;
+    let pay = fixture.call(bundle, json!({"tier": "starter"})).await;
+    assert_json_snapshot!("l402_bundle_pay", pay);
+    fixture.snap("l402_bundle_unpaid", bundle, json!({})).await;
+    let hash = pay["structuredContent"]["paymentHash"].as_str().unwrap();
+    fixture.settle(hash).await;
+    fixture.snap("l402_bundle_claimed", bundle, json!({})).await;
+    let start = fixture
+        .call("liveauth_mcp_start", json!({"forceL402": true}))
+        .await;
+    assert_json_snapshot!("start_force_l402", start);
+    let quote_id = &start["structuredContent"]["quoteId"];
+    let forged = json!({"quoteId": quote_id, "macaroon": "eyJraWQiOiJ4In0.AAAA"});
+    let confirm = "liveauth_mcp_confirm";
+    fixture
+        .snap("confirm_forged_macaroon", confirm, forged)
+        .await;
+    let kept = json!({"quoteId": quote_id});
+    fixture.snap("confirm_kept_macaroon", confirm, kept).await;
+    let gold = json!({"tier": "gold"});
+    fixture
+        .snap("l402_bundle_invalid_argument", bundle, gold)
+        .await;
+}
+
 /// Every tool that talks to the API, against an API where nothing listens: the same in
 /// every profile.
 #[tokio::test]
@@ -524,4 +558,5 @@ liveauth_testkit::on_both_profiles!(
     usage,
     refresh,
     authenticate,
+    l402_bundle,
 );

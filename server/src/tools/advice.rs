@@ -93,6 +93,8 @@ fn for_text(status: u16, text: &str) -> Option<&'static str> {
             "the refresh token is not valid: call liveauth_mcp_authenticate to start a new \
              session"
         }
+        // The bundle branch of confirm: `{error: "Payment required", message}` (§2.8).
+        402 if text.contains("macaroon") || starts("bundle") => MACAROON_STEP,
         404 if starts("unknown mcp tool") => "check the tool name: the API knows no such tool",
         _ => return None,
     })
@@ -134,6 +136,7 @@ fn for_code(code: ErrorCode) -> Option<&'static str> {
             "stop: the session's budget or rate limit is reached; wait before calling again"
         }
         C::PaymentRequired | C::CredentialInvalid => PAYMENT_STEP,
+        C::MacaroonInvalid | C::BundleNotFound => MACAROON_STEP,
         C::BadRequest | C::PayloadTooLarge | C::UnsupportedMediaType => {
             "check the arguments against the tool's input schema and call it again"
         }
@@ -144,6 +147,10 @@ fn for_code(code: ErrorCode) -> Option<&'static str> {
         _ => return None,
     })
 }
+
+const MACAROON_STEP: &str = "the API refused the bundle macaroon (forged, expired, spent, \
+                             or of another project) and spent nothing: buy a bundle with \
+                             liveauth_mcp_l402_bundle, or authenticate another way";
 
 const PAYMENT_STEP: &str = "the API wants an L402/x402 payment credential, which this server \
                             does not send; authenticate with liveauth_mcp_authenticate \

@@ -56,14 +56,20 @@ pub(crate) struct L402BundleResult {
     pub bundle_id: String,
     pub payment_hash: String,
     /// `pay`: the BOLT11 invoice, checked against what the API quoted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub invoice: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub amount_sats: Option<u64>,
     /// `pay`: when the invoice expires; `claimed`: when the bundle does (unix seconds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_at_unix: Option<i64>,
     /// `pay`: calls the bundle will hold; `claimed`: calls left.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub total_calls: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub remaining_calls: Option<u64>,
     /// `pay`: what the invoice says, verified (signature, amount, payment hash, expiry).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub decoded: Option<DecodedInvoice>,
     /// Whether this server now holds the bundle's macaroon (never shown).
     pub macaroon_kept: bool,
