@@ -231,7 +231,7 @@ impl Api {
         let response = request
             .send()
             .await
-            .map_err(|e| format!("request failed: {e}"))?;
+            .map_err(|e| format!("request failed: {}", error_chain(&e)))?;
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         let body = response
@@ -449,4 +449,17 @@ pub(crate) fn non_solving_nonce(quote: &PowQuote, from: u64) -> Option<(u64, Str
         let hash = liveauth_protocol::pow::solution_hash(&key, &challenge, nonce);
         (hash >= target).then(|| (nonce, encode_hex(&hash)))
     })
+}
+
+/// An error and its causes ("error sending request: connection closed before message
+/// completed"): reqwest's own text names only the first.
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }

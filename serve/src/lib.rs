@@ -22,6 +22,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::ConnectInfo;
+use axum::http::{HeaderMap, HeaderValue, header};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
@@ -87,7 +88,15 @@ pub async fn serve(
         let service = service_fn(move |mut request: hyper::Request<Incoming>| {
             request.extensions_mut().insert(LocalAddr(local));
             request.extensions_mut().insert(ConnectInfo(peer));
-            router.clone().oneshot(request)
+            let with_body = carries_body(request.headers());
+            let answer = router.clone().oneshot(request);
+            async move {
+                let mut response = answer.await?;
+                if with_body && !response.status().is_success() {
+                    close_after(&mut response);
+                }
+                Ok::<_, std::convert::Infallible>(response)
+            }
         });
         let connection = graceful.watch(http.serve_connection(io, service));
         tokio::spawn(async move {
@@ -100,6 +109,25 @@ pub async fn serve(
     drop(listener);
     graceful.shutdown().await;
     Ok(())
+}
+
+/// Whether a request announces a body (a length above 0, or chunked).
+fn carries_body(headers: &HeaderMap) -> bool {
+    headers.contains_key(header::TRANSFER_ENCODING)
+        || headers
+            .get(header::CONTENT_LENGTH)
+            .is_some_and(|length| length.as_bytes() != b"0")
+}
+
+/// Marks an answer as the connection's last. A refusal may leave the request's body
+/// unread (a 413 before reading, a 401 or 415 before the extractor that reads it), and
+/// hyper then closes the connection after answering; without `Connection: close` the
+/// client keeps it for its next request, which dies with it ("connection closed before
+/// message completed").
+fn close_after(response: &mut axum::response::Response) {
+    response
+        .headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
 }
 
 /// Answers a connection beyond the cap with a 503 and closes it. The write never waits

@@ -368,11 +368,26 @@ pub async fn extra_connections_are_refused(
 }
 
 /// Checks: a POST to `path` announcing 100 MB with `Expect: 100-continue` is answered 413
-/// at once, with no `100 Continue` first.
+/// at once, with no `100 Continue` first, marked `Connection: close`, and the connection
+/// is closed (the body was never read, so it cannot carry another request).
 pub async fn oversized_body_is_refused_unread(addr: SocketAddr, path: &str) -> Result<(), String> {
     let mut stream = connect(addr).await?;
-    match first_status(&mut stream, &oversized_post(addr, path)).await? {
-        Some(413) => Ok(()),
+    stream
+        .write_all(oversized_post(addr, path).as_bytes())
+        .await
+        .map_err(|e| format!("send: {e}"))?;
+    let mut answer = Vec::new();
+    tokio::time::timeout(BOUND, stream.read_to_end(&mut answer))
+        .await
+        .map_err(|_| format!("POST {path} announcing 100 MB: still open after {BOUND:?}"))?
+        .map_err(|e| format!("read: {e}"))?;
+    let answer = String::from_utf8_lossy(&answer).to_ascii_lowercase();
+    let head = answer.split("\r\n\r\n").next().unwrap_or_default();
+    match status_of(head) {
+        Ok(413) if head.lines().any(|line| line == "connection: close") => Ok(()),
+        Ok(413) => Err(format!(
+            "POST {path}: 413 without connection: close: {head:?}"
+        )),
         other => Err(format!("POST {path} announcing 100 MB: {other:?}, not 413")),
     }
 }
