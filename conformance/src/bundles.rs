@@ -2,7 +2,9 @@
 //! confirms of `forceL402` quotes. The bundle endpoints need a project key: keyless, the
 //! flow check holds the API to its 401.
 
-use liveauth_protocol::bundle::{BUNDLE_SCOPES, BundleClaims, BundleKey, HOSTED_SECRET};
+use liveauth_protocol::bundle::{
+    BUNDLE_SCOPES, BundleClaims, BundleKey, HOSTED_SECRET, INVOICE_FIELDS,
+};
 use serde_json::{Value, json};
 
 use crate::client::Resp;
@@ -113,17 +115,7 @@ pub(crate) async fn flow_shape(ctx: &Ctx) -> CheckResult {
         .await?;
     let invoice = resp.expect(200, "bundle invoice")?;
     ensure!(
-        keys(invoice)
-            == [
-                "amountSats",
-                "bolt11",
-                "bundleId",
-                "expiresAtUnix",
-                "invoice",
-                "paymentHash",
-                "tier",
-                "totalCalls"
-            ],
+        keys(invoice) == INVOICE_FIELDS,
         "bundle invoice fields: {invoice}"
     );
     ensure!(

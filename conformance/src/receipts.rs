@@ -10,41 +10,6 @@ use serde_json::Value;
 use crate::client::{Idempotency, Session};
 use crate::{CheckResult, Ctx, Outcome, ensure};
 
-/// The §3.1 payload keys, in their (sorted) order.
-const V1_KEYS: [&str; 19] = [
-    "agentId",
-    "createdAt",
-    "feeBasisPoints",
-    "grossSats",
-    "idempotencyKey",
-    "mcpGateSessionId",
-    "mcpGateTokenId",
-    "mcpToolId",
-    "netSats",
-    "payingProjectId",
-    "platformFeeSats",
-    "receiptId",
-    "requestId",
-    "revenueEventId",
-    "status",
-    "toolMethodName",
-    "toolName",
-    "toolSlug",
-    "version",
-];
-/// The eight more keys of a receipt with an attestation, between `agentId` and
-/// `createdAt`.
-const ATTESTATION_KEYS: [&str; 8] = [
-    "attestationClaims",
-    "attestationClaimsSha256",
-    "attestationKind",
-    "attestationNetwork",
-    "attestationObservedAt",
-    "attestationOperation",
-    "attestationSource",
-    "attestationSubjectId",
-];
-
 /// An accepted charge's answer, with a key unique to the run.
 async fn accepted(ctx: &Ctx, session: &Session, key: &str) -> Result<Value, String> {
     let key = format!("{}-{key}", session.quote_id);
@@ -95,11 +60,11 @@ pub(crate) async fn v1_shape(ctx: &Ctx) -> CheckResult {
     let payload: serde_json::Map<String, Value> = serde_json::from_str(&text)
         .map_err(|error| format!("payload is not a JSON object ({error}): {text}"))?;
     let keys: Vec<&str> = payload.keys().map(String::as_str).collect();
-    let mut with_attestation: Vec<&str> = vec![V1_KEYS[0]];
-    with_attestation.extend(ATTESTATION_KEYS);
-    with_attestation.extend(&V1_KEYS[1..]);
+    let mut with_attestation: Vec<&str> = vec![v1::PAYLOAD_KEYS[0]];
+    with_attestation.extend(v1::ATTESTATION_KEYS);
+    with_attestation.extend(&v1::PAYLOAD_KEYS[1..]);
     ensure!(
-        keys == V1_KEYS || keys == with_attestation,
+        keys == v1::PAYLOAD_KEYS || keys == with_attestation,
         "payload keys are not the §3.1 set: {keys:?}"
     );
     // serde_json's map is sorted and its writer compact: a canonical payload reads back

@@ -11,7 +11,7 @@ use std::str::FromStr;
 
 use common::{KEYED, PROJECT_KEY, TestApp, hosted};
 use lightning_invoice::Bolt11Invoice;
-use liveauth_protocol::bundle::{BundleClaims, BundleKey, HOSTED_SECRET};
+use liveauth_protocol::bundle::{BundleClaims, BundleKey, HOSTED_SECRET, INVOICE_FIELDS};
 use liveauth_testkit::mock::{Profile, project};
 use mock_api::Config;
 use serde_json::{Value, json};
@@ -108,19 +108,7 @@ async fn tiers_are_priced_as_the_hosted_api(profile: Profile) {
         ("ENTERPRISE", 100_000, 20_000),
     ] {
         let invoice = buy(&app, tier).await;
-        assert_eq!(
-            common::keys(&invoice),
-            [
-                "amountSats",
-                "bolt11",
-                "bundleId",
-                "expiresAtUnix",
-                "invoice",
-                "paymentHash",
-                "tier",
-                "totalCalls"
-            ]
-        );
+        assert_eq!(common::keys(&invoice), INVOICE_FIELDS);
         assert_eq!(invoice["tier"], tier);
         assert_eq!(invoice["totalCalls"], calls);
         assert_eq!(invoice["amountSats"], sats);

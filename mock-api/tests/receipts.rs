@@ -83,30 +83,7 @@ async fn accepted_charges_carry_both_receipts(profile: Profile) {
     assert_eq!(receipt.key_id, "liveauth-mcp-receipt-v1");
     let payload = v1::verify(&receipt, HMAC_KEY.as_bytes()).unwrap();
     let keys: Vec<&str> = payload.keys().map(String::as_str).collect();
-    assert_eq!(
-        keys,
-        [
-            "agentId",
-            "createdAt",
-            "feeBasisPoints",
-            "grossSats",
-            "idempotencyKey",
-            "mcpGateSessionId",
-            "mcpGateTokenId",
-            "mcpToolId",
-            "netSats",
-            "payingProjectId",
-            "platformFeeSats",
-            "receiptId",
-            "requestId",
-            "revenueEventId",
-            "status",
-            "toolMethodName",
-            "toolName",
-            "toolSlug",
-            "version",
-        ]
-    );
+    assert_eq!(keys, v1::PAYLOAD_KEYS);
     // The payload text is the sorted compact JSON itself.
     let text = String::from_utf8(decode_base64url(&receipt.payload).unwrap()).unwrap();
     assert!(

@@ -238,6 +238,18 @@ pub struct BundleInvoiceRequest {
     pub public_key: Option<String>,
 }
 
+/// The fields of a [`BundleInvoiceResponse`] as written, sorted.
+pub const INVOICE_FIELDS: [&str; 8] = [
+    "amountSats",
+    "bolt11",
+    "bundleId",
+    "expiresAtUnix",
+    "invoice",
+    "paymentHash",
+    "tier",
+    "totalCalls",
+];
+
 /// Result of `POST /api/public/l402/bundle/invoice`: pay `bolt11`, then claim with
 /// `paymentHash`.
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]

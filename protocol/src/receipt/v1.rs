@@ -20,6 +20,41 @@ pub const DEFAULT_KEY_ID: &str = "liveauth-mcp-receipt-v1";
 /// `status` of a receipt: only charged events get one.
 pub const STATUS_CHARGED: &str = "Charged";
 
+/// The §3.1 payload keys, in their (sorted) order.
+pub const PAYLOAD_KEYS: [&str; 19] = [
+    "agentId",
+    "createdAt",
+    "feeBasisPoints",
+    "grossSats",
+    "idempotencyKey",
+    "mcpGateSessionId",
+    "mcpGateTokenId",
+    "mcpToolId",
+    "netSats",
+    "payingProjectId",
+    "platformFeeSats",
+    "receiptId",
+    "requestId",
+    "revenueEventId",
+    "status",
+    "toolMethodName",
+    "toolName",
+    "toolSlug",
+    "version",
+];
+/// The eight more keys of a receipt with an attestation, between `agentId` and
+/// `createdAt`.
+pub const ATTESTATION_KEYS: [&str; 8] = [
+    "attestationClaims",
+    "attestationClaimsSha256",
+    "attestationKind",
+    "attestationNetwork",
+    "attestationObservedAt",
+    "attestationOperation",
+    "attestationSource",
+    "attestationSubjectId",
+];
+
 /// The fields of a v1 receipt, declared in the order of the hosted `body`; the payload
 /// sorts them ([`CallReceipt::canonical_json`]). GUIDs are lowercase hyphenated text.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
