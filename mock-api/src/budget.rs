@@ -60,8 +60,9 @@ impl Budget {
         self.max_sats_per_day.saturating_sub(self.sats_used)
     }
 
-    /// Charges `cost` at `now` if it fits, else denies with the reason and when to retry.
-    pub fn charge(&mut self, cost: u64, now: i64) -> ChargeResponse {
+    /// The deny a charge of `cost` at `now` would get (the reason and when to retry), or
+    /// `None` if it fits; counts nothing.
+    pub fn refusal(&mut self, cost: u64, now: i64) -> Option<ChargeResponse> {
         self.roll(now);
         let deny = |budget: &Self, reason, retry_after: i64| ChargeResponse {
             reason: Some(reason),
@@ -70,13 +71,25 @@ impl Budget {
         };
         // The day's budget first: when both apply, it is the one that lasts longer.
         if cost > self.remaining_sats() {
-            return deny(self, DenyReason::BudgetExceeded, self.day_start + DAY - now);
+            return Some(deny(
+                self,
+                DenyReason::BudgetExceeded,
+                self.day_start + DAY - now,
+            ));
         }
         if self.limits_calls_per_minute
             && self.recent_calls.len() >= self.max_calls_per_minute as usize
         {
             let oldest = self.recent_calls.front().copied().unwrap_or(now);
-            return deny(self, DenyReason::RateLimited, oldest + MINUTE - now);
+            return Some(deny(self, DenyReason::RateLimited, oldest + MINUTE - now));
+        }
+        None
+    }
+
+    /// Charges `cost` at `now` if it fits, else denies with the reason and when to retry.
+    pub fn charge(&mut self, cost: u64, now: i64) -> ChargeResponse {
+        if let Some(deny) = self.refusal(cost, now) {
+            return deny;
         }
         self.sats_used += cost;
         self.calls_used += 1;

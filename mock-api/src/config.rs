@@ -152,6 +152,9 @@ pub struct Config {
     /// The key of L402 bundle macaroons (`--bundle-macaroon-secret`); `None` derives one
     /// from the mock's other keys (so from the seed). Its `Debug` is redacted.
     pub bundle_key: Option<BundleKey>,
+    /// Caller-funded charges (LiveAuth 1.3; `--no-caller-funding` turns them off, as an
+    /// older backend that ignores `fundingMode`).
+    pub caller_funding: bool,
 }
 
 /// The per-client rate limit on starts and on 402 challenges (`--client-rate`).
@@ -203,6 +206,7 @@ impl Default for Config {
             client_rate: ClientRate::default(),
             receipts: crate::receipts::ReceiptConfig::default(),
             bundle_key: None,
+            caller_funding: true,
         }
     }
 }

@@ -71,7 +71,7 @@ pub use profile::Profile;
 pub use state::AppState;
 
 use error::Rejection;
-use routes::{bundle as bundles, demo, dev, meta, meter, quote, receipt_keys, refresh};
+use routes::{bundle as bundles, caller, demo, dev, meta, meter, quote, receipt_keys, refresh};
 
 /// Largest request body accepted (413 above).
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -117,6 +117,14 @@ pub fn router(state: AppState) -> Router {
     };
     if state.config.profile.publishes_jwks() {
         routes = routes.route("/.well-known/jwks.json", get(meta::jwks));
+    }
+    if state.config.caller_funding {
+        routes = routes
+            .route("/api/mcp/capabilities", get(caller::capabilities))
+            .route(
+                "/api/mcp/payments/{payment_id}/confirm",
+                post(caller::confirm_payment),
+            );
     }
     if state.config.dev_endpoints {
         routes = routes

@@ -67,6 +67,10 @@ struct Args {
     /// Turn off /api/dev/settle and /api/dev/clock/advance.
     #[arg(long)]
     no_dev_endpoints: bool,
+    /// Behave as an API without caller funding (LiveAuth before 1.3): no
+    /// /api/mcp/capabilities, no payment confirmation, `fundingMode` ignored.
+    #[arg(long)]
+    no_caller_funding: bool,
     /// A host name clients use to reach the mock besides localhost and its IP addresses
     /// (any other `Host` is refused, against DNS rebinding). Repeatable.
     #[arg(long = "allow-host", value_name = "NAME")]
@@ -201,6 +205,7 @@ async fn main() -> anyhow::Result<()> {
         seed: args.seed,
         manual_clock: args.manual_clock,
         dev_endpoints: !args.no_dev_endpoints,
+        caller_funding: !args.no_caller_funding,
         allowed_hosts: args.allowed_hosts,
         connection_limits: args.connection_limits,
         limits: Limits {

@@ -22,7 +22,7 @@ use utoipa::{Modify, OpenApi, ToSchema};
 
 use crate::error::Rejection;
 use crate::profile::Profile;
-use crate::routes::{bundle, demo, dev, meta, meter, quote, receipt_keys, refresh};
+use crate::routes::{bundle, caller, demo, dev, meta, meter, quote, receipt_keys, refresh};
 use crate::state::AppState;
 
 /// Paths of the mock-only endpoints; left out of the document when they are off.
@@ -69,6 +69,8 @@ const DEV_PREFIX: &str = "/api/dev/";
         bundle::invoice,
         bundle::claim,
         bundle::status,
+        caller::capabilities,
+        caller::confirm_payment,
     ),
     components(schemas(
         Problem,

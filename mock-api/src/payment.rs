@@ -26,18 +26,32 @@ pub(crate) fn new_lightning_quote(
     project: &Project,
     origin: QuoteOrigin,
 ) -> Result<Quote, Rejection> {
+    new_invoice_quote(state, project, project.price_sats, origin)
+}
+
+/// A new Lightning quote of `price_sats` (plus the profile's invoice fee) for `project`.
+pub(crate) fn new_invoice_quote(
+    state: &AppState,
+    project: &Project,
+    price_sats: u64,
+    origin: QuoteOrigin,
+) -> Result<Quote, Rejection> {
     let now = state.now();
     let id = state.rng.uuid();
-    let fee = state.config.profile.invoice_fee(project.price_sats);
-    let amount_sats = fee.map_or(project.price_sats, InvoiceFee::total_sats);
+    let fee = state.config.profile.invoice_fee(price_sats);
+    let amount_sats = fee.map_or(price_sats, InvoiceFee::total_sats);
+    let description = match origin {
+        QuoteOrigin::CallerPayment => format!("LiveAuth caller credit {id}"),
+        QuoteOrigin::Start | QuoteOrigin::Challenge => format!("LiveAuth session {id}"),
+    };
     let Minted {
         bolt11,
         payment_hash,
         preimage,
         expires_at,
-    } = mint_invoice(state, amount_sats, format!("LiveAuth session {id}"))?;
-    let auto_settle_at = project
-        .demo
+    } = mint_invoice(state, amount_sats, description)?;
+    // The demo simulates paying for a session; a caller's credit is always paid for.
+    let auto_settle_at = (project.demo && origin != QuoteOrigin::CallerPayment)
         .then(|| now.saturating_add(secs(state.config.demo_settle_after_secs)));
     let mut invoice = Invoice::new(
         bolt11,
@@ -173,6 +187,10 @@ pub(crate) fn redeem(state: &AppState, credential: &Credential) -> Option<Quote>
         return None;
     }
     let quote_id = state.store.quote_id_for_payment(&hash)?;
+    // A caller-funding payment credits a balance; it is no credential.
+    if state.store.quote(&quote_id)?.origin == QuoteOrigin::CallerPayment {
+        return None;
+    }
     let now = state.now();
     state.store.update_quote(&quote_id, &mut |quote| {
         if let QuoteKind::Lightning(ln) = &mut quote.kind {

@@ -226,6 +226,8 @@ impl AppState {
             budget,
             idempotency: Default::default(),
             current_jti: String::new(),
+            caller_balance_sats: 0,
+            payments: Default::default(),
         };
         let mut session = session;
         let (jwt, expires_in, jti) = self.access_token(&session.info(), now, auth_type)?;

@@ -73,18 +73,20 @@ impl Quote {
     }
 }
 
-/// Why a quote was made: a start, or a 402 answer's payment challenge.
+/// Why a quote was made: a start, a 402 answer's payment challenge, or the invoice of a
+/// caller-funding payment (which opens no session: confirm and status do not know it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum QuoteOrigin {
     Start,
     Challenge,
+    CallerPayment,
 }
 
 impl QuoteOrigin {
     fn held(self) -> Held {
         match self {
             Self::Start => Held::Quote,
-            Self::Challenge => Held::Challenge,
+            Self::Challenge | Self::CallerPayment => Held::Challenge,
         }
     }
 }
@@ -134,6 +136,26 @@ pub struct Session {
     /// The `jti` of the session's latest access token (the hosted gate-token row): where
     /// the profile retires older tokens, only this one is accepted.
     pub current_jti: String,
+    /// The caller's own funds (LiveAuth 1.3 caller funding): credited by confirmed
+    /// payments, debited by caller-funded charges; never reset at midnight.
+    pub caller_balance_sats: u64,
+    /// Idempotency key → the payment a caller-funded charge of that key asked for.
+    pub payments: HashMap<String, CallerPaymentBinding>,
+}
+
+/// What a caller-funding payment was asked for: the charge it funds and whether its
+/// credit is in the balance yet. The invoice is a Lightning quote of origin
+/// [`QuoteOrigin::CallerPayment`] whose id is the payment's id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallerPaymentBinding {
+    pub payment_id: String,
+    /// The charge's `requestHash` (lowercase hex) and price.
+    pub request_hash: String,
+    pub cost: u64,
+    /// Added to the balance on confirmation (the invoice adds its fee on top).
+    pub credit_sats: u64,
+    pub expires_at: i64,
+    pub credited: bool,
 }
 
 impl Session {
@@ -163,6 +185,8 @@ pub struct SessionInfo {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IdempotentCharge {
     pub cost: u64,
+    /// The `requestHash` of a caller-funded charge (a repeat must carry the same).
+    pub request_hash: Option<String>,
     /// The answer without its receipts, which a replay signs again from `receipt`.
     pub response: ChargeResponse,
     pub at: i64,
@@ -611,7 +635,7 @@ impl Store for MemoryStore {
             stats.quote_bytes += quotes.values().map(StoredQuote::footprint).sum::<usize>();
             stats.challenges += quotes
                 .values()
-                .filter(|q| q.origin == QuoteOrigin::Challenge)
+                .filter(|q| q.origin != QuoteOrigin::Start)
                 .count();
         }
         for shard in &self.sessions {

@@ -24,6 +24,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/mcp/lnurl/{quoteId}"),
     ("get", "/api/mcp/usage"),
     ("post", "/api/mcp/refresh"),
+    ("get", "/api/mcp/capabilities"),
+    ("post", "/api/mcp/payments/{paymentId}/confirm"),
     ("get", "/api/demo/resource"),
     ("post", "/api/public/l402/bundle/invoice"),
     ("post", "/api/public/l402/bundle/claim"),

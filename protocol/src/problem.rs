@@ -112,6 +112,9 @@ pub enum ErrorCode {
     MacaroonInvalid,
     /// No L402 bundle has this id or payment hash.
     BundleNotFound,
+    /// No caller-funding payment of this caller has this id (another caller's payment
+    /// is not found either).
+    PaymentNotFound,
 }
 
 impl ErrorCode {
@@ -152,6 +155,7 @@ impl ErrorCode {
         Self::InternalError,
         Self::MacaroonInvalid,
         Self::BundleNotFound,
+        Self::PaymentNotFound,
     ];
 
     /// The wire spelling, e.g. `"quote_not_found"`.
@@ -192,6 +196,7 @@ impl ErrorCode {
             Self::InternalError => "internal_error",
             Self::MacaroonInvalid => "macaroon_invalid",
             Self::BundleNotFound => "bundle_not_found",
+            Self::PaymentNotFound => "payment_not_found",
         }
     }
 
@@ -206,7 +211,9 @@ impl ErrorCode {
             | Self::TokenInvalid
             | Self::TokenExpired => 401,
             Self::PaymentRequired | Self::CredentialInvalid | Self::MacaroonInvalid => 402,
-            Self::QuoteNotFound | Self::NotFound | Self::BundleNotFound => 404,
+            Self::QuoteNotFound | Self::NotFound | Self::BundleNotFound | Self::PaymentNotFound => {
+                404
+            }
             Self::MethodNotAllowed => 405,
             Self::RequestTimeout => 408,
             Self::HostNotAllowed => 421,
@@ -266,6 +273,7 @@ impl ErrorCode {
             Self::InternalError => "Internal error",
             Self::MacaroonInvalid => "Invalid bundle macaroon",
             Self::BundleNotFound => "Bundle not found",
+            Self::PaymentNotFound => "Payment not found",
         }
     }
 }
@@ -477,7 +485,7 @@ mod tests {
         use ErrorCode::*;
         // Exhaustive on purpose: a new variant does not compile until it is counted here,
         // and the count then fails until `ALL` lists it.
-        const VARIANTS: usize = 35;
+        const VARIANTS: usize = 36;
         let _: fn(ErrorCode) = |code| match code {
             BadRequest
             | BodyNotObject
@@ -513,7 +521,8 @@ mod tests {
             | OverCapacity
             | InternalError
             | MacaroonInvalid
-            | BundleNotFound => {}
+            | BundleNotFound
+            | PaymentNotFound => {}
         };
         let distinct: std::collections::HashSet<_> = ErrorCode::ALL.iter().collect();
         assert_eq!(

@@ -527,8 +527,24 @@ pub struct ChargeResponse {
     /// `/.well-known/liveauth-receipt-keys.json`) of an accepted charge (§3.2).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub receipt_v2: Option<Box<crate::receipt::SignedReceipt>>,
-    /// Every other field the API sent (`fundingMode`, `duplicate`, …), kept so a client
-    /// can pass the answer through whole.
+    /// Who paid (LiveAuth 1.3); a caller-funded charge says `caller`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub funding_mode: Option<FundingMode>,
+    /// `true` on a repeat of a caller-funded charge already booked: the original answer,
+    /// nothing booked again, and the call must not run again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duplicate: Option<bool>,
+    /// The caller's own funds left, in sats (caller-funded charges).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub caller_balance_sats: Option<u64>,
+    /// Today's spending limit left, in sats: a limit, not money (caller-funded charges).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remaining_budget_sats: Option<u64>,
+    /// What to pay before retrying, on a 402 `payment_required` deny.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment: Option<CallerPayment>,
+    /// Every other field the API sent, kept so a client can pass the answer through
+    /// whole.
     #[serde(flatten)]
     #[cfg_attr(feature = "openapi", schema(ignore))]
     pub extra: serde_json::Map<String, serde_json::Value>,
@@ -553,9 +569,71 @@ impl ChargeResponse {
             tool_slug: None,
             receipt: None,
             receipt_v2: None,
+            funding_mode: None,
+            duplicate: None,
+            caller_balance_sats: None,
+            remaining_budget_sats: None,
+            payment: None,
             extra: serde_json::Map::new(),
         }
     }
+}
+
+/// The invoice a caller pays to fund a charge (the `payment` of a 402 `payment_required`
+/// deny, LiveAuth 1.3): pay it, confirm it at `confirmPath`, then retry the charge with
+/// `retryIdempotencyKey` and the same `requestHash`.
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct CallerPayment {
+    /// The payment (a GUID), for `POST /api/mcp/payments/{paymentId}/confirm`.
+    pub payment_id: String,
+    /// How to pay: `lightning`.
+    pub method: String,
+    /// The invoice's amount, fees included.
+    pub amount_sats: u64,
+    /// What the payment adds to the caller's balance (fees excluded).
+    pub credit_sats: u64,
+    /// BOLT11 invoice.
+    pub invoice: String,
+    /// When the invoice expires, RFC 3339 UTC; an invoice paid later credits nothing.
+    #[cfg_attr(feature = "openapi", schema(format = DateTime))]
+    pub expires_at: String,
+    /// Where to confirm the payment (`/api/mcp/payments/{paymentId}/confirm`).
+    pub confirm_path: String,
+    /// The idempotency key to retry the charge with.
+    pub retry_idempotency_key: String,
+}
+
+/// Result of `POST /api/mcp/payments/{paymentId}/confirm` (LiveAuth 1.3).
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct PaymentConfirmResponse {
+    /// `paid` (credited, once), `pending` (not paid yet) or `expired` (unpaid in time).
+    pub status: CallerPaymentStatus,
+    /// The payment confirmed.
+    pub payment_id: String,
+    /// The caller's balance after the confirmation.
+    pub caller_balance_sats: u64,
+}
+
+/// Where a caller-funding payment stands; unknown values kept in `Other`.
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CallerPaymentStatus {
+    /// Paid in time; its credit is in the caller's balance.
+    Paid,
+    /// Not paid yet.
+    Pending,
+    /// Not paid before the invoice expired: nothing credited.
+    Expired,
+    /// A status this version does not know.
+    #[serde(untagged)]
+    Other(String),
 }
 
 /// `status` of a [`ChargeResponse`]. Strict: a client must never mistake an
@@ -580,6 +658,10 @@ pub enum DenyReason {
     BudgetExceeded,
     /// The charge would exceed `maxCallsPerMinute`.
     RateLimited,
+    /// A caller-funded charge the caller's balance does not cover: pay `payment` (402).
+    PaymentRequired,
+    /// The idempotency key was used for another call (`requestHash`) or price.
+    IdempotencyConflict,
     /// A reason this version does not know.
     #[serde(untagged)]
     Other(String),
@@ -592,6 +674,8 @@ impl DenyReason {
         match self {
             Self::BudgetExceeded => "budget_exceeded",
             Self::RateLimited => "rate_limited",
+            Self::PaymentRequired => "payment_required",
+            Self::IdempotencyConflict => "idempotency_conflict",
             Self::Other(reason) => reason,
         }
     }
@@ -720,6 +804,9 @@ pub struct UsageResponse {
     /// Start of the current budget day, RFC 3339 UTC (`…T00:00:00Z`).
     #[cfg_attr(feature = "openapi", schema(format = DateTime))]
     pub day_window_start: String,
+    /// The caller's own funds, in sats, where the API offers caller funding (1.3).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub caller_balance_sats: Option<u64>,
 }
 
 /// Session state in a [`UsageResponse`]; unknown values kept in `Other`.
@@ -824,7 +911,9 @@ mod schemas {
     use utoipa::openapi::{KnownFormat, RefOr, SchemaFormat};
     use utoipa::{PartialSchema, ToSchema};
 
-    use super::{DenyReason, MAX_NONCE, Nonce, PaymentStatus, QuoteStatus, UsageStatus};
+    use super::{
+        CallerPaymentStatus, DenyReason, MAX_NONCE, Nonce, PaymentStatus, QuoteStatus, UsageStatus,
+    };
 
     impl PartialSchema for Nonce {
         fn schema() -> RefOr<Schema> {
@@ -871,7 +960,13 @@ mod schemas {
     pub(super) const QUOTE_STATUS: &[&str] = &["pending", "paid", "confirmed", "expired"];
     pub(super) const PAYMENT_STATUS: &[&str] = &["pending", "paid", "expired", "l402_paid"];
     pub(super) const USAGE_STATUS: &[&str] = &["active", "expired"];
-    pub(super) const DENY_REASON: &[&str] = &["budget_exceeded", "rate_limited"];
+    pub(super) const DENY_REASON: &[&str] = &[
+        "budget_exceeded",
+        "rate_limited",
+        "payment_required",
+        "idempotency_conflict",
+    ];
+    pub(super) const CALLER_PAYMENT_STATUS: &[&str] = &["paid", "pending", "expired"];
 
     impl PartialSchema for QuoteStatus {
         fn schema() -> RefOr<Schema> {
@@ -909,13 +1004,26 @@ mod schemas {
         fn schema() -> RefOr<Schema> {
             open_enum(
                 DENY_REASON,
-                "Why a charge was denied (`maxSatsPerDay` or `maxCallsPerMinute` reached). \
+                "Why a charge was denied (`maxSatsPerDay` or `maxCallsPerMinute` reached, \
+                 a caller-funded charge to pay first, a key reused for another call). \
                  Other reasons may be added.",
             )
         }
     }
 
     impl ToSchema for DenyReason {}
+
+    impl PartialSchema for CallerPaymentStatus {
+        fn schema() -> RefOr<Schema> {
+            open_enum(
+                CALLER_PAYMENT_STATUS,
+                "Where a caller-funding payment stands. Other values may be added; treat \
+                 them as not paid.",
+            )
+        }
+    }
+
+    impl ToSchema for CallerPaymentStatus {}
 }
 
 #[cfg(test)]
@@ -948,6 +1056,9 @@ mod tests {
             matches!(s, UsageStatus::Other(_))
         });
         known(schemas::DENY_REASON, |s| matches!(s, DenyReason::Other(_)));
+        known(schemas::CALLER_PAYMENT_STATUS, |s| {
+            matches!(s, CallerPaymentStatus::Other(_))
+        });
     }
 
     #[test]

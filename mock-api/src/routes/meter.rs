@@ -2,10 +2,10 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, StatusCode};
 use liveauth_protocol::problem::ErrorCode;
 use liveauth_protocol::wire::{
-    ChargeRequest, ChargeResponse, ChargeStatus, UsageResponse, UsageStatus,
+    ChargeRequest, ChargeResponse, ChargeStatus, FundingMode, UsageResponse, UsageStatus,
 };
 
 use crate::error::Rejection;
@@ -13,6 +13,7 @@ use crate::extract::{ApiJson, Authenticated, ProjectKey};
 use crate::hosted_errors::COST_NOT_POSITIVE;
 use crate::profile::{IdempotencySource, Replay};
 use crate::receipts::{self, ReceiptFacts};
+use crate::routes::caller;
 use crate::state::AppState;
 use crate::store::IdempotentCharge;
 use crate::token::AccessClaims;
@@ -29,11 +30,13 @@ pub(crate) const MAX_IDEMPOTENCY_KEY_LEN: usize = 200;
     tag = "sessions",
     operation_id = "charge",
     summary = "Charge a call's cost to the session's budget, all or nothing",
-    description = "A deny (daily sats or per-minute calls exhausted) is a 200 with `status: \"deny\"` and nothing spent. With an `Idempotency-Key`, an accepted charge is counted once however often it is repeated.",
+    description = "A deny (daily sats or per-minute calls exhausted) is a 200 with `status: \"deny\"` and nothing spent. With an `Idempotency-Key`, an accepted charge is counted once however often it is repeated.\n\nCaller funding (LiveAuth 1.3, off with `--no-caller-funding`): `fundingMode: \"caller\"` with an `idempotencyKey` and a `requestHash` pays from the caller's balance (`callerBalanceSats`); a balance that does not cover the call is a 402 deny `payment_required` whose `payment` is an invoice for the shortfall: pay it, `POST` its `confirmPath`, retry with the same key and hash. A repeat of a booked caller charge answers the original with `duplicate: true`; the key reused for another `requestHash` or price is a 409 deny `idempotency_conflict`.",
     params(("Idempotency-Key" = Option<String>, Header, nullable = false, min_length = 1, max_length = 200, pattern = "^[!-~]+$", description = "1 to 200 visible ASCII characters; the same key with the same cost replays the first answer.")),
     request_body(content = liveauth_protocol::wire::ChargeRequest, content_type = "application/json"),
     responses(
         (status = 200, description = "`ok` (booked) or `deny` (not booked).", body = liveauth_protocol::wire::ChargeResponse),
+        (status = 402, description = "Caller funding: deny `payment_required` with the `payment` to make first; nothing booked.", body = liveauth_protocol::wire::ChargeResponse),
+        (status = 409, description = "Caller funding: deny `idempotency_conflict`, the key was used for another call or price; nothing booked.", body = liveauth_protocol::wire::ChargeResponse),
         (status = 400, description = "`bad_request`: malformed body or `Idempotency-Key`.", body = liveauth_protocol::problem::Problem, content_type = "application/problem+json"),
         (status = 401, description = "`token_missing`, `token_invalid`, `token_expired`: no valid access token (on `token_expired`, refresh).", body = liveauth_protocol::problem::Problem, content_type = "application/problem+json", headers(("WWW-Authenticate" = String, description = "With the `token_*` codes: `Bearer error=\"invalid_token\", error_description=\"<code>\"` (RFC 6750)."))),
         crate::openapi::JsonBodyRefusals,
@@ -48,7 +51,7 @@ pub(crate) async fn charge(
     ProjectKey(project_key): ProjectKey,
     headers: HeaderMap,
     ApiJson(request): ApiJson<ChargeRequest>,
-) -> Result<Json<ChargeResponse>, Rejection> {
+) -> Result<(StatusCode, Json<ChargeResponse>), Rejection> {
     state.check_sent_key(project_key.as_deref(), &claims.project_id)?;
     let profile = state.config.profile;
     let body_key = body_idempotency_key(request.idempotency_key.as_deref())?;
@@ -70,7 +73,14 @@ pub(crate) async fn charge(
     if cost < profile.min_call_cost() {
         return Err(Rejection::bad_request(COST_NOT_POSITIVE));
     }
-    charge_session(&state, &claims, cost, key.as_deref()).map(Json)
+    // An API without caller funding ignores `fundingMode`, as the published backend does.
+    if request.funding_mode == Some(FundingMode::Caller) && state.config.caller_funding {
+        let request_hash = request.request_hash.as_deref();
+        let (status, response) =
+            caller::charge(&state, &claims, cost, key.as_deref(), request_hash)?;
+        return Ok((status, Json(response)));
+    }
+    charge_session(&state, &claims, cost, key.as_deref()).map(|r| (StatusCode::OK, Json(r)))
 }
 
 /// Charges `cost` to the token's session atomically (also used by the metered demo
@@ -127,6 +137,7 @@ pub(crate) fn charge_session(
         if let (Some(key), Some((receipt, ..))) = (key, accepted) {
             let record = IdempotentCharge {
                 cost,
+                request_hash: None,
                 response: response.clone(),
                 at: now,
                 receipt,
@@ -144,19 +155,32 @@ pub(crate) fn charge_session(
         _ => return Err(session_ended()),
     };
     if let Some((facts, at, cost)) = accepted {
-        let charge = receipts::Charge {
-            facts: &facts,
-            claims,
-            cost,
-            idempotency_key: key,
-            at,
-        };
-        receipts::attach(&state.keys.receipts, &mut response, &charge);
+        attach_receipts(state, &mut response, claims, &facts, cost, key, at);
     }
     Ok(response)
 }
 
-fn session_ended() -> Rejection {
+/// Signs an accepted charge's receipts into `response` (again, identically, on a replay).
+pub(crate) fn attach_receipts(
+    state: &AppState,
+    response: &mut ChargeResponse,
+    claims: &AccessClaims,
+    facts: &ReceiptFacts,
+    cost: u64,
+    idempotency_key: Option<&str>,
+    at: i64,
+) {
+    let charge = receipts::Charge {
+        facts,
+        claims,
+        cost,
+        idempotency_key,
+        at,
+    };
+    receipts::attach(&state.keys.receipts, response, &charge);
+}
+
+pub(crate) fn session_ended() -> Rejection {
     Rejection::Token(
         ErrorCode::TokenInvalid,
         "the session has ended: authenticate again".into(),
@@ -221,6 +245,7 @@ pub(crate) async fn usage(
     state.check_sent_key(project_key.as_deref(), &claims.project_id)?;
     let now = state.now();
     let profile = state.config.profile;
+    let caller_funding = state.config.caller_funding;
     let mut usage = None;
     state.store.update_session(&claims.sub, &mut |session| {
         session.budget.roll(now);
@@ -234,6 +259,7 @@ pub(crate) async fn usage(
             max_calls_per_minute: u64::from(budget.max_calls_per_minute),
             expires_at: profile.stored_time(session.expires_at),
             day_window_start: profile.stored_time(budget.day_start),
+            caller_balance_sats: caller_funding.then_some(session.caller_balance_sats),
         });
     });
     usage.map(Json).ok_or_else(session_ended)

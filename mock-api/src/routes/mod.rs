@@ -1,6 +1,7 @@
 //! One module per group of endpoints; each handler parses, applies and answers.
 
 pub(crate) mod bundle;
+pub(crate) mod caller;
 pub(crate) mod demo;
 pub(crate) mod dev;
 pub(crate) mod meta;

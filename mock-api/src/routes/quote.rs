@@ -402,7 +402,12 @@ fn find_quote(state: &AppState, id: &str) -> Result<Quote, Rejection> {
     if state.config.profile.refuses_non_guid_quote_ids() && !is_guid(id) {
         return Err(Rejection::new(ErrorCode::QuoteNotFound, NOT_A_GUID));
     }
-    state.store.quote(id).ok_or_else(|| {
+    // A caller-funding payment's invoice is a quote that buys no session.
+    let quote = state
+        .store
+        .quote(id)
+        .filter(|quote| quote.origin != QuoteOrigin::CallerPayment);
+    quote.ok_or_else(|| {
         Rejection::new(
             ErrorCode::QuoteNotFound,
             "no such quote (unknown, or purged after expiry)",
@@ -585,6 +590,7 @@ pub(crate) async fn lnurl(
     let quote = state
         .store
         .quote(&id)
+        .filter(|quote| quote.origin != QuoteOrigin::CallerPayment)
         .ok_or_else(|| Rejection::Lnurl(ErrorCode::QuoteNotFound, "no such quote".into()))?;
     if let Err(mismatch) = state.check_quote_key(key.as_deref(), &quote.project_id) {
         return Err(Rejection::Lnurl(mismatch.code(), mismatch.to_string()));
