@@ -36,9 +36,16 @@ async fn call(h: &Harness, tool: &str, arguments: Value) -> Value {
         let png = decode_base64(images[0]["data"].as_str().unwrap()).unwrap();
         let decoded = qr::decode_png(&png).unwrap();
         assert_eq!((decoded.width, decoded.height), (280, 280));
-        assert_eq!(decoded.text, structured["lightning"]["lightningUri"], "{tool}");
+        assert_eq!(
+            decoded.text, structured["lightning"]["lightningUri"],
+            "{tool}"
+        );
     } else {
-        assert_eq!(content.len(), 1, "{tool}: no image unless pending: {result}");
+        assert_eq!(
+            content.len(),
+            1,
+            "{tool}: no image unless pending: {result}"
+        );
     }
     structured
 }
@@ -117,7 +124,12 @@ async fn no_block_without_an_invoice(profile: Profile) {
 /// `authenticate` with Lightning and the bundle purchase carry the block of their invoice.
 async fn authenticate_and_the_bundle_purchase_carry_it(profile: Profile) {
     let (h, _clock) = harness(profile).await;
-    let auth = call(&h, "liveauth_mcp_authenticate", json!({"method": "lightning"})).await;
+    let auth = call(
+        &h,
+        "liveauth_mcp_authenticate",
+        json!({"method": "lightning"}),
+    )
+    .await;
     let bolt11 = &auth["invoice"]["bolt11"];
     assert_eq!(auth["lightning"]["invoice"], *bolt11);
     assert_eq!(auth["lightning"]["status"], "pending");
@@ -164,18 +176,32 @@ async fn the_payment_view_is_a_resource(profile: Profile) {
     assert!(text.contains("http-equiv=\"Content-Security-Policy\""));
     assert!(text.contains("default-src 'none'"));
     // Self-contained: no external script, style, image or fetch.
-    for fetching in ["src=\"http", "href=\"http", "fetch(", "XMLHttpRequest", "innerHTML"] {
+    for fetching in [
+        "src=\"http",
+        "href=\"http",
+        "fetch(",
+        "XMLHttpRequest",
+        "innerHTML",
+    ] {
         assert!(!text.contains(fetching), "{fetching}");
     }
 
     let ui = json!({"resourceUri": VIEW, "visibility": ["model", "app"]});
-    for tool in ["liveauth_mcp_start", "liveauth_mcp_lnurl", "liveauth_mcp_confirm"] {
+    for tool in [
+        "liveauth_mcp_start",
+        "liveauth_mcp_lnurl",
+        "liveauth_mcp_confirm",
+    ] {
         let meta = serde_json::to_value(h.tool(tool).await.meta).unwrap();
         assert_eq!(meta, json!({ "ui": ui }), "{tool}");
     }
     let status = serde_json::to_value(h.tool("liveauth_mcp_status").await.meta).unwrap();
     assert_eq!(status, json!({"ui": {"visibility": ["model", "app"]}}));
-    for tool in ["liveauth_mcp_charge", "liveauth_mcp_usage", "liveauth_mcp_solve"] {
+    for tool in [
+        "liveauth_mcp_charge",
+        "liveauth_mcp_usage",
+        "liveauth_mcp_solve",
+    ] {
         assert!(h.tool(tool).await.meta.is_none(), "{tool}");
     }
     let error = h

@@ -34,7 +34,7 @@ const VIEW: &str = "ui://liveauth/lightning-payment";
 /// The host side of the MCP Apps protocol, as a client with MCP Apps support plays it.
 const HOST_PAGE: &str = r#"<!doctype html>
 <html><head><meta charset="utf-8"><title>MCP Apps test host</title>
-<style>body{margin:0;background:#eee}iframe{border:0;width:400px;height:600px;background:#fff;display:block}</style>
+<style>body{margin:0;background:#eee}iframe{border:0;width:360px;height:520px;background:#fff;display:block}</style>
 </head><body>
 <iframe id="view" sandbox="allow-scripts allow-same-origin" src="/view.html"></iframe>
 <script>
@@ -123,7 +123,8 @@ async fn agent(profile: Profile) -> (Harness, MockClock) {
         .unwrap();
     state.clock = MockClock::manual(i64::try_from(now.as_secs()).unwrap());
     let served = liveauth_testkit::mock::serve_state(state).await.unwrap();
-    let harness = Harness::sharing_clock(&served.base, Some(PROJECT_KEY), &served.state.clock).await;
+    let harness =
+        Harness::sharing_clock(&served.base, Some(PROJECT_KEY), &served.state.clock).await;
     (harness, served.state.clock)
 }
 
@@ -143,7 +144,8 @@ fn screenshot_path(profile: Profile, state: &str) -> PathBuf {
 async fn shows(page: &mut cdp::Page, profile: Profile, state: &str, text: &str) {
     let expression = format!("{} === {}", text_of("status"), json!(text));
     page.wait_for(&expression).await;
-    page.screenshot(&screenshot_path(profile, state)).await;
+    page.screenshot("#view", &screenshot_path(profile, state))
+        .await;
 }
 
 /// Pending with amount, QR image, countdown and short invoice; polled; "Open wallet"
@@ -170,8 +172,10 @@ async fn the_view_in_a_browser(profile: Profile) {
     let browser = cdp::Browser::launch(&chromium).await;
     let mut page = browser.page().await;
     page.navigate(&format!("{base}/")).await;
-    page.wait_for("window.host && host.notifications.some(n => n.method === 'ui/notifications/initialized')")
-        .await;
+    page.wait_for(
+        "window.host && host.notifications.some(n => n.method === 'ui/notifications/initialized')",
+    )
+    .await;
 
     // A real start result, as the host passes it on.
     let start = host
@@ -189,7 +193,10 @@ async fn the_view_in_a_browser(profile: Profile) {
     page.eval(&feed(&start)).await;
     shows(&mut page, profile, "pending", "Waiting for payment…").await;
     let amount = lightning["amountSats"].as_u64().unwrap();
-    assert_eq!(page.eval(&text_of("amount")).await, format!("⚡ {amount} sats"));
+    assert_eq!(
+        page.eval(&text_of("amount")).await,
+        format!("⚡ {amount} sats")
+    );
     let shown_invoice = page.eval(&text_of("invoice")).await;
     let short = format!("{}…{}", &invoice[..24], &invoice[invoice.len() - 8..]);
     assert_eq!(shown_invoice, short);
@@ -232,7 +239,11 @@ async fn the_view_in_a_browser(profile: Profile) {
         .unwrap();
     assert!(settled.status().is_success());
     shows(&mut page, profile, "paid", "Payment received ✓").await;
-    assert_eq!(page.eval("frames[0].document.getElementById('qr').hidden").await, true);
+    assert_eq!(
+        page.eval("frames[0].document.getElementById('qr').hidden")
+            .await,
+        true
+    );
 
     // A second invoice, past its expiry: the next poll shows it expired.
     let second = host
@@ -273,7 +284,11 @@ async fn the_view_in_a_browser(profile: Profile) {
     let after_teardown = polled();
     page.wait_for("new Promise(r => setTimeout(() => r(true), 3500))")
         .await;
-    assert_eq!(polled(), after_teardown, "the view polled after its teardown");
+    assert_eq!(
+        polled(),
+        after_teardown,
+        "the view polled after its teardown"
+    );
 }
 
 liveauth_testkit::on_both_profiles!(the_view_in_a_browser);

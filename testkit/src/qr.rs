@@ -34,11 +34,10 @@ pub fn decode_png(bytes: &[u8]) -> Result<DecodedQr, QrReadError> {
     }
     let (width, height) = (frame.width, frame.height);
     let row = frame.line_size;
-    let mut image = rqrr::PreparedImage::prepare_from_greyscale(
-        width as usize,
-        height as usize,
-        |x, y| pixels[y * row + x],
-    );
+    let mut image =
+        rqrr::PreparedImage::prepare_from_greyscale(width as usize, height as usize, |x, y| {
+            pixels[y * row + x]
+        });
     let grids = image.detect_grids();
     let [grid] = grids.as_slice() else {
         return Err(QrReadError::Count(grids.len()));

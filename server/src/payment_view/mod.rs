@@ -46,7 +46,9 @@ pub(crate) fn read() -> ReadResourceResult {
 
 /// `_meta` of a tool whose result the view renders (start, lnurl, confirm).
 pub(crate) fn rendered_by_view() -> MetaObject {
-    MetaObject(object(json!({ "ui": { "resourceUri": URI, "visibility": VISIBILITY } })))
+    MetaObject(object(
+        json!({ "ui": { "resourceUri": URI, "visibility": VISIBILITY } }),
+    ))
 }
 
 /// `_meta` of a tool the view may call but does not render (status).

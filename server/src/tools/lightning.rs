@@ -243,25 +243,56 @@ mod tests {
 
     #[test]
     fn paid_words_in_any_case_are_paid_even_past_expiry() {
-        for word in ["paid", "PAID", "confirmed", "Settled", "l402_paid", "L402_PAID"] {
-            assert_eq!(block(Some(word), Some(NOW + 60)).status, LightningStatus::Paid);
-            assert_eq!(block(Some(word), Some(NOW - 60)).status, LightningStatus::Paid);
+        for word in [
+            "paid",
+            "PAID",
+            "confirmed",
+            "Settled",
+            "l402_paid",
+            "L402_PAID",
+        ] {
+            assert_eq!(
+                block(Some(word), Some(NOW + 60)).status,
+                LightningStatus::Paid
+            );
+            assert_eq!(
+                block(Some(word), Some(NOW - 60)).status,
+                LightningStatus::Paid
+            );
         }
     }
 
     #[test]
     fn expired_by_word_or_by_time() {
-        assert_eq!(block(Some("EXPIRED"), Some(NOW + 60)).status, LightningStatus::Expired);
-        assert_eq!(block(Some("expired"), None).status, LightningStatus::Expired);
+        assert_eq!(
+            block(Some("EXPIRED"), Some(NOW + 60)).status,
+            LightningStatus::Expired
+        );
+        assert_eq!(
+            block(Some("expired"), None).status,
+            LightningStatus::Expired
+        );
         // Expiry at this very second counts as past (`expiresAtUnix×1000 ≤ now`).
         assert_eq!(block(None, Some(NOW)).status, LightningStatus::Expired);
-        assert_eq!(block(Some("pending"), Some(NOW - 1)).status, LightningStatus::Expired);
+        assert_eq!(
+            block(Some("pending"), Some(NOW - 1)).status,
+            LightningStatus::Expired
+        );
     }
 
     #[test]
     fn anything_else_is_pending() {
-        for status in [None, Some("pending"), Some("solved"), Some("paid_out"), Some("")] {
-            assert_eq!(block(status, Some(NOW + 1)).status, LightningStatus::Pending);
+        for status in [
+            None,
+            Some("pending"),
+            Some("solved"),
+            Some("paid_out"),
+            Some(""),
+        ] {
+            assert_eq!(
+                block(status, Some(NOW + 1)).status,
+                LightningStatus::Pending
+            );
         }
         assert_eq!(block(None, None).status, LightningStatus::Pending);
     }
@@ -292,7 +323,14 @@ mod tests {
     #[test]
     fn invalid_invoices_fail_the_tool() {
         let upper = INVOICE.to_ascii_uppercase();
-        assert!(Payment { invoice: &upper, ..payment() }.block(NOW).is_ok());
+        assert!(
+            Payment {
+                invoice: &upper,
+                ..payment()
+            }
+            .block(NOW)
+            .is_ok()
+        );
         for bad in [
             "",
             "ln",
@@ -303,9 +341,18 @@ mod tests {
             "lnbc1abc?amount=1",
             "lightning:lnbc1abc",
         ] {
-            let error = Payment { invoice: bad, ..payment() }.block(NOW).unwrap_err();
+            let error = Payment {
+                invoice: bad,
+                ..payment()
+            }
+            .block(NOW)
+            .unwrap_err();
             assert!(matches!(error, ToolError::InvalidLightningInvoice), "{bad}");
-            assert!(error.to_string().starts_with("Invalid BOLT11 Lightning invoice"));
+            assert!(
+                error
+                    .to_string()
+                    .starts_with("Invalid BOLT11 Lightning invoice")
+            );
         }
     }
 

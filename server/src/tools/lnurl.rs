@@ -7,8 +7,8 @@ use serde::{Deserialize, Serialize};
 
 use super::lightning::{LightningBlock, Payment};
 use super::{Caller, QuoteParams, ToolError};
-use crate::payment_view;
 use crate::invoice_check::{DecodedInvoice, ExpectedInvoice, check_invoice};
+use crate::payment_view;
 
 /// `liveauth_mcp_lnurl`: LUD-06 `{pr, routes}` plus the invoice as this server checked it.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]

@@ -45,7 +45,7 @@ impl Browser {
                 "--disable-extensions",
                 "--disable-background-networking",
                 "--remote-debugging-port=0",
-                "--window-size=400,600",
+                "--window-size=500,700",
                 "--hide-scrollbars",
             ])
             .arg(format!("--user-data-dir={}", profile.path().display()))
@@ -88,7 +88,9 @@ impl Browser {
             .unwrap()
             .to_owned();
         let stream = TcpStream::connect(("127.0.0.1", self.port)).await.unwrap();
-        let (ws, _) = tokio_tungstenite::client_async(ws_url, stream).await.unwrap();
+        let (ws, _) = tokio_tungstenite::client_async(ws_url, stream)
+            .await
+            .unwrap();
         Page { ws, next_id: 0 }
     }
 }
@@ -171,11 +173,16 @@ impl Page {
         self.call("Page.navigate", json!({ "url": url })).await;
     }
 
-    /// A PNG of the page, saved at `path`.
-    pub(crate) async fn screenshot(&mut self, path: &Path) {
-        let shot = self
-            .call("Page.captureScreenshot", json!({ "format": "png" }))
-            .await;
+    /// A PNG of the element `selector` shows, saved at `path`.
+    pub(crate) async fn screenshot(&mut self, selector: &str, path: &Path) {
+        let rect = format!(
+            "(() => {{ const r = document.querySelector({}).getBoundingClientRect(); \
+             return {{x: r.x, y: r.y, width: r.width, height: r.height, scale: 1}}; }})()",
+            json!(selector)
+        );
+        let clip = self.eval(&rect).await;
+        let params = json!({ "format": "png", "clip": clip });
+        let shot = self.call("Page.captureScreenshot", params).await;
         let png = decode_base64(shot["data"].as_str().unwrap()).unwrap();
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(path, png).unwrap();
