@@ -20,8 +20,9 @@
 /// adapter, which parses the arguments (a bad one is an `isError` naming the field), runs
 /// `$body` for the calling agent (`$caller`, with the parsed `$args` and the request
 /// `$context`) and renders its `Result` as the tool result. The doc comment is the tool's
-/// description; the flags are its MCP annotations (no tool here is destructive). Each tool
-/// file declares its tool with it once.
+/// description; the flags are its MCP annotations (no tool here is destructive); `meta`,
+/// if given, is its `_meta` (the payment view's `ui` entry, see `crate::payment_view`).
+/// Each tool file declares its tool with it once.
 macro_rules! tool {
     (
         $(#[doc = $doc:literal])+
