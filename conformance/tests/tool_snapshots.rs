@@ -10,6 +10,8 @@
 //! - a text block that holds the same JSON as `structuredContent` (checked here) is
 //!   replaced by a marker, so each value is reviewed once and the solver's figures
 //!   below are redacted in one place;
+//! - the QR image of a pending invoice: decoded here (it must be the result's
+//!   `lightning.lightningUri`) and replaced by what it shows;
 //! - `elapsedMs`, `hashesPerSecond`: the MCP server's own wall-clock measurements.
 //! - `hashesTried`: the solver's threads take chunks in a timing-dependent order; the
 //!   nonce and hash it returns are the lowest solution and do not vary.
@@ -179,6 +181,10 @@ fn text_as_structured(mut result: Value) -> Value {
     let is_error = result["isError"] == true;
     if let Some(blocks) = result["content"].as_array_mut() {
         for block in blocks {
+            if block["type"] == "image" {
+                block["data"] = json!(qr_summary(&block["data"], &structured));
+                continue;
+            }
             let parsed = block["text"]
                 .as_str()
                 .and_then(|text| serde_json::from_str::<Value>(text).ok());
@@ -193,6 +199,19 @@ fn text_as_structured(mut result: Value) -> Value {
         }
     }
     result
+}
+
+/// Redaction: the QR image of a pending invoice (a few KB of base64) becomes what it
+/// shows, once read back by an independent decoder and found to be the result's
+/// `lightning.lightningUri`.
+fn qr_summary(data: &Value, structured: &Value) -> String {
+    let png = liveauth_protocol::codec::decode_base64(data.as_str().unwrap()).unwrap();
+    let qr = liveauth_testkit::qr::decode_png(&png).unwrap();
+    assert_eq!(qr.text, structured["lightning"]["lightningUri"]);
+    format!(
+        "[PNG {}x{}: QR code of lightning.lightningUri]",
+        qr.width, qr.height
+    )
 }
 
 /// Snapshots one call to an API where nothing listens, with the OS-chosen port of that

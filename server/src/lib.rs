@@ -1,7 +1,8 @@
 //! The LiveAuth MCP server: lets an AI agent get a JWT from a LiveAuth API by solving a
 //! SHA-256 proof-of-work challenge or paying a Lightning invoice, then meter its usage.
 //!
-//! - [`tools`]: the MCP server, one file per tool; [`session`]: what the server keeps
+//! - [`tools`]: the MCP server, one file per tool; `payment_view`: the MCP Apps page that
+//!   shows a pending invoice to a person; [`session`]: what the server keeps
 //!   for each agent, in [`state`]: the SQLite store (a file shared by the server's
 //!   processes, or memory); [`solve`]: the solver run for async callers.
 //! - [`api`]: the HTTP client for the LiveAuth API; [`invoice_check`]: the checks every
@@ -27,6 +28,7 @@ pub mod embedded;
 pub mod http_access;
 pub mod in_process;
 pub mod invoice_check;
+mod payment_view;
 pub mod receipts;
 mod redact;
 mod session;

@@ -61,6 +61,7 @@ async fn charges_keep_verified_receipts_as_resources(profile: Profile) {
     assert_eq!(
         uris,
         [
+            "ui://liveauth/lightning-payment",
             "liveauth://receipts",
             second["receiptResource"].as_str().unwrap(),
             uri

@@ -7,6 +7,7 @@
 //! - [`mcp`]: tool calls through an rmcp client, read as the wire carries them.
 //! - [`process`]: the workspace's binaries spawned with piped stdio, killed on drop, their
 //!   stderr searched or collected.
+//! - [`qr`]: QR codes read back from PNG images by an independent decoder.
 //! - [`proxy`]: a loopback proxy to a real API that loses chosen answers (transport
 //!   failures after the API acted).
 //! - [`socket`]: slow and greedy HTTP clients on raw loopback sockets, for the
@@ -25,4 +26,5 @@ pub mod mock;
 pub mod pow;
 pub mod process;
 pub mod proxy;
+pub mod qr;
 pub mod socket;

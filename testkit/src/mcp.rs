@@ -60,6 +60,12 @@ impl Agent {
     /// As [`Agent::ok`], and the structured content is present, fits the tool's output
     /// schema, and the text block holds the same JSON.
     pub async fn ok_valid(&self, tool: &str, arguments: Value) -> Value {
+        let result = self.ok_valid_result(tool, arguments).await;
+        result.structured_content.unwrap_or(Value::Null)
+    }
+
+    /// As [`Agent::ok_valid`], returning the whole result (for its other content blocks).
+    pub async fn ok_valid_result(&self, tool: &str, arguments: Value) -> CallToolResult {
         let result = self.succeed(tool, arguments).await;
         let Some(structured) = result.structured_content.clone() else {
             panic!("{tool}: a success without structured content: {result:?}")
@@ -78,7 +84,7 @@ impl Agent {
             .map(|e| format!("{e} at {}", e.instance_path()))
             .collect();
         assert!(errors.is_empty(), "{tool}: {errors:?}\n{structured:#}");
-        structured
+        result
     }
 
     /// A failed call's text; panics unless the result is `isError`.

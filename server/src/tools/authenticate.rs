@@ -9,6 +9,7 @@ use rmcp::service::RequestContext;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::lightning::{LightningBlock, Payment};
 use super::{Caller, ConfirmParams, StartParams, ToolError};
 use crate::invoice_check::DecodedInvoice;
 use crate::solve::SolveStats;
@@ -63,6 +64,9 @@ pub(crate) struct AuthenticateResult {
     pub invoice: Option<CheckedInvoice>,
     /// What to do next, if anything.
     pub next_step: Option<String>,
+    /// Lightning only: the invoice to pay, as a person sees it (LiveAuth 1.1+).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lightning: Option<LightningBlock>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
@@ -122,6 +126,7 @@ impl Caller {
             solve: Some(solved.stats),
             invoice: None,
             next_step: None,
+            lightning: None,
         })
     }
 
@@ -174,6 +179,7 @@ impl Caller {
                 "pay the invoice, then call liveauth_mcp_confirm with quoteId {quote_id} (poll \
                  liveauth_mcp_status until paymentStatus is \"paid\")"
             )),
+            lightning: Some(self.lightning(Payment::of(&invoice, None))?),
         };
         if !paid {
             return Ok(pending);
@@ -186,6 +192,7 @@ impl Caller {
             refresh_token: confirm.refresh_token,
             payment_status: Some(PaymentStatus::Paid),
             next_step: None,
+            lightning: Some(self.lightning(Payment::of(&invoice, Some("paid")))?),
             ..pending
         })
     }

@@ -10,8 +10,10 @@ use rmcp::service::RequestContext;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
+use super::lightning::{WithLightning, status_word};
 use super::{Caller, ToolError};
 use crate::api::ApiError;
+use crate::payment_view;
 use crate::redact::mask_secret;
 use crate::session::Tokens;
 use crate::solve::effective_target;
@@ -81,12 +83,20 @@ tool! {
     /// omit are filled in from the quote and from liveauth_mcp_solve. The solution is
     /// checked locally before it is sent. Save the refreshToken (this server keeps it for
     /// you too).
-    confirm_router: liveauth_mcp_confirm(ConfirmParams) -> ConfirmResponse,
+    confirm_router: liveauth_mcp_confirm(ConfirmParams) -> WithLightning<ConfirmResponse>,
     title: "Confirm a quote and get a JWT",
     read_only: false,
     idempotent: false,
     open_world: true,
-    |caller, args, context| caller.confirm_solving(args, &context).await
+    meta: payment_view::rendered_by_view(),
+    |caller, args, context| {
+        let quote_id = args.quote_id.clone();
+        let confirmed = caller.confirm_solving(args, &context).await?;
+        // A Lightning quote's invoice, in the state the confirm reports.
+        let word = confirmed.payment_status.clone().flatten().as_ref().and_then(status_word);
+        let lightning = caller.quoted_lightning(&quote_id, word.as_deref())?;
+        Ok(WithLightning { result: confirmed, lightning })
+    }
 }
 
 impl Caller {

@@ -53,6 +53,13 @@ pub enum ToolError {
     /// A Lightning quote whose invoice expired while `liveauth_mcp_authenticate` waited.
     #[error("the invoice of quote {quote_id} expired unpaid; call liveauth_mcp_authenticate again")]
     InvoiceExpired { quote_id: String },
+    /// An invoice from the API that is not `ln` followed by ASCII letters and digits: no
+    /// `lightning:` link or QR code is made of it (LiveAuth 1.1+ fails the same way).
+    #[error(
+        "Invalid BOLT11 Lightning invoice: the API sent an invoice that is not `ln` followed \
+         by letters and digits; do not pay it"
+    )]
+    InvalidLightningInvoice,
     #[error("{0}")]
     Solve(#[from] SolveFailure),
     #[error("{0}")]

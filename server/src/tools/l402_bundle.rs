@@ -11,6 +11,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::authenticate::AuthenticateResult;
+use super::lightning::{LightningBlock, Payment};
 use super::{Caller, ConfirmParams, StartParams, ToolError};
 use crate::api::ApiError;
 use crate::invoice_check::DecodedInvoice;
@@ -71,6 +72,9 @@ pub(crate) struct L402BundleResult {
     /// `pay`: what the invoice says, verified (signature, amount, payment hash, expiry).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub decoded: Option<DecodedInvoice>,
+    /// `pay`: the invoice to pay, as a person sees it (LiveAuth 1.1+).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lightning: Option<LightningBlock>,
     /// Whether this server now holds the bundle's macaroon (never shown).
     pub macaroon_kept: bool,
     pub next_step: String,
@@ -111,6 +115,7 @@ impl Caller {
             bought.payment_hash.clone(),
         );
         let decoded = self.checked(&bought.bolt11, &quoted)?;
+        let lightning = self.lightning(Payment::of(&quoted, None))?;
         let pending = PendingBundle {
             payment_hash: bought.payment_hash.clone(),
             bundle_id: bought.bundle_id.clone(),
@@ -132,6 +137,7 @@ impl Caller {
             total_calls: Some(bought.total_calls),
             remaining_calls: None,
             decoded: Some(decoded),
+            lightning: Some(lightning),
             macaroon_kept: false,
             next_step: "pay the invoice, then call liveauth_mcp_l402_bundle again without tier \
                         to claim the bundle"
@@ -162,6 +168,7 @@ impl Caller {
             total_calls: None,
             remaining_calls: None,
             decoded: None,
+            lightning: None,
             macaroon_kept: false,
             next_step: next_step.to_owned(),
         };
@@ -248,6 +255,7 @@ impl Caller {
             solve: None,
             invoice: None,
             next_step: None,
+            lightning: None,
         })
     }
 }

@@ -5,8 +5,10 @@ use liveauth_protocol::wire::{Invoice, StartResponse};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::lightning::{LightningBlock, Payment};
 use super::{Caller, QuoteParams, ToolError};
 use crate::invoice_check::{DecodedInvoice, ExpectedInvoice, check_invoice};
+use crate::payment_view;
 
 /// `liveauth_mcp_lnurl`: LUD-06 `{pr, routes}` plus the invoice as this server checked it.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
@@ -17,6 +19,8 @@ pub(crate) struct LnurlResult {
     pub routes: Vec<serde_json::Value>,
     /// What the invoice says, verified: signature, amount, payment hash, expiry.
     pub decoded: DecodedInvoice,
+    /// The invoice to pay, as a person sees it (LiveAuth 1.1+).
+    pub lightning: LightningBlock,
 }
 
 tool! {
@@ -28,6 +32,7 @@ tool! {
     read_only: true,
     idempotent: true,
     open_world: true,
+    meta: payment_view::rendered_by_view(),
     |caller, args, _context| caller.lnurl(&args.quote_id).await
 }
 
@@ -36,10 +41,16 @@ impl Caller {
         let invoice = self.quoted_invoice(quote_id)?;
         let lnurl = self.api.lnurl(quote_id).await?;
         let decoded = self.checked(&lnurl.pr, &invoice)?;
+        // The invoice the API sent for payment, with the quote's amount and expiry.
+        let lightning = self.lightning(Payment {
+            invoice: &lnurl.pr,
+            ..Payment::of(&invoice, None)
+        })?;
         Ok(LnurlResult {
             pr: lnurl.pr,
             routes: lnurl.routes,
             decoded,
+            lightning,
         })
     }
 

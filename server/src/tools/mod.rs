@@ -12,6 +12,7 @@
 //!   `authenticate`, `l402_bundle`;
 //! - `token`: a fresh access token for charge, usage and refresh (refresh when stale,
 //!   retry once on a 401, serialized per agent);
+//! - `lightning`: the `lightning` block of a result with an invoice, and its QR image;
 //! - `args`: the argument extractor; `error`: [`ToolError`] and how it reads; `advice`:
 //!   what an agent should do about a failed API call ([`next_step`]).
 
@@ -19,8 +20,9 @@
 /// adapter, which parses the arguments (a bad one is an `isError` naming the field), runs
 /// `$body` for the calling agent (`$caller`, with the parsed `$args` and the request
 /// `$context`) and renders its `Result` as the tool result. The doc comment is the tool's
-/// description; the flags are its MCP annotations (no tool here is destructive). Each tool
-/// file declares its tool with it once.
+/// description; the flags are its MCP annotations (no tool here is destructive); `meta`,
+/// if given, is its `_meta` (the payment view's `ui` entry, see `crate::payment_view`).
+/// Each tool file declares its tool with it once.
 macro_rules! tool {
     (
         $(#[doc = $doc:literal])+
@@ -29,6 +31,7 @@ macro_rules! tool {
         read_only: $read_only:literal,
         idempotent: $idempotent:literal,
         open_world: $open_world:literal,
+        $(meta: $meta:expr,)?
         |$caller:ident, $args:ident, $context:ident| $body:expr $(,)?
     ) => {
         #[rmcp::tool_router(router = $router, vis = "pub(super)")]
@@ -44,6 +47,7 @@ macro_rules! tool {
                     idempotent_hint = $idempotent,
                     open_world_hint = $open_world
                 )
+                $(, meta = $meta)?
             )]
             pub async fn $name(
                 &self,
@@ -70,6 +74,7 @@ mod charge;
 mod confirm;
 mod error;
 mod l402_bundle;
+pub(crate) mod lightning;
 mod lnurl;
 mod refresh;
 mod solve;
@@ -92,6 +97,7 @@ pub(crate) use start::StartParams;
 
 use crate::api::ApiClient;
 use crate::clock::Clock;
+use crate::payment_view;
 use crate::receipts::{KeySetCache, resources};
 use crate::session::AgentSession;
 use crate::solve::SolveLimit;
@@ -212,10 +218,15 @@ fn utc(text: String) -> String {
         .unwrap_or(text)
 }
 
-/// Structured content and the same JSON as text, or the error.
+/// Structured content and the same JSON as text (then, for a pending invoice, its QR
+/// code: [`lightning::attach_qr`]), or the error.
 fn respond<T: Serialize>(result: Result<T, ToolError>) -> CallToolResult {
     match result.and_then(|value| serde_json::to_value(value).map_err(ToolError::Encode)) {
-        Ok(value) => CallToolResult::structured(value),
+        Ok(value) => {
+            let mut result = CallToolResult::structured(value);
+            lightning::attach_qr(&mut result);
+            result
+        }
         Err(error) => error.into_result(),
     }
 }
@@ -252,14 +263,19 @@ impl rmcp::ServerHandler for LiveAuthServer {
             .with_instructions(INSTRUCTIONS)
     }
 
-    /// The agent's receipts (see [`crate::receipts::resources`]).
+    /// The payment view (first page only), then the agent's receipts (see
+    /// [`crate::receipts::resources`]).
     async fn list_resources(
         &self,
         request: Option<rmcp::model::PaginatedRequestParams>,
         context: RequestContext<RoleServer>,
     ) -> Result<rmcp::model::ListResourcesResult, rmcp::ErrorData> {
         let cursor = request.and_then(|request| request.cursor);
-        resources::list(&self.session(&context), cursor.as_deref())
+        let mut listed = resources::list(&self.session(&context), cursor.as_deref())?;
+        if cursor.is_none() {
+            listed.resources.insert(0, payment_view::resource());
+        }
+        Ok(listed)
     }
 
     async fn list_resource_templates(
@@ -275,6 +291,9 @@ impl rmcp::ServerHandler for LiveAuthServer {
         request: rmcp::model::ReadResourceRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<rmcp::model::ReadResourceResponse, rmcp::ErrorData> {
+        if request.uri == payment_view::URI {
+            return Ok(payment_view::read().into());
+        }
         resources::read(&self.session(&context), &request.uri).map(Into::into)
     }
 }

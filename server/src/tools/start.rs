@@ -4,7 +4,9 @@ use liveauth_protocol::wire::StartResponse;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
+use super::lightning::{Payment, WithLightning, payable_invoice};
 use super::{Caller, ToolError};
+use crate::payment_view;
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
@@ -24,16 +26,24 @@ tool! {
     /// Lightning invoice if forceLightning=true, or a quote for an L402 bundle macaroon if
     /// forceL402=true. Call this first (or use
     /// liveauth_mcp_authenticate to do start, solve and confirm in one step).
-    start_router: liveauth_mcp_start(StartParams) -> StartResponse,
+    start_router: liveauth_mcp_start(StartParams) -> WithLightning<StartResponse>,
     title: "Start a LiveAuth session",
     read_only: false,
     idempotent: false,
     open_world: true,
-    |caller, args, _context| caller.start(args).await
+    meta: payment_view::rendered_by_view(),
+    |caller, args, _context| {
+        let quote = caller.start(args).await?;
+        let lightning = payable_invoice(&quote)
+            .map(|invoice| caller.lightning(Payment::of(invoice, None)))
+            .transpose()?;
+        Ok(WithLightning { result: quote, lightning })
+    }
 }
 
 impl Caller {
-    /// Starts a quote and remembers it, so confirm, solve and lnurl can use it.
+    /// Starts a quote and remembers it, so confirm, solve and lnurl can use it (the tool
+    /// then adds the `lightning` block of its invoice).
     pub(super) async fn start(&self, args: StartParams) -> Result<StartResponse, ToolError> {
         let quote = if args.force_l402.unwrap_or(false) {
             self.api.start_l402().await?

@@ -3,20 +3,29 @@
 use liveauth_protocol::wire::{PaymentStatus, QuoteStatus, StatusResponse};
 
 use super::QuoteParams;
+use super::lightning::{WithLightning, status_word};
+use crate::payment_view;
 
 tool! {
     /// Check the status of a quote. Use it to poll for Lightning payment confirmation:
     /// when paymentStatus is "paid", call liveauth_mcp_confirm with the quoteId.
-    status_router: liveauth_mcp_status(QuoteParams) -> StatusResponse,
+    status_router: liveauth_mcp_status(QuoteParams) -> WithLightning<StatusResponse>,
     title: "Quote status",
     read_only: true,
     idempotent: true,
     open_world: true,
+    meta: payment_view::callable_by_view(),
     |caller, args, _context| {
         let mut status = caller.api.status(&args.quote_id).await?;
         caller.session.note_status(&args.quote_id, &summary(&status))?;
         status.expires_at = super::utc(status.expires_at);
-        Ok(status)
+        // The invoice of a quote this server started, in the state the API reports.
+        let word = match &status.payment_status {
+            Some(payment) => status_word(payment),
+            None => status_word(&status.status),
+        };
+        let lightning = caller.quoted_lightning(&args.quote_id, word.as_deref())?;
+        Ok(WithLightning { result: status, lightning })
     }
 }
 
@@ -28,8 +37,5 @@ fn summary(status: &StatusResponse) -> String {
     {
         return "paid".to_owned();
     }
-    match serde_json::to_value(&status.status) {
-        Ok(serde_json::Value::String(word)) => word,
-        _ => "unknown".to_owned(),
-    }
+    status_word(&status.status).unwrap_or_else(|| "unknown".to_owned())
 }
