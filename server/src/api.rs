@@ -22,9 +22,9 @@ use liveauth_protocol::json::{decode_strict, is_json_media_type};
 use liveauth_protocol::problem::{ApiErrorBody, ErrorCode, parse_error_body};
 use liveauth_protocol::receipt::v2::ReceiptKeySet;
 use liveauth_protocol::wire::{
-    Capabilities, ChargeRequest, ChargeResponse, ConfirmRequest, ConfirmResponse, Invoice,
-    LegacyDemoStartResponse, LnurlResponse, RefreshRequest, RefreshResponse, StartRequest,
-    StartResponse, StatusResponse, UsageResponse,
+    Capabilities, ChargeRequest, ChargeResponse, ChargeStatus, ConfirmRequest, ConfirmResponse,
+    Invoice, LegacyDemoStartResponse, LnurlResponse, PaymentConfirmResponse, RefreshRequest,
+    RefreshResponse, StartRequest, StartResponse, StatusResponse, UsageResponse,
 };
 use reqwest::header::{self, HeaderMap, HeaderValue};
 use reqwest::{Method, RequestBuilder, Response, StatusCode, Url};
@@ -419,6 +419,29 @@ impl ApiClient {
         if let Some(key) = &request.idempotency_key {
             builder = builder.header("Idempotency-Key", header_value("idempotency key", key)?);
         }
+        // A deny is the answer whatever the status (402 `payment_required`, 409
+        // `idempotency_conflict`), as the 1.2+ gate reads it.
+        self.send_or(builder, |body| {
+            decode::<ChargeResponse>(body)
+                .ok()
+                .filter(|charge| charge.status == ChargeStatus::Deny)
+        })
+        .await
+    }
+
+    /// Credits a paid caller-funding invoice to the session's balance (LiveAuth 1.3):
+    /// `POST /api/mcp/payments/{paymentId}/confirm` with the body `{}`.
+    pub async fn confirm_payment(
+        &self,
+        jwt: &str,
+        payment_id: &str,
+    ) -> Result<PaymentConfirmResponse, ApiError> {
+        let is_not = "a payment id (use the paymentId of the payment_required charge)";
+        let payment_id = check_id(payment_id, "paymentId", is_not)?;
+        let path = ["api", "mcp", "payments", payment_id, "confirm"];
+        let builder = self
+            .post_json(&path, &serde_json::Map::new())?
+            .header(header::AUTHORIZATION, bearer(jwt)?);
         self.send(builder).await
     }
 
@@ -514,13 +537,32 @@ impl ApiClient {
     }
 
     async fn send<T: DeserializeOwned>(&self, request: RequestBuilder) -> Result<T, ApiError> {
+        self.send_or(request, |_| None).await
+    }
+
+    /// As [`Self::send`], except that a non-2xx answer whose body `denial` reads as a
+    /// result is that result (a charge deny may come with 402 or 409).
+    async fn send_or<T: DeserializeOwned>(
+        &self,
+        request: RequestBuilder,
+        denial: impl FnOnce(&[u8]) -> Option<T>,
+    ) -> Result<T, ApiError> {
         let response = request
             .send()
             .await
             .map_err(|error| self.transport_error(&error))?;
         let status = response.status();
         if !status.is_success() {
-            return Err(error_from_response(response).await);
+            let headers = response.headers().clone();
+            // A broken error body still leaves the status to report.
+            let body = read_capped(response)
+                .await
+                .map(|(body, _)| body)
+                .unwrap_or_default();
+            if let Some(result) = denial(&body) {
+                return Ok(result);
+            }
+            return Err(error_from_parts(status, &headers, &body));
         }
         let content_type = response
             .headers()
@@ -583,13 +625,24 @@ fn header_value(what: &str, value: &str) -> Result<HeaderValue, ApiError> {
 /// Checks a caller-supplied path segment. `Url::path_segments_mut().push` then
 /// percent-encodes it as one segment (`/`, `?`, `#`, `%`, spaces, non-ASCII), but it
 /// silently drops `.` and `..` and strips tabs and line breaks, so those are refused here.
+/// `value` as one path segment (a quote id), unless it is empty, a dot segment or has
+/// line breaks.
 fn check_segment(value: &str) -> Result<&str, ApiError> {
+    check_id(
+        value,
+        "quoteId",
+        "a quote id (use the quoteId liveauth_mcp_start returned)",
+    )
+}
+
+/// `value` if it can be the id `name` in a path, else what it should be (`is_not`).
+fn check_id<'a>(value: &'a str, name: &str, is_not: &str) -> Result<&'a str, ApiError> {
     let refused =
         value.is_empty() || value == "." || value == ".." || value.contains(['\t', '\n', '\r']);
     if refused {
         return Err(ApiError::InvalidInput {
             message: format!(
-                "quoteId {:?} is not a quote id (use the quoteId liveauth_mcp_start returned)",
+                "{name} {:?} is not {is_not}",
                 value.chars().take(80).collect::<String>()
             ),
         });
@@ -611,16 +664,9 @@ async fn read_capped(mut response: Response) -> Result<(Vec<u8>, bool), reqwest:
     Ok((body, false))
 }
 
-async fn error_from_response(response: Response) -> ApiError {
-    let status = response.status();
-    let headers = response.headers().clone();
-    // A broken error body still leaves the status to report.
-    let body = read_capped(response)
-        .await
-        .map(|(body, _)| body)
-        .unwrap_or_default();
-    let parsed = read_error_body(&body);
-    let detail = parsed.detail.or_else(|| redirect_detail(status, &headers));
+fn error_from_parts(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> ApiError {
+    let parsed = read_error_body(body);
+    let detail = parsed.detail.or_else(|| redirect_detail(status, headers));
     ApiError::Api {
         status: status.as_u16(),
         code: parsed.code,

@@ -178,6 +178,26 @@ pub fn check_invoice(
     })
 }
 
+/// As [`check_invoice`] for an invoice whose payment hash nothing else names (the
+/// `payment` of a caller-funded charge names only the invoice and its amount): its own
+/// hash is the payment's.
+pub fn check_invoice_of_amount(
+    bolt11: &str,
+    amount_sats: u64,
+    now_unix: u64,
+) -> Result<DecodedInvoice, InvoiceCheckError> {
+    let invoice = bolt11
+        .trim()
+        .parse::<Bolt11Invoice>()
+        .map_err(classify_parse_error)?;
+    let payment_hash = hex(invoice.payment_hash().as_ref());
+    let expected = ExpectedInvoice {
+        amount_sats,
+        payment_hash: &payment_hash,
+    };
+    check_invoice(bolt11, &expected, now_unix)
+}
+
 /// Separates "the signature is wrong" from every other decoding failure.
 fn classify_parse_error(err: ParseOrSemanticError) -> InvoiceCheckError {
     match err {

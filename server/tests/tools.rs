@@ -676,7 +676,12 @@ async fn agent_keys_and_request_hashes_reach_the_api(profile: Profile) {
 /// A caller-funded charge goes only to an API that says it offers caller funding; the
 /// mock does not (yet), so nothing is charged.
 async fn caller_funding_needs_the_apis_word(profile: Profile) {
-    let h = Harness::new(profile).await;
+    // An API before LiveAuth 1.3: no capabilities, `fundingMode` ignored.
+    let config = mock_api::Config {
+        caller_funding: false,
+        ..mock_config(profile)
+    };
+    let h = Harness::with(config, None).await;
     h.ok("liveauth_mcp_authenticate", json!({})).await;
     let arguments = json!({"fundingMode": "caller", "requestArguments": {}, "callCostSats": 2});
     let text = h.err("liveauth_mcp_charge", arguments).await;

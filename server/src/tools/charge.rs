@@ -5,12 +5,16 @@
 //! (LiveAuth 1.3): a retry with the same key and hash is booked once.
 
 use liveauth_protocol::request_hash::{is_request_hash, request_hash};
-use liveauth_protocol::wire::{ChargeRequest, ChargeResponse, ChargeStatus, FundingMode};
+use liveauth_protocol::wire::{
+    CallerPayment, ChargeRequest, ChargeResponse, ChargeStatus, FundingMode,
+};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::lightning::{LightningBlock, Payment};
 use super::{Caller, ToolError};
+use crate::invoice_check::{DecodedInvoice, check_invoice_of_amount};
 use crate::receipts::{self, ReceiptCheck};
 
 #[derive(Debug, Default, Deserialize, JsonSchema)]
@@ -52,6 +56,12 @@ pub struct ChargeResult {
     /// The MCP resource the receipt is kept as (`liveauth://receipts/{receiptId}`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) receipt_resource: Option<String>,
+    /// `payment_required`: the payment's invoice, checked (signature, amount, expiry).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) decoded: Option<DecodedInvoice>,
+    /// `payment_required`: the invoice to pay (LiveAuth 1.1+; its QR code follows).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) lightning: Option<LightningBlock>,
 }
 
 tool! {
@@ -175,11 +185,48 @@ impl Caller {
                 }
             })
             .await?;
-        let result = ChargeResult::new(charge, request);
+        let mut result = ChargeResult::new(charge, request);
+        if let Some(payment) = &result.charge.payment {
+            let decoded = self.checked_payment(payment, request)?;
+            result.lightning = Some(self.lightning(Payment {
+                invoice: &payment.invoice,
+                amount_sats: Some(payment.amount_sats),
+                expires_at_unix: i64::try_from(decoded.expires_at_unix).ok(),
+                status: None,
+            })?);
+            result.decoded = Some(decoded);
+        }
         match result.charge.status {
             ChargeStatus::Ok => Ok(result),
             ChargeStatus::Deny => Err(ToolError::Denied(Box::new(result))),
         }
+    }
+
+    /// The invoice of a caller-funding payment, refused unless it is a valid invoice of
+    /// the amount the payment states, crediting no more than the call costs and costing
+    /// no less than it credits.
+    fn checked_payment(
+        &self,
+        payment: &CallerPayment,
+        request: &ChargeRequest,
+    ) -> Result<DecodedInvoice, ToolError> {
+        let cost = request.call_cost_sats;
+        if payment.credit_sats > payment.amount_sats
+            || cost.is_some_and(|cost| payment.credit_sats > cost)
+        {
+            return Err(ToolError::PaymentRefused(format!(
+                "asks {} sats to credit {} sats for a call of {}",
+                payment.amount_sats,
+                payment.credit_sats,
+                cost.map_or_else(|| "the default price".to_owned(), |c| format!("{c} sats")),
+            )));
+        }
+        let now = u64::try_from(self.clock.now_unix()).unwrap_or(0);
+        Ok(check_invoice_of_amount(
+            &payment.invoice,
+            payment.amount_sats,
+            now,
+        )?)
     }
 }
 
@@ -203,6 +250,8 @@ impl ChargeResult {
             charge,
             check: ReceiptCheck::default(),
             receipt_resource: None,
+            decoded: None,
+            lightning: None,
         }
     }
 }

@@ -64,14 +64,10 @@ pub enum ToolError {
     Solve(#[from] SolveFailure),
     #[error("{0}")]
     Invoice(#[from] InvoiceCheckError),
-    #[error(
-        "charge denied ({reason}): {sats} sats used in {calls} call(s) today; {retry}stop making paid \
-         calls until then",
-        reason = deny_reason(&.0.charge),
-        sats = .0.charge.sats_used,
-        calls = .0.charge.calls_used,
-        retry = retry_hint(&.0.charge)
-    )]
+    /// A caller-funding `payment` whose numbers do not add up.
+    #[error("the API's payment_required answer {0}; do not pay it")]
+    PaymentRefused(String),
+    #[error("{}", denied(&.0.charge))]
     /// Boxed: a charge answer with every field the API sent is large.
     Denied(Box<ChargeResult>),
     /// The state store failed (the file is unwritable, or another process held it too
@@ -81,6 +77,35 @@ pub enum ToolError {
     /// A result that does not serialize (a bug, never the agent's fault).
     #[error("could not encode the result: {0}")]
     Encode(serde_json::Error),
+}
+
+/// What a deny means and what to do: pay first, use a new key, or stop paid calls.
+fn denied(response: &ChargeResponse) -> String {
+    match (&response.reason, &response.payment) {
+        (Some(DenyReason::PaymentRequired), Some(payment)) => format!(
+            "charge not booked (payment_required): your balance ({balance} sats) does not cover \
+             this caller-funded call. Pay the Lightning invoice in `payment` ({amount} sats, \
+             checked in `decoded`), then call liveauth_mcp_payment_confirm with paymentId \
+             {id}, then call liveauth_mcp_charge again with idempotencyKey {key} and the same \
+             requestHash",
+            balance = response.caller_balance_sats.unwrap_or(0),
+            amount = payment.amount_sats,
+            id = payment.payment_id,
+            key = payment.retry_idempotency_key,
+        ),
+        (Some(DenyReason::IdempotencyConflict), _) => "charge not booked (idempotency_conflict): \
+             this idempotencyKey was used for another call or price; use a new key for a new \
+             call"
+            .to_owned(),
+        _ => format!(
+            "charge denied ({reason}): {sats} sats used in {calls} call(s) today; {retry}stop \
+             making paid calls until then",
+            reason = deny_reason(response),
+            sats = response.sats_used,
+            calls = response.calls_used,
+            retry = retry_hint(response)
+        ),
+    }
 }
 
 fn deny_reason(response: &ChargeResponse) -> &str {
@@ -121,9 +146,11 @@ impl ToolError {
         };
         match self {
             // The deny keeps its shape, so an agent that reads structured content sees it.
+            // A payment_required deny carries its invoice's QR code, as any result with one.
             Self::Denied(response) => {
                 let mut result = CallToolResult::error(vec![ContentBlock::text(text)]);
                 result.structured_content = serde_json::to_value(response).ok();
+                super::lightning::attach_qr(&mut result);
                 result
             }
             _ => CallToolResult::error(vec![ContentBlock::text(text)]),

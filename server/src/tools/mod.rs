@@ -76,6 +76,7 @@ mod error;
 mod l402_bundle;
 pub(crate) mod lightning;
 mod lnurl;
+mod payment_confirm;
 mod refresh;
 mod solve;
 mod start;
@@ -184,6 +185,7 @@ impl LiveAuthServer {
             + Self::solve_router()
             + Self::authenticate_router()
             + Self::l402_bundle_router()
+            + Self::payment_confirm_router()
     }
 
     /// The session of the agent behind this call.
