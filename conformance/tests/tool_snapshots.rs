@@ -552,6 +552,59 @@ async fn l402_bundle(profile: Profile) {
         .await;
 }
 
+/// Caller funding (LiveAuth 1.3): the unfunded charge's `payment_required`, the payment
+/// pending then paid, the charge booked then repeated (`duplicate`), another call under
+/// the same key, an unknown payment, and a payment confirm without a session.
+async fn caller_funding(profile: Profile) {
+    let _snapshots = per_profile(profile);
+    let confirm = "liveauth_mcp_payment_confirm";
+    let fixture = Fixture::new(config(profile), None).await;
+    let unknown = json!({"paymentId": "00000000-0000-4000-8000-000000000000"});
+    fixture
+        .snap(
+            "payment_confirm_not_authenticated",
+            confirm,
+            unknown.clone(),
+        )
+        .await;
+    fixture.log_in().await;
+    let charge = "liveauth_mcp_charge";
+    let call = |url: &str| {
+        json!({
+            "fundingMode": "caller", "callCostSats": 2, "idempotencyKey": "call-1",
+            "requestArguments": {"url": url},
+        })
+    };
+    let asked = fixture.call(charge, call("https://example.com")).await;
+    assert_json_snapshot!("charge_payment_required", asked);
+    let asked = &asked["structuredContent"];
+    let payment = json!({"paymentId": asked["payment"]["paymentId"]});
+    fixture
+        .snap("payment_confirm_pending", confirm, payment.clone())
+        .await;
+    fixture
+        .settle(asked["decoded"]["paymentHash"].as_str().unwrap())
+        .await;
+    fixture.snap("payment_confirm_paid", confirm, payment).await;
+    let booked = call("https://example.com");
+    fixture
+        .snap("charge_caller_booked", charge, booked.clone())
+        .await;
+    fixture
+        .snap("charge_caller_duplicate", charge, booked)
+        .await;
+    fixture
+        .snap(
+            "charge_idempotency_conflict",
+            charge,
+            call("https://example.org"),
+        )
+        .await;
+    fixture
+        .snap("payment_confirm_not_found", confirm, unknown)
+        .await;
+}
+
 /// Every tool that talks to the API, against an API where nothing listens: the same in
 /// every profile.
 #[tokio::test]
@@ -578,4 +631,5 @@ liveauth_testkit::on_both_profiles!(
     refresh,
     authenticate,
     l402_bundle,
+    caller_funding,
 );

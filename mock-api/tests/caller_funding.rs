@@ -208,14 +208,14 @@ async fn the_balance_pays_and_only_the_shortfall_is_invoiced(profile: Profile) {
     assert_eq!(big.body["callerBalanceSats"], 2);
 }
 
-/// The key reused for another call or price: 409 deny, nothing booked or asked.
+/// The key reused for another call or price: 422 deny, nothing booked or asked.
 async fn a_changed_hash_or_price_conflicts(profile: Profile) {
     let app = app(profile);
     let jwt = jwt(&app).await;
     payment_required(&charge(&app, &jwt, 2, "k", HASH_A).await, 2, "k");
     for (cost, hash) in [(2, HASH_B), (3, HASH_A)] {
         let answer = charge(&app, &jwt, cost, "k", hash).await;
-        assert_eq!(answer.status, 409, "{answer:?}");
+        assert_eq!(answer.status, 422, "{answer:?}");
         assert_eq!(answer.body["reason"], "idempotency_conflict");
         assert!(answer.body.get("payment").is_none());
     }
@@ -226,7 +226,7 @@ async fn a_changed_hash_or_price_conflicts(profile: Profile) {
         .await;
     assert_eq!(booked.status, 200);
     let reused = charge(&app, &jwt, 1, "p", HASH_A).await;
-    assert_eq!(reused.status, 409, "a provider charge's key: {reused:?}");
+    assert_eq!(reused.status, 422, "a provider charge's key: {reused:?}");
     assert_eq!(usage(&app, &jwt).await["satsUsed"], 1);
 }
 

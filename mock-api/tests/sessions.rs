@@ -138,6 +138,7 @@ async fn budget_is_enforced_and_usage_agrees() {
             "status": "active",
             "callsUsed": 1,
             "satsUsed": 7,
+            "callerBalanceSats": 0,
             "maxSatsPerDay": 10,
             "remainingBudgetSats": 3,
             "maxCallsPerMinute": 60,

@@ -236,7 +236,7 @@ fn hosted_bodies_round_trip() {
         .as_deref()
         .map(|receipt| receipt.version.as_str());
     assert_eq!(receipt, Some("mcp-call-receipt-v1"));
-    assert_eq!(charge.extra["duplicate"], false);
+    assert_eq!(charge.duplicate, Some(false));
     round_trip::<RefreshResponse>(r#"{"jwt":"j","expiresIn":600,"remainingBudgetSats":10}"#);
     round_trip::<LegacyDemoStartResponse>(
         r#"{"sessionId":"s","invoice":"lnbcrt1","amountSats":4,"baseAmountSats":3,

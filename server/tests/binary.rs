@@ -132,7 +132,7 @@ async fn demo_command_succeeds() {
         "{stdout}\n{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    assert!(stdout.contains("10 tools"), "{stdout}");
+    assert!(stdout.contains("11 tools"), "{stdout}");
     for tool in [
         "liveauth_mcp_solve",
         "liveauth_mcp_lnurl",
@@ -213,7 +213,7 @@ async fn streamable_http_transport() {
     )
     .await;
     let list = rpc_body(&list.text().await.unwrap());
-    assert_eq!(list["result"]["tools"].as_array().unwrap().len(), 10);
+    assert_eq!(list["result"]["tools"].as_array().unwrap().len(), 11);
     let call = post(
         json!({"jsonrpc": "2.0", "id": 3, "method": "tools/call",
             "params": {"name": "liveauth_mcp_start", "arguments": {}}}),

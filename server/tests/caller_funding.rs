@@ -141,7 +141,7 @@ async fn refusals_change_nothing(profile: Profile) {
     bob.ok("liveauth_mcp_authenticate", json!({})).await;
     let id = &asked["payment"]["paymentId"];
     let refused = bob.err(CONFIRM, json!({"paymentId": id})).await;
-    assert!(refused.contains("404"), "{refused}");
+    assert!(refused.contains("payment_not_found"), "{refused}");
     assert_eq!(
         bob.ok("liveauth_mcp_usage", json!({})).await["callerBalanceSats"],
         0

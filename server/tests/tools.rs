@@ -13,12 +13,13 @@ use mock_api::config::PaymentHashEncoding;
 use serde_json::{Value, json};
 use sha2::Digest as _;
 
-const TOOLS: [&str; 10] = [
+const TOOLS: [&str; 11] = [
     "liveauth_mcp_authenticate",
     "liveauth_mcp_charge",
     "liveauth_mcp_confirm",
     "liveauth_mcp_l402_bundle",
     "liveauth_mcp_lnurl",
+    "liveauth_mcp_payment_confirm",
     "liveauth_mcp_refresh",
     "liveauth_mcp_solve",
     "liveauth_mcp_start",
@@ -26,7 +27,7 @@ const TOOLS: [&str; 10] = [
     "liveauth_mcp_usage",
 ];
 
-/// The server names itself, explains the flows, and lists the ten tools with input and
+/// The server names itself, explains the flows, and lists the eleven tools with input and
 /// output schemas, descriptions and honest annotations.
 #[tokio::test]
 async fn server_info_and_tool_list() {

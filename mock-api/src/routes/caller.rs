@@ -263,7 +263,7 @@ pub(crate) fn charge(
                 );
             }
             let status = match response.reason {
-                Some(DenyReason::IdempotencyConflict) => StatusCode::CONFLICT,
+                Some(DenyReason::IdempotencyConflict) => StatusCode::UNPROCESSABLE_ENTITY,
                 _ => StatusCode::OK,
             };
             Ok((status, response))

@@ -64,6 +64,12 @@ pub enum ToolError {
     Solve(#[from] SolveFailure),
     #[error("{0}")]
     Invoice(#[from] InvoiceCheckError),
+    /// A payment id the API does not know for this session (unknown, or another's).
+    #[error(
+        "the API knows no payment {payment_id} of this session (payment_not_found): use the \
+         paymentId of a payment_required charge made in this session; nothing was credited"
+    )]
+    UnknownPayment { payment_id: String },
     /// A caller-funding `payment` whose numbers do not add up.
     #[error("the API's payment_required answer {0}; do not pay it")]
     PaymentRefused(String),

@@ -7,6 +7,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::{Caller, ToolError};
+use crate::api::ApiError;
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
@@ -42,7 +43,13 @@ impl Caller {
         let api = &self.api;
         let confirm = self
             .with_token(|jwt| async move { api.confirm_payment(&jwt, payment_id).await })
-            .await?;
+            .await
+            .map_err(|error| match error {
+                ToolError::Api(ApiError::Api { status: 404, .. }) => ToolError::UnknownPayment {
+                    payment_id: payment_id.to_owned(),
+                },
+                other => other,
+            })?;
         let next_step = match confirm.status {
             CallerPaymentStatus::Paid => {
                 "paid and credited: call liveauth_mcp_charge again with the same idempotencyKey \
