@@ -63,27 +63,7 @@ impl ServerHandler for Fake {
         _: Option<PaginatedRequestParams>,
         _: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, ErrorData> {
-        let tools = [
-            ("liveauth_mcp_start", &["forceLightning"][..]),
-            (
-                "liveauth_mcp_confirm",
-                &[
-                    "quoteId",
-                    "challengeHex",
-                    "nonce",
-                    "hashHex",
-                    "expiresAtUnix",
-                    "difficultyBits",
-                    "signature",
-                ],
-            ),
-            ("liveauth_mcp_charge", &["callCostSats"]),
-            ("liveauth_mcp_status", &["quoteId"]),
-            ("liveauth_mcp_lnurl", &["quoteId"]),
-            ("liveauth_mcp_usage", &[]),
-            ("liveauth_mcp_refresh", &["refreshToken"]),
-        ];
-        let tools = tools.map(|(name, params)| {
+        let tools = conformance::mcp::SEED_TOOLS.map(|(name, params)| {
             let properties: serde_json::Map<String, Value> = params
                 .iter()
                 .map(|p| ((*p).to_owned(), json!({})))

@@ -274,6 +274,15 @@ impl Report {
         self.checks.iter().filter(|c| what(&c.outcome)).count()
     }
 
+    /// The names of the checks whose outcome is `what`, in order.
+    pub fn names(&self, what: fn(&Outcome) -> bool) -> Vec<&'static str> {
+        self.checks
+            .iter()
+            .filter(|c| what(&c.outcome))
+            .map(|c| c.name)
+            .collect()
+    }
+
     pub fn passed(&self) -> usize {
         self.count(|o| matches!(o, Outcome::Pass))
     }

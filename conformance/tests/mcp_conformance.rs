@@ -51,12 +51,7 @@ async fn our_server_passes(profile: Profile, key: Option<&str>) {
     let report = run(&built("liveauth-mcp"), profile, key, Level::Strict).await;
     let total = conformance::mcp::catalogue().len();
     let skipped = usize::from(key.is_none());
-    let skips: Vec<&str> = report
-        .checks
-        .iter()
-        .filter(|c| matches!(c.outcome, Outcome::Skip(_)))
-        .map(|c| c.name)
-        .collect();
+    let skips = report.names(|o| matches!(o, Outcome::Skip(_)));
     assert!(
         skips.iter().all(|name| *name == "mcp_l402_bundle"),
         "{skips:?}"
@@ -102,12 +97,7 @@ async fn fake_fails_exactly_what_it_makes_up(profile: Profile) {
         Level::Compat,
     )
     .await;
-    let failed: Vec<&str> = report
-        .checks
-        .iter()
-        .filter(|c| matches!(c.outcome, Outcome::Fail(_)))
-        .map(|c| c.name)
-        .collect();
+    let failed = report.names(|o| matches!(o, Outcome::Fail(_)));
     assert_eq!(failed, FAKE_FAILS, "{profile:?}:\n{}", lines(&report));
     assert_eq!(report.skipped(), 0, "{}", lines(&report));
     let reason = |name: &str| {

@@ -4,6 +4,7 @@
 //! with a reason that says so.
 
 use liveauth_protocol::codec::{decode_hash32_any, encode_hex};
+use rmcp::model::Tool;
 use serde_json::{Value, json};
 
 use super::McpCtx;
@@ -12,7 +13,7 @@ use crate::client::{Idempotency, Resp, solve_for};
 use crate::{CheckResult, Outcome, ensure, skip_unless};
 
 /// The seed's seven tools and the parameters the seed README gives each.
-pub(crate) const SEED_TOOLS: [(&str, &[&str]); 7] = [
+pub const SEED_TOOLS: [(&str, &[&str]); 7] = [
     ("liveauth_mcp_start", &["forceLightning"]),
     (
         "liveauth_mcp_confirm",
@@ -49,13 +50,18 @@ pub(crate) async fn initialize(ctx: &McpCtx) -> CheckResult {
     Ok(Outcome::Pass)
 }
 
+/// `name` in a `tools/list` answer.
+pub(crate) fn find_tool<'a>(tools: &'a [Tool], name: &str) -> Result<&'a Tool, String> {
+    tools
+        .iter()
+        .find(|t| t.name == name)
+        .ok_or_else(|| format!("tools/list has no {name}"))
+}
+
 pub(crate) async fn seed_tools(ctx: &McpCtx) -> CheckResult {
     let tools = ctx.server.tools().await?;
     for (name, params) in SEED_TOOLS {
-        let tool = tools
-            .iter()
-            .find(|t| t.name == name)
-            .ok_or_else(|| format!("tools/list has no {name}"))?;
+        let tool = find_tool(&tools, name)?;
         ensure!(
             tool.input_schema.get("type") == Some(&json!("object")),
             "{name}: the input schema is not an object schema"
@@ -79,7 +85,7 @@ async fn api_status(ctx: &McpCtx, quote_id: &str) -> Result<Value, String> {
         .get(&format!("/api/mcp/status/{quote_id}"))
         .await?;
     resp.expect(200, "the API's status of the quote the server returned")
-        .map(Clone::clone)
+        .cloned()
         .map_err(|e| format!("{e} (a quote the API does not know: made up?)"))
 }
 

@@ -28,6 +28,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 pub use catalogue::catalogue;
+pub use compat::SEED_TOOLS;
 use serde_json::Value;
 use server::{Answer, Server};
 

@@ -8,7 +8,7 @@ use rmcp::model::Tool;
 use serde_json::{Value, json};
 
 use super::McpCtx;
-use super::compat::{SEED_TOOLS, session};
+use super::compat::{SEED_TOOLS, find_tool, session};
 use super::server::brief;
 use crate::{CheckResult, Outcome, ensure, skip_unless};
 
@@ -61,11 +61,7 @@ pub(crate) async fn structured_content(ctx: &McpCtx) -> CheckResult {
             &text == structured,
             "{name}: the text JSON differs from structuredContent"
         );
-        let tool = tools
-            .iter()
-            .find(|t| t.name == name.as_str())
-            .ok_or_else(|| format!("{name} answered but is not listed"))?;
-        let errors: Vec<String> = validator(tool)?
+        let errors: Vec<String> = validator(find_tool(&tools, name)?)?
             .iter_errors(structured)
             .map(|e| format!("{e} at {}", e.instance_path()))
             .take(3)
@@ -84,11 +80,7 @@ pub(crate) async fn structured_content(ctx: &McpCtx) -> CheckResult {
 pub(crate) async fn annotations(ctx: &McpCtx) -> CheckResult {
     let tools = ctx.server.tools().await?;
     for (name, _) in SEED_TOOLS {
-        let tool = tools
-            .iter()
-            .find(|t| t.name == name)
-            .ok_or_else(|| format!("tools/list has no {name}"))?;
-        let a = tool
+        let a = find_tool(&tools, name)?
             .annotations
             .as_ref()
             .ok_or_else(|| format!("{name} has no annotations"))?;
@@ -222,7 +214,7 @@ pub(crate) async fn solve_progress(ctx: &McpCtx) -> CheckResult {
             .await
             .ok_or("one progress notification, then none within 30 s")?;
         ensure!(
-            second.progress >= first.progress,
+            second.progress.total_cmp(&first.progress).is_ge(),
             "progress went back from {} to {}",
             first.progress,
             second.progress
@@ -304,10 +296,7 @@ pub(crate) async fn start_force_l402(ctx: &McpCtx) -> CheckResult {
 
 pub(crate) async fn l402_bundle_tool(ctx: &McpCtx) -> CheckResult {
     let tools = ctx.server.tools().await?;
-    let tool = tools
-        .iter()
-        .find(|t| t.name == "liveauth_mcp_l402_bundle")
-        .ok_or("tools/list has no liveauth_mcp_l402_bundle")?;
+    let tool = find_tool(&tools, "liveauth_mcp_l402_bundle")?;
     ensure!(
         tool.input_schema
             .get("properties")
