@@ -69,8 +69,24 @@ struct McpArgs {
     /// Also write a JUnit XML report here.
     #[arg(long)]
     junit: Option<PathBuf>,
+    /// Check a server already serving Streamable HTTP at this URL instead of spawning one
+    /// (needs --api-base: the API that server is pointed at).
+    #[arg(
+        long,
+        value_name = "URL",
+        requires = "api_base",
+        conflicts_with = "command"
+    )]
+    mcp_url: Option<String>,
+    /// With --mcp-url: sent as `Authorization: Bearer TOKEN`.
+    #[arg(long, value_name = "TOKEN", requires = "mcp_url")]
+    bearer: Option<String>,
     /// The server's command and arguments, e.g. `-- npx -y @liveauth-labs/mcp-server`.
-    #[arg(last = true, required = true, value_name = "COMMAND")]
+    #[arg(
+        last = true,
+        required_unless_present = "mcp_url",
+        value_name = "COMMAND"
+    )]
     command: Vec<String>,
 }
 
@@ -80,6 +96,8 @@ async fn main() -> anyhow::Result<ExitCode> {
     let (report, level, junit) = match args.command {
         Some(Command::Mcp(mcp)) => {
             let mut options = McpOptions::new(mcp.command.clone());
+            options.mcp_url = mcp.mcp_url.clone();
+            options.bearer = mcp.bearer;
             options.api_base = mcp.api_base;
             options.api_key = mcp.api_key;
             options.level = mcp.level;
@@ -87,7 +105,7 @@ async fn main() -> anyhow::Result<ExitCode> {
             options.timeout = Duration::from_secs(mcp.timeout);
             println!(
                 "LiveAuth MCP conformance of `{}` against {} ({}), level {}",
-                mcp.command.join(" "),
+                mcp.mcp_url.unwrap_or_else(|| mcp.command.join(" ")),
                 conformance::mcp::describe(&options),
                 mode(options.api_key.as_deref()),
                 mcp.level

@@ -108,8 +108,56 @@ async fn fake_fails_exactly_what_it_makes_up(profile: Profile) {
     assert!(reason("mcp_charge_matches_api").contains("the API booked 0 sats in 0 calls"));
 }
 
+/// `--mcp-url`: our binary serving Streamable HTTP (`--http 127.0.0.1:0`, a bearer
+/// token) against a mock the test serves; every check passes but those that need to spawn
+/// the server (the hard solves, its stderr), which say so.
+async fn our_http_server_passes(profile: Profile) {
+    let mock = liveauth_testkit::mock::serve(mock_api::Config {
+        profile,
+        demo_settle_after_secs: 3600,
+        ..mock_api::Config::default()
+    })
+    .await
+    .unwrap();
+    let mut server = liveauth_testkit::process::spawn(
+        tokio::process::Command::new(built("liveauth-mcp"))
+            .args(["--http", "127.0.0.1:0", "--state", "memory"])
+            .env("LIVEAUTH_API_BASE", &mock.base)
+            .env("LIVEAUTH_HTTP_TOKEN", "conformance-test-token")
+            .env_remove("LIVEAUTH_API_KEY"),
+        "liveauth_mcp=info",
+    );
+    let url = server
+        .stderr
+        .find(|line| {
+            let rest = line.split("Streamable HTTP at http://").nth(1)?;
+            Some(format!("http://{}", rest.trim()))
+        })
+        .await;
+    server.stderr.drain();
+    let mut options = McpOptions::new(Vec::new());
+    options.mcp_url = Some(url);
+    options.bearer = Some("conformance-test-token".into());
+    options.api_base = Some(mock.base.clone());
+    options.level = Level::Strict;
+    let report = conformance::mcp::run(options, |_| {}).await.unwrap();
+    assert_eq!(
+        report.names(|o| matches!(o, Outcome::Skip(_))),
+        [
+            "mcp_l402_bundle",
+            "mcp_solve_progress",
+            "mcp_solve_cancel",
+            "mcp_stderr_no_secrets"
+        ],
+        "{}",
+        lines(&report)
+    );
+    assert_eq!(report.failed(), 0, "{}", lines(&report));
+}
+
 liveauth_testkit::on_both_profiles!(
     our_server_passes_keyless,
     our_server_passes_keyed,
     fake_fails_exactly_what_it_makes_up,
+    our_http_server_passes,
 );

@@ -20,6 +20,7 @@ mod catalogue;
 mod compat;
 #[cfg(feature = "embedded-mock")]
 mod embedded;
+mod http;
 mod server;
 mod strict;
 
@@ -50,6 +51,11 @@ liveauth_protocol::text_enum! {
 pub struct McpOptions {
     /// The server's program and its arguments.
     pub command: Vec<String>,
+    /// Instead of spawning `command`: a server already serving Streamable HTTP here,
+    /// pointed at `api_base` (which is then required).
+    pub mcp_url: Option<String>,
+    /// `Authorization: Bearer` for `mcp_url`.
+    pub bearer: Option<String>,
     /// The API the server is pointed at; `None`: a mock the checker starts on loopback
     /// (feature `embedded-mock`).
     pub api_base: Option<String>,
@@ -66,6 +72,7 @@ impl fmt::Debug for McpOptions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("McpOptions")
             .field("command", &self.command)
+            .field("mcp_url", &self.mcp_url)
             .field("api_base", &self.api_base)
             .field("keyed", &self.api_key.is_some())
             .field("level", &self.level)
@@ -79,6 +86,8 @@ impl McpOptions {
     pub fn new(command: Vec<String>) -> Self {
         Self {
             command,
+            mcp_url: None,
+            bearer: None,
             api_base: None,
             api_key: None,
             level: Level::Compat,
@@ -192,6 +201,9 @@ async fn apis(options: &McpOptions) -> Result<(String, Option<String>), String> 
     if let Some(base) = &options.api_base {
         return Ok((base.trim_end_matches('/').to_owned(), None));
     }
+    if options.mcp_url.is_some() {
+        return Err("--mcp-url needs --api-base: the API that server is pointed at".into());
+    }
     #[cfg(feature = "embedded-mock")]
     {
         let key = options.api_key.as_deref();
@@ -214,13 +226,13 @@ pub async fn run(
     let mut api_options = Options::new(base.clone(), options.api_key.clone());
     api_options.timeout = options.timeout;
     let api = Ctx::connect(api_options).await?;
-    let server = Server::spawn(
-        &options.command,
-        &base,
-        options.api_key.as_deref(),
-        options.timeout,
-    )
-    .await?;
+    let server = match &options.mcp_url {
+        Some(url) => Server::connect(url, options.bearer.as_deref(), options.timeout).await?,
+        None => {
+            let key = options.api_key.as_deref();
+            Server::spawn(&options.command, &base, key, options.timeout).await?
+        }
+    };
     let level = options.level;
     let ctx = McpCtx {
         server,

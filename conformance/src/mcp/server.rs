@@ -10,7 +10,8 @@ use rmcp::model::{
     CallToolRequestParams, CallToolResult, ClientRequest, ProgressNotificationParam, Request, Tool,
 };
 use rmcp::service::{NotificationContext, PeerRequestOptions, RequestHandle, RunningService};
-use rmcp::transport::TokioChildProcess;
+use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
+use rmcp::transport::{StreamableHttpClientTransport, TokioChildProcess};
 use rmcp::{ClientHandler, RoleClient, ServiceExt as _};
 use serde_json::Value;
 use tokio::io::AsyncBufReadExt as _;
@@ -91,7 +92,8 @@ pub(crate) struct Server {
     progress: tokio::sync::Mutex<mpsc::UnboundedReceiver<ProgressNotificationParam>>,
     pid: Option<u32>,
     stderr: Arc<Mutex<String>>,
-    state_dir: PathBuf,
+    /// The spawned server's state folder; `None` for a server reached over HTTP.
+    state_dir: Option<PathBuf>,
     timeout: Duration,
 }
 
@@ -140,19 +142,57 @@ impl Server {
                 }
             });
         }
+        let mut server = Self::initialize(transport, program, timeout).await?;
+        server.pid = pid;
+        server.stderr = stderr;
+        server.state_dir = Some(state_dir);
+        Ok(server)
+    }
+
+    /// Connects to a server already serving Streamable HTTP at `url`, sending `bearer` as
+    /// `Authorization: Bearer`.
+    pub(crate) async fn connect(
+        url: &str,
+        bearer: Option<&str>,
+        timeout: Duration,
+    ) -> Result<Self, String> {
+        let http = reqwest::Client::builder()
+            .timeout(timeout)
+            .build()
+            .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+        let mut config = StreamableHttpClientTransportConfig::with_uri(url);
+        config.auth_header = bearer.map(str::to_owned);
+        let transport = StreamableHttpClientTransport::with_client(super::http::Http(http), config);
+        Self::initialize(transport, url, timeout).await
+    }
+
+    async fn initialize<T, E, A>(
+        transport: T,
+        what: &str,
+        timeout: Duration,
+    ) -> Result<Self, String>
+    where
+        T: rmcp::transport::IntoTransport<RoleClient, E, A>,
+        E: std::error::Error + Send + Sync + 'static,
+    {
         let (sink, progress) = mpsc::unbounded_channel();
         let client = tokio::time::timeout(timeout, Progress(sink).serve(transport))
             .await
-            .map_err(|_| format!("{program} did not answer initialize within {timeout:?}"))?
-            .map_err(|e| format!("MCP initialize with {program} failed: {e}"))?;
+            .map_err(|_| format!("{what} did not answer initialize within {timeout:?}"))?
+            .map_err(|e| format!("MCP initialize with {what} failed: {e}"))?;
         Ok(Self {
             client,
             progress: tokio::sync::Mutex::new(progress),
-            pid,
-            stderr,
-            state_dir,
+            pid: None,
+            stderr: Arc::default(),
+            state_dir: None,
             timeout,
         })
+    }
+
+    /// Whether the checker spawned this server (and so reads its stderr).
+    pub(crate) fn spawned(&self) -> bool {
+        self.state_dir.is_some()
     }
 
     /// Calls `tool`; `Err` on a JSON-RPC error, a dead server or no answer in time.
@@ -220,7 +260,9 @@ impl Server {
     /// Closes the connection (the server sees end of input) and removes the state folder.
     pub(crate) async fn stop(self) {
         let _ = self.client.cancel().await;
-        let _ = std::fs::remove_dir_all(&self.state_dir);
+        if let Some(dir) = &self.state_dir {
+            let _ = std::fs::remove_dir_all(dir);
+        }
     }
 }
 

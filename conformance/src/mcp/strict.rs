@@ -148,6 +148,11 @@ pub(crate) async fn stderr_no_secrets(ctx: &McpCtx) -> CheckResult {
         .unwrap_or_else(|e| e.into_inner())
         .secrets
         .clone();
+    if !ctx.server.spawned() {
+        return Ok(Outcome::Skip(
+            "a server reached over HTTP: its stderr is not the checker's to read".into(),
+        ));
+    }
     if secrets.is_empty() {
         return Ok(Outcome::Skip(
             "no flow handed out a secret to look for".into(),
