@@ -30,6 +30,7 @@ mod client;
 mod errors;
 pub mod junit;
 mod lightning;
+pub mod mcp;
 mod pow;
 mod quotes;
 mod receipts;
@@ -79,17 +80,25 @@ pub type CheckResult = Result<Outcome, String>;
 /// A boxed check body.
 pub type CheckFuture<'a> = Pin<Box<dyn Future<Output = CheckResult> + Send + 'a>>;
 
-/// One named check of the catalogue.
-#[derive(Clone, Copy)]
-pub struct Check {
+/// One named check of a catalogue, run against a context `C`: the API suite's [`Ctx`], or
+/// the MCP suite's [`mcp::McpCtx`].
+pub struct Check<C = Ctx> {
     pub name: &'static str,
     pub level: Level,
     /// What passing proves (and, where it matters, what it does not).
     pub description: &'static str,
-    pub run: for<'a> fn(&'a Ctx) -> CheckFuture<'a>,
+    pub run: for<'a> fn(&'a C) -> CheckFuture<'a>,
 }
 
-impl fmt::Debug for Check {
+impl<C> Clone for Check<C> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<C> Copy for Check<C> {}
+
+impl<C> fmt::Debug for Check<C> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Check")
             .field("name", &self.name)
@@ -265,6 +274,15 @@ impl Report {
         self.checks.iter().filter(|c| what(&c.outcome)).count()
     }
 
+    /// The names of the checks whose outcome is `what`, in order.
+    pub fn names(&self, what: fn(&Outcome) -> bool) -> Vec<&'static str> {
+        self.checks
+            .iter()
+            .filter(|c| what(&c.outcome))
+            .map(|c| c.name)
+            .collect()
+    }
+
     pub fn passed(&self) -> usize {
         self.count(|o| matches!(o, Outcome::Pass))
     }
@@ -291,19 +309,27 @@ impl Report {
 /// Runs the checks of `options.level` ([`Level::includes`]), in catalogue order, against
 /// `options.api_base`, calling `on_result` after each check (the binary prints there, so
 /// progress shows as it goes).
-pub async fn run(
-    options: Options,
-    mut on_result: impl FnMut(&CheckReport),
-) -> Result<Report, String> {
+pub async fn run(options: Options, on_result: impl FnMut(&CheckReport)) -> Result<Report, String> {
     let level = options.level;
     let ctx = Ctx::connect(options).await?;
+    Ok(run_checks(catalogue(), &ctx, level, on_result).await)
+}
+
+/// Runs the `checks` that `level` includes, in order, against `ctx`, calling `on_result`
+/// after each: the one runner of both suites.
+pub async fn run_checks<C>(
+    checks: Vec<Check<C>>,
+    ctx: &C,
+    level: Level,
+    mut on_result: impl FnMut(&CheckReport),
+) -> Report {
     let mut report = Report::default();
-    for check in catalogue()
+    for check in checks
         .into_iter()
         .filter(|check| level.includes(check.level))
     {
         let started = std::time::Instant::now();
-        let outcome = match (check.run)(&ctx).await {
+        let outcome = match (check.run)(ctx).await {
             Ok(outcome) => outcome,
             Err(why) => Outcome::Fail(why),
         };
@@ -317,5 +343,5 @@ pub async fn run(
         on_result(&result);
         report.checks.push(result);
     }
-    Ok(report)
+    report
 }

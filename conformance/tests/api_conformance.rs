@@ -167,14 +167,8 @@ all_pass! {
 async fn strict_against_hosted_fails_exactly_the_strict_promises() {
     for key in [None, Some("la_pk_conf")] {
         let report = run(Profile::Hosted, key, Level::Strict).await;
-        let failed: Vec<&str> = report
-            .checks
-            .iter()
-            .filter(|c| matches!(c.outcome, Outcome::Fail(_)))
-            .map(|c| c.name)
-            .collect();
         assert_eq!(
-            failed,
+            report.names(|o| matches!(o, Outcome::Fail(_))),
             STRICT_CHECKS_HOSTED_FAILS,
             "key {key:?}:\n{}",
             lines(&report, |o| matches!(o, Outcome::Fail(_)))
