@@ -2,7 +2,9 @@
 //! runs them. One table, so the level assigned to each check (docs/decisions.md,
 //! "Conformance levels") reads in one place.
 
-use crate::{Check, Level, bundles, errors, lightning, pow, quotes, receipts, sessions, tokens};
+use crate::{
+    Check, Level, bundles, caller, errors, lightning, pow, quotes, receipts, sessions, tokens,
+};
 
 /// Every check, in the order [`crate::run`] runs them.
 pub fn catalogue() -> Vec<Check> {
@@ -374,6 +376,19 @@ pub fn catalogue() -> Vec<Check> {
             level: Level::Strict,
             description: "a foreign, truncated or changed bundle macaroon is a 402 problem macaroon_invalid and spends no call; the claimed one confirms to paymentStatus l402_paid with remainingBudgetSats = calls left, spending exactly one",
             run: |ctx| Box::pin(bundles::forged_macaroons_refused(ctx)),
+        },
+        // Caller funding (LiveAuth 1.3): the challenge, and the payment credited once.
+        Check {
+            name: "caller_payment_required_shape",
+            level: Level::Compat,
+            description: "where GET /api/mcp/capabilities says callerFunding: true, an unfunded caller-funded charge (idempotencyKey, requestHash) is a 402 deny payment_required with fundingMode, grossSats, callerBalanceSats, remainingBudgetSats and a payment {paymentId, method lightning, amountSats, creditSats ≤ the cost, a real BOLT11 of amountSats, expiresAt, confirmPath, retryIdempotencyKey}; nothing is booked",
+            run: |ctx| Box::pin(caller::challenge_shape(ctx)),
+        },
+        Check {
+            name: "caller_payment_credited_once",
+            level: Level::Strict,
+            description: "a retry before payment asks for the same payment; another session's confirm of it is 404; paid (dev settle) and confirmed twice it credits creditSats once; the retried charge is booked once from the balance, a repeat answers duplicate: true with the same receipt, and another requestHash under the key is a deny idempotency_conflict",
+            run: |ctx| Box::pin(caller::paid_once(ctx)),
         },
     ]
 }

@@ -25,6 +25,7 @@
 //! reason, when the API does not offer them.
 
 mod bundles;
+mod caller;
 mod catalogue;
 mod client;
 mod errors;

@@ -16,12 +16,12 @@ use crate::{CheckResult, Ctx, Outcome, ensure, skip_unless};
 const RESOURCE: &str = "/api/demo/resource";
 
 /// The invoice's payment hash, lowercase hex.
-fn payment_hash_hex(invoice: &Bolt11Invoice) -> String {
+pub(crate) fn payment_hash_hex(invoice: &Bolt11Invoice) -> String {
     let bytes: &[u8; 32] = invoice.payment_hash().as_ref();
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn parse_bolt11(text: &str) -> Result<Bolt11Invoice, String> {
+pub(crate) fn parse_bolt11(text: &str) -> Result<Bolt11Invoice, String> {
     let invoice =
         Bolt11Invoice::from_str(text).map_err(|e| format!("bolt11 does not parse: {e}"))?;
     invoice

@@ -216,7 +216,8 @@ async fn checks_needing_dev_endpoints_skip_with_a_reason() {
             "jwt_expired_at_exp",
             "lightning_confirm_pending_then_paid",
             "lightning_pending_fields_null",
-            "l402_paid_credential_accepted"
+            "l402_paid_credential_accepted",
+            "caller_payment_credited_once"
         ],
         "{skipped:?}"
     );
@@ -224,5 +225,31 @@ async fn checks_needing_dev_endpoints_skip_with_a_reason() {
         skipped.iter().all(|(_, why)| why.contains("/api/dev/")),
         "{skipped:?}"
     );
+    assert_eq!(report.failed(), 0, "{:#?}", report.checks);
+}
+
+/// An API without caller funding (LiveAuth before 1.3) is not held to it: both checks
+/// skip, saying why.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn caller_funding_checks_skip_an_api_without_it() {
+    let config = mock_api::Config {
+        caller_funding: false,
+        ..config(Profile::Strict)
+    };
+    let (base, _) = serve(config).await;
+    let mut options = Options::new(base, None);
+    options.level = Level::Strict;
+    let report = conformance::run(options, |_| {}).await.unwrap();
+    for name in [
+        "caller_payment_required_shape",
+        "caller_payment_credited_once",
+    ] {
+        let check = report.checks.iter().find(|c| c.name == name).unwrap();
+        assert!(
+            matches!(&check.outcome, Outcome::Skip(why) if why.contains("no caller funding")),
+            "{}",
+            check.line()
+        );
+    }
     assert_eq!(report.failed(), 0, "{:#?}", report.checks);
 }

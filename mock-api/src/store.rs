@@ -139,9 +139,16 @@ pub struct Session {
     /// The caller's own funds (LiveAuth 1.3 caller funding): credited by confirmed
     /// payments, debited by caller-funded charges; never reset at midnight.
     pub caller_balance_sats: u64,
-    /// Idempotency key → the payment a caller-funded charge of that key asked for.
+    /// Payment id → what a caller-funded charge asked to be paid. A key may have several
+    /// (an expired one and its successor): a paid one is never replaced before it is
+    /// confirmed.
     pub payments: HashMap<String, CallerPaymentBinding>,
 }
+
+/// Payments one session may hold (each an invoice and a binding, kept until its expiry
+/// plus the quote grace time): an agent retries one call at a time, so a few are plenty.
+/// Beyond it a charge that needs a new invoice is refused before one is made.
+pub const MAX_CALLER_PAYMENTS: usize = 32;
 
 /// What a caller-funding payment was asked for: the charge it funds and whether its
 /// credit is in the balance yet. The invoice is a Lightning quote of origin
@@ -149,6 +156,8 @@ pub struct Session {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CallerPaymentBinding {
     pub payment_id: String,
+    /// The idempotency key of the charge it funds.
+    pub idempotency_key: String,
     /// The charge's `requestHash` (lowercase hex) and price.
     pub request_hash: String,
     pub cost: u64,

@@ -193,7 +193,7 @@ async fn the_balance_pays_and_only_the_shortfall_is_invoiced(profile: Profile) {
     let app = app(profile);
     let jwt = jwt(&app).await;
     let (id, invoice) = payment_required(&charge(&app, &jwt, 5, "big", HASH_A).await, 5, "big");
-    app.settle(&hash_of(&invoice)).await;
+    assert_eq!(app.settle(&hash_of(&invoice)).await.status, 200);
     assert_eq!(
         confirmed(&confirm(&app, &jwt, &id).await).caller_balance_sats,
         5
@@ -276,7 +276,7 @@ async fn an_invoice_paid_too_late_credits_nothing(profile: Profile) {
     let jwt = session["jwt"].as_str().unwrap();
     let (id, invoice) = payment_required(&charge(&app, jwt, 2, "k", HASH_A).await, 2, "k");
     app.advance(app.state.config.invoice_ttl_secs + 1).await;
-    app.settle(&hash_of(&invoice)).await;
+    assert_eq!(app.settle(&hash_of(&invoice)).await.status, 200);
     // The same session, with a token that outlives the wait.
     let refreshed = app.refresh(session["refreshToken"].as_str().unwrap()).await;
     assert_eq!(refreshed.status, 200, "{refreshed:?}");
@@ -286,6 +286,58 @@ async fn an_invoice_paid_too_late_credits_nothing(profile: Profile) {
     assert_eq!(late.caller_balance_sats, 0);
     let (retry, _) = payment_required(&charge(&app, jwt, 2, "k", HASH_A).await, 2, "k");
     assert_ne!(retry, id);
+}
+
+/// Paid in time but confirmed late, after a retry asked for a new invoice: the first
+/// payment still credits (a paid invoice is never replaced), once.
+async fn a_payment_paid_in_time_is_never_lost(profile: Profile) {
+    let app = app(profile);
+    let session = app.session().await;
+    let jwt = session["jwt"].as_str().unwrap();
+    let (first, invoice) = payment_required(&charge(&app, jwt, 2, "k", HASH_A).await, 2, "k");
+    assert_eq!(app.settle(&hash_of(&invoice)).await.status, 200);
+    app.advance(app.state.config.invoice_ttl_secs + 1).await;
+    let refreshed = app.refresh(session["refreshToken"].as_str().unwrap()).await;
+    let jwt = refreshed.body["jwt"].as_str().unwrap();
+    let (second, _) = payment_required(&charge(&app, jwt, 2, "k", HASH_A).await, 2, "k");
+    assert_ne!(second, first);
+    let paid = confirmed(&confirm(&app, jwt, &first).await);
+    assert_eq!(paid.status, CallerPaymentStatus::Paid);
+    assert_eq!(paid.caller_balance_sats, 2);
+    let booked = charge(&app, jwt, 2, "k", HASH_A).await;
+    assert_eq!(
+        (booked.status.as_u16(), &booked.body["callerBalanceSats"]),
+        (200, &json!(0))
+    );
+    let second = confirmed(&confirm(&app, jwt, &second).await);
+    assert_eq!(
+        second.status,
+        CallerPaymentStatus::Pending,
+        "the unpaid one credits nothing"
+    );
+    assert_eq!(second.caller_balance_sats, 0);
+}
+
+/// A session holds at most MAX payments: beyond, a charge needing a new invoice is 429
+/// and no invoice is made.
+async fn payments_per_session_are_capped(profile: Profile) {
+    let app = app(profile);
+    let jwt = jwt(&app).await;
+    let max = mock_api::store::MAX_CALLER_PAYMENTS;
+    for i in 0..max {
+        let key = format!("k{i}");
+        payment_required(&charge(&app, &jwt, 2, &key, HASH_A).await, 2, &key);
+    }
+    let quotes = app.state.store.stats().challenges;
+    let refused = charge(&app, &jwt, 2, "one-more", HASH_A).await;
+    assert_eq!(refused.status, 429, "{refused:?}");
+    assert_eq!(
+        app.state.store.stats().challenges,
+        quotes,
+        "no invoice made"
+    );
+    let again = charge(&app, &jwt, 2, "k0", HASH_A).await;
+    assert_eq!(again.status, 402, "a pending one is still asked for");
 }
 
 /// Without a key or a 64-hex hash, over the day's limit: refused or denied, no invoice.
@@ -350,6 +402,8 @@ liveauth_testkit::on_both_profiles!(
     a_changed_hash_or_price_conflicts,
     a_payment_is_its_callers_only,
     an_invoice_paid_too_late_credits_nothing,
+    a_payment_paid_in_time_is_never_lost,
+    payments_per_session_are_capped,
     unbound_or_over_budget_charges_ask_nothing,
     an_older_api_ignores_caller_funding,
 );

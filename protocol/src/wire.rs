@@ -484,9 +484,11 @@ pub struct Capabilities {
 pub struct ChargeResponse {
     /// Whether the charge was booked.
     pub status: ChargeStatus,
-    /// Calls booked today.
+    /// Calls booked today (absent from the hosted 402 `payment_required`: read as 0).
+    #[serde(default)]
     pub calls_used: u64,
-    /// Sats booked today.
+    /// Sats booked today (absent from the hosted 402 `payment_required`: read as 0).
+    #[serde(default)]
     pub sats_used: u64,
     /// Why a deny happened; absent on `ok`.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -419,7 +419,7 @@ impl ApiClient {
         if let Some(key) = &request.idempotency_key {
             builder = builder.header("Idempotency-Key", header_value("idempotency key", key)?);
         }
-        // A deny is the answer whatever the status (402 `payment_required`, 409
+        // A deny is the answer whatever the status (402 `payment_required`, 422
         // `idempotency_conflict`), as the 1.2+ gate reads it.
         self.send_or(builder, |body| {
             decode::<ChargeResponse>(body)
@@ -541,7 +541,7 @@ impl ApiClient {
     }
 
     /// As [`Self::send`], except that a non-2xx answer whose body `denial` reads as a
-    /// result is that result (a charge deny may come with 402 or 409).
+    /// result is that result (a charge deny may come with 402 or 422; never a 401).
     async fn send_or<T: DeserializeOwned>(
         &self,
         request: RequestBuilder,
@@ -559,7 +559,10 @@ impl ApiClient {
                 .await
                 .map(|(body, _)| body)
                 .unwrap_or_default();
-            if let Some(result) = denial(&body) {
+            // A 401 is never a deny: the token protocol refreshes on it.
+            if status != StatusCode::UNAUTHORIZED
+                && let Some(result) = denial(&body)
+            {
                 return Ok(result);
             }
             return Err(error_from_parts(status, &headers, &body));

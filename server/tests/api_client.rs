@@ -856,3 +856,61 @@ async fn request_shapes_on_the_wire() -> TestResult {
     }
     Ok(())
 }
+
+/// The hosted 402 `payment_required` (facts §2.5, without `callsUsed`/`satsUsed`) is a
+/// charge deny with its payment, and a 422 deny too; a 401 is never one (the token
+/// protocol refreshes on it).
+#[tokio::test]
+async fn caller_funding_denies_are_charge_answers_whatever_their_status() -> TestResult {
+    let challenge = json!({
+        "status": "deny", "reason": "payment_required", "fundingMode": "caller",
+        "grossSats": 2, "callerBalanceSats": 0, "remainingBudgetSats": 10000,
+        "payment": {
+            "paymentId": "6180ef20-17f1-4c7f-a7ea-1ff44d049a7a", "method": "lightning",
+            "amountSats": 2, "creditSats": 2, "invoice": "lnbcrt20n1p",
+            "expiresAt": "2030-03-17T17:46:40Z",
+            "confirmPath": "/api/mcp/payments/6180ef20-17f1-4c7f-a7ea-1ff44d049a7a/confirm",
+            "retryIdempotencyKey": "call-1"
+        }
+    });
+    let request = ChargeRequest {
+        call_cost_sats: Some(2),
+        idempotency_key: Some("call-1".into()),
+        ..ChargeRequest::default()
+    };
+    for (status, body, deny) in [
+        (402, challenge.clone(), Some(DenyReason::PaymentRequired)),
+        (
+            422,
+            json!({"status": "deny", "reason": "idempotency_conflict"}),
+            Some(DenyReason::IdempotencyConflict),
+        ),
+        (
+            401,
+            json!({"status": "deny", "reason": "budget_exceeded"}),
+            None,
+        ),
+    ] {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .and(path("/api/mcp/charge"))
+            .respond_with(ResponseTemplate::new(status).set_body_json(body))
+            .mount(&server)
+            .await;
+        let client = demo(&server.uri())?;
+        match (client.charge("jwt", &request).await, deny) {
+            (Ok(charge), Some(reason)) => {
+                assert_eq!(charge.status, ChargeStatus::Deny);
+                assert_eq!(charge.reason, Some(reason));
+                if status == 402 {
+                    let payment = charge.payment.ok_or("no payment")?;
+                    assert_eq!(payment.retry_idempotency_key, "call-1");
+                    assert_eq!((charge.calls_used, charge.sats_used), (0, 0));
+                }
+            }
+            (Err(ApiError::Api { status: 401, .. }), None) => {}
+            (other, _) => panic!("{status}: {other:?}"),
+        }
+    }
+    Ok(())
+}

@@ -30,13 +30,10 @@ use crate::payment;
 use crate::receipts::ReceiptFacts;
 use crate::state::AppState;
 use crate::store::{
-    CallerPaymentBinding, IdempotentCharge, QUOTE_GRACE_SECS, QuoteKind, QuoteOrigin, Session,
+    CallerPaymentBinding, IdempotentCharge, MAX_CALLER_PAYMENTS, QUOTE_GRACE_SECS, QuoteKind,
+    QuoteOrigin, Session,
 };
 use crate::token::AccessClaims;
-
-/// Payments one session may have asked for and not yet seen expire (each is an invoice
-/// and a binding): an agent retries one call at a time, so a few are plenty.
-pub(crate) const MAX_PAYMENTS_PER_SESSION: usize = 32;
 
 /// `GET /api/mcp/capabilities`: what this API offers beyond LiveAuth 1.1.
 #[utoipa::path(
@@ -104,7 +101,7 @@ pub(crate) async fn confirm_payment(
             caller_balance_sats,
             ..
         } = session;
-        let Some(binding) = payments.values_mut().find(|b| b.payment_id == payment_id) else {
+        let Some(binding) = payments.get_mut(&payment_id) else {
             return;
         };
         let status = if binding.credited {
@@ -191,14 +188,24 @@ pub(crate) fn charge(
             ));
             return;
         }
-        let binding = session.payments.get(key);
-        if binding.is_some_and(|b| b.request_hash != hash || b.cost != cost) {
+        let mut bindings = session
+            .payments
+            .values()
+            .filter(|b| b.idempotency_key == key);
+        if bindings
+            .clone()
+            .any(|b| b.request_hash != hash || b.cost != cost)
+        {
             decision = Some(Decision::Answer(Ok(conflict(session))));
             return;
         }
-        let existing = binding
-            .filter(|b| !b.credited && b.expires_at > now)
+        let existing = bindings
+            .find(|b| !b.credited && b.expires_at > now)
             .cloned();
+        if existing.is_none() && session.payments.len() >= MAX_CALLER_PAYMENTS {
+            decision = Some(Decision::Answer(Err(too_many_payments(state))));
+            return;
+        }
         if let Some(mut deny) = session.budget.refusal(cost, now) {
             describe(&mut deny, session);
             decision = Some(Decision::Answer(Ok(deny)));
@@ -322,6 +329,7 @@ fn new_payment(
     let quote = payment::new_invoice_quote(state, project, shortfall, QuoteOrigin::CallerPayment)?;
     let fresh = CallerPaymentBinding {
         payment_id: quote.id,
+        idempotency_key: key.to_owned(),
         request_hash: hash.to_owned(),
         cost,
         credit_sats: shortfall,
@@ -329,23 +337,20 @@ fn new_payment(
         credited: false,
     };
     let now = state.now();
-    let mut bound = Err(Rejection::Busy {
-        code: ErrorCode::RateLimited,
-        detail: format!(
-            "this session has {MAX_PAYMENTS_PER_SESSION} payments pending: pay or let one expire"
-        ),
-        retry_after: state.config.invoice_ttl_secs,
-    });
+    let mut bound = Err(too_many_payments(state));
     let found = state.store.update_session(&claims.sub, &mut |session| {
-        let usable = session.payments.get(key).filter(|b| {
-            b.request_hash == hash && b.cost == cost && !b.credited && b.expires_at > now
+        let usable = session.payments.values().find(|b| {
+            b.idempotency_key == key
+                && b.request_hash == hash
+                && b.cost == cost
+                && !b.credited
+                && b.expires_at > now
         });
         if let Some(first) = usable {
             bound = Ok(first.clone());
-        } else if session.payments.len() < MAX_PAYMENTS_PER_SESSION
-            || session.payments.contains_key(key)
-        {
-            session.payments.insert(key.to_owned(), fresh.clone());
+        } else if session.payments.len() < MAX_CALLER_PAYMENTS {
+            let id = fresh.payment_id.clone();
+            session.payments.insert(id, fresh.clone());
             bound = Ok(fresh.clone());
         }
     });
@@ -353,6 +358,23 @@ fn new_payment(
         return Err(super::meter::session_ended());
     }
     bound
+}
+
+/// 429: the session holds as many payments as it may until one is purged (its expiry
+/// plus the quote grace time).
+fn too_many_payments(state: &AppState) -> Rejection {
+    let wait = state
+        .config
+        .invoice_ttl_secs
+        .saturating_add(QUOTE_GRACE_SECS.unsigned_abs());
+    Rejection::Busy {
+        code: ErrorCode::RateLimited,
+        detail: format!(
+            "this session holds {MAX_CALLER_PAYMENTS} caller-funding payments: pay and \
+             confirm one, or wait until they expire"
+        ),
+        retry_after: wait,
+    }
 }
 
 /// The `payment` block of a 402 answer for `binding`.

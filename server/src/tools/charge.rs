@@ -129,6 +129,12 @@ impl ChargeParams {
     }
 }
 
+/// The most an invoice may add to the credit it buys: 10 %, at least 10 sats (the hosted
+/// fee is 2 %, at least 1 sat).
+fn max_invoice_fee(credit_sats: u64) -> u64 {
+    (credit_sats / 10).max(10)
+}
+
 fn is_idempotency_key(key: &str) -> bool {
     (1..=MAX_IDEMPOTENCY_KEY).contains(&key.len())
         && key
@@ -185,9 +191,17 @@ impl Caller {
                 }
             })
             .await?;
+        // The 1.3 gate's rule: a caller-funded charge booked otherwise is not the agent's.
+        let caller = request.funding_mode == Some(FundingMode::Caller);
+        if caller
+            && charge.status == ChargeStatus::Ok
+            && charge.funding_mode != Some(FundingMode::Caller)
+        {
+            return Err(ToolError::NotCallerFunded);
+        }
         let mut result = ChargeResult::new(charge, request);
         if let Some(payment) = &result.charge.payment {
-            let decoded = self.checked_payment(payment, request)?;
+            let decoded = self.checked_payment(&result.charge, payment, request)?;
             result.lightning = Some(self.lightning(Payment {
                 invoice: &payment.invoice,
                 amount_sats: Some(payment.amount_sats),
@@ -203,16 +217,19 @@ impl Caller {
     }
 
     /// The invoice of a caller-funding payment, refused unless it is a valid invoice of
-    /// the amount the payment states, crediting no more than the call costs and costing
-    /// no less than it credits.
+    /// the amount the payment states, crediting no more than the call costs (as sent, else
+    /// as the API priced it), costing no less than it credits and no more than
+    /// [`max_invoice_fee`] above it.
     fn checked_payment(
         &self,
+        charge: &ChargeResponse,
         payment: &CallerPayment,
         request: &ChargeRequest,
     ) -> Result<DecodedInvoice, ToolError> {
-        let cost = request.call_cost_sats;
-        if payment.credit_sats > payment.amount_sats
-            || cost.is_some_and(|cost| payment.credit_sats > cost)
+        let cost = request.call_cost_sats.or(charge.gross_sats);
+        let credit = payment.credit_sats;
+        let most = credit.saturating_add(max_invoice_fee(credit));
+        if !(credit..=most).contains(&payment.amount_sats) || cost.is_none_or(|cost| credit > cost)
         {
             return Err(ToolError::PaymentRefused(format!(
                 "asks {} sats to credit {} sats for a call of {}",

@@ -70,6 +70,14 @@ pub enum ToolError {
          paymentId of a payment_required charge made in this session; nothing was credited"
     )]
     UnknownPayment { payment_id: String },
+    /// A caller-funded charge the API booked as something else (an API that does not
+    /// know caller funding reads it as provider-funded).
+    #[error(
+        "the API booked this charge but not as caller-funded (caller_funding_unavailable): \
+         it did not fund the call from your balance; do not rely on caller funding with \
+         this API"
+    )]
+    NotCallerFunded,
     /// A caller-funding `payment` whose numbers do not add up.
     #[error("the API's payment_required answer {0}; do not pay it")]
     PaymentRefused(String),
