@@ -340,6 +340,42 @@ async fn payments_per_session_are_capped(profile: Profile) {
     assert_eq!(again.status, 402, "a pending one is still asked for");
 }
 
+/// Concurrent retries of one charge ask for one payment; concurrent confirms credit it
+/// once; concurrent retries after it book once.
+async fn concurrent_retries_and_confirms_count_once(profile: Profile) {
+    let app = app(profile);
+    let jwt = jwt(&app).await;
+    let (a, b) = tokio::join!(
+        charge(&app, &jwt, 2, "k", HASH_A),
+        charge(&app, &jwt, 2, "k", HASH_A)
+    );
+    let ((id, invoice), (other, _)) = (payment_required(&a, 2, "k"), payment_required(&b, 2, "k"));
+    assert_eq!(id, other, "one payment for one charge");
+    assert_eq!(app.settle(&hash_of(&invoice)).await.status, 200);
+    let (a, b) = tokio::join!(confirm(&app, &jwt, &id), confirm(&app, &jwt, &id));
+    assert_eq!(
+        confirmed(&a)
+            .caller_balance_sats
+            .max(confirmed(&b).caller_balance_sats),
+        2
+    );
+    let (a, b) = tokio::join!(
+        charge(&app, &jwt, 2, "k", HASH_A),
+        charge(&app, &jwt, 2, "k", HASH_A)
+    );
+    assert_eq!((a.status.as_u16(), b.status.as_u16()), (200, 200));
+    let duplicates = [&a, &b]
+        .iter()
+        .filter(|r| r.body["duplicate"] == true)
+        .count();
+    assert_eq!(duplicates, 1, "{a:?} {b:?}");
+    let usage = usage(&app, &jwt).await;
+    assert_eq!(
+        (&usage["satsUsed"], &usage["callerBalanceSats"]),
+        (&json!(2), &json!(0))
+    );
+}
+
 /// Without a key or a 64-hex hash, over the day's limit: refused or denied, no invoice.
 async fn unbound_or_over_budget_charges_ask_nothing(profile: Profile) {
     let app = app(profile);
@@ -404,6 +440,7 @@ liveauth_testkit::on_both_profiles!(
     an_invoice_paid_too_late_credits_nothing,
     a_payment_paid_in_time_is_never_lost,
     payments_per_session_are_capped,
+    concurrent_retries_and_confirms_count_once,
     unbound_or_over_budget_charges_ask_nothing,
     an_older_api_ignores_caller_funding,
 );
