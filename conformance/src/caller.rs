@@ -3,6 +3,7 @@
 //! retried charge booked once. An API whose capabilities do not offer caller funding is
 //! skipped, as a 1.3 client would not send it a caller-funded charge.
 
+use liveauth_protocol::wire::{CALLER_PAYMENT_FIELDS, PAYMENT_REQUIRED_FIELDS};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -14,27 +15,6 @@ use crate::{CheckResult, Ctx, Outcome, ensure, skip_unless};
 const HASH: &str = "5dc5c505a79bfc2eb22d0e45eff415c6ecf0c965c3d53d6e3e02c1bda74b0927";
 const OTHER_HASH: &str = "44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a";
 const COST: u64 = 2;
-
-/// The fields of the hosted example's challenge and of its `payment` (§2.5).
-const CHALLENGE_FIELDS: [&str; 7] = [
-    "status",
-    "reason",
-    "fundingMode",
-    "grossSats",
-    "callerBalanceSats",
-    "remainingBudgetSats",
-    "payment",
-];
-const PAYMENT_FIELDS: [&str; 8] = [
-    "amountSats",
-    "confirmPath",
-    "creditSats",
-    "expiresAt",
-    "invoice",
-    "method",
-    "paymentId",
-    "retryIdempotencyKey",
-];
 
 /// A session, or why the check is skipped: the API does not say `callerFunding: true`.
 async fn caller_session(ctx: &Ctx) -> Result<Result<Session, Outcome>, String> {
@@ -79,7 +59,7 @@ async fn sats_used(ctx: &Ctx, jwt: &str) -> Result<Value, String> {
 /// that credits no more than it costs, the confirm path and retry key of this charge.
 fn checked_challenge(resp: &Resp, key: &str) -> Result<Value, String> {
     let body = resp.expect(402, "an unfunded caller-funded charge")?;
-    let missing: Vec<_> = CHALLENGE_FIELDS
+    let missing: Vec<_> = PAYMENT_REQUIRED_FIELDS
         .iter()
         .filter(|field| body.get(**field).is_none())
         .collect();
@@ -97,7 +77,7 @@ fn checked_challenge(resp: &Resp, key: &str) -> Result<Value, String> {
         .map(|o| o.keys().map(String::as_str).collect())
         .unwrap_or_default();
     fields.sort_unstable();
-    ensure!(fields == PAYMENT_FIELDS, "payment fields: {payment}");
+    ensure!(fields == CALLER_PAYMENT_FIELDS, "payment fields: {payment}");
     let id = payment["paymentId"].as_str().unwrap_or_default();
     ensure!(
         payment["method"] == "lightning"

@@ -12,7 +12,9 @@ use std::str::FromStr;
 use common::{Answer, TestApp, hosted};
 use lightning_invoice::Bolt11Invoice;
 use liveauth_protocol::codec::encode_hex;
-use liveauth_protocol::wire::{CallerPaymentStatus, PaymentConfirmResponse};
+use liveauth_protocol::wire::{
+    CALLER_PAYMENT_FIELDS, CallerPaymentStatus, PAYMENT_REQUIRED_FIELDS, PaymentConfirmResponse,
+};
 use liveauth_testkit::mock::Profile;
 use serde_json::{Value, json};
 
@@ -65,15 +67,7 @@ async fn usage(app: &TestApp, jwt: &str) -> Value {
 fn payment_required(answer: &Answer, cost: u64, key: &str) -> (String, Bolt11Invoice) {
     assert_eq!(answer.status, 402, "{answer:?}");
     let body = &answer.body;
-    for field in [
-        "status",
-        "reason",
-        "fundingMode",
-        "grossSats",
-        "callerBalanceSats",
-        "remainingBudgetSats",
-        "payment",
-    ] {
+    for field in PAYMENT_REQUIRED_FIELDS {
         assert!(body.get(field).is_some(), "{field} missing: {body}");
     }
     assert_eq!(
@@ -89,19 +83,7 @@ fn payment_required(answer: &Answer, cost: u64, key: &str) -> (String, Bolt11Inv
         .map(String::as_str)
         .collect();
     fields.sort_unstable();
-    assert_eq!(
-        fields,
-        [
-            "amountSats",
-            "confirmPath",
-            "creditSats",
-            "expiresAt",
-            "invoice",
-            "method",
-            "paymentId",
-            "retryIdempotencyKey"
-        ]
-    );
+    assert_eq!(fields, CALLER_PAYMENT_FIELDS);
     let id = payment["paymentId"].as_str().unwrap().to_owned();
     assert_eq!(payment["method"], "lightning");
     assert_eq!(payment["retryIdempotencyKey"], key);

@@ -608,6 +608,30 @@ pub struct CallerPayment {
     pub retry_idempotency_key: String,
 }
 
+/// The fields of a [`CallerPayment`] as written, sorted.
+pub const CALLER_PAYMENT_FIELDS: [&str; 8] = [
+    "amountSats",
+    "confirmPath",
+    "creditSats",
+    "expiresAt",
+    "invoice",
+    "method",
+    "paymentId",
+    "retryIdempotencyKey",
+];
+
+/// The fields every 402 `payment_required` charge answer has (the hosted example's,
+/// facts §2.5; the mock adds the counters).
+pub const PAYMENT_REQUIRED_FIELDS: [&str; 7] = [
+    "status",
+    "reason",
+    "fundingMode",
+    "grossSats",
+    "callerBalanceSats",
+    "remainingBudgetSats",
+    "payment",
+];
+
 /// Result of `POST /api/mcp/payments/{paymentId}/confirm` (LiveAuth 1.3).
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -1061,6 +1085,29 @@ mod tests {
         known(schemas::CALLER_PAYMENT_STATUS, |s| {
             matches!(s, CallerPaymentStatus::Other(_))
         });
+    }
+
+    #[test]
+    fn caller_payment_fields_are_what_serde_writes() {
+        let payment = super::CallerPayment {
+            payment_id: String::new(),
+            method: String::new(),
+            amount_sats: 0,
+            credit_sats: 0,
+            invoice: String::new(),
+            expires_at: String::new(),
+            confirm_path: String::new(),
+            retry_idempotency_key: String::new(),
+        };
+        let value = serde_json::to_value(payment).unwrap();
+        let mut keys: Vec<&str> = value
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        keys.sort_unstable();
+        assert_eq!(keys, super::CALLER_PAYMENT_FIELDS);
     }
 
     #[test]
